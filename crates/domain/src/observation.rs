@@ -1,0 +1,200 @@
+//! Observations (実績値): a measured value of a KPI for a period and an area.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::fiscal::{FiscalYear, FiscalYearError};
+
+/// The period an observation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Period {
+    /// A whole fiscal year: `2024`.
+    Year(FiscalYear),
+    /// A quarter of a fiscal year, Q1 = April–June: `2024Q1`.
+    Quarter(FiscalYear, u8),
+    /// A calendar month: `2024-04`.
+    Month(i32, u8),
+}
+
+impl Period {
+    /// The fiscal year the period belongs to.
+    pub fn fiscal_year(&self) -> FiscalYear {
+        match *self {
+            Period::Year(fy) | Period::Quarter(fy, _) => fy,
+            Period::Month(y, m) => FiscalYear::containing_clamped(y, u32::from(m)),
+        }
+    }
+
+    /// Parses `2024` / `2024年度` / `R6` (a fiscal year), `2024Q1`, `2024-04` / `2024/4`.
+    pub fn parse(input: &str) -> Result<Period, FiscalYearError> {
+        let s = crate::text::normalize(input);
+        let unreadable = || FiscalYearError::Unreadable(input.trim().to_string());
+        if let Some((y, q)) = s.to_ascii_uppercase().split_once('Q') {
+            let fy = FiscalYear::parse(y)?;
+            let q: u8 = q.parse().map_err(|_| unreadable())?;
+            return if (1..=4).contains(&q) { Ok(Period::Quarter(fy, q)) } else { Err(unreadable()) };
+        }
+        if let Some((y, m)) = s.split_once(['-', '/']) {
+            let y: i32 = y.trim().parse().map_err(|_| unreadable())?;
+            let m: u8 = m.trim().trim_end_matches('月').parse().map_err(|_| unreadable())?;
+            if !(1..=12).contains(&m) {
+                return Err(unreadable());
+            }
+            FiscalYear::containing(y, u32::from(m))?;
+            return Ok(Period::Month(y, m));
+        }
+        FiscalYear::parse(&s).map(Period::Year)
+    }
+
+    pub fn label_ja(&self) -> String {
+        match *self {
+            Period::Year(fy) => fy.label_ja(),
+            Period::Quarter(fy, q) => format!("{}年度 第{}四半期", fy.year(), q),
+            Period::Month(y, m) => format!("{y}年{m}月"),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Period::Year(fy) => write!(f, "{fy}"),
+            Period::Quarter(fy, q) => write!(f, "{fy}Q{q}"),
+            Period::Month(y, m) => write!(f, "{y}-{m:02}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = FiscalYearError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Period::parse(&s)
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.to_string()
+    }
+}
+
+/// A value, or the explicit reason there is none. Missing is never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ObsValue {
+    Value(f64),
+    /// Not collected / not yet available (統計の "-" / "…").
+    Missing,
+    /// Withheld for confidentiality (秘匿, "X" / "***").
+    Secret,
+}
+
+impl ObsValue {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            ObsValue::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Reads a cell: a number, or the markers of official statistics for a
+    /// missing (`-`, `…`, `...`, `欠測`, empty) or secret (`X`, `x`, `***`, `秘匿`) cell.
+    pub fn parse(s: &str) -> Result<ObsValue, crate::text::NumberError> {
+        let n = crate::text::normalize(s);
+        match n.as_str() {
+            "" | "-" | "…" | "..." | "‥" | "欠測" | "missing" | "NA" | "n/a" => Ok(ObsValue::Missing),
+            "X" | "x" | "***" | "秘匿" | "secret" => Ok(ObsValue::Secret),
+            _ => crate::text::parse_number(s).map(ObsValue::Value),
+        }
+    }
+}
+
+impl fmt::Display for ObsValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObsValue::Value(v) => write!(f, "{v}"),
+            ObsValue::Missing => f.write_str("-"),
+            ObsValue::Secret => f.write_str("X"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObsStatus {
+    /// 速報値 / 暫定値
+    Provisional,
+    /// 確定値
+    #[default]
+    Final,
+}
+
+impl ObsStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObsStatus::Provisional => "provisional",
+            ObsStatus::Final => "final",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ObsStatus> {
+        match crate::text::normalize(s).to_lowercase().as_str() {
+            "provisional" | "速報" | "速報値" | "暫定" | "暫定値" | "p" => Some(ObsStatus::Provisional),
+            "" | "final" | "確定" | "確定値" | "f" => Some(ObsStatus::Final),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub kpi_code: String,
+    pub period: Period,
+    /// 6-digit local-government code; the city itself by default.
+    pub area_code: String,
+    pub value: ObsValue,
+    #[serde(default)]
+    pub status: ObsStatus,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub note: String,
+    /// Login of who entered it ("import" / "demo" for batch loads).
+    #[serde(default)]
+    pub entered_by: String,
+    /// RFC 3339 timestamp, set by the service that records it.
+    #[serde(default)]
+    pub entered_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let fy = |y| FiscalYear::new(y).unwrap();
+        assert_eq!(Period::parse("2024"), Ok(Period::Year(fy(2024))));
+        assert_eq!(Period::parse("令和6年度"), Ok(Period::Year(fy(2024))));
+        assert_eq!(Period::parse("2024Q2"), Ok(Period::Quarter(fy(2024), 2)));
+        assert_eq!(Period::parse("2025-03"), Ok(Period::Month(2025, 3)));
+        assert_eq!(Period::parse("2025/3"), Ok(Period::Month(2025, 3)));
+        assert_eq!(Period::Month(2025, 3).fiscal_year(), fy(2024));
+        assert_eq!(Period::Month(2025, 3).to_string(), "2025-03");
+        assert!(Period::parse("2024Q5").is_err());
+        assert!(Period::parse("2024-13").is_err());
+        assert!(Period::parse("soon").is_err());
+    }
+
+    #[test]
+    fn values_missing_and_secret_are_not_zero() {
+        assert_eq!(ObsValue::parse("１２．５"), Ok(ObsValue::Value(12.5)));
+        assert_eq!(ObsValue::parse("-"), Ok(ObsValue::Missing));
+        assert_eq!(ObsValue::parse(""), Ok(ObsValue::Missing));
+        assert_eq!(ObsValue::parse("***"), Ok(ObsValue::Secret));
+        assert_eq!(ObsValue::parse("X"), Ok(ObsValue::Secret));
+        assert_eq!(ObsValue::parse("△3"), Ok(ObsValue::Value(-3.0)));
+        assert!(ObsValue::parse("many").is_err());
+        assert_eq!(ObsValue::Missing.value(), None);
+    }
+}

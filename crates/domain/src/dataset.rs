@@ -56,7 +56,9 @@ impl Kind {
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -136,12 +138,16 @@ impl KnownKeys {
     /// Adds the keys a dataset defines (used to check a file against the
     /// database plus the file itself).
     pub fn extend_from(&mut self, ds: &Dataset) {
-        self.departments.extend(ds.departments.iter().map(|d| d.code.clone()));
-        self.sections.extend(ds.sections.iter().map(|s| s.code.clone()));
+        self.departments
+            .extend(ds.departments.iter().map(|d| d.code.clone()));
+        self.sections
+            .extend(ds.sections.iter().map(|s| s.code.clone()));
         self.users.extend(ds.users.iter().map(|u| u.login.clone()));
         self.plans.extend(ds.plans.iter().map(|p| p.code.clone()));
-        self.plan_nodes.extend(ds.plan_nodes.iter().map(|n| n.code.clone()));
+        self.plan_nodes
+            .extend(ds.plan_nodes.iter().map(|n| n.code.clone()));
         self.kpis.extend(ds.kpis.iter().map(|k| k.code.clone()));
-        self.programs.extend(ds.programs.iter().map(|p| p.code.clone()));
+        self.programs
+            .extend(ds.programs.iter().map(|p| p.code.clone()));
     }
 }

@@ -22,7 +22,9 @@ pub struct FiscalYear(i32);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FiscalYearError {
-    #[error("年度 {0} は範囲外です（{MIN_FY}〜{MAX_FY}） / fiscal year {0} is out of range ({MIN_FY}-{MAX_FY})")]
+    #[error(
+        "年度 {0} は範囲外です（{MIN_FY}〜{MAX_FY}） / fiscal year {0} is out of range ({MIN_FY}-{MAX_FY})"
+    )]
     OutOfRange(i32),
     #[error("「{0}」は年度として読めません / cannot read \"{0}\" as a fiscal year")]
     Unreadable(String),
@@ -38,9 +40,21 @@ pub struct Era {
 
 /// Eras newest first, so that lookups find the current era quickly.
 pub const ERAS: [Era; 3] = [
-    Era { name_ja: "令和", letter: 'R', first_fy: 2019 },
-    Era { name_ja: "平成", letter: 'H', first_fy: 1989 },
-    Era { name_ja: "昭和", letter: 'S', first_fy: 1926 },
+    Era {
+        name_ja: "令和",
+        letter: 'R',
+        first_fy: 2019,
+    },
+    Era {
+        name_ja: "平成",
+        letter: 'H',
+        first_fy: 1989,
+    },
+    Era {
+        name_ja: "昭和",
+        letter: 'S',
+        first_fy: 1926,
+    },
 ];
 
 impl FiscalYear {
@@ -119,7 +133,10 @@ impl FiscalYear {
         if s.is_empty() {
             return Err(unreadable());
         }
-        let s = s.strip_suffix("年度").or_else(|| s.strip_suffix('年')).unwrap_or(s);
+        let s = s
+            .strip_suffix("年度")
+            .or_else(|| s.strip_suffix('年'))
+            .unwrap_or(s);
         let s = s.trim();
         let upper = s.to_ascii_uppercase();
         let upper = upper.strip_prefix("FY").unwrap_or(&upper).trim();
@@ -146,7 +163,9 @@ impl FiscalYear {
                 }
                 // An era year past the next era's start (平成35) is not a real year.
                 let y = era.first_fy + n - 1;
-                let newer = ERAS.iter().find(|e| e.first_fy > era.first_fy && y > e.first_fy);
+                let newer = ERAS
+                    .iter()
+                    .find(|e| e.first_fy > era.first_fy && y > e.first_fy);
                 if newer.is_some() {
                     return Err(unreadable());
                 }
@@ -243,10 +262,24 @@ mod tests {
 
     #[test]
     fn parse_refuses_nonsense() {
-        for s in ["", "24", "20245", "令和", "R0", "平成35", "abc", "2024-04", "1900", "2200年度"] {
+        for s in [
+            "",
+            "24",
+            "20245",
+            "令和",
+            "R0",
+            "平成35",
+            "abc",
+            "2024-04",
+            "1900",
+            "2200年度",
+        ] {
             assert!(FiscalYear::parse(s).is_err(), "{s} should be refused");
         }
-        assert_eq!(FiscalYear::parse("1900"), Err(FiscalYearError::OutOfRange(1900)));
+        assert_eq!(
+            FiscalYear::parse("1900"),
+            Err(FiscalYearError::OutOfRange(1900))
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ pub enum Direction {
     HigherIsBetter,
     LowerIsBetter,
     /// Keep the value within [lower, upper] (e.g. a reserve ratio).
-    Band { lower: f64, upper: f64 },
+    Band {
+        lower: f64,
+        upper: f64,
+    },
 }
 
 impl Direction {
@@ -97,8 +100,15 @@ impl SdgTag {
             return None;
         }
         match target {
-            Some(t) if !t.is_empty() && t.len() <= 2 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                Some(SdgTag { goal, target: Some(format!("{goal}.{}", t.to_ascii_lowercase())) })
+            Some(t)
+                if !t.is_empty()
+                    && t.len() <= 2
+                    && t.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            {
+                Some(SdgTag {
+                    goal,
+                    target: Some(format!("{goal}.{}", t.to_ascii_lowercase())),
+                })
             }
             Some(_) => None,
             None => Some(SdgTag { goal, target: None }),
@@ -168,10 +178,28 @@ mod tests {
 
     #[test]
     fn sdg_tags() {
-        assert_eq!(SdgTag::parse("11"), Some(SdgTag { goal: 11, target: None }));
-        assert_eq!(SdgTag::parse("SDG11.2").map(|t| t.to_string()), Some("11.2".to_string()));
-        assert_eq!(SdgTag::parse("3.D").map(|t| t.to_string()), Some("3.d".to_string()));
-        assert_eq!(SdgTag::parse("１７"), Some(SdgTag { goal: 17, target: None }));
+        assert_eq!(
+            SdgTag::parse("11"),
+            Some(SdgTag {
+                goal: 11,
+                target: None
+            })
+        );
+        assert_eq!(
+            SdgTag::parse("SDG11.2").map(|t| t.to_string()),
+            Some("11.2".to_string())
+        );
+        assert_eq!(
+            SdgTag::parse("3.D").map(|t| t.to_string()),
+            Some("3.d".to_string())
+        );
+        assert_eq!(
+            SdgTag::parse("１７"),
+            Some(SdgTag {
+                goal: 17,
+                target: None
+            })
+        );
         assert_eq!(SdgTag::parse("18"), None);
         assert_eq!(SdgTag::parse("0"), None);
         assert_eq!(SdgTag::parse("x"), None);
@@ -180,10 +208,16 @@ mod tests {
     #[test]
     fn direction_parse() {
         assert_eq!(Direction::parse("↑", None), Some(Direction::HigherIsBetter));
-        assert_eq!(Direction::parse("減少", None), Some(Direction::LowerIsBetter));
+        assert_eq!(
+            Direction::parse("減少", None),
+            Some(Direction::LowerIsBetter)
+        );
         assert_eq!(
             Direction::parse("band", Some((1.0, 2.0))),
-            Some(Direction::Band { lower: 1.0, upper: 2.0 })
+            Some(Direction::Band {
+                lower: 1.0,
+                upper: 2.0
+            })
         );
         assert_eq!(Direction::parse("band", None), None);
         assert_eq!(Direction::parse("band", Some((3.0, 2.0))), None);

@@ -90,7 +90,7 @@ pub fn format_yen(yen: i64) -> String {
     let digits = yen.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -109,7 +109,11 @@ mod tests {
             budget_initial: 10_000_000,
             budget_revised: Some(12_000_000),
             settled: None,
-            funding: FundingSources { national: 5_000_000, general: 7_000_000, ..Default::default() },
+            funding: FundingSources {
+                national: 5_000_000,
+                general: 7_000_000,
+                ..Default::default()
+            },
             staff_fte: 1.5,
             staff_unit_cost: 8_000_000,
             output_quantity: Some(400.0),

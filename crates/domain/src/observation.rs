@@ -33,11 +33,19 @@ impl Period {
         if let Some((y, q)) = s.to_ascii_uppercase().split_once('Q') {
             let fy = FiscalYear::parse(y)?;
             let q: u8 = q.parse().map_err(|_| unreadable())?;
-            return if (1..=4).contains(&q) { Ok(Period::Quarter(fy, q)) } else { Err(unreadable()) };
+            return if (1..=4).contains(&q) {
+                Ok(Period::Quarter(fy, q))
+            } else {
+                Err(unreadable())
+            };
         }
         if let Some((y, m)) = s.split_once(['-', '/']) {
             let y: i32 = y.trim().parse().map_err(|_| unreadable())?;
-            let m: u8 = m.trim().trim_end_matches('月').parse().map_err(|_| unreadable())?;
+            let m: u8 = m
+                .trim()
+                .trim_end_matches('月')
+                .parse()
+                .map_err(|_| unreadable())?;
             if !(1..=12).contains(&m) {
                 return Err(unreadable());
             }
@@ -103,7 +111,9 @@ impl ObsValue {
     pub fn parse(s: &str) -> Result<ObsValue, crate::text::NumberError> {
         let n = crate::text::normalize(s);
         match n.as_str() {
-            "" | "-" | "…" | "..." | "‥" | "欠測" | "missing" | "NA" | "n/a" => Ok(ObsValue::Missing),
+            "" | "-" | "…" | "..." | "‥" | "欠測" | "missing" | "NA" | "n/a" => {
+                Ok(ObsValue::Missing)
+            }
             "X" | "x" | "***" | "秘匿" | "secret" => Ok(ObsValue::Secret),
             _ => crate::text::parse_number(s).map(ObsValue::Value),
         }
@@ -139,7 +149,9 @@ impl ObsStatus {
     }
     pub fn parse(s: &str) -> Option<ObsStatus> {
         match crate::text::normalize(s).to_lowercase().as_str() {
-            "provisional" | "速報" | "速報値" | "暫定" | "暫定値" | "p" => Some(ObsStatus::Provisional),
+            "provisional" | "速報" | "速報値" | "暫定" | "暫定値" | "p" => {
+                Some(ObsStatus::Provisional)
+            }
             "" | "final" | "確定" | "確定値" | "f" => Some(ObsStatus::Final),
             _ => None,
         }

@@ -33,8 +33,14 @@ pub struct LevelName {
 impl LevelName {
     pub fn defaults() -> Vec<LevelName> {
         vec![
-            LevelName { ja: "政策".into(), en: "Policy".into() },
-            LevelName { ja: "施策".into(), en: "Measure".into() },
+            LevelName {
+                ja: "政策".into(),
+                en: "Policy".into(),
+            },
+            LevelName {
+                ja: "施策".into(),
+                en: "Measure".into(),
+            },
         ]
     }
 }
@@ -45,7 +51,10 @@ impl Plan {
         self.level_names
             .get(usize::from(level.max(1)) - 1)
             .cloned()
-            .unwrap_or_else(|| LevelName { ja: format!("第{level}階層"), en: format!("Level {level}") })
+            .unwrap_or_else(|| LevelName {
+                ja: format!("第{level}階層"),
+                en: format!("Level {level}"),
+            })
     }
 }
 

@@ -191,11 +191,20 @@ mod tests {
 
     #[test]
     fn parse_labels() {
-        assert_eq!(DeliveryMethod::parse("指定管理"), Some(DeliveryMethod::DesignatedManager));
-        assert_eq!(DeliveryMethod::parse("subsidy"), Some(DeliveryMethod::Subsidy));
+        assert_eq!(
+            DeliveryMethod::parse("指定管理"),
+            Some(DeliveryMethod::DesignatedManager)
+        );
+        assert_eq!(
+            DeliveryMethod::parse("subsidy"),
+            Some(DeliveryMethod::Subsidy)
+        );
         assert_eq!(DeliveryMethod::parse("外注"), None);
         assert_eq!(EvidenceGrade::parse("A"), Some(EvidenceGrade::Causal));
         assert_eq!(EvidenceGrade::parse("ｄ"), Some(EvidenceGrade::Claimed));
-        assert_eq!(IndicatorKind::parse("成果指標"), Some(IndicatorKind::Outcome));
+        assert_eq!(
+            IndicatorKind::parse("成果指標"),
+            Some(IndicatorKind::Outcome)
+        );
     }
 }

@@ -23,7 +23,9 @@ pub struct NumberError {
 /// `△12` / `▲12` (minus, as in budget documents), `-12`, `12.5`, `1,234円`
 /// is *not* accepted (units belong in the column header, not in the cell).
 pub fn parse_number(input: &str) -> Result<f64, NumberError> {
-    let err = || NumberError { input: input.trim().to_string() };
+    let err = || NumberError {
+        input: input.trim().to_string(),
+    };
     let s = normalize(input);
     let (neg, body) = match s.chars().next() {
         Some('△') | Some('▲') | Some('-') | Some('−') | Some('ー') => {
@@ -42,7 +44,9 @@ pub fn parse_number(input: &str) -> Result<f64, NumberError> {
     if body.contains(',') {
         let int_part = body.split('.').next().unwrap_or("");
         let groups: Vec<&str> = int_part.split(',').collect();
-        let ok = groups.first().is_some_and(|g| !g.is_empty() && g.len() <= 3)
+        let ok = groups
+            .first()
+            .is_some_and(|g| !g.is_empty() && g.len() <= 3)
             && groups.iter().skip(1).all(|g| g.len() == 3);
         if !ok {
             return Err(err());
@@ -59,7 +63,9 @@ pub fn parse_number(input: &str) -> Result<f64, NumberError> {
 pub fn parse_yen(input: &str) -> Result<i64, NumberError> {
     let v = parse_number(input)?;
     if v.fract() != 0.0 || v.abs() > 9.0e15 {
-        return Err(NumberError { input: input.trim().to_string() });
+        return Err(NumberError {
+            input: input.trim().to_string(),
+        });
     }
     Ok(v as i64)
 }
@@ -89,7 +95,9 @@ mod tests {
 
     #[test]
     fn not_numbers() {
-        for s in ["", "abc", "1,23", "12円", "1.2.3", "△", "NaN", "inf", "1e5x"] {
+        for s in [
+            "", "abc", "1,23", "12円", "1.2.3", "△", "NaN", "inf", "1e5x",
+        ] {
             assert!(parse_number(s).is_err(), "{s}");
         }
     }

@@ -1,0 +1,293 @@
+//! Turning bytes into rows of text cells: CSV (any of the encodings Excel
+//! writes) and spreadsheets (via calamine). Everything after this works on
+//! rows of `&str`, whatever the file format.
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+
+use crate::error::{ImportError, Problem};
+
+/// A row of cells; a missing cell reads as empty.
+pub(crate) trait Cells {
+    fn len(&self) -> usize;
+    fn get(&self, i: usize) -> &str;
+    fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.get(i).trim().is_empty())
+    }
+}
+
+impl Cells for csv::StringRecord {
+    fn len(&self) -> usize {
+        csv::StringRecord::len(self)
+    }
+    fn get(&self, i: usize) -> &str {
+        csv::StringRecord::get(self, i).unwrap_or("")
+    }
+}
+
+impl Cells for Vec<String> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, i: usize) -> &str {
+        self.as_slice().get(i).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Text of a CSV file: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's
+/// "Unicode text"), else Shift_JIS as Japanese Excel saves it (encoding_rs's
+/// SHIFT_JIS is the WHATWG one, i.e. Microsoft's CP932 with its extensions
+/// such as ①, ㈱ and IBM kanji).
+pub(crate) fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str>, ImportError> {
+    let encoding_error = || ImportError::Encoding {
+        file: file.to_string(),
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(Cow::Borrowed)
+            .map_err(|_| encoding_error());
+    }
+    for (bom, enc) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let (text, had_errors) = enc.decode_without_bom_handling(rest);
+            return if had_errors {
+                Err(encoding_error())
+            } else {
+                Ok(text)
+            };
+        }
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(s));
+    }
+    let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
+    if had_errors {
+        Err(encoding_error())
+    } else {
+        Ok(text)
+    }
+}
+
+/// Comma, unless the first line has tabs and no commas (Excel's "Unicode text").
+pub(crate) fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().next().unwrap_or("");
+    if first.contains('\t') && !first.contains(',') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Rows of the first lines, kept to look for the header row, which may sit
+/// under a title row or two.
+pub(crate) const HEADER_SCAN_ROWS: usize = 10;
+
+/// A table being read: its first rows (to find the header in), then the rest.
+pub(crate) enum Table<'a> {
+    Csv {
+        first: Vec<csv::StringRecord>,
+        reader: csv::Reader<&'a [u8]>,
+        consumed: usize,
+    },
+    Sheet {
+        rows: Vec<Vec<String>>,
+        first_row: usize,
+    },
+}
+
+impl<'a> Table<'a> {
+    pub fn csv(text: &'a str) -> Result<Table<'a>, Problem> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(sniff_delimiter(text))
+            .from_reader(text.as_bytes());
+        let mut first = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        while first.len() < HEADER_SCAN_ROWS {
+            match reader.read_record(&mut rec) {
+                Ok(true) => first.push(rec.clone()),
+                Ok(false) => break,
+                Err(e) => return Err(csv_problem(first.len() + 1, &e)),
+            }
+        }
+        Ok(Table::Csv {
+            first,
+            reader,
+            consumed: 0,
+        })
+    }
+
+    /// The first rows as text, with their 1-based row numbers.
+    pub fn head(&self) -> Vec<(usize, Vec<String>)> {
+        match self {
+            Table::Csv { first, .. } => first
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i + 1, r.iter().map(str::to_string).collect()))
+                .collect(),
+            Table::Sheet { rows, first_row } => rows
+                .iter()
+                .take(HEADER_SCAN_ROWS)
+                .enumerate()
+                .map(|(i, r)| (first_row + i, r.clone()))
+                .collect(),
+        }
+    }
+
+    /// Calls `f(row_number, cells)` for every row after the header row
+    /// `header_row` (a number from [`Table::head`]). A CSV syntax error ends
+    /// the table and is returned as a problem.
+    pub fn for_each_after(
+        &mut self,
+        header_row: usize,
+        f: &mut dyn FnMut(usize, &dyn Cells),
+    ) -> Result<(), Problem> {
+        match self {
+            Table::Csv {
+                first,
+                reader,
+                consumed,
+            } => {
+                for (i, rec) in first.iter().enumerate().skip(header_row) {
+                    f(i + 1, rec);
+                }
+                *consumed = first.len();
+                let mut rec = csv::StringRecord::new();
+                loop {
+                    match reader.read_record(&mut rec) {
+                        Ok(true) => {
+                            *consumed += 1;
+                            f(*consumed, &rec);
+                        }
+                        Ok(false) => return Ok(()),
+                        Err(e) => return Err(csv_problem(*consumed + 1, &e)),
+                    }
+                }
+            }
+            Table::Sheet { rows, first_row } => {
+                let skip = header_row + 1 - *first_row;
+                for (i, r) in rows.iter().enumerate().skip(skip) {
+                    f(*first_row + i, r);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn csv_problem(row: usize, e: &csv::Error) -> Problem {
+    Problem {
+        row: Some(row),
+        column: None,
+        value: None,
+        reason: format!("CSVとして読めません / not valid CSV: {e}"),
+    }
+}
+
+/// Text of a spreadsheet cell as a person would type it: whole numbers
+/// without ".0", dates as `2024-04-01`.
+pub(crate) fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                crate::fields::format_f64(*f)
+            }
+        }
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            if dt.is_datetime() && (h, mi, s) != (0, 0, 0) {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
+            } else if dt.is_datetime() {
+                format!("{y:04}-{mo:02}-{d:02}")
+            } else {
+                crate::fields::format_f64(dt.as_f64())
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// A workbook's sheet as a [`Table`]. Picks the sheet named by the kind
+/// (English or Japanese) when there is one, else the first non-empty sheet.
+pub(crate) fn open_sheet(
+    bytes: &[u8],
+    preferred_names: &[&str],
+) -> Result<(String, Table<'static>), Problem> {
+    // calamine is a third-party parser of a complex format; a corrupt upload
+    // must come back as a problem, never bring down the server.
+    let result = std::panic::catch_unwind(|| read_sheet(bytes, preferred_names));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(Problem::file(
+            "Excelファイルが壊れているため読めません / the workbook is corrupt and cannot be read",
+        )),
+    }
+}
+
+fn read_sheet(bytes: &[u8], preferred_names: &[&str]) -> Result<(String, Table<'static>), Problem> {
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        Problem::file(format!(
+            "Excelファイルとして読めません / not a readable workbook: {e}"
+        ))
+    })?;
+    let names = wb.sheet_names();
+    if names.is_empty() {
+        return Err(Problem::file(
+            "ブックにシートがありません / the workbook has no sheets",
+        ));
+    }
+    let wanted = |n: &str| {
+        let k = crate::columns::header_key(n);
+        preferred_names
+            .iter()
+            .any(|p| crate::columns::header_key(p) == k)
+    };
+    let mut order: Vec<&String> = names.iter().filter(|n| wanted(n)).collect();
+    order.extend(names.iter().filter(|n| !wanted(n)));
+    for name in order {
+        let range = match wb.worksheet_range(name) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(Problem::file(format!(
+                    "シート「{name}」を読めません / cannot read sheet \"{name}\": {e}"
+                )));
+            }
+        };
+        let Some((first_row, first_col)) = range.start() else {
+            continue;
+        };
+        // Keep absolute columns so that column positions match what Excel shows.
+        let pad = first_col as usize;
+        let rows: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| {
+                let mut v = vec![String::new(); pad];
+                v.extend(r.iter().map(cell_text));
+                v
+            })
+            .collect();
+        return Ok((
+            name.clone(),
+            Table::Sheet {
+                rows,
+                first_row: first_row as usize + 1,
+            },
+        ));
+    }
+    Err(Problem::file(
+        "すべてのシートが空です / every sheet is empty",
+    ))
+}

@@ -1,1 +1,96 @@
+//! The demo city of citykpi: 「みなと市」, a fictional Japanese designated city
+//! whose Mayor's Office steers a Basic Plan and an SDGs Future City Plan by
+//! KPIs, with ~1,000 administrative programs and five years of money.
+//!
+//! [`generate`] is a pure function of [`DemoOptions`]: the same options give a
+//! byte-identical [`Dataset`] on every run and machine (ChaCha8 from the seed).
+//! It does no I/O; the CLI writes the result to a database.
+//!
+//! At scale N the city grows by (N−1)×11 ward offices (区役所), each with its
+//! own sections, ward-level measures under the Basic Plan's policies, KPIs and
+//! programs, so that programs, sections, departments, KPIs and observations
+//! grow about N-fold while there is still one Basic Plan and one SDGs plan.
 
+pub mod names;
+mod org;
+pub mod plan_data;
+mod plans;
+mod programs;
+mod rng;
+
+use citykpi_domain::{Dataset, FiscalYear};
+
+pub use names::{CITY_NAME_EN, CITY_NAME_JA};
+
+/// The default city code: 271403 (a real designated city's 6-digit local
+/// government code, check digit included), so that comparisons with
+/// official statistics of neighbouring cities line up. The demo's name and
+/// numbers are fictional.
+pub const DEFAULT_CITY_CODE: &str = "271403";
+
+/// The demo's default seed.
+pub const DEFAULT_SEED: u64 = 20_250_401;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// Size multiplier, at least 1 (0 is treated as 1).
+    pub scale: u32,
+    pub seed: u64,
+    /// The fiscal year the demo is "in" (autumn of it): observations run to
+    /// the year before, money to this year.
+    pub current_fy: FiscalYear,
+    /// 6-digit local-government code of the city (area of its observations).
+    pub city_code: String,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            scale: 1,
+            seed: DEFAULT_SEED,
+            current_fy: FiscalYear::containing_clamped(2025, 4),
+            city_code: DEFAULT_CITY_CODE.to_string(),
+        }
+    }
+}
+
+/// Builds the demo city.
+pub fn generate(opts: &DemoOptions) -> Dataset {
+    let scale = opts.scale.max(1);
+    let mut ds = Dataset::default();
+    let mut org_rng = rng::DemoRng::new(opts.seed, rng::Stream::Org);
+    let org = org::build(scale, &mut org_rng, &mut ds);
+
+    let plan_ctx = plans::PlanContext {
+        current_fy: opts.current_fy,
+        city_code: &opts.city_code,
+    };
+    let mut kpi_rng = rng::DemoRng::new(opts.seed, rng::Stream::Kpis);
+    let mut obs_rng = rng::DemoRng::new(opts.seed, rng::Stream::Observations);
+    let planned = plans::build(&plan_ctx, &org, &mut kpi_rng, &mut obs_rng, &mut ds);
+
+    let program_ctx = programs::ProgramContext {
+        current_fy: opts.current_fy,
+        kpis_by_section: &planned.kpis_by_section,
+    };
+    let mut program_rng = rng::DemoRng::new(opts.seed, rng::Stream::Programs);
+    let mut money_rng = rng::DemoRng::new(opts.seed, rng::Stream::Money);
+    programs::build(
+        &program_ctx,
+        &org,
+        &mut program_rng,
+        &mut money_rng,
+        &mut ds,
+    );
+    ds
+}
+
+/// The password of every demo user: `citykpi-demo`.
+///
+/// **For the demo only.** It is public (it is in this documentation), so a
+/// database built by `citykpi demo` must never hold real data or be reachable
+/// from outside. The login is taken so that the rule could change per user
+/// without changing callers; today it is the same for everyone.
+pub fn demo_password(_login: &str) -> String {
+    "citykpi-demo".to_string()
+}

@@ -1,1 +1,761 @@
+//! citykpi's storage layer: one API over an embedded SQLite file (the default,
+//! WAL mode) or a PostgreSQL server.
+//!
+//! The API speaks in natural keys (codes) and domain types only. SQL is
+//! written once with `$1` placeholders, which both backends accept, and only
+//! the bulk observation path and a few statements differ per backend.
+//!
+//! Every write runs in a transaction; `apply` writes a whole dataset in one,
+//! so that a failed import leaves the database as it was.
 
+mod apply;
+mod audit;
+mod codec;
+mod conn;
+mod error;
+mod observations;
+mod read;
+mod write;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use citykpi_domain::kpi::Kpi;
+use citykpi_domain::money::ProgramMoney;
+use citykpi_domain::observation::Observation;
+use citykpi_domain::org::{Department, Section, User};
+use citykpi_domain::plan::{Plan, PlanNode};
+use citykpi_domain::program::{KpiLink, Program, ProgramIndicator};
+use citykpi_domain::{Dataset, KnownKeys};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use apply::{ApplySummary, Change, Counts};
+pub use audit::{AuditEntry, AuditRecord, now_rfc3339};
+pub use error::{Entity, Result, StoreError};
+pub use read::ObservationFilter;
+
+use conn::{Conn, Pooled, Tx, run};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The result of a versioned save: what happened and the version now stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub change: Change,
+    pub version: i64,
+}
+
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database. Cheap to clone (it holds a connection pool).
+#[derive(Clone)]
+pub struct Store {
+    db: std::sync::Arc<Db>,
+}
+
+/// Tables from children to parents: the order in which rows can be deleted.
+const TABLES_CHILDREN_FIRST: [&str; 16] = [
+    "audit_log",
+    "observations",
+    "program_money",
+    "program_indicators",
+    "kpi_links",
+    "programs",
+    "kpi_sdgs",
+    "kpi_nodes",
+    "kpi_owners",
+    "kpi_targets",
+    "kpis",
+    "plan_nodes",
+    "plans",
+    "users",
+    "sections",
+    "departments",
+];
+
+/// SQLite waits this long for another writer before giving up with "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Store {
+    /// Opens (and migrates) a database. `target` is a `postgres://` or
+    /// `postgresql://` URL, or the path of a SQLite file (optionally prefixed
+    /// `sqlite:`), which is created if missing.
+    pub async fn open(target: &str) -> Result<Store> {
+        let target = target.trim();
+        let open_err = |source| StoreError::Open {
+            target: redact(target),
+            source,
+        };
+        let db = if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(target).map_err(open_err)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(open_err)?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Db::Postgres(pool)
+        } else {
+            let path = target
+                .strip_prefix("sqlite://")
+                .or_else(|| target.strip_prefix("sqlite:"))
+                .unwrap_or(target);
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| open_err(sqlx::Error::Io(e)))?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                // 64 MiB page cache: bulk loads of a million observations stay in memory.
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(open_err)?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Db::Sqlite(pool)
+        };
+        Ok(Store {
+            db: std::sync::Arc::new(db),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match *self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool; waits for connections in use to be returned.
+    pub async fn close(&self) {
+        match &*self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    async fn read_conn(&self) -> Result<Pooled> {
+        Ok(match &*self.db {
+            Db::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
+            Db::Postgres(p) => Pooled::Pg(p.acquire().await?),
+        })
+    }
+
+    /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE),
+    /// so two writers queue on busy_timeout instead of one failing mid-way
+    /// when it upgrades from a read lock.
+    async fn begin(&self) -> Result<Tx> {
+        Ok(match &*self.db {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    // ----- bulk write -----
+
+    /// Writes everything in `ds` in one transaction, upserting by natural
+    /// key, and records one audit row. Child rows of a KPI (targets, owners,
+    /// nodes, SDGs) given in the dataset replace the stored ones. A user
+    /// without a password hash keeps the stored hash. On any error nothing
+    /// is written.
+    pub async fn apply(&self, ds: &Dataset, actor: &str) -> Result<ApplySummary> {
+        let mut tx = self.begin().await?;
+        let summary = apply::apply(&mut tx.conn(), ds).await?;
+        let record = AuditRecord {
+            actor,
+            action: "apply",
+            entity: Entity::Dataset.as_str(),
+            key: "",
+            before: None,
+            after: Some(serde_json::to_value(&summary).unwrap_or_default()),
+        };
+        audit::record(&mut tx.conn(), &record).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    // ----- loaders -----
+
+    pub async fn departments(&self) -> Result<Vec<Department>> {
+        read::departments(&mut self.read_conn().await?.conn()).await
+    }
+    pub async fn sections(&self) -> Result<Vec<Section>> {
+        read::sections(&mut self.read_conn().await?.conn()).await
+    }
+    /// Users by login, with their password hashes (which `User` never serialises).
+    pub async fn users(&self) -> Result<Vec<User>> {
+        read::users(&mut self.read_conn().await?.conn()).await
+    }
+    pub async fn user(&self, login: &str) -> Result<Option<User>> {
+        read::user(&mut self.read_conn().await?.conn(), login).await
+    }
+    pub async fn plans(&self) -> Result<Vec<Plan>> {
+        read::plans(&mut self.read_conn().await?.conn()).await
+    }
+    pub async fn plan_nodes(&self) -> Result<Vec<PlanNode>> {
+        read::plan_nodes(&mut self.read_conn().await?.conn()).await
+    }
+    /// KPIs by code with targets, owners, nodes and SDG tags in their given order.
+    pub async fn kpis(&self) -> Result<Vec<Kpi>> {
+        let stored = read::kpis(&mut self.read_conn().await?.conn(), None).await?;
+        Ok(stored.into_iter().map(|s| s.kpi).collect())
+    }
+    pub async fn kpi(&self, code: &str) -> Result<Option<Kpi>> {
+        let stored = read::kpis(&mut self.read_conn().await?.conn(), Some(code)).await?;
+        Ok(stored.into_iter().next().map(|s| s.kpi))
+    }
+    /// The KPI with its version, for an edit form (see `upsert_kpi_versioned`).
+    pub async fn kpi_with_version(&self, code: &str) -> Result<Option<(Kpi, i64)>> {
+        let stored = read::kpis(&mut self.read_conn().await?.conn(), Some(code)).await?;
+        Ok(stored.into_iter().next().map(|s| (s.kpi, s.version)))
+    }
+    /// Observations ordered by KPI code, fiscal year, period and area.
+    pub async fn observations(&self, filter: &ObservationFilter) -> Result<Vec<Observation>> {
+        read::observations(&mut self.read_conn().await?.conn(), filter).await
+    }
+    pub async fn programs(&self) -> Result<Vec<Program>> {
+        let rows = read::programs(&mut self.read_conn().await?.conn(), None).await?;
+        Ok(rows.into_iter().map(|(p, _)| p).collect())
+    }
+    pub async fn program(&self, code: &str) -> Result<Option<Program>> {
+        Ok(self.program_with_version(code).await?.map(|(p, _)| p))
+    }
+    /// The program with its version, for an edit form (see `upsert_program_versioned`).
+    pub async fn program_with_version(&self, code: &str) -> Result<Option<(Program, i64)>> {
+        let rows = read::programs(&mut self.read_conn().await?.conn(), Some(code)).await?;
+        Ok(rows.into_iter().next())
+    }
+    /// Program → KPI links ordered by (program, KPI).
+    pub async fn links(&self) -> Result<Vec<KpiLink>> {
+        read::links(&mut self.read_conn().await?.conn()).await
+    }
+    /// Program indicators ordered by (program, indicator code, fiscal year).
+    pub async fn indicators(&self) -> Result<Vec<ProgramIndicator>> {
+        read::indicators(&mut self.read_conn().await?.conn()).await
+    }
+    /// Program money ordered by (program, fiscal year).
+    pub async fn money(&self) -> Result<Vec<ProgramMoney>> {
+        read::money(&mut self.read_conn().await?.conn()).await
+    }
+
+    /// Everything, each kind in its loader's order.
+    pub async fn load_all(&self) -> Result<Dataset> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        Ok(Dataset {
+            departments: read::departments(conn).await?,
+            sections: read::sections(conn).await?,
+            users: read::users(conn).await?,
+            plans: read::plans(conn).await?,
+            plan_nodes: read::plan_nodes(conn).await?,
+            kpis: read::kpis(conn, None)
+                .await?
+                .into_iter()
+                .map(|s| s.kpi)
+                .collect(),
+            observations: read::observations(conn, &ObservationFilter::all()).await?,
+            programs: read::programs(conn, None)
+                .await?
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect(),
+            links: read::links(conn).await?,
+            indicators: read::indicators(conn).await?,
+            money: read::money(conn).await?,
+        })
+    }
+
+    pub async fn known_keys(&self) -> Result<KnownKeys> {
+        read::known_keys(&mut self.read_conn().await?.conn()).await
+    }
+
+    /// True when no table holds a row (the audit log aside).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        for table in TABLES_CHILDREN_FIRST.iter().filter(|t| **t != "audit_log") {
+            let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) AS any_row");
+            let n: i64 = run!(conn, sqlx::query_scalar::<_, i64>(&sql), fetch_one)?;
+            if n > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Deletes every row of every table, the audit log included (used by
+    /// `citykpi demo` to rebuild from scratch).
+    pub async fn clear_all(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        match conn {
+            Conn::Pg(_) => {
+                let sql = format!("TRUNCATE {}", TABLES_CHILDREN_FIRST.join(", "));
+                run!(conn, sqlx::query(&sql), execute)?;
+            }
+            Conn::Sqlite(_) => {
+                for table in TABLES_CHILDREN_FIRST {
+                    let sql = format!("DELETE FROM {table}");
+                    run!(conn, sqlx::query(&sql), execute)?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- single-record writes (web UI); each in its own transaction with an audit row -----
+
+    /// Inserts or updates one observation by (KPI, period, area).
+    pub async fn upsert_observation(&self, obs: &Observation, actor: &str) -> Result<Change> {
+        let key = codec::observation_key(&obs.kpi_code, obs.period, &obs.area_code);
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let kpi_id: Option<i64> = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>("SELECT id FROM kpis WHERE code = $1").bind(&obs.kpi_code),
+            fetch_optional
+        )?;
+        let Some(kpi_id) = kpi_id else {
+            return Err(StoreError::MissingReference {
+                entity: Entity::Observation,
+                key,
+                target: Entity::Kpi,
+                target_key: obs.kpi_code.clone(),
+            });
+        };
+        let before =
+            read::observation(conn, kpi_id, &obs.period.to_string(), &obs.area_code).await?;
+        if before.as_ref() == Some(obs) {
+            return Ok(Change::Unchanged);
+        }
+        observations::write_one(conn, obs, kpi_id).await?;
+        let change = if before.is_some() {
+            Change::Updated
+        } else {
+            Change::Inserted
+        };
+        audit_change(
+            conn,
+            actor,
+            change,
+            Entity::Observation,
+            &key,
+            before.as_ref(),
+            Some(obs),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    /// Inserts or updates a program without a version check.
+    pub async fn upsert_program(&self, program: &Program, actor: &str) -> Result<Saved> {
+        self.upsert_program_versioned(program, None, actor).await
+    }
+
+    /// Saves a program if its stored version is still `expected_version`
+    /// (the version the editor loaded; 0 = "must not exist yet"); otherwise
+    /// `StoreError::Conflict`, so that of two people editing the same program
+    /// the second save is refused. `None` skips the check.
+    pub async fn upsert_program_versioned(
+        &self,
+        program: &Program,
+        expected_version: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let key = program.code.as_str();
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let stored = read::programs(conn, Some(key)).await?.into_iter().next();
+        let found = stored.as_ref().map_or(0, |(_, v)| *v);
+        check_version(Entity::Program, key, expected_version, found)?;
+        check_section(conn, Entity::Program, key, &program.section_code).await?;
+        let saved = match &stored {
+            Some((old, version)) if old == program => {
+                return Ok(Saved {
+                    change: Change::Unchanged,
+                    version: *version,
+                });
+            }
+            Some((_, version)) => {
+                if !write::program_update_if_version(conn, program, *version).await? {
+                    return Err(conflict_now(conn, Entity::Program, key, *version).await);
+                }
+                Saved {
+                    change: Change::Updated,
+                    version: version + 1,
+                }
+            }
+            None => {
+                if !write::program_insert_new(conn, program).await? {
+                    return Err(conflict_now(conn, Entity::Program, key, 0).await);
+                }
+                Saved {
+                    change: Change::Inserted,
+                    version: 1,
+                }
+            }
+        };
+        let before = stored.as_ref().map(|(p, _)| p);
+        audit_change(
+            conn,
+            actor,
+            saved.change,
+            Entity::Program,
+            key,
+            before,
+            Some(program),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Saves a KPI (children included, replacing the stored ones) with the
+    /// same version rule as `upsert_program_versioned`.
+    pub async fn upsert_kpi_versioned(
+        &self,
+        kpi: &Kpi,
+        expected_version: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        apply::check_kpi_finite(kpi)?;
+        let key = kpi.code.as_str();
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let stored = read::kpis(conn, Some(key)).await?.into_iter().next();
+        let found = stored.as_ref().map_or(0, |s| s.version);
+        check_version(Entity::Kpi, key, expected_version, found)?;
+        let known = read::known_keys(conn).await?;
+        if let Some(s) = kpi
+            .owner_sections
+            .iter()
+            .find(|s| !known.sections.contains(*s))
+        {
+            return Err(StoreError::MissingReference {
+                entity: Entity::Kpi,
+                key: key.to_string(),
+                target: Entity::Section,
+                target_key: s.clone(),
+            });
+        }
+        if let Some(n) = kpi
+            .nodes
+            .iter()
+            .find(|n| !known.plan_nodes.contains(&n.node_code))
+        {
+            return Err(StoreError::MissingReference {
+                entity: Entity::Kpi,
+                key: key.to_string(),
+                target: Entity::PlanNode,
+                target_key: n.node_code.clone(),
+            });
+        }
+        let saved = match &stored {
+            Some(s) if &s.kpi == kpi => {
+                return Ok(Saved {
+                    change: Change::Unchanged,
+                    version: s.version,
+                });
+            }
+            Some(s) => {
+                // Locks the row (PostgreSQL) and re-checks the version under the lock.
+                let guard = run!(
+                    conn,
+                    sqlx::query(
+                        "UPDATE kpis SET version = version WHERE code = $1 AND version = $2"
+                    )
+                    .bind(key)
+                    .bind(s.version),
+                    execute
+                )?;
+                if guard != 1 {
+                    return Err(conflict_now(conn, Entity::Kpi, key, s.version).await);
+                }
+                write::kpi(conn, kpi).await?;
+                Saved {
+                    change: Change::Updated,
+                    version: s.version + 1,
+                }
+            }
+            None => {
+                write::kpi(conn, kpi).await?;
+                let version: i64 = run!(
+                    conn,
+                    sqlx::query_scalar::<_, i64>("SELECT version FROM kpis WHERE code = $1")
+                        .bind(key),
+                    fetch_one
+                )?;
+                if version != 1 {
+                    return Err(StoreError::Conflict {
+                        entity: Entity::Kpi,
+                        key: key.to_string(),
+                        expected: 0,
+                        found: version - 1,
+                    });
+                }
+                Saved {
+                    change: Change::Inserted,
+                    version,
+                }
+            }
+        };
+        let before = stored.as_ref().map(|s| &s.kpi);
+        audit_change(
+            conn,
+            actor,
+            saved.change,
+            Entity::Kpi,
+            key,
+            before,
+            Some(kpi),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Inserts or updates one program's money for one fiscal year.
+    pub async fn upsert_money(&self, money: &ProgramMoney, actor: &str) -> Result<Change> {
+        apply::check_money_finite(money)?;
+        let key = format!("{}/{}", money.program_code, money.fy);
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let program: Option<i64> = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>("SELECT version FROM programs WHERE code = $1")
+                .bind(&money.program_code),
+            fetch_optional
+        )?;
+        if program.is_none() {
+            return Err(StoreError::MissingReference {
+                entity: Entity::Money,
+                key,
+                target: Entity::Program,
+                target_key: money.program_code.clone(),
+            });
+        }
+        let before = read::money_one(conn, &money.program_code, money.fy).await?;
+        if before.as_ref() == Some(money) {
+            return Ok(Change::Unchanged);
+        }
+        write::money(conn, money).await?;
+        let change = if before.is_some() {
+            Change::Updated
+        } else {
+            Change::Inserted
+        };
+        audit_change(
+            conn,
+            actor,
+            change,
+            Entity::Money,
+            &key,
+            before.as_ref(),
+            Some(money),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    // ----- users -----
+
+    /// Stores a PHC password hash (argon2id) for an existing user.
+    pub async fn set_password_hash(&self, login: &str, phc: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let done = run!(
+            conn,
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE login = $2")
+                .bind(phc)
+                .bind(login),
+            execute
+        )?;
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                entity: Entity::User,
+                key: login.to_string(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored PHC hash; `Ok(None)` for a user without a password,
+    /// `NotFound` for an unknown login.
+    pub async fn user_password_hash(&self, login: &str) -> Result<Option<String>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let row: Option<Option<String>> = run!(
+            conn,
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT password_hash FROM users WHERE login = $1"
+            )
+            .bind(login),
+            fetch_optional
+        )?;
+        row.ok_or_else(|| StoreError::NotFound {
+            entity: Entity::User,
+            key: login.to_string(),
+        })
+    }
+
+    // ----- audit -----
+
+    /// Writes one audit row in its own transaction; returns its id.
+    pub async fn record_audit(&self, record: &AuditRecord<'_>) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = audit::record(&mut tx.conn(), record).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Audit rows, newest first.
+    pub async fn audit_entries(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
+        audit::entries(&mut self.read_conn().await?.conn(), limit, offset).await
+    }
+}
+
+fn check_version(entity: Entity, key: &str, expected: Option<i64>, found: i64) -> Result<()> {
+    match expected {
+        Some(expected) if expected != found => Err(StoreError::Conflict {
+            entity,
+            key: key.to_string(),
+            expected,
+            found,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The Conflict error for a guarded write that matched no row: someone saved
+/// between our read and our write.
+async fn conflict_now(conn: &mut Conn<'_>, entity: Entity, key: &str, expected: i64) -> StoreError {
+    let sql = match entity {
+        Entity::Kpi => "SELECT version FROM kpis WHERE code = $1",
+        _ => "SELECT version FROM programs WHERE code = $1",
+    };
+    let found: Option<i64> = run!(
+        conn,
+        sqlx::query_scalar::<_, i64>(sql).bind(key),
+        fetch_optional
+    )
+    .unwrap_or(None);
+    StoreError::Conflict {
+        entity,
+        key: key.to_string(),
+        expected,
+        found: found.unwrap_or(0),
+    }
+}
+
+async fn check_section(
+    conn: &mut Conn<'_>,
+    entity: Entity,
+    key: &str,
+    section: &str,
+) -> Result<()> {
+    let n: i64 = run!(
+        conn,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sections WHERE code = $1").bind(section),
+        fetch_one
+    )?;
+    if n == 0 {
+        return Err(StoreError::MissingReference {
+            entity,
+            key: key.to_string(),
+            target: Entity::Section,
+            target_key: section.to_string(),
+        });
+    }
+    Ok(())
+}
+
+async fn audit_change<T: serde::Serialize>(
+    conn: &mut Conn<'_>,
+    actor: &str,
+    change: Change,
+    entity: Entity,
+    key: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<i64> {
+    let action = match change {
+        Change::Inserted => "insert",
+        Change::Updated => "update",
+        Change::Unchanged => "unchanged",
+    };
+    let record = AuditRecord {
+        actor,
+        action,
+        entity: entity.as_str(),
+        key,
+        before: before.and_then(|b| serde_json::to_value(b).ok()),
+        after: after.and_then(|a| serde_json::to_value(a).ok()),
+    };
+    audit::record(conn, &record).await
+}
+
+/// The target without its password, for error messages.
+fn redact(target: &str) -> String {
+    match (target.find("://"), target.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &target[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:***{}", &target[..scheme_end + 3], &target[at..])
+                }
+                None => target.to_string(),
+            }
+        }
+        _ => target.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_passwords_only() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("/var/lib/citykpi.db"), "/var/lib/citykpi.db");
+    }
+}

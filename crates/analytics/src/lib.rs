@@ -11,6 +11,7 @@
 //! - `estat`, `sdmx`, `lgcode`: comparison data from official statistics
 
 pub mod did;
+pub mod forecast;
 pub mod ols;
 pub mod optim;
 pub mod panel;

@@ -113,7 +113,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "秘書課",
                 "Secretariat Division",
                 "市長及び来訪者",
-                "円滑な公務遂行が確保される",
+                "円滑に公務・面会を行える",
                 "",
                 "A秘書|A市民表彰|A儀典|A国際交流",
             ),
@@ -130,7 +130,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "総務課",
                 "General Affairs Division",
                 "庁内各部局",
-                "文書・法務事務が適正に処理される",
+                "適正な文書・法務事務に基づき業務を行える",
                 "地方自治法",
                 "A文書管理|A法務|A情報公開|A選挙事務",
             ),
@@ -179,7 +179,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "財政課",
                 "Budget Division",
                 "庁内各部局",
-                "限られた財源が効果の高い事業に配分される",
+                "限られた財源を効果の高い事業に配分できる",
                 "地方財政法",
                 "A予算編成|A財政調整基金管理|A市債管理|A地方交付税算定",
             ),
@@ -187,7 +187,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "税政課",
                 "Tax Policy Division",
                 "納税義務者",
-                "公平・適正に課税される",
+                "公平・適正な課税を受けられる",
                 "地方税法",
                 "A市民税賦課|A固定資産評価|A軽自動車税賦課",
             ),
@@ -195,7 +195,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "納税課",
                 "Tax Collection Division",
                 "納税義務者",
-                "期限内に納税できる",
+                "便利な方法で期限内に納税できる",
                 "地方税法",
                 "A市税収納|Sキャッシュレス納付|A滞納整理",
             ),
@@ -203,7 +203,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "契約課",
                 "Contracts Division",
                 "入札参加事業者",
-                "公正な競争で契約が締結される",
+                "公正な競争のもとで契約できる",
                 "地方自治法",
                 "A入札・契約|A電子入札システム運用|A契約監理",
             ),
@@ -211,7 +211,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "管財課",
                 "Property Management Division",
                 "庁舎利用者及び庁内各部局",
-                "公有財産が有効に活用される",
+                "適切に管理された庁舎・公有財産を利用できる",
                 "",
                 "F本庁舎管理|A公有財産活用|A未利用地売却|I庁舎設備改修",
             ),
@@ -505,7 +505,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "建築指導課",
                 "Building Guidance Division",
                 "建築主及び建築物所有者",
-                "建築物が基準に適合し安全に使われる",
+                "基準に適合した安全な建築物を建築・利用できる",
                 "建築基準法",
                 "A建築確認|A違反建築指導|Aブロック塀等安全対策",
             ),
@@ -582,7 +582,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
         slug: "shobo",
         ja: "消防局",
         en: "Fire Department",
-        aim: "火災・災害・救急から市民の生命と財産を守る",
+        aim: "火災・災害・救急から市民の生命と財産を守る体制の確保",
         sections: &[
             sec(
                 "予防課",
@@ -612,7 +612,7 @@ pub static DEPARTMENTS: &[DeptDef] = &[
                 "指令課",
                 "Command and Dispatch Division",
                 "通報者",
-                "迅速に出動指令が出される",
+                "迅速な出動指令により早期に救助を受けられる",
                 "",
                 "I消防指令システム|A119番受付|S多言語通訳サービス",
             ),
@@ -908,32 +908,6 @@ pub fn outcome_indicators(kind: ProgramKind) -> &'static [(&'static str, &'stati
         ProgramKind::Infrastructure => {
             &[("計画に対する進捗率", "%"), ("健全度の高い施設の割合", "%")]
         }
-    }
-}
-
-/// English words for program-name suffixes, so names have an English form.
-pub fn suffix_en(suffix: &str) -> &'static str {
-    match suffix {
-        "支援事業" => "Support",
-        "推進事業" | "促進事業" => "Promotion",
-        "充実事業" | "強化事業" | "機能強化事業" => "Enhancement",
-        "相談事業" => "Counselling",
-        "助成事業" => "Grants",
-        "利用促進事業" => "Use Promotion",
-        "管理運営事業" => "Operation",
-        "維持管理事業" => "Maintenance",
-        "改修事業" => "Renovation",
-        "運営支援事業" => "Operating Support",
-        "啓発事業" => "Awareness",
-        "普及事業" => "Dissemination",
-        "事務" | "管理事務" => "Administration",
-        "適正化事業" => "Quality Assurance",
-        "効率化事業" => "Efficiency",
-        "整備事業" => "Construction",
-        "計画策定事業" => "Planning",
-        "調査設計事業" => "Survey and Design",
-        "更新事業" => "Renewal",
-        _ => "Program",
     }
 }
 

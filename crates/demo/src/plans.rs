@@ -375,14 +375,19 @@ impl KpiBuilder<'_, '_> {
                 owner_sections.push(co.clone());
             }
             let direction = direction(def.dir);
+            let when = match def.source.lag_years() {
+                0 => "年度終了後すぐに把握",
+                1 => "翌年度に公表",
+                _ => "2年後に公表",
+            };
             let description = format!(
-                "施策「{}」の成果を測る指標。{}。出典：{}（公表まで約{}年）。",
+                "施策「{}」の成果を測る指標（{}）。出典：{}（{}）。",
                 measure
                     .ja
                     .replace("{}", ward.map(|w| w.1.as_str()).unwrap_or("")),
                 direction.label_ja(),
                 def.source.name_ja(),
-                def.source.lag_years()
+                when
             );
             self.ds.kpis.push(Kpi {
                 code,
@@ -413,7 +418,8 @@ impl KpiBuilder<'_, '_> {
                     weight: None,
                 }],
                 sdgs: sdg_tags(def.sdgs),
-                published: !self.rng.chance(0.04),
+                // A few drafts, never the measure's headline KPI.
+                published: i == 0 || !self.rng.chance(0.05),
             });
             self.infos.push(KpiPlanInfo {
                 def: *def,

@@ -229,6 +229,25 @@ pub fn build(
             }
         }
     }
+    temper_claims(&mut ds.links);
+}
+
+/// Owners over-claim: the declared shares of a KPI's movement often add up to
+/// more than 100 %. Keep that visible but plausible: where a KPI's claims sum
+/// past `MAX_CLAIMED`, scale them down (not below the 0.05 floor).
+fn temper_claims(links: &mut [KpiLink]) {
+    const MAX_CLAIMED: f64 = 1.5;
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    for l in links.iter() {
+        *sums.entry(l.kpi_code.clone()).or_default() += l.weight;
+    }
+    for l in links.iter_mut() {
+        let sum = sums.get(&l.kpi_code).copied().unwrap_or(0.0);
+        if sum > MAX_CLAIMED {
+            let w = l.weight * MAX_CLAIMED / sum;
+            l.weight = ((w * 20.0).round() / 20.0).clamp(0.05, 0.6);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -303,6 +322,20 @@ fn program(
     }
 }
 
+/// How many two-character pieces of `subject` occur in `name`: a crude but
+/// effective "is this KPI about this program" for Japanese names.
+fn shared_bigrams(subject: &str, name: &str) -> usize {
+    let chars: Vec<char> = subject.chars().collect();
+    chars
+        .windows(2)
+        .filter(|w| {
+            let mut piece = String::with_capacity(8);
+            piece.extend(w.iter());
+            name.contains(piece.as_str())
+        })
+        .count()
+}
+
 fn links(
     p: &Draft,
     own: &[String],
@@ -314,17 +347,48 @@ fn links(
     if dept.is_empty() && own.is_empty() || rng.chance(0.05) {
         return;
     }
-    let wanted = 1 + rng.weighted(&[45.0, 35.0, 20.0]);
+    // Candidates: the section's own KPIs, then the department's. A KPI whose
+    // name shares words with the program's subject (がん検診 → がん検診受診率)
+    // is the one its owner would name first.
+    let mut pool: Vec<&str> = own.iter().map(String::as_str).collect();
+    pool.extend(dept.iter().copied().filter(|c| !own.iter().any(|o| o == c)));
+    let scored: Vec<(usize, &str)> = pool
+        .iter()
+        .map(|c| {
+            let name = kpi_names.get(*c).map(String::as_str).unwrap_or("");
+            (shared_bigrams(p.subject, name), *c)
+        })
+        .collect();
+    let best = scored.iter().map(|(s, _)| *s).max().unwrap_or(0);
+    let related: Vec<&str> = scored
+        .iter()
+        .filter(|(s, _)| *s >= 1)
+        .map(|(_, c)| *c)
+        .collect();
+    let wanted = if own.is_empty() && related.is_empty() {
+        1
+    } else {
+        1 + rng.weighted(&[45.0, 35.0, 20.0])
+    };
     let mut chosen: Vec<&str> = Vec::new();
-    for i in 0..wanted * 4 {
+    if best >= 2 {
+        let top: Vec<&str> = scored
+            .iter()
+            .filter(|(s, _)| *s == best)
+            .map(|(_, c)| *c)
+            .collect();
+        chosen.extend(rng.pick(&top).copied());
+    }
+    for _ in 0..wanted * 4 {
         if chosen.len() >= wanted {
             break;
         }
-        let from_own = !own.is_empty() && (i == 0 || rng.chance(0.5));
-        let candidate = if from_own {
-            rng.pick(own).map(String::as_str)
-        } else {
-            rng.pick(dept).copied()
+        // Mostly related or own KPIs; now and then another of the
+        // department's, as owners do claim broader effects.
+        let candidate = match rng.weighted(&[50.0, 42.0, 8.0]) {
+            0 if !related.is_empty() => rng.pick(&related).copied(),
+            0 | 1 if !own.is_empty() => rng.pick(own).map(String::as_str),
+            _ => rng.pick(dept).copied(),
         };
         if let Some(c) = candidate
             && !chosen.contains(&c)

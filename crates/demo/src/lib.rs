@@ -3,8 +3,18 @@
 //! KPIs, with ~1,000 administrative programs and five years of money.
 //!
 //! [`generate`] is a pure function of [`DemoOptions`]: the same options give a
-//! byte-identical [`Dataset`] on every run and machine (ChaCha8 from the seed).
-//! It does no I/O; the CLI writes the result to a database.
+//! byte-identical [`Dataset`] on every run (ChaCha8 from the seed, no hash-map
+//! iteration, no clock). The random stream is the same on every platform; the
+//! few `ln`/`exp`/`cos` calls come from the platform's math library, so another
+//! OS could in rare cases round a last digit differently. It does no I/O; the
+//! CLI writes the result to a database.
+//!
+//! Logins (all with [`demo_password`]): `admin`; `strategy-kikaku`,
+//! `strategy-sdgs`, `strategy-smartcity`, `strategy-koumin` (市長公室);
+//! `finance-zaisei`, `finance-yosan`, `finance-keiyaku` (財政局);
+//! `editor-<department>` for every department (`editor-kenko`, `editor-kodomo`,
+//! … and `editor-<ward>` for ward offices); `viewer`, `viewer-koho`,
+//! `viewer-kyoiku`; and the inactive `viewer-retired`.
 //!
 //! At scale N the city grows by (N−1)×11 ward offices (区役所), each with its
 //! own sections, ward-level measures under the Basic Plan's policies, KPIs and
@@ -55,6 +65,14 @@ impl Default for DemoOptions {
 }
 
 /// Builds the demo city.
+///
+/// ```
+/// use citykpi_demo::{DemoOptions, generate};
+/// let city = generate(&DemoOptions::default());
+/// assert_eq!(city.plans.len(), 2); // the Basic Plan and the SDGs plan
+/// assert!(city.programs.len() > 900);
+/// assert_eq!(city, generate(&DemoOptions::default()));
+/// ```
 pub fn generate(opts: &DemoOptions) -> Dataset {
     let scale = opts.scale.max(1);
     let mut ds = Dataset::default();

@@ -1,7 +1,7 @@
 //! The demo's random source: ChaCha8 seeded from the user's seed, one stream per
 //! part of the city, so that changing how programs are drawn does not reshuffle
-//! the KPIs. ChaCha is specified bit for bit, so a seed gives the same city on
-//! every machine and every version of rand_chacha 0.9.
+//! the KPIs. ChaCha is specified bit for bit, so a seed gives the same random
+//! stream on every machine and every version of rand_chacha 0.9.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

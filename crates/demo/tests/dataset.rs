@@ -743,3 +743,71 @@ fn demo_password_is_documented_and_shared() {
     assert_eq!(demo_password("admin"), "citykpi-demo");
     assert_eq!(demo_password("editor-kenko"), demo_password("admin"));
 }
+
+#[test]
+fn plan_tables_name_only_existing_sections_and_kpis() {
+    use citykpi_demo::plan_data::{BASIC_PLAN, SDGS_PLAN, WARD_MEASURES};
+    let ds = scale(2);
+    let dept_of: BTreeMap<&str, &str> = ds
+        .sections
+        .iter()
+        .map(|s| (s.code.as_str(), s.department_code.as_str()))
+        .collect();
+    let has_section = |dept: &str, name: &str| {
+        ds.sections
+            .iter()
+            .any(|s| s.department_code == dept && s.name_ja == name)
+    };
+    let bp_names: BTreeSet<&str> = BASIC_PLAN
+        .iter()
+        .flat_map(|p| p.measures)
+        .flat_map(|m| m.kpis)
+        .map(|k| k.ja)
+        .collect();
+    for m in BASIC_PLAN.iter().chain(SDGS_PLAN).flat_map(|p| p.measures) {
+        assert!(
+            has_section(m.dept, m.sec),
+            "{} owner {}:{}",
+            m.ja,
+            m.dept,
+            m.sec
+        );
+        if let Some((d, s)) = m.co.split_once(':') {
+            assert!(has_section(d, s), "{} co-owner {}", m.ja, m.co);
+        }
+        for shared in m.shared {
+            assert!(
+                bp_names.contains(shared),
+                "{} shares unknown KPI {shared}",
+                m.ja
+            );
+        }
+    }
+    for (policy, m) in WARD_MEASURES {
+        assert!(*policy < BASIC_PLAN.len());
+        assert!(has_section("WARD001", m.sec), "{}", m.sec);
+    }
+    // Every fixed login was created (none silently skipped).
+    for login in [
+        "admin",
+        "strategy-kikaku",
+        "strategy-sdgs",
+        "strategy-smartcity",
+        "strategy-koumin",
+        "finance-zaisei",
+        "finance-yosan",
+        "finance-keiyaku",
+        "viewer",
+        "viewer-koho",
+        "viewer-kyoiku",
+        "viewer-retired",
+        "editor-kohoku",
+    ] {
+        let u = ds
+            .users
+            .iter()
+            .find(|u| u.login == login)
+            .unwrap_or_else(|| panic!("{login}"));
+        assert!(dept_of.contains_key(u.section_code.as_str()));
+    }
+}

@@ -1,6 +1,9 @@
 //! The column tables: one static list of columns per [`Kind`], used by both
 //! import (header matching) and export (header writing), so the two cannot drift.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use citykpi_domain::Kind;
 use citykpi_domain::text::normalize;
 
@@ -378,24 +381,18 @@ pub(crate) struct HeaderMatch {
 /// Finds which column of `cols` a header names. A unit suffix in brackets is
 /// tolerated (`値（人）`); on yen columns it sets the scale, and an unknown
 /// unit there is refused (None) rather than silently read as yen.
-pub(crate) fn match_header(cols: &[Column], header: &str) -> Option<HeaderMatch> {
+pub(crate) fn match_header(kind: Kind, header: &str) -> Option<HeaderMatch> {
     let key = header_key(header);
     if key.is_empty() {
         return None;
     }
-    let find = |k: &str| {
-        cols.iter().position(|c| {
-            header_key(c.ja) == k
-                || header_key(c.en) == k
-                || header_key(c.key) == k
-                || c.aliases.iter().any(|a| header_key(a) == k)
-        })
-    };
-    if let Some(column) = find(&key) {
+    let cols = columns(kind);
+    let index = header_index(kind);
+    if let Some(&column) = index.get(&key) {
         return Some(HeaderMatch { column, scale: 1 });
     }
     let (name, unit) = split_unit(&key)?;
-    let column = find(name)?;
+    let column = *index.get(name)?;
     let scale = if cols[column].yen {
         match unit {
             "円" | "yen" | "jpy" => 1,
@@ -409,13 +406,38 @@ pub(crate) fn match_header(cols: &[Column], header: &str) -> Option<HeaderMatch>
     Some(HeaderMatch { column, scale })
 }
 
+/// Header key → column position, per kind; built once, because kind
+/// detection matches every header cell against every table.
+fn header_index(kind: Kind) -> &'static HashMap<String, usize> {
+    static INDEX: OnceLock<Vec<HashMap<String, usize>>> = OnceLock::new();
+    let all = INDEX.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|k| {
+                let mut map = HashMap::new();
+                for (i, c) in columns(*k).iter().enumerate() {
+                    for name in [c.ja, c.en, c.key]
+                        .into_iter()
+                        .chain(c.aliases.iter().copied())
+                    {
+                        map.entry(header_key(name)).or_insert(i);
+                    }
+                }
+                map
+            })
+            .collect()
+    });
+    let pos = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    &all[pos]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn headers_match_in_both_languages_and_widths() {
-        let m = |h| match_header(OBSERVATIONS, h).map(|m| OBSERVATIONS[m.column].key);
+        let m = |h| match_header(Kind::Observations, h).map(|m| OBSERVATIONS[m.column].key);
         assert_eq!(m("kpi_code"), Some("kpi_code"));
         assert_eq!(m("KPIコード"), Some("kpi_code"));
         assert_eq!(m("ＫＰＩ コード"), Some("kpi_code"));
@@ -429,7 +451,7 @@ mod tests {
 
     #[test]
     fn yen_headers_carry_their_scale() {
-        let m = |h| match_header(MONEY, h).map(|m| (MONEY[m.column].key, m.scale));
+        let m = |h| match_header(Kind::Money, h).map(|m| (MONEY[m.column].key, m.scale));
         assert_eq!(m("当初予算額（千円）"), Some(("budget_initial", 1000)));
         assert_eq!(m("決算額(円)"), Some(("settled", 1)));
         assert_eq!(m("決算額(ドル)"), None);

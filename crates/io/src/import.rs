@@ -44,7 +44,7 @@ pub(crate) fn score(kind: Kind, header: &[String]) -> (bool, usize) {
     let cols = columns(kind);
     let mut seen = vec![false; cols.len()];
     for h in header {
-        if let Some(m) = match_header(cols, h) {
+        if let Some(m) = match_header(kind, h) {
             seen[m.column] = true;
         }
     }
@@ -95,7 +95,7 @@ impl Resolved {
             if h.trim().is_empty() {
                 continue;
             }
-            match match_header(cols, h) {
+            match match_header(kind, h) {
                 Some(m) => {
                     if let Some(prev) = idx[m.column] {
                         problems.push(Problem {

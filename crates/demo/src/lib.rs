@@ -28,6 +28,7 @@ mod plans;
 mod programs;
 mod rng;
 
+use citykpi_domain::fiscal::{MAX_FY, MIN_FY};
 use citykpi_domain::{Dataset, FiscalYear};
 
 pub use names::{CITY_NAME_EN, CITY_NAME_JA};
@@ -38,16 +39,22 @@ pub use names::{CITY_NAME_EN, CITY_NAME_JA};
 /// numbers are fictional.
 pub const DEFAULT_CITY_CODE: &str = "271403";
 
+/// The largest scale generated: ~100,000 programs and a million indicator rows
+/// already take a few hundred MB; a typo like 10000 should not eat the machine.
+pub const MAX_SCALE: u32 = 100;
+
 /// The demo's default seed.
 pub const DEFAULT_SEED: u64 = 20_250_401;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoOptions {
-    /// Size multiplier, at least 1 (0 is treated as 1).
+    /// Size multiplier, 1 to [`MAX_SCALE`] (0 is treated as 1, more as
+    /// `MAX_SCALE`).
     pub scale: u32,
     pub seed: u64,
     /// The fiscal year the demo is "in" (autumn of it): observations run to
-    /// the year before, money to this year.
+    /// the year before, money to this year. Kept at least ten years inside the
+    /// accepted fiscal-year range so that history and targets fit.
     pub current_fy: FiscalYear,
     /// 6-digit local-government code of the city (area of its observations).
     pub city_code: String,
@@ -74,13 +81,15 @@ impl Default for DemoOptions {
 /// assert_eq!(city, generate(&DemoOptions::default()));
 /// ```
 pub fn generate(opts: &DemoOptions) -> Dataset {
-    let scale = opts.scale.max(1);
+    let scale = opts.scale.clamp(1, MAX_SCALE);
+    let current_fy =
+        FiscalYear::containing_clamped(opts.current_fy.year().clamp(MIN_FY + 10, MAX_FY - 10), 4);
     let mut ds = Dataset::default();
     let mut org_rng = rng::DemoRng::new(opts.seed, rng::Stream::Org);
     let org = org::build(scale, &mut org_rng, &mut ds);
 
     let plan_ctx = plans::PlanContext {
-        current_fy: opts.current_fy,
+        current_fy,
         city_code: &opts.city_code,
     };
     let mut kpi_rng = rng::DemoRng::new(opts.seed, rng::Stream::Kpis);
@@ -88,7 +97,7 @@ pub fn generate(opts: &DemoOptions) -> Dataset {
     let planned = plans::build(&plan_ctx, &org, &mut kpi_rng, &mut obs_rng, &mut ds);
 
     let program_ctx = programs::ProgramContext {
-        current_fy: opts.current_fy,
+        current_fy,
         kpis_by_section: &planned.kpis_by_section,
     };
     let mut program_rng = rng::DemoRng::new(opts.seed, rng::Stream::Programs);

@@ -220,6 +220,16 @@ fn every_reference_resolves_at_scale_1_and_3_and_in_another_year() {
             city_code: "131016".into(),
             ..DemoOptions::default()
         },
+        // Extreme years are pulled inside the range rather than producing
+        // clamped, colliding periods.
+        DemoOptions {
+            current_fy: fy(1950),
+            ..DemoOptions::default()
+        },
+        DemoOptions {
+            current_fy: fy(2100),
+            ..DemoOptions::default()
+        },
     ] {
         let ds = generate(&opts);
         let problems = reference_problems(&ds);

@@ -87,6 +87,15 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// A failure of the raw SQLite bulk path (which bypasses sqlx).
+    #[error("{}「{key}」の書き込みに失敗しました / writing {entity} \"{key}\" failed: SQLite error {code}: {message}", entity.label_ja())]
+    SqliteWrite {
+        entity: Entity,
+        key: String,
+        code: i32,
+        message: String,
+    },
+
     #[error("{}「{key}」が見つかりません / {entity} \"{key}\" not found", entity.label_ja())]
     NotFound { entity: Entity, key: String },
 

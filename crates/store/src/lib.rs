@@ -15,6 +15,7 @@ mod conn;
 mod error;
 mod observations;
 mod read;
+mod settings;
 mod write;
 
 use std::path::Path;

@@ -1,0 +1,452 @@
+//! Who may use which route: one table, checked for every request by one
+//! middleware before any handler runs. A route missing from the table is
+//! refused for everyone (fail closed), so a new route cannot be forgotten.
+//!
+//! The table decides by role. Rules that depend on the record (a department
+//! editor edits only its own department's programs) are the `can_*`
+//! functions below, called by the handlers with the record loaded.
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use citykpi_domain::Kind;
+use citykpi_domain::org::Role;
+
+use crate::AppState;
+use crate::ctx::{Principal, query_param, session_of};
+use crate::error::WebError;
+use crate::security::same_origin;
+use crate::session::{PRE_SESSION_COOKIE, SessionUser, constant_time_eq, cookie};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not (public portal, login form, assets).
+    Public,
+    /// Any logged-in user.
+    Login,
+    /// Logged-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match self {
+            Access::Public => true,
+            Access::Login => role.is_some(),
+            Access::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRule {
+    pub method: &'static str,
+    /// The route pattern as registered with the router.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+use Role::*;
+
+/// Plans, KPIs and actuals: the strategy office, and department editors for
+/// the KPIs their department owns.
+pub const KPI_EDITORS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
+/// Program fields: the strategy office, and department editors for their own programs.
+pub const PROGRAM_EDITORS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
+/// Money: finance, and department editors for their own programs.
+pub const MONEY_EDITORS: &[Role] = &[Admin, Finance, DepartmentEditor];
+/// File imports (what each may import: `can_import`).
+pub const IMPORTERS: &[Role] = &[Admin, StrategyOffice, Finance];
+pub const ADMINS: &[Role] = &[Admin];
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
+    RouteRule {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every route of the application with the roles it admits.
+pub const ROUTES: &[RouteRule] = &[
+    r("GET", "/", Access::Login),
+    r("GET", "/login", Access::Public),
+    r("POST", "/login", Access::Public),
+    r("POST", "/logout", Access::Login),
+    r("GET", "/kpis", Access::Login),
+    r("GET", "/kpis/{code}", Access::Login),
+    r("GET", "/kpis/{code}/actuals", Access::Roles(KPI_EDITORS)),
+    r("POST", "/kpis/{code}/actuals", Access::Roles(KPI_EDITORS)),
+    r(
+        "POST",
+        "/kpis/{code}/actuals/bulk",
+        Access::Roles(KPI_EDITORS),
+    ),
+    r("GET", "/programs", Access::Login),
+    r("GET", "/programs/{code}", Access::Login),
+    r(
+        "GET",
+        "/programs/{code}/edit",
+        Access::Roles(PROGRAM_EDITORS),
+    ),
+    r(
+        "POST",
+        "/programs/{code}/edit",
+        Access::Roles(PROGRAM_EDITORS),
+    ),
+    r(
+        "GET",
+        "/programs/{code}/money",
+        Access::Roles(MONEY_EDITORS),
+    ),
+    r(
+        "POST",
+        "/programs/{code}/money",
+        Access::Roles(MONEY_EDITORS),
+    ),
+    r("GET", "/search", Access::Login),
+    r("GET", "/data", Access::Login),
+    r("GET", "/data/export/{kind}", Access::Login),
+    r("POST", "/data/import", Access::Roles(IMPORTERS)),
+    r("GET", "/account", Access::Login),
+    r("POST", "/account/token", Access::Login),
+    r("GET", "/admin/audit", Access::Roles(ADMINS)),
+    r("GET", "/admin/users", Access::Roles(ADMINS)),
+    r(
+        "POST",
+        "/admin/users/{login}/password",
+        Access::Roles(ADMINS),
+    ),
+    r("GET", "/public", Access::Public),
+    r("GET", "/public/plans/{code}", Access::Public),
+    r("GET", "/public/kpis/{code}", Access::Public),
+    r("GET", "/api", Access::Public),
+    r("GET", "/api/openapi.json", Access::Public),
+    r("GET", "/api/v1/status", Access::Login),
+    r("GET", "/api/v1/kpis", Access::Login),
+    r("GET", "/api/v1/kpis/{code}", Access::Login),
+    r("GET", "/api/v1/kpis/{code}/observations", Access::Login),
+    r(
+        "POST",
+        "/api/v1/kpis/{code}/observations",
+        Access::Roles(KPI_EDITORS),
+    ),
+    r("GET", "/api/v1/programs", Access::Login),
+    r("GET", "/api/v1/programs/{code}", Access::Login),
+    r(
+        "PUT",
+        "/api/v1/programs/{code}",
+        Access::Roles(PROGRAM_EDITORS),
+    ),
+    r(
+        "PUT",
+        "/api/v1/programs/{code}/money/{fy}",
+        Access::Roles(MONEY_EDITORS),
+    ),
+    r("GET", "/api/v1/search", Access::Login),
+    r("GET", "/api/v1/export/{kind}", Access::Login),
+    r("POST", "/api/v1/import/{kind}", Access::Roles(IMPORTERS)),
+    r("GET", "/api/v1/audit", Access::Roles(ADMINS)),
+    r("GET", "/api/v1/public/plans", Access::Public),
+    r("GET", "/static/{file}", Access::Public),
+    r("GET", "/favicon.svg", Access::Public),
+    r("GET", "/healthz", Access::Public),
+];
+
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
+    // HEAD is answered by GET routes.
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// Largest form body read for the CSRF check (bulk pastes of a few thousand rows fit).
+const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+/// The access check of every route: finds the user (session cookie, or an
+/// API token under /api), checks the route's roles, and for every
+/// state-changing request made with a cookie checks the origin and the
+/// per-session CSRF token.
+pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req).await {
+        Ok(req) => next.run(req).await,
+        Err(Refusal::Login(path)) => {
+            let target = format!(
+                "/login?next={}",
+                form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+            );
+            Redirect::to(&target).into_response()
+        }
+        Err(Refusal::Error(e)) => e.into_response(),
+    }
+}
+
+enum Refusal {
+    /// A page that needs a login, asked for without one: go to the login form.
+    Login(String),
+    Error(WebError),
+}
+
+async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let Some(rule) = rule_for(req.method(), &path) else {
+        tracing::error!(method = %req.method(), path, "route missing from the access table");
+        return Err(Refusal::Error(WebError::Forbidden));
+    };
+    let is_api = path.starts_with("/api/");
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let mut principal = None;
+    if let Some(token) = bearer.filter(|_| is_api) {
+        let login = state.sessions().token_login(&token);
+        let user = match login {
+            Some(login) => user_for(state, &login).await.map_err(Refusal::Error)?,
+            None => None,
+        };
+        match user {
+            Some(user) => {
+                principal = Some(Principal {
+                    user,
+                    session: None,
+                })
+            }
+            None => return Err(Refusal::Error(WebError::Unauthorized)),
+        }
+    } else if let Some(session) = session_of(state, req.headers()) {
+        principal = Some(Principal {
+            user: session.user.clone(),
+            session: Some(session),
+        });
+    }
+    let role = principal.as_ref().map(|p| p.user.role);
+    if !rule.access.allows(role) {
+        return Err(match (role, is_api) {
+            (None, false) => Refusal::Login(
+                req.uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+            ),
+            (None, true) => Refusal::Error(WebError::Unauthorized),
+            (Some(_), _) => Refusal::Error(WebError::Forbidden),
+        });
+    }
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let by_cookie = principal.as_ref().is_none_or(|p| p.session.is_some());
+    let req = if changes_state && by_cookie {
+        csrf_check(req, principal.as_ref())
+            .await
+            .map_err(Refusal::Error)?
+    } else {
+        req
+    };
+    let mut req = req;
+    if let Some(p) = principal {
+        req.extensions_mut().insert(p);
+    }
+    Ok(req)
+}
+
+/// Checks origin and token of a state-changing request made with a cookie.
+/// The token is taken from the `X-CSRF-Token` header, the `csrf` field of a
+/// URL-encoded form (the body is read and put back), or, for file uploads,
+/// the `csrf` query parameter of the form's action.
+async fn csrf_check(req: Request, principal: Option<&Principal>) -> Result<Request, WebError> {
+    if !same_origin(req.headers()) {
+        return Err(WebError::Csrf);
+    }
+    let expected = match principal.and_then(|p| p.session.as_ref()) {
+        Some(s) => s.csrf.clone(),
+        // Not logged in (the login form): the token of the pre-session cookie.
+        None => cookie(req.headers(), PRE_SESSION_COOKIE)
+            .unwrap_or("")
+            .to_string(),
+    };
+    if expected.is_empty() {
+        return Err(WebError::Csrf);
+    }
+    if let Some(given) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if constant_time_eq(given, &expected) {
+            Ok(req)
+        } else {
+            Err(WebError::Csrf)
+        };
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| {
+                WebError::BadRequest("フォームが大きすぎます / the form is too large".into())
+            })?;
+        let given = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if !constant_time_eq(&given, &expected) {
+            return Err(WebError::Csrf);
+        }
+        return Ok(Request::from_parts(parts, Body::from(bytes)));
+    }
+    let given = query_param(req.uri().query(), "csrf").unwrap_or_default();
+    if constant_time_eq(&given, &expected) {
+        Ok(req)
+    } else {
+        Err(WebError::Csrf)
+    }
+}
+
+/// The session view of a stored user (for API tokens and logins).
+pub(crate) async fn user_for(
+    state: &AppState,
+    login: &str,
+) -> Result<Option<SessionUser>, WebError> {
+    let snap = state.snapshot().await?;
+    Ok(snap
+        .ds
+        .users
+        .iter()
+        .find(|u| u.login == login && u.active)
+        .map(|u| SessionUser {
+            login: u.login.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role,
+            section_code: u.section_code.clone(),
+            department_code: snap
+                .department_of_section(&u.section_code)
+                .unwrap_or_default()
+                .to_string(),
+        }))
+}
+
+// ----- rules that depend on the record -----
+
+/// May `user` enter actuals of a KPI owned by `owner_departments`?
+pub fn can_enter_actual(user: &SessionUser, owner_departments: &[&str]) -> bool {
+    match user.role {
+        Admin | StrategyOffice => true,
+        DepartmentEditor => {
+            !user.department_code.is_empty()
+                && owner_departments.contains(&user.department_code.as_str())
+        }
+        Finance | Viewer => false,
+    }
+}
+
+/// May `user` edit the fields of a program of `department`?
+pub fn can_edit_program(user: &SessionUser, department: &str) -> bool {
+    match user.role {
+        Admin | StrategyOffice => true,
+        DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
+        Finance | Viewer => false,
+    }
+}
+
+/// May `user` enter money of a program of `department`?
+pub fn can_edit_money(user: &SessionUser, department: &str) -> bool {
+    match user.role {
+        Admin | Finance => true,
+        DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
+        StrategyOffice | Viewer => false,
+    }
+}
+
+/// May `user` import a table of `kind`? Finance imports money only; user
+/// accounts are the administrator's.
+pub fn can_import(user: &SessionUser, kind: Kind) -> bool {
+    match user.role {
+        Admin => true,
+        StrategyOffice => kind != Kind::Users,
+        Finance => kind == Kind::Money,
+        DepartmentEditor | Viewer => false,
+    }
+}
+
+/// May `user` download a table of `kind`? The user list (names, e-mail
+/// addresses) is the administrator's; everything else every logged-in user reads.
+pub fn can_export(user: &SessionUser, kind: Kind) -> bool {
+    kind != Kind::Users || user.role == Admin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, dept: &str) -> SessionUser {
+        SessionUser {
+            login: "x".into(),
+            display_name: "x".into(),
+            role,
+            section_code: "s".into(),
+            department_code: dept.into(),
+        }
+    }
+
+    #[test]
+    fn table_has_no_duplicates_and_public_is_narrow() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} {}",
+                    a.method,
+                    a.path
+                );
+            }
+        }
+        // Nothing that changes data is public except the login form itself.
+        for r in ROUTES
+            .iter()
+            .filter(|r| r.access == Access::Public && r.method != "GET")
+        {
+            assert_eq!(r.path, "/login");
+        }
+        assert!(rule_for(&Method::HEAD, "/").is_some());
+        assert!(rule_for(&Method::DELETE, "/").is_none());
+    }
+
+    #[test]
+    fn department_rules() {
+        let ed = user(DepartmentEditor, "D1");
+        assert!(can_edit_program(&ed, "D1"));
+        assert!(!can_edit_program(&ed, "D2"));
+        assert!(can_enter_actual(&ed, &["D2", "D1"]));
+        assert!(!can_enter_actual(&ed, &["D2"]));
+        assert!(can_edit_money(&ed, "D1"));
+        assert!(!can_edit_money(&user(StrategyOffice, ""), "D1"));
+        assert!(can_edit_money(&user(Finance, ""), "D1"));
+        assert!(!can_edit_program(&user(Finance, "D1"), "D1"));
+        assert!(
+            !can_edit_program(&user(DepartmentEditor, ""), ""),
+            "unknown department edits nothing"
+        );
+        assert!(can_import(&user(Finance, ""), Kind::Money));
+        assert!(!can_import(&user(Finance, ""), Kind::Kpis));
+        assert!(!can_import(&user(StrategyOffice, ""), Kind::Users));
+        assert!(!can_export(&user(Viewer, ""), Kind::Users));
+        assert!(can_export(&user(Viewer, ""), Kind::Kpis));
+    }
+}

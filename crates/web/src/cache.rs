@@ -1,0 +1,285 @@
+//! The read model of the pages: the whole dataset in memory with indexes, and
+//! the status report per fiscal year computed once by the app service.
+//!
+//! Pages read far more often than anyone writes, and the demo city fits in a
+//! few megabytes, so every page renders from this snapshot. It is replaced
+//! when the data changes: at once after a write through the web, and within
+//! `CHECK_EVERY` after a write by another process (the CLI importing a file),
+//! detected by the newest row of the audit log, which every write adds to.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use citykpi_app::status::{StatusReport, compute_status};
+use citykpi_domain::{Dataset, FiscalYear};
+use citykpi_store::Store;
+
+use crate::error::WebResult;
+
+pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+
+pub struct Snapshot {
+    pub ds: Dataset,
+    /// The city's own area code: the observations the pages judge.
+    pub area: String,
+    generation: u64,
+    audit_mark: Option<(i64, String)>,
+    dept_of_section: HashMap<String, String>,
+    pub kpi_idx: HashMap<String, usize>,
+    pub program_idx: HashMap<String, usize>,
+    pub node_idx: HashMap<String, usize>,
+    pub plan_idx: HashMap<String, usize>,
+    pub dept_idx: HashMap<String, usize>,
+    pub section_idx: HashMap<String, usize>,
+    /// Observations of the city's area per KPI, in period order.
+    pub obs_by_kpi: HashMap<String, Vec<usize>>,
+    pub links_by_kpi: HashMap<String, Vec<usize>>,
+    pub links_by_program: HashMap<String, Vec<usize>>,
+    /// Money per program in fiscal-year order.
+    pub money_by_program: HashMap<String, Vec<usize>>,
+    pub indicators_by_program: HashMap<String, Vec<usize>>,
+    status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
+    public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
+}
+
+fn index<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, usize> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (key(x).to_string(), i))
+        .collect()
+}
+
+fn group<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, Vec<usize>> {
+    let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, x) in items.iter().enumerate() {
+        m.entry(key(x).to_string()).or_default().push(i);
+    }
+    m
+}
+
+impl Snapshot {
+    fn build(
+        ds: Dataset,
+        area: String,
+        generation: u64,
+        audit_mark: Option<(i64, String)>,
+    ) -> Snapshot {
+        let dept_of_section = ds
+            .sections
+            .iter()
+            .map(|s| (s.code.clone(), s.department_code.clone()))
+            .collect();
+        let mut obs_by_kpi: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, o) in ds.observations.iter().enumerate() {
+            if o.area_code == area {
+                obs_by_kpi.entry(o.kpi_code.clone()).or_default().push(i);
+            }
+        }
+        for v in obs_by_kpi.values_mut() {
+            v.sort_by_key(|i| ds.observations[*i].period);
+        }
+        let mut money_by_program = group(&ds.money, |m| m.program_code.as_str());
+        for v in money_by_program.values_mut() {
+            v.sort_by_key(|i| ds.money[*i].fy);
+        }
+        Snapshot {
+            kpi_idx: index(&ds.kpis, |k| k.code.as_str()),
+            program_idx: index(&ds.programs, |p| p.code.as_str()),
+            node_idx: index(&ds.plan_nodes, |n| n.code.as_str()),
+            plan_idx: index(&ds.plans, |p| p.code.as_str()),
+            dept_idx: index(&ds.departments, |d| d.code.as_str()),
+            section_idx: index(&ds.sections, |s| s.code.as_str()),
+            links_by_kpi: group(&ds.links, |l| l.kpi_code.as_str()),
+            links_by_program: group(&ds.links, |l| l.program_code.as_str()),
+            indicators_by_program: group(&ds.indicators, |i| i.program_code.as_str()),
+            money_by_program,
+            obs_by_kpi,
+            dept_of_section,
+            area,
+            generation,
+            audit_mark,
+            status: Mutex::new(HashMap::new()),
+            public_status: Mutex::new(HashMap::new()),
+            ds,
+        }
+    }
+
+    pub fn department_of_section(&self, section: &str) -> Option<&str> {
+        self.dept_of_section.get(section).map(String::as_str)
+    }
+
+    pub fn kpi(&self, code: &str) -> Option<&citykpi_domain::kpi::Kpi> {
+        self.kpi_idx.get(code).map(|i| &self.ds.kpis[*i])
+    }
+    pub fn program(&self, code: &str) -> Option<&citykpi_domain::program::Program> {
+        self.program_idx.get(code).map(|i| &self.ds.programs[*i])
+    }
+    pub fn node(&self, code: &str) -> Option<&citykpi_domain::plan::PlanNode> {
+        self.node_idx.get(code).map(|i| &self.ds.plan_nodes[*i])
+    }
+    pub fn plan(&self, code: &str) -> Option<&citykpi_domain::plan::Plan> {
+        self.plan_idx.get(code).map(|i| &self.ds.plans[*i])
+    }
+    pub fn section(&self, code: &str) -> Option<&citykpi_domain::org::Section> {
+        self.section_idx.get(code).map(|i| &self.ds.sections[*i])
+    }
+    pub fn department(&self, code: &str) -> Option<&citykpi_domain::org::Department> {
+        self.dept_idx.get(code).map(|i| &self.ds.departments[*i])
+    }
+    /// The departments owning a KPI (through its owner sections).
+    pub fn kpi_departments(&self, kpi: &citykpi_domain::kpi::Kpi) -> Vec<&str> {
+        kpi.owner_sections
+            .iter()
+            .filter_map(|s| self.department_of_section(s))
+            .collect()
+    }
+    /// The department of a program ("" when its section is unknown).
+    pub fn program_department(&self, p: &citykpi_domain::program::Program) -> &str {
+        self.department_of_section(&p.section_code).unwrap_or("")
+    }
+
+    /// The status of every KPI and plan for `fy`, computed by the app service
+    /// once per snapshot and year.
+    pub fn status(&self, fy: FiscalYear) -> Arc<StatusReport> {
+        if let Ok(map) = self.status.lock()
+            && let Some(r) = map.get(&fy)
+        {
+            return r.clone();
+        }
+        let report = Arc::new(compute_status(
+            fy,
+            self.area.clone(),
+            &self.ds.plans,
+            &self.ds.plan_nodes,
+            &self.ds.kpis,
+            &self.ds.observations,
+        ));
+        if let Ok(mut map) = self.status.lock() {
+            map.insert(fy, report.clone());
+        }
+        report
+    }
+
+    /// The status for the public portal: computed from published plans and
+    /// published KPIs only, so that no draft influences (or appears in) a
+    /// count, a roll-up or a list the public sees.
+    pub fn public_status(&self, fy: FiscalYear) -> Arc<StatusReport> {
+        if let Ok(map) = self.public_status.lock()
+            && let Some(r) = map.get(&fy)
+        {
+            return r.clone();
+        }
+        let plans: Vec<_> = self
+            .ds
+            .plans
+            .iter()
+            .filter(|p| p.published)
+            .cloned()
+            .collect();
+        let nodes: Vec<_> = self
+            .ds
+            .plan_nodes
+            .iter()
+            .filter(|n| plans.iter().any(|p| p.code == n.plan_code))
+            .cloned()
+            .collect();
+        let kpis: Vec<_> = self
+            .ds
+            .kpis
+            .iter()
+            .filter(|k| k.published)
+            .cloned()
+            .collect();
+        let report = Arc::new(compute_status(
+            fy,
+            self.area.clone(),
+            &plans,
+            &nodes,
+            &kpis,
+            &self.ds.observations,
+        ));
+        if let Ok(mut map) = self.public_status.lock() {
+            map.insert(fy, report.clone());
+        }
+        report
+    }
+}
+
+#[derive(Default)]
+pub struct Cache {
+    current: RwLock<Option<Arc<Snapshot>>>,
+    generation: AtomicU64,
+    reload: tokio::sync::Mutex<()>,
+    last_check: Mutex<Option<Instant>>,
+}
+
+async fn audit_mark(store: &Store) -> WebResult<Option<(i64, String)>> {
+    Ok(store
+        .audit_entries(1, 0)
+        .await?
+        .into_iter()
+        .next()
+        .map(|e| (e.id, e.at)))
+}
+
+impl Cache {
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn current(&self) -> Option<Arc<Snapshot>> {
+        let snap = self.current.read().ok()?.clone()?;
+        (snap.generation == self.generation.load(Ordering::SeqCst)).then_some(snap)
+    }
+
+    /// Whether it is time to look for changes made by other processes; only
+    /// one request per interval does the look.
+    fn due_for_check(&self) -> bool {
+        let Ok(mut last) = self.last_check.lock() else {
+            return true;
+        };
+        match *last {
+            Some(t) if t.elapsed() < CHECK_EVERY => false,
+            _ => {
+                *last = Some(Instant::now());
+                true
+            }
+        }
+    }
+
+    pub async fn get(&self, store: &Store) -> WebResult<Arc<Snapshot>> {
+        if let Some(snap) = self.current() {
+            if !self.due_for_check() || audit_mark(store).await? == snap.audit_mark {
+                return Ok(snap);
+            }
+            self.invalidate();
+        }
+        let _guard = self.reload.lock().await;
+        // Another request may have reloaded while this one waited.
+        if let Some(snap) = self.current() {
+            return Ok(snap);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mark = audit_mark(store).await?;
+        let ds = store.load_all().await?;
+        let area = match citykpi_app::status::city_code(store).await? {
+            Some(a) => a,
+            None => {
+                citykpi_app::status::kpi_status(store, crate::ctx::default_fy())
+                    .await?
+                    .area_code
+            }
+        };
+        let snap = Arc::new(Snapshot::build(ds, area, generation, mark));
+        if let Ok(mut cur) = self.current.write() {
+            *cur = Some(snap.clone());
+        }
+        if let Ok(mut last) = self.last_check.lock() {
+            *last = Some(Instant::now());
+        }
+        Ok(snap)
+    }
+}

@@ -1,0 +1,178 @@
+//! citykpi's web application: server-rendered pages (they work without
+//! JavaScript), local accounts with roles, the public login-free portal and a
+//! JSON REST API, all over `citykpi-app`'s services and `citykpi-store`.
+//!
+//! Everything the browser loads (CSS, JS, icons) is compiled into the binary
+//! and served by it: no page refers to another host.
+
+pub mod access;
+mod api;
+mod assets;
+mod cache;
+mod ctx;
+mod error;
+pub mod i18n;
+mod layout;
+mod pages;
+mod ratelimit;
+mod security;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use citykpi_store::Store;
+
+pub use error::{WebError, WebResult};
+
+/// Settings of the web server that are not data.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Marks cookies `Secure` (set when the site is served over TLS, directly
+    /// or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: std::env::var("CITYKPI_SECURE_COOKIES")
+                .is_ok_and(|v| v == "1" || v == "true"),
+        }
+    }
+}
+
+/// Shared state of every request handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: WebConfig,
+    sessions: session::Sessions,
+    limiter: ratelimit::LoginLimiter,
+    cache: cache::Cache,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                sessions: session::Sessions::default(),
+                limiter: ratelimit::LoginLimiter::default(),
+                cache: cache::Cache::default(),
+            }),
+        }
+    }
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+    pub(crate) fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+    pub(crate) fn sessions(&self) -> &session::Sessions {
+        &self.inner.sessions
+    }
+    pub(crate) fn limiter(&self) -> &ratelimit::LoginLimiter {
+        &self.inner.limiter
+    }
+    /// The in-memory read model of the data, refreshed when the data changes.
+    pub(crate) async fn snapshot(&self) -> WebResult<Arc<cache::Snapshot>> {
+        self.inner.cache.get(&self.inner.store).await
+    }
+    /// Called after every write made through the web so the next read sees it.
+    pub(crate) fn data_changed(&self) {
+        self.inner.cache.invalidate();
+    }
+}
+
+/// The whole application: pages, public portal, API and assets, with security
+/// headers, the access check of every route and the error pages.
+pub fn router(state: AppState) -> Router {
+    use pages::*;
+    let routes = Router::new()
+        .route("/", get(dashboard::page))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/kpis", get(lists::kpis))
+        .route("/kpis/{code}", get(kpi::page))
+        .route(
+            "/kpis/{code}/actuals",
+            get(entry::actuals_form).post(entry::save_actual),
+        )
+        .route("/kpis/{code}/actuals/bulk", post(entry::save_bulk))
+        .route("/programs", get(lists::programs))
+        .route("/programs/{code}", get(program::page))
+        .route(
+            "/programs/{code}/edit",
+            get(entry::program_form).post(entry::save_program),
+        )
+        .route(
+            "/programs/{code}/money",
+            get(entry::money_form).post(entry::save_money),
+        )
+        .route("/search", get(lists::search))
+        .route("/data", get(data::page))
+        .route("/data/export/{kind}", get(data::export))
+        .route("/data/import", post(data::import))
+        .route("/account", get(account::page))
+        .route("/account/token", post(account::issue_token))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{login}/password", post(admin::set_password))
+        .route("/public", get(public::index))
+        .route("/public/plans/{code}", get(public::plan))
+        .route("/public/kpis/{code}", get(public::kpi))
+        .route("/api", get(api::docs_page))
+        .route("/api/openapi.json", get(api::openapi))
+        .merge(api::routes())
+        .route("/static/{file}", get(assets::serve))
+        .route("/favicon.svg", get(assets::favicon))
+        .route("/healthz", get(|| async { "ok" }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::authorize,
+        ));
+    routes
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_errors,
+        ))
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
+}
+
+/// Serves the application on `addr` until Ctrl-C. Prints the address it
+/// listens on (the port is chosen by the system when `addr` has port 0).
+pub async fn serve(store: Store, addr: SocketAddr) -> Result<(), WebError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| WebError::Bind {
+            addr: addr.to_string(),
+            source: e,
+        })?;
+    let local = listener.local_addr().map_err(|e| WebError::Bind {
+        addr: addr.to_string(),
+        source: e,
+    })?;
+    println!("citykpi: http://{local}/ で待ち受けています / listening on http://{local}/");
+    serve_on(listener, AppState::new(store, WebConfig::default())).await
+}
+
+/// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> Result<(), WebError> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(WebError::Serve)
+}

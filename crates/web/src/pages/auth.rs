@@ -1,0 +1,195 @@
+//! Login and logout.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::access::user_for;
+use crate::ctx::{Ctx, query_param};
+use crate::error::WebResult;
+use crate::layout::{Nav, Page, render};
+use crate::session::{PRE_SESSION_COOKIE, SESSION_COOKIE, random_token, set_cookie};
+
+/// Only same-site paths: `//host` and `/\host` would leave the site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let t = ctx.t;
+    let token = random_token();
+    let body = html! {
+        h1 { (t.login_title) }
+        @if let Some(e) = error {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { (t.error_summary) }
+                p { (e) }
+            }
+        }
+        form.stack method="post" action="/login" {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="next" value=(next);
+            div {
+                label for="login" { (t.login_name) }
+                input type="text" id="login" name="login" autocomplete="username" required;
+            }
+            div {
+                label for="password" { (t.password) }
+                input type="password" id="password" name="password" autocomplete="current-password" required;
+            }
+            div { button type="submit" { (t.login) } }
+        }
+    };
+    let mut resp = render(
+        ctx,
+        Page {
+            title: t.login_title,
+            nav: Nav::Public,
+            body,
+        },
+    );
+    *resp.status_mut() = status;
+    let cookie = set_cookie(
+        PRE_SESSION_COOKIE,
+        &token,
+        Some(3600),
+        state.config().secure_cookies,
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+pub async fn login_form(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let next = safe_next(query_param(ctx.query.as_deref(), "next").as_deref());
+    if ctx.user().is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    form_page(&state, &ctx, &next, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// An argon2id hash of a random password, verified when the login does not
+/// exist so that a wrong login name takes as long as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    citykpi_app::auth::hash_password(&random_token()).unwrap_or_default()
+});
+
+pub async fn login(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> WebResult<Response> {
+    let ip = connect
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let login = form.login.trim().to_string();
+    let next = safe_next(Some(&form.next));
+    if !state.limiter().allowed(&ip, &login) {
+        let mut resp = form_page(
+            &state,
+            &ctx,
+            &next,
+            Some(ctx.t.login_rate_limited),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+        return Ok(resp);
+    }
+    let stored = match state.store().user_password_hash(&login).await {
+        Ok(h) => h,
+        Err(citykpi_store::StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        let hash = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        citykpi_app::auth::verify_password(&password, hash) && stored.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let user = if ok {
+        user_for(&state, &login).await?
+    } else {
+        None
+    };
+    let Some(user) = user else {
+        state.limiter().record_failure(&ip, &login);
+        return Ok(form_page(
+            &state,
+            &ctx,
+            &next,
+            Some(ctx.t.login_failed),
+            StatusCode::UNAUTHORIZED,
+        ));
+    };
+    state.limiter().record_success(&ip, &login);
+    let session = state.sessions().create(user);
+    let secure = state.config().secure_cookies;
+    let mut resp = Redirect::to(&next).into_response();
+    for c in [
+        set_cookie(SESSION_COOKIE, &session.id, None, secure),
+        set_cookie(PRE_SESSION_COOKIE, "", Some(0), secure),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(resp)
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if let Some(s) = ctx.principal.as_ref().and_then(|p| p.session.as_ref()) {
+        state.sessions().remove(&s.id);
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    let c = set_cookie(SESSION_COOKIE, "", Some(0), state.config().secure_cookies);
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next(Some("/kpis/K1")), "/kpis/K1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

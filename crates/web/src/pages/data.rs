@@ -1,0 +1,293 @@
+//! Downloads of every table (CSV / XLSX) and upload-to-import, through
+//! `citykpi_app::data` (the same importer and exporter as the CLI).
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use citykpi_app::AppError;
+use citykpi_app::data::{ImportResult, export_kind, import_bytes};
+use citykpi_domain::Kind;
+use citykpi_io::{Format, HeaderLang, ImportError};
+use maud::{Markup, html};
+
+use crate::AppState;
+use crate::access::{can_export, can_import};
+use crate::ctx::{Ctx, query_param};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::layout::{Nav, Page, render};
+
+pub fn kind_label(lang: Lang, k: Kind) -> &'static str {
+    let t = lang.text();
+    match k {
+        Kind::Org => t.kind_org,
+        Kind::Users => t.kind_users,
+        Kind::Plans => t.kind_plans,
+        Kind::Kpis => t.kind_kpis,
+        Kind::Observations => t.kind_observations,
+        Kind::Programs => t.kind_programs,
+        Kind::Links => t.kind_links,
+        Kind::Indicators => t.kind_indicators,
+        Kind::Money => t.kind_money,
+    }
+}
+
+/// The outcome of an upload, shown above the forms.
+enum Outcome {
+    Done(Box<ImportResult>, bool),
+    Failed(AppError),
+}
+
+fn outcome_view(lang: Lang, outcome: &Outcome) -> Markup {
+    let t = lang.text();
+    match outcome {
+        Outcome::Done(r, dry_run) => html! {
+            div.notice.success role="status" {
+                p { strong { @if *dry_run { (t.import_checked) } @else { (t.import_done) } } " " (r.file) }
+                p { (t.rows_read) ": " (r.rows_read) }
+                @if let Some(a) = &r.applied {
+                    p { (t.inserted) ": " (a.inserted()) " ・ " (t.updated) ": " (a.updated()) " ・ " (t.unchanged) ": " (a.unchanged()) }
+                }
+                @if !r.warnings.is_empty() {
+                    p { (t.warnings) }
+                    ul { @for w in &r.warnings { li { (w) } } }
+                }
+            }
+        },
+        Outcome::Failed(AppError::Import(ImportError::Invalid(report))) => html! {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { (t.import_failed) }
+                p { (report.file) ": " (t.results_count.replace("{n}", &report.total().to_string())) }
+                div.table-wrap {
+                    table {
+                        thead { tr { th scope="col" { "行 / row" } th scope="col" { "列 / column" } th scope="col" { "値 / value" } th scope="col" { "内容 / reason" } } }
+                        tbody {
+                            @for p in &report.problems {
+                                tr {
+                                    td { (p.row.map(|r| r.to_string()).unwrap_or_default()) }
+                                    td { (p.column.clone().unwrap_or_default()) }
+                                    td { (p.value.clone().unwrap_or_default()) }
+                                    td { (p.reason) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if report.omitted > 0 { p { "… " (report.omitted) } }
+            }
+        },
+        Outcome::Failed(e) => html! {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { (t.import_failed) }
+                p { (e) }
+            }
+        },
+    }
+}
+
+fn page_view(ctx: &Ctx, outcome: Option<&Outcome>) -> WebResult<Response> {
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let user = ctx.user().ok_or(WebError::Unauthorized)?;
+    let importable: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| can_import(user, *k))
+        .collect();
+    let action = format!("/data/import?csrf={}", ctx.csrf());
+    let body = html! {
+        h1 { (t.data_title) }
+        @if let Some(o) = outcome { (outcome_view(lang, o)) }
+        h2 { (t.download) }
+        p { (t.download_hint) }
+        div.table-wrap {
+            table {
+                thead { tr { th scope="col" { (t.table_kind) } th scope="col" { "CSV" } th scope="col" { "Excel" } } }
+                tbody {
+                    @for k in Kind::ALL.into_iter().filter(|k| can_export(user, *k)) {
+                        tr {
+                            th scope="row" { (kind_label(lang, k)) }
+                            td { a href={ "/data/export/" (k.as_str()) "?format=csv" } download { (t.download) " (CSV)" } }
+                            td { a href={ "/data/export/" (k.as_str()) "?format=xlsx" } download { (t.download) " (XLSX)" } }
+                        }
+                    }
+                }
+            }
+        }
+        @if !importable.is_empty() {
+            h2 { (t.upload) }
+            p { (t.upload_hint) }
+            form.stack method="post" action=(action) enctype="multipart/form-data" {
+                div {
+                    label for="file" { (t.file) }
+                    input type="file" id="file" name="file" accept=".csv,.xlsx,.json,.txt,.tsv" required;
+                }
+                div {
+                    label for="kind" { (t.table_kind) }
+                    select id="kind" name="kind" {
+                        @if importable.len() == Kind::ALL.len() { option value="" { "自動判定 / detect" } }
+                        @for k in &importable { option value=(k.as_str()) { (kind_label(lang, *k)) } }
+                    }
+                }
+                div { label { input type="checkbox" name="dry_run" value="1"; " " (t.dry_run) } }
+                div { button type="submit" { (t.import_button) } }
+            }
+        }
+    };
+    Ok(render(
+        ctx,
+        Page {
+            title: t.data_title,
+            nav: Nav::Data,
+            body,
+        },
+    ))
+}
+
+pub async fn page(ctx: Ctx) -> WebResult<Response> {
+    page_view(&ctx, None)
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(kind): Path<String>,
+) -> WebResult<Response> {
+    let kind = Kind::parse(&kind).ok_or(WebError::NotFound)?;
+    let user = ctx.user().ok_or(WebError::Unauthorized)?;
+    if !can_export(user, kind) {
+        return Err(WebError::Forbidden);
+    }
+    let format = match query_param(ctx.query.as_deref(), "format").as_deref() {
+        Some("xlsx") => Format::Xlsx,
+        Some("json") => Format::Json,
+        None | Some("csv") => Format::Csv,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "形式「{other}」は使えません / unknown format \"{other}\""
+            )));
+        }
+    };
+    let lang = if ctx.lang == Lang::En {
+        HeaderLang::En
+    } else {
+        HeaderLang::Ja
+    };
+    let bytes = export_kind(state.store(), kind, format, lang).await?;
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.mime_type()),
+    );
+    let disposition = format!(
+        "attachment; filename=\"citykpi-{}.{}\"",
+        kind.as_str(),
+        format.extension()
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// Reads the upload form: the file's name and bytes, the kind, dry run.
+pub async fn read_upload(
+    mut multipart: Multipart,
+) -> WebResult<(String, Vec<u8>, Option<Kind>, bool)> {
+    let mut file = None;
+    let mut kind = None;
+    let mut dry_run = false;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        WebError::BadRequest(format!(
+            "アップロードを読めません / cannot read the upload: {e}"
+        ))
+    })? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    WebError::BadRequest(format!(
+                        "ファイルを読めません / cannot read the file: {e}"
+                    ))
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            Some("kind") => {
+                let v = field.text().await.unwrap_or_default();
+                kind = Kind::parse(&v);
+            }
+            Some("dry_run") => dry_run = true,
+            _ => {}
+        }
+    }
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| WebError::BadRequest("ファイルを選んでください / choose a file".into()))?;
+    Ok((name, bytes, kind, dry_run))
+}
+
+/// Imports with the permission of `user`: when the kind is detected from the
+/// file, the file is checked first and the detected kind is authorised before
+/// anything is written.
+pub async fn import_as(
+    state: &AppState,
+    user: &crate::session::SessionUser,
+    name: &str,
+    bytes: Vec<u8>,
+    kind: Option<Kind>,
+    dry_run: bool,
+) -> Result<Result<ImportResult, AppError>, WebError> {
+    if let Some(k) = kind
+        && !can_import(user, k)
+    {
+        return Err(WebError::Forbidden);
+    }
+    let checked = import_bytes(state.store(), name, bytes.clone(), kind, true, &user.login).await;
+    let checked = match checked {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    if !can_import(user, checked.kind) {
+        return Err(WebError::Forbidden);
+    }
+    if dry_run {
+        return Ok(Ok(checked));
+    }
+    let done = import_bytes(
+        state.store(),
+        name,
+        bytes,
+        Some(checked.kind),
+        false,
+        &user.login,
+    )
+    .await;
+    if done.is_ok() {
+        state.data_changed();
+    }
+    Ok(done)
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    multipart: Multipart,
+) -> WebResult<Response> {
+    let user = ctx.user().ok_or(WebError::Unauthorized)?.clone();
+    let (name, bytes, kind, dry_run) = read_upload(multipart).await?;
+    let outcome = match import_as(&state, &user, &name, bytes, kind, dry_run).await? {
+        Ok(r) => Outcome::Done(Box::new(r), dry_run),
+        Err(e @ (AppError::Import(_) | AppError::Invalid { .. } | AppError::Store(_))) => {
+            Outcome::Failed(e)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = if matches!(outcome, Outcome::Failed(_)) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = page_view(&ctx, Some(&outcome))?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}

@@ -1,0 +1,580 @@
+//! Data entry pages: KPI actuals (one value, or a paste from Excel), a
+//! program's fields (with the version check) and a year's money. Reading and
+//! saving is `citykpi_app::entry`; these pages only show forms and messages.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use citykpi_app::AppError;
+use citykpi_app::entry::{
+    ActualInput, FieldError, MoneyInput, ProgramInput, money_from_input, parse_actual,
+    parse_bulk_actuals, program_from_input, save_actuals, save_money as save_money_service,
+    save_program as save_program_service,
+};
+use citykpi_domain::FiscalYear;
+use citykpi_domain::program::DeliveryMethod;
+use citykpi_store::{Change, StoreError};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::access::{can_edit_money, can_edit_program, can_enter_actual};
+use crate::ctx::{Ctx, query_param};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::layout::{Nav, Page, field_error, render};
+use crate::pages::kpi::values_table;
+use crate::pages::program::delivery_label;
+use crate::session::SessionUser;
+
+fn user(ctx: &Ctx) -> WebResult<&SessionUser> {
+    ctx.user().ok_or(WebError::Unauthorized)
+}
+
+fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.as_str())
+}
+
+/// The GOV.UK-style error summary: every problem, linked to its field.
+fn error_summary(lang: Lang, errors: &[FieldError]) -> Markup {
+    let t = lang.text();
+    html! {
+        @if !errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" { (t.error_summary) }
+                ul {
+                    @for e in errors {
+                        li {
+                            @if e.field.starts_with("line:") || e.field == "bulk" { a href="#bulk-rows" { (e.message) } }
+                            @else { a href={ "#" (e.field) } { (e.message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A labelled text input with its error next to it.
+fn text_field(
+    id: &str,
+    label: &str,
+    value: &str,
+    errors: &[FieldError],
+    hint: Option<&str>,
+    wide: bool,
+) -> Markup {
+    let error = error_for(errors, id);
+    let described = match (hint.is_some(), error.is_some()) {
+        (true, true) => Some(format!("{id}-hint {id}-error")),
+        (true, false) => Some(format!("{id}-hint")),
+        (false, true) => Some(format!("{id}-error")),
+        (false, false) => None,
+    };
+    html! {
+        div class=[error.map(|_| "field-error")] {
+            label for=(id) { (label) }
+            @if let Some(h) = hint { span.hint id={ (id) "-hint" } { (h) } }
+            (field_error(id, error))
+            input type="text" id=(id) name=(id) value=(value) class=[wide.then_some("wide")]
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described];
+        }
+    }
+}
+
+fn text_area(id: &str, label: &str, value: &str, errors: &[FieldError]) -> Markup {
+    let error = error_for(errors, id);
+    html! {
+        div class=[error.map(|_| "field-error")] {
+            label for=(id) { (label) }
+            (field_error(id, error))
+            textarea id=(id) name=(id) rows="3" aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| format!("{id}-error"))] { (value) }
+        }
+    }
+}
+
+// ----- KPI actuals -----
+
+struct ActualsView<'a> {
+    single: &'a ActualInput,
+    single_errors: &'a [FieldError],
+    bulk: &'a str,
+    bulk_errors: &'a [FieldError],
+    notice: Option<String>,
+}
+
+async fn actuals_page(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    view: ActualsView<'_>,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    let kpi = snap.kpi(code).ok_or(WebError::NotFound)?;
+    if !can_enter_actual(user(ctx)?, &snap.kpi_departments(kpi)) {
+        return Err(WebError::Forbidden);
+    }
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let name = lang.name(&kpi.name_ja, &kpi.name_en);
+    let all_errors: Vec<FieldError> = view
+        .single_errors
+        .iter()
+        .chain(view.bulk_errors)
+        .cloned()
+        .collect();
+    let status_options = [("final", t.final_value), ("provisional", t.provisional)];
+    let chosen_status = if view.single.status.is_empty() {
+        "final"
+    } else {
+        view.single.status.as_str()
+    };
+    let body = html! {
+        nav aria-label="breadcrumb" {
+            ol.breadcrumbs {
+                li { a href="/kpis" { (t.nav_kpis) } }
+                li { a href={ "/kpis/" (kpi.code) } { (name) } }
+                li aria-current="page" { (t.enter_actual) }
+            }
+        }
+        h1 { (t.enter_actual) ": " (name) }
+        @if let Some(n) = &view.notice { div.notice.success role="status" { (n) } }
+        (error_summary(lang, &all_errors))
+        h2 { (t.enter_actual_single) }
+        form.stack method="post" action={ "/kpis/" (kpi.code) "/actuals" } novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            (text_field("period", t.period, &view.single.period, view.single_errors, Some("2024 / 令和6年度 / 2024Q1 / 2024-04"), false))
+            (text_field("value", &format!("{}（{}）", t.actual, kpi.unit), &view.single.value, view.single_errors, Some("12.5 / 1,234 / -（欠測） / X（秘匿）"), false))
+            div {
+                label for="status" { (t.value_status) }
+                select id="status" name="status" {
+                    @for (v, l) in status_options {
+                        option value=(v) selected[v == chosen_status] { (l) }
+                    }
+                }
+            }
+            (text_field("source", t.source, &view.single.source, view.single_errors, None, true))
+            (text_field("note", t.note, &view.single.note, view.single_errors, None, true))
+            div { button type="submit" { (t.save) } }
+        }
+        h2 { (t.enter_actual_bulk) }
+        form.stack method="post" action={ "/kpis/" (kpi.code) "/actuals/bulk" } novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            div class=[(!view.bulk_errors.is_empty()).then_some("field-error")] {
+                label for="bulk-rows" { (t.bulk_rows) }
+                span.hint id="bulk-hint" { (t.bulk_hint) }
+                @for e in view.bulk_errors { span.error-message { (e.message) } }
+                textarea id="bulk-rows" name="bulk" rows="8" aria-describedby="bulk-hint bulk-count" { (view.bulk) }
+                span.hint id="bulk-count" aria-live="polite" data-template=(t.results_count) {}
+            }
+            div { button type="submit" { (t.save) } }
+        }
+        h2 { (t.values_table) }
+        (values_table(lang, &snap, kpi, true))
+    };
+    let mut resp = render(
+        ctx,
+        Page {
+            title: t.enter_actual,
+            nav: Nav::Kpis,
+            body,
+        },
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn actuals_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> WebResult<Response> {
+    let notice = query_param(ctx.query.as_deref(), "saved")
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| ctx.t.saved_n.replace("{n}", &n.to_string()));
+    let single = ActualInput {
+        period: ctx.fy.year().to_string(),
+        ..Default::default()
+    };
+    let view = ActualsView {
+        single: &single,
+        single_errors: &[],
+        bulk: "",
+        bulk_errors: &[],
+        notice,
+    };
+    actuals_page(&state, &ctx, &code, view, StatusCode::OK).await
+}
+
+/// Checks the department rule before reading the form's values.
+async fn kpi_for_entry(state: &AppState, ctx: &Ctx, code: &str) -> WebResult<String> {
+    let snap = state.snapshot().await?;
+    let kpi = snap.kpi(code).ok_or(WebError::NotFound)?;
+    if !can_enter_actual(user(ctx)?, &snap.kpi_departments(kpi)) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(snap.area.clone())
+}
+
+pub async fn save_actual(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(input): Form<ActualInput>,
+) -> WebResult<Response> {
+    let area = kpi_for_entry(&state, &ctx, &code).await?;
+    let actor = user(&ctx)?.login.clone();
+    match parse_actual(&code, &area, &input, &actor) {
+        Ok(obs) => {
+            save_actuals(state.store(), std::slice::from_ref(&obs), &actor).await?;
+            state.data_changed();
+            Ok(Redirect::to(&format!("/kpis/{code}?saved=1")).into_response())
+        }
+        Err(errors) => {
+            let view = ActualsView {
+                single: &input,
+                single_errors: &errors,
+                bulk: "",
+                bulk_errors: &[],
+                notice: None,
+            };
+            actuals_page(&state, &ctx, &code, view, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    bulk: String,
+}
+
+pub async fn save_bulk(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(form): Form<BulkForm>,
+) -> WebResult<Response> {
+    let area = kpi_for_entry(&state, &ctx, &code).await?;
+    let actor = user(&ctx)?.login.clone();
+    match parse_bulk_actuals(&code, &area, &form.bulk, &actor) {
+        Ok(rows) => {
+            save_actuals(state.store(), &rows, &actor).await?;
+            state.data_changed();
+            Ok(Redirect::to(&format!("/kpis/{code}/actuals?saved={}", rows.len())).into_response())
+        }
+        Err(errors) => {
+            let single = ActualInput {
+                period: ctx.fy.year().to_string(),
+                ..Default::default()
+            };
+            let view = ActualsView {
+                single: &single,
+                single_errors: &[],
+                bulk: &form.bulk,
+                bulk_errors: &errors,
+                notice: None,
+            };
+            actuals_page(&state, &ctx, &code, view, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+// ----- program fields -----
+
+/// `program` is (code, name).
+fn program_form_page(
+    ctx: &Ctx,
+    (code, name): (&str, &str),
+    input: &ProgramInput,
+    version: i64,
+    errors: &[FieldError],
+    notice: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Response {
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let checked = |v: &Option<String>| {
+        v.as_deref()
+            .is_some_and(|s| matches!(s, "on" | "true" | "1"))
+    };
+    let body = html! {
+        nav aria-label="breadcrumb" {
+            ol.breadcrumbs {
+                li { a href="/programs" { (t.nav_programs) } }
+                li { a href={ "/programs/" (code) } { (name) } }
+                li aria-current="page" { (t.edit_program) }
+            }
+        }
+        h1 { (t.edit_program) ": " (name) }
+        @if let Some((class, text)) = notice { div class={ "notice " (class) } role="status" { (text) } }
+        (error_summary(lang, errors))
+        form.stack method="post" action={ "/programs/" (code) "/edit" } novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="version" value=(version);
+            (text_field("name_ja", t.name, &input.name_ja, errors, None, true))
+            (text_field("name_en", "English name", &input.name_en, errors, None, true))
+            (text_area("purpose", t.purpose, &input.purpose, errors))
+            (text_area("target_group", t.target_group, &input.target_group, errors))
+            (text_area("intent", t.intent, &input.intent, errors))
+            (text_area("means", t.means, &input.means, errors))
+            div class=[error_for(errors, "delivery").map(|_| "field-error")] {
+                label for="delivery" { (t.delivery) }
+                (field_error("delivery", error_for(errors, "delivery")))
+                select id="delivery" name="delivery" {
+                    @for d in DeliveryMethod::ALL {
+                        option value=(d.as_str()) selected[d.as_str() == input.delivery || d.label_ja() == input.delivery] { (delivery_label(lang, d)) }
+                    }
+                }
+            }
+            (text_field("legal_basis", t.legal_basis, &input.legal_basis, errors, None, true))
+            (text_field("start_fy", &format!("{}（{}）", t.period_of_program, t.fy_label), &input.start_fy, errors, Some("2020 / R2"), false))
+            (text_field("end_fy", &format!("{}（{}）", t.period_of_program, t.fy_label), &input.end_fy, errors, None, false))
+            div {
+                label { input type="checkbox" name="mandatory" checked[checked(&input.mandatory)]; " " (t.mandatory) }
+                label { input type="checkbox" name="published" checked[checked(&input.published)]; " " (t.published) }
+            }
+            p.muted { (t.version) ": " (version) }
+            div { button type="submit" { (t.save) } }
+        }
+    };
+    let mut resp = render(
+        ctx,
+        Page {
+            title: t.edit_program,
+            nav: Nav::Programs,
+            body,
+        },
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
+async fn program_for_edit(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+) -> WebResult<(citykpi_domain::program::Program, i64)> {
+    let (program, version) = state
+        .store()
+        .program_with_version(code)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let snap = state.snapshot().await?;
+    let dept = snap
+        .department_of_section(&program.section_code)
+        .unwrap_or("");
+    if !can_edit_program(user(ctx)?, dept) {
+        return Err(WebError::Forbidden);
+    }
+    Ok((program, version))
+}
+
+pub async fn program_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> WebResult<Response> {
+    let (program, version) = program_for_edit(&state, &ctx, &code).await?;
+    let saved = query_param(ctx.query.as_deref(), "saved").is_some();
+    let notice = saved.then_some(("success", ctx.t.saved));
+    let name = ctx
+        .lang
+        .name(&program.name_ja, &program.name_en)
+        .to_string();
+    Ok(program_form_page(
+        &ctx,
+        (&code, &name),
+        &ProgramInput::from_program(&program),
+        version,
+        &[],
+        notice,
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ProgramForm {
+    #[serde(default)]
+    version: String,
+    #[serde(flatten)]
+    input: ProgramInput,
+}
+
+pub async fn save_program(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(form): Form<ProgramForm>,
+) -> WebResult<Response> {
+    let (stored, stored_version) = program_for_edit(&state, &ctx, &code).await?;
+    let actor = user(&ctx)?.login.clone();
+    let name = ctx.lang.name(&stored.name_ja, &stored.name_en).to_string();
+    let Ok(version) = form.version.trim().parse::<i64>() else {
+        return Err(WebError::BadRequest(
+            "版番号がありません / the form has no version".into(),
+        ));
+    };
+    let program = match program_from_input(&stored, &form.input) {
+        Ok(p) => p,
+        Err(errors) => {
+            return Ok(program_form_page(
+                &ctx,
+                (&code, &name),
+                &form.input,
+                version,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    match save_program_service(state.store(), &program, version, &actor).await {
+        Ok(_) => {
+            state.data_changed();
+            Ok(Redirect::to(&format!("/programs/{code}/edit?saved=1")).into_response())
+        }
+        Err(AppError::Store(StoreError::Conflict { .. })) => {
+            // Keep what this person typed; saving again now is a deliberate overwrite.
+            Ok(program_form_page(
+                &ctx,
+                (&code, &name),
+                &form.input,
+                stored_version,
+                &[],
+                Some(("warning", ctx.t.conflict)),
+                StatusCode::CONFLICT,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ----- money -----
+
+async fn money_program(state: &AppState, ctx: &Ctx, code: &str) -> WebResult<()> {
+    let snap = state.snapshot().await?;
+    let p = snap.program(code).ok_or(WebError::NotFound)?;
+    if !can_edit_money(user(ctx)?, snap.program_department(p)) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(())
+}
+
+async fn money_page(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    input: &MoneyInput,
+    errors: &[FieldError],
+    notice: Option<&str>,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    let p = snap.program(code).ok_or(WebError::NotFound)?;
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let name = lang.name(&p.name_ja, &p.name_en);
+    let body = html! {
+        nav aria-label="breadcrumb" {
+            ol.breadcrumbs {
+                li { a href="/programs" { (t.nav_programs) } }
+                li { a href={ "/programs/" (p.code) } { (name) } }
+                li aria-current="page" { (t.edit_money) }
+            }
+        }
+        h1 { (t.edit_money) ": " (name) }
+        @if let Some(n) = notice { div.notice.success role="status" { (n) } }
+        (error_summary(lang, errors))
+        form.stack method="post" action={ "/programs/" (p.code) "/money" } novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            (text_field("fy", t.fy_label, &input.fy, errors, Some("2024 / R6"), false))
+            (text_field("budget_initial", &format!("{}（{}）", t.budget_initial, t.yen), &input.budget_initial, errors, None, false))
+            (text_field("budget_revised", &format!("{}（{}）", t.budget_revised, t.yen), &input.budget_revised, errors, None, false))
+            (text_field("settled", &format!("{}（{}）", t.settled, t.yen), &input.settled, errors, None, false))
+            (text_field("staff_fte", t.staff_fte, &input.staff_fte, errors, None, false))
+            (text_field("staff_unit_cost", &format!("{}（{}）", t.staff_cost, t.yen), &input.staff_unit_cost, errors, None, false))
+            (text_field("output_quantity", t.output_quantity, &input.output_quantity, errors, None, false))
+            div { button type="submit" { (t.save) } }
+        }
+    };
+    let mut resp = render(
+        ctx,
+        Page {
+            title: t.edit_money,
+            nav: Nav::Programs,
+            body,
+        },
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn money_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> WebResult<Response> {
+    money_program(&state, &ctx, &code).await?;
+    let snap = state.snapshot().await?;
+    let fy = query_param(ctx.query.as_deref(), "fy")
+        .and_then(|s| FiscalYear::parse(&s).ok())
+        .unwrap_or(ctx.fy);
+    let existing = snap
+        .money_by_program
+        .get(&code)
+        .and_then(|v| v.iter().map(|i| &snap.ds.money[*i]).find(|m| m.fy == fy));
+    let input = existing.map(MoneyInput::from_money).unwrap_or(MoneyInput {
+        fy: fy.to_string(),
+        ..Default::default()
+    });
+    let notice = query_param(ctx.query.as_deref(), "saved").map(|_| ctx.t.saved);
+    money_page(&state, &ctx, &code, &input, &[], notice, StatusCode::OK).await
+}
+
+pub async fn save_money(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(input): Form<MoneyInput>,
+) -> WebResult<Response> {
+    money_program(&state, &ctx, &code).await?;
+    let actor = user(&ctx)?.login.clone();
+    let snap = state.snapshot().await?;
+    let fy = FiscalYear::parse(&input.fy).ok();
+    let existing = snap.money_by_program.get(&code).and_then(|v| {
+        v.iter()
+            .map(|i| &snap.ds.money[*i])
+            .find(|m| Some(m.fy) == fy)
+    });
+    match money_from_input(&code, existing, &input) {
+        Ok(m) => {
+            let change = save_money_service(state.store(), &m, &actor).await?;
+            if change != Change::Unchanged {
+                state.data_changed();
+            }
+            Ok(
+                Redirect::to(&format!("/programs/{code}/money?fy={}&saved=1", m.fy))
+                    .into_response(),
+            )
+        }
+        Err(errors) => {
+            money_page(
+                &state,
+                &ctx,
+                &code,
+                &input,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

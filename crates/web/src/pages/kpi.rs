@@ -1,0 +1,346 @@
+//! A KPI: definition, chart of actuals against the target path, the values,
+//! linked programs with contribution and cost, the plans and SDG goals.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use citykpi_charts::{ActualPoint, LineChart, LineLabels, line_chart};
+use citykpi_domain::FiscalYear;
+use citykpi_domain::kpi::{Direction, Frequency, Kpi};
+use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
+use citykpi_domain::progress::expected_value;
+use maud::{Markup, html};
+
+use crate::AppState;
+use crate::access::can_enter_actual;
+use crate::cache::Snapshot;
+use crate::ctx::Ctx;
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::layout::{Nav, Page, chart, num, opt_num, pct, render, sen_yen, status_badge};
+
+pub fn direction_label(lang: Lang, d: &Direction) -> String {
+    let t = lang.text();
+    match d {
+        Direction::HigherIsBetter => t.direction_higher.to_string(),
+        Direction::LowerIsBetter => t.direction_lower.to_string(),
+        Direction::Band { lower, upper } => {
+            format!("{}（{}〜{}）", t.direction_band, num(*lower), num(*upper))
+        }
+    }
+}
+
+fn frequency_label(lang: Lang, f: Frequency) -> &'static str {
+    match (lang, f) {
+        (Lang::Ja, Frequency::Annual) => "年次",
+        (Lang::Ja, Frequency::Quarterly) => "四半期",
+        (Lang::Ja, Frequency::Monthly) => "月次",
+        (Lang::En, Frequency::Annual) => "Annual",
+        (Lang::En, Frequency::Quarterly) => "Quarterly",
+        (Lang::En, Frequency::Monthly) => "Monthly",
+    }
+}
+
+pub fn period_label(lang: Lang, p: &Period) -> String {
+    match (lang, p) {
+        (_, Period::Year(fy)) => lang.fy(*fy),
+        (Lang::Ja, _) => p.label_ja(),
+        (Lang::En, _) => p.to_string(),
+    }
+}
+
+pub fn obs_value(lang: Lang, v: &ObsValue) -> String {
+    match v {
+        ObsValue::Value(x) => num(*x),
+        ObsValue::Missing => "−".into(),
+        ObsValue::Secret => if lang == Lang::Ja {
+            "秘匿"
+        } else {
+            "Withheld"
+        }
+        .into(),
+    }
+}
+
+/// The years the chart spans: baseline (or first actual) to the final target
+/// (or last actual), so that missing years show as gaps.
+fn chart_years(kpi: &Kpi, actual_years: &[i32]) -> (i32, i32) {
+    let mut first = kpi
+        .baseline
+        .map(|b| b.fy.year())
+        .into_iter()
+        .chain(actual_years.iter().copied());
+    let lo = first.by_ref().min().unwrap_or(0);
+    let hi = kpi
+        .final_target
+        .map(|f| f.fy.year())
+        .into_iter()
+        .chain(kpi.targets.iter().map(|t| t.fy.year()))
+        .chain(actual_years.iter().copied())
+        .max()
+        .unwrap_or(lo);
+    (lo, hi)
+}
+
+/// The chart of a KPI's yearly actuals against its target path.
+pub fn kpi_chart(lang: Lang, snap: &Snapshot, kpi: &Kpi, id: &str) -> Markup {
+    let t = lang.text();
+    let obs = snap
+        .obs_by_kpi
+        .get(&kpi.code)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let actuals: Vec<ActualPoint> = obs
+        .iter()
+        .map(|i| &snap.ds.observations[*i])
+        .filter_map(|o| match (o.period, o.value) {
+            (Period::Year(fy), ObsValue::Value(v)) => Some(ActualPoint {
+                year: fy.year(),
+                value: v,
+                provisional: o.status == ObsStatus::Provisional,
+            }),
+            _ => None,
+        })
+        .collect();
+    let years: Vec<i32> = actuals.iter().map(|a| a.year).collect();
+    let (lo, hi) = chart_years(kpi, &years);
+    let path: Vec<(i32, f64)> = (lo..=hi)
+        .filter_map(|y| FiscalYear::new(y).ok())
+        .filter_map(|fy| expected_value(kpi, fy).map(|v| (fy.year(), v)))
+        .collect();
+    let name = lang.name(&kpi.name_ja, &kpi.name_en);
+    let svg = line_chart(&LineChart {
+        id,
+        title: name,
+        desc: t.chart_kpi_desc,
+        unit: &kpi.unit,
+        actuals: &actuals,
+        target_path: &path,
+        final_target: kpi.final_target.map(|f| (f.fy.year(), f.value)),
+        labels: LineLabels {
+            actual: t.actual,
+            provisional: t.provisional,
+            target_path: t.target_path,
+            final_target: t.final_target,
+        },
+        width: 720,
+        height: 320,
+    });
+    html! { figure { (chart(&svg)) figcaption { (t.chart_kpi_desc) } } }
+}
+
+/// The table of values with the target of each year (the chart's alternative).
+pub fn values_table(lang: Lang, snap: &Snapshot, kpi: &Kpi, with_entered_by: bool) -> Markup {
+    let t = lang.text();
+    let obs = snap
+        .obs_by_kpi
+        .get(&kpi.code)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    html! {
+        div.table-wrap {
+            table {
+                caption { (t.values_table) "（" (kpi.unit) "）" }
+                thead { tr {
+                    th scope="col" { (t.period) }
+                    th.num scope="col" { (t.actual) }
+                    th scope="col" { (t.value_status) }
+                    th.num scope="col" { (t.target) }
+                    th scope="col" { (t.source) }
+                    th scope="col" { (t.note) }
+                    @if with_entered_by { th scope="col" { (t.entered_by) } }
+                } }
+                tbody {
+                    @for o in obs.iter().map(|i| &snap.ds.observations[*i]).rev() {
+                        tr {
+                            th scope="row" { (period_label(lang, &o.period)) }
+                            td.num { (obs_value(lang, &o.value)) }
+                            td { @if o.status == ObsStatus::Provisional { (t.provisional) } @else { (t.final_value) } }
+                            td.num { (opt_num(match o.period { Period::Year(fy) => expected_value(kpi, fy), _ => None })) }
+                            td { (o.source) }
+                            td { (o.note) }
+                            @if with_entered_by { td { (o.entered_by) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Plan → policy → measure paths of the nodes a KPI serves.
+pub fn plan_paths(lang: Lang, snap: &Snapshot, kpi: &Kpi, public_only: bool) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for link in &kpi.nodes {
+        let mut chain = Vec::new();
+        let mut cur = snap.node(&link.node_code);
+        let mut plan_code = None;
+        let mut guard = 0;
+        while let Some(n) = cur {
+            chain.push(lang.name(&n.name_ja, &n.name_en).to_string());
+            plan_code = Some(n.plan_code.clone());
+            cur = n.parent_code.as_deref().and_then(|p| snap.node(p));
+            guard += 1;
+            if guard > 16 {
+                break;
+            }
+        }
+        let Some(plan) = plan_code.and_then(|c| snap.plan(&c)) else {
+            continue;
+        };
+        if public_only && !plan.published {
+            continue;
+        }
+        chain.push(lang.name(&plan.name_ja, &plan.name_en).to_string());
+        chain.reverse();
+        out.push(chain);
+    }
+    out
+}
+
+pub fn sdg_list(lang: Lang, kpi: &Kpi) -> Markup {
+    let t = lang.text();
+    html! {
+        @if kpi.sdgs.is_empty() { (t.none) }
+        @for s in &kpi.sdgs {
+            span.tag { (t.sdg_goal) " " (s) }
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    let kpi = snap.kpi(&code).ok_or(WebError::NotFound)?;
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let report = snap.status(ctx.fy);
+    let row = report.kpis.iter().find(|r| r.code == kpi.code);
+    let name = lang.name(&kpi.name_ja, &kpi.name_en);
+    let may_enter = ctx
+        .user()
+        .is_some_and(|u| can_enter_actual(u, &snap.kpi_departments(kpi)));
+    let links = snap
+        .links_by_kpi
+        .get(&kpi.code)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let body = html! {
+        nav aria-label="breadcrumb" {
+            ol.breadcrumbs {
+                li { a href="/" { (t.nav_home) } }
+                li { a href="/kpis" { (t.nav_kpis) } }
+                li aria-current="page" { (name) }
+            }
+        }
+        h1 { (name) " " @if let Some(r) = row { (status_badge(lang, r.progress.status)) } }
+        p.lead { (t.code) ": " (kpi.code) " ・ " (lang.fy(ctx.fy)) " ・ " @if kpi.published { (t.published) } @else { (t.draft) } }
+        @if may_enter {
+            p { a.button href={ "/kpis/" (kpi.code) "/actuals" } { (t.enter_actual) } }
+        }
+        @if let Some(r) = row {
+            dl.fields {
+                dt { (t.actual) }
+                dd {
+                    (opt_num(r.progress.actual)) " " (kpi.unit)
+                    @if let Some(fy) = r.progress.actual_fy { "（" (lang.fy(fy)) @if r.progress.actual_status == Some(ObsStatus::Provisional) { "・" (t.provisional) } "）" }
+                    @if r.progress.stale { " " span.stale { (t.stale) } }
+                }
+                dt { (t.target) }
+                dd { (opt_num(r.progress.target)) " " (kpi.unit) }
+                dt { (t.achievement_rate) }
+                dd { (pct(r.progress.rate)) }
+                dt { (t.progress_to_final) }
+                dd { (pct(r.progress.progress_to_final)) }
+            }
+        }
+        h2 { (t.actual) " / " (t.target_path) }
+        (kpi_chart(lang, &snap, kpi, "kpi-chart"))
+        (values_table(lang, &snap, kpi, true))
+        h2 { (t.definition) }
+        dl.fields {
+            dt { (t.unit) } dd { (kpi.unit) }
+            dt { (t.direction) } dd { (direction_label(lang, &kpi.direction)) }
+            dt { (t.frequency) } dd { (frequency_label(lang, kpi.frequency)) }
+            dt { (t.baseline) } dd { @if let Some(b) = kpi.baseline { (num(b.value)) " " (kpi.unit) "（" (lang.fy(b.fy)) "）" } @else { "−" } }
+            dt { (t.final_target) } dd { @if let Some(f) = kpi.final_target { (num(f.value)) " " (kpi.unit) "（" (lang.fy(f.fy)) "）" } @else { "−" } }
+            dt { (t.source) } dd { (kpi.source) }
+            dt { (t.publication_lag) } dd { (kpi.publication_lag_years) " " (t.years_suffix) }
+            dt { (t.owners) }
+            dd {
+                @for s in &kpi.owner_sections {
+                    span.tag { (section_label(lang, &snap, s)) }
+                }
+            }
+            dt { (t.description) } dd { (kpi.description) }
+        }
+        h2 { (t.linked_programs) }
+        @if links.is_empty() { p { (t.none) } } @else {
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { (t.program) }
+                        th scope="col" { (t.section) }
+                        th.num scope="col" { (t.contribution) }
+                        th scope="col" { (t.evidence) }
+                        th.num scope="col" { (t.full_cost) "（" (t.yen_thousand) "）" }
+                    } }
+                    tbody {
+                        @for l in links.iter().map(|i| &snap.ds.links[*i]) {
+                            @if let Some(p) = snap.program(&l.program_code) {
+                                tr {
+                                    td { a href={ "/programs/" (p.code) } { (lang.name(&p.name_ja, &p.name_en)) } }
+                                    td { (section_label(lang, &snap, &p.section_code)) }
+                                    td.num { (pct(Some(l.weight))) }
+                                    td { (l.evidence_grade.letter()) }
+                                    td.num { (latest_full_cost(&snap, &p.code, ctx.fy).map(sen_yen).unwrap_or_else(|| "−".into())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (t.plans_and_sdgs) }
+        ul {
+            @for path in plan_paths(lang, &snap, kpi, false) {
+                li { (path.join(" › ")) }
+            }
+        }
+        p { (t.sdg_goals) ": " (sdg_list(lang, kpi)) }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: name,
+            nav: Nav::Kpis,
+            body,
+        },
+    ))
+}
+
+/// "Section (Department)".
+pub fn section_label(lang: Lang, snap: &Snapshot, section: &str) -> String {
+    match snap.section(section) {
+        Some(s) => {
+            let dept = snap
+                .department(&s.department_code)
+                .map(|d| lang.name(&d.name_ja, &d.name_en).to_string())
+                .unwrap_or_default();
+            format!("{}（{}）", lang.name(&s.name_ja, &s.name_en), dept)
+        }
+        None => section.to_string(),
+    }
+}
+
+/// The full cost of the year `fy`, else of the latest year before it.
+pub fn latest_full_cost(snap: &Snapshot, program: &str, fy: FiscalYear) -> Option<i64> {
+    snap.money_by_program
+        .get(program)?
+        .iter()
+        .map(|i| &snap.ds.money[*i])
+        .rfind(|m| m.fy <= fy)
+        .map(|m| m.full_cost())
+}

@@ -1,0 +1,13 @@
+//! The HTML pages. Each handler loads what it shows from the snapshot (reads)
+//! or calls the store / app services (writes) and renders with maud.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod dashboard;
+pub mod data;
+pub mod entry;
+pub mod kpi;
+pub mod lists;
+pub mod program;
+pub mod public;

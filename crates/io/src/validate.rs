@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use citykpi_domain::kpi::Direction;
+use citykpi_domain::observation::Period;
 use citykpi_domain::{Dataset, KnownKeys};
 
 use crate::error::{Problem, Problems};
@@ -25,6 +26,110 @@ pub(crate) struct RowRefs {
     pub links: Vec<usize>,
     pub indicators: Vec<usize>,
     pub money: Vec<usize>,
+}
+
+/// Small integer ids for strings that repeat: a million observations name a
+/// few hundred KPI codes and areas, and hashing two ids is far cheaper than
+/// hashing both strings again for every key.
+struct Interner<'a> {
+    ids: HashMap<&'a str, u32>,
+    names: Vec<&'a str>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Interner<'a> {
+    fn new() -> Self {
+        Interner {
+            ids: HashMap::new(),
+            names: Vec::new(),
+            last: None,
+        }
+    }
+    fn id(&mut self, s: &'a str) -> u32 {
+        if let Some((l, i)) = self.last
+            && l == s
+        {
+            return i;
+        }
+        let next = self.names.len() as u32;
+        let i = *self.ids.entry(s).or_insert(next);
+        if i == next {
+            self.names.push(s);
+        }
+        self.last = Some((s, i));
+        i
+    }
+}
+
+/// Period as a small integer, distinct for every period.
+fn period_id(p: Period) -> u32 {
+    let (y, tag) = match p {
+        Period::Year(fy) => (fy.year(), 0),
+        Period::Quarter(fy, q) => (fy.year(), u32::from(q)),
+        Period::Month(y, m) => (y, 16 + u32::from(m)),
+    };
+    (y.clamp(0, 1 << 20) as u32) << 5 | tag
+}
+
+/// Duplicate (KPI, period, area) keys. Observations are the bulk kind (a
+/// million rows), so keys become integer tuples and are sorted rather than
+/// hashed: cheaper and cache-friendly.
+fn observation_duplicates(
+    ds: &Dataset,
+    rows: &RowRefs,
+    column: &str,
+    n: &Naming,
+    p: &mut Problems,
+) {
+    let mut kpi_ids = Interner::new();
+    let mut area_ids = Interner::new();
+    let mut keys: Vec<(u32, u32, u32, u32)> = ds
+        .observations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (
+                kpi_ids.id(&o.kpi_code),
+                period_id(o.period),
+                area_ids.id(&o.area_code),
+                i as u32,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    let (ja, en) = match n {
+        Naming::Table(_) => ("行目", "rows"),
+        Naming::Json => ("件目", "records"),
+    };
+    // (later record, first record) for every repeat, reported in file order.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    let mut first = 0;
+    for i in 1..keys.len() {
+        let (a, b) = (keys[i], keys[first]);
+        if (a.0, a.1, a.2) == (b.0, b.1, b.2) {
+            repeats.push((keys[i].3 as usize, keys[first].3 as usize));
+        } else {
+            first = i;
+        }
+    }
+    repeats.sort_unstable();
+    for (later, earlier) in repeats {
+        let o = &ds.observations[later];
+        let key = if o.area_code.is_empty() {
+            format!("{} / {}", o.kpi_code, o.period)
+        } else {
+            format!("{} / {} / {}", o.kpi_code, o.period, o.area_code)
+        };
+        let (prev, row) = (rows.observations[earlier], rows.observations[later]);
+        p.push(Problem {
+            row: Some(row),
+            column: Some(column.to_string()),
+            value: Some(key.clone()),
+            reason: format!(
+                "キー「{key}」が重複しています（{prev}{ja}と{row}{ja}） / duplicate key \"{key}\" ({en} {prev} and {row})"
+            ),
+        });
+    }
 }
 
 /// How to name a column in a message: the header as written in a table, or
@@ -166,22 +271,7 @@ pub(crate) fn validate(
         |k| k.to_string(),
     );
     let col = n.name("kpi_code", "observations", "kpi_code");
-    duplicates(
-        p,
-        ds.observations
-            .iter()
-            .map(|o| (o.kpi_code.as_str(), o.period, o.area_code.as_str())),
-        &rows.observations,
-        &col,
-        n,
-        |(k, period, area)| {
-            if area.is_empty() {
-                format!("{k} / {period}")
-            } else {
-                format!("{k} / {period} / {area}")
-            }
-        },
-    );
+    observation_duplicates(ds, rows, &col, n, p);
     let col = n.name("program_code", "programs", "code");
     duplicates(
         p,

@@ -147,6 +147,19 @@ fn duplicate_keys_name_both_rows() {
     let ps = problems(csv("obs.csv", &text, &known()));
     assert_one(&ps, 4, "KPIコード", "2行目と4行目");
     assert!(ps[0].reason.contains("K-001 / 2024 / 271004"));
+    // Three times the same key (period written two ways): both repeats name the first row.
+    let text = format!(
+        "{OBS_HEAD}K-002,2025-04,,1,\nK-001,2024,,1,\nK-002,2025/4/30,,2,\nK-002,2025-04,,3,\n"
+    );
+    let ps = problems(csv("obs.csv", &text, &known()));
+    assert_eq!(ps.len(), 2, "{ps:#?}");
+    assert_problem(
+        &ps[0],
+        4,
+        "KPIコード",
+        "キー「K-002 / 2025-04」が重複しています（2行目と4行目）",
+    );
+    assert_problem(&ps[1], 5, "KPIコード", "（2行目と5行目）");
     let text = "事業コード,KPIコード,寄与度\nJ-0001,K-001,0.5\nJ-0001,K-001,30%\n";
     assert_one(
         &problems(csv("links.csv", text, &known())),

@@ -45,7 +45,7 @@ impl Cell {
     fn as_csv(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => crate::fields::csv_guard(s).into_owned(),
             Cell::Num(v) => format_f64(*v),
             Cell::Yen(v) | Cell::Int(v) => v.to_string(),
             Cell::Bool(b) => b.to_string(),
@@ -434,6 +434,7 @@ fn write_xlsx(kind: Kind, ds: &Dataset, lang: HeaderLang) -> Result<Vec<u8>, Exp
         ws.set_column_width(j as u16, (*w as f64 + 2.0).clamp(6.0, 60.0))?;
     }
     ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, rows.len() as u32, (cols.len() - 1) as u16)?;
     Ok(wb.save_to_buffer()?)
 }
 

@@ -31,6 +31,36 @@ pub fn format_f64(v: f64) -> String {
     format!("{v}")
 }
 
+/// Whether Excel would run a CSV cell as a formula ("CSV injection"): text
+/// starting with `=`, `+`, `@`, a tab/CR, or `-` when not a plain number.
+/// Text starting with an apostrophe before such a cell counts too, so that the
+/// apostrophe export adds can always be told from one that was typed.
+pub fn needs_formula_guard(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => s.len() > 1 && number(s).is_err(),
+        Some(b'\'') => needs_formula_guard(&s[1..]),
+        _ => false,
+    }
+}
+
+/// A CSV cell as export writes it: guarded text gets a leading apostrophe.
+pub fn csv_guard(s: &str) -> std::borrow::Cow<'_, str> {
+    if needs_formula_guard(s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// The inverse of [`csv_guard`] on import.
+pub fn csv_unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if needs_formula_guard(rest) => rest,
+        _ => s,
+    }
+}
+
 pub(crate) fn number(s: &str) -> Result<f64, Reason> {
     // Fast path for the plain ASCII numbers that make up bulk files; same
     // acceptance as `parse_number` for this alphabet (digits, one optional
@@ -397,6 +427,21 @@ mod tests {
         assert_eq!(period("2024"), Ok(Period::Year(fy(2024))));
         assert_eq!(period("R6"), Ok(Period::Year(fy(2024))));
         assert!(period("9999").is_err());
+    }
+
+    #[test]
+    fn formula_guard_round_trips() {
+        for s in [
+            "=1+1", "+81-3", "@SUM(A1)", "-2+3", "'=x", "''@", "-", "-12.5", "plain", "'quoted",
+            "\tx", "",
+        ] {
+            let g = csv_guard(s);
+            assert_eq!(csv_unguard(&g), s, "{s}");
+        }
+        assert_eq!(csv_guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_guard("-"), "-");
+        assert_eq!(csv_guard("-12"), "-12");
+        assert_eq!(csv_guard("'quoted"), "'quoted");
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub(crate) struct Resolved {
     pub scale: Vec<i64>,
     /// Number of cells in the header row.
     pub width: usize,
+    /// A CSV file: undo the apostrophe export puts before formula-like text.
+    pub csv: bool,
 }
 
 /// Number of columns of `kind` a header row names, and whether all the
@@ -152,6 +154,7 @@ impl Resolved {
             names,
             scale,
             width: header.len(),
+            csv: false,
         }
     }
 
@@ -201,7 +204,14 @@ struct Row<'a, 'p> {
 impl<'a> Row<'a, '_> {
     fn raw(&self, c: Col) -> &'a str {
         match c.idx {
-            Some(i) => self.cells.get(i),
+            Some(i) => {
+                let s = self.cells.get(i);
+                if self.map.csv && s.starts_with('\'') {
+                    fields::csv_unguard(s)
+                } else {
+                    s
+                }
+            }
             None => "",
         }
     }

@@ -214,7 +214,7 @@ fn import_table(
     mut table: Table,
     kind_hint: Option<Kind>,
     known: &KnownKeys,
-    ragged_check: bool,
+    is_csv: bool,
 ) -> Result<ImportOutcome, ImportError> {
     let head = table.head();
     let non_blank: Vec<&(usize, Vec<String>)> = head
@@ -247,7 +247,8 @@ fn import_table(
     };
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
-    let map = Resolved::new(kind, &header, header_row, &mut problems, &mut warnings);
+    let mut map = Resolved::new(kind, &header, header_row, &mut problems, &mut warnings);
+    map.csv = is_csv;
     if !problems.is_empty() {
         return Err(ImportError::Invalid(
             problems.into_report(file, RowUnit::Line),
@@ -263,7 +264,7 @@ fn import_table(
         }
         rows_read += 1;
         let len = cells.len();
-        if ragged_check && len != width {
+        if is_csv && len != width {
             let extra_blank = len > width && (width..len).all(|i| cells.get(i).trim().is_empty());
             if !extra_blank {
                 problems.push(Problem {

@@ -113,6 +113,11 @@ fn csv_export_is_excel_friendly() {
     assert!(text.contains("K-002,2025-04,,21.25"));
     assert!(text.contains("K-003,2024Q2,,1234567.125"));
 
+    // Formula-like text is guarded with an apostrophe (and read back without it).
+    let programs = write(Kind::Programs, &ds, Format::Csv, HeaderLang::Ja).unwrap();
+    let programs = std::str::from_utf8(&programs[3..]).unwrap();
+    assert!(programs.contains(",\"'=HYPERLINK(\"\"http://example.com\"\",\"\"詳細\"\")\",'-全世帯,''@引用,'+81 電話,direct,"), "{programs}");
+
     let en = write(Kind::Money, &ds, Format::Csv, HeaderLang::En).unwrap();
     let en = std::str::from_utf8(&en[3..]).unwrap();
     assert!(en.starts_with("program_code,fy,budget_initial,budget_revised,settled,"));

@@ -345,6 +345,26 @@ pub fn kind_label_ja(kind: Kind) -> &'static str {
     }
 }
 
+/// A kind's column table as Markdown (日本語見出し | English header |
+/// required | other accepted headers), for help pages and CLI docs.
+pub fn columns_markdown(kind: Kind) -> String {
+    let mut out = format!(
+        "### {}（{}）\n\n| 見出し | header | 必須 / required | 別名 / aliases |\n|---|---|---|---|\n",
+        kind.as_str(),
+        kind_label_ja(kind)
+    );
+    for c in columns(kind) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            c.ja,
+            c.en,
+            if c.required { "○" } else { "" },
+            c.aliases.join(", ")
+        ));
+    }
+    out
+}
+
 /// The form headers are compared in: NFKC, lower case, without spaces,
 /// underscores and hyphens (so `KPI コード`, `ＫＰＩコード` and `kpi_code`
 /// style variations all meet).
@@ -447,6 +467,32 @@ mod tests {
         assert_eq!(m("団体コード"), Some("area_code"));
         assert_eq!(m("確定区分"), Some("status"));
         assert_eq!(m("color"), None);
+    }
+
+    #[test]
+    fn markdown_lists_every_column() {
+        let mut all = String::new();
+        for kind in Kind::ALL {
+            let md = columns_markdown(kind);
+            assert_eq!(md.lines().count(), 4 + columns(kind).len(), "{md}");
+            all.push_str(&md);
+            all.push('\n');
+        }
+        assert!(all.contains("| 年度 | period | ○ | 期間, 時点, fiscal_year, fy, 対象年度 |"));
+        // COLUMNS.md is the published copy; regenerate it with
+        // `CITYKPI_WRITE_COLUMNS=1 cargo test -p citykpi-io markdown`.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/COLUMNS.md");
+        let doc = format!(
+            "# citykpi import/export columns\n\nGenerated from `crates/io/src/columns.rs`; see the crate docs for cell formats.\n\n{all}"
+        );
+        if std::env::var_os("CITYKPI_WRITE_COLUMNS").is_some() {
+            std::fs::write(path, &doc).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap_or_default(),
+            doc,
+            "COLUMNS.md is out of date"
+        );
     }
 
     #[test]

@@ -61,7 +61,29 @@
 //!   followed by its nodes.
 //!
 //! Users are exported without password hashes, and a hash in an imported
-//! file is dropped (with a warning).
+//! file is dropped (with a warning). Observations with an empty area code
+//! (`地域コード`) are the city's own.
+//!
+//! CSV export puts an apostrophe before text that Excel would run as a
+//! formula (`=…`, `+…`, `@…`, `-` followed by non-numbers); CSV import removes it.
+//!
+//! # Example
+//!
+//! ```
+//! use citykpi_io::{Format, HeaderLang, Kind, KnownKeys, read_bytes, write};
+//!
+//! let mut known = KnownKeys::default();
+//! known.kpis.insert("K-001".into());
+//! let csv = "指標コード,年度,実績値,確定区分\nK-001,令和6年度,\"1,234\",速報値\nK-001,R5,X,\n";
+//! let out = read_bytes("実績.csv", csv.as_bytes(), None, None, &known).unwrap();
+//! assert_eq!(out.kind, Some(Kind::Observations));
+//! assert_eq!(out.dataset.observations.len(), 2);
+//!
+//! let bytes = write(Kind::Observations, &out.dataset, Format::Csv, HeaderLang::Ja).unwrap();
+//! assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+//! let again = read_bytes("x.csv", &bytes, None, None, &known).unwrap();
+//! assert_eq!(again.dataset, out.dataset);
+//! ```
 
 pub mod columns;
 mod error;
@@ -75,7 +97,7 @@ mod validate;
 use std::path::Path;
 
 pub use citykpi_domain::{Dataset, Kind, KnownKeys};
-pub use columns::{Column, columns as columns_of, kind_label_ja};
+pub use columns::{Column, columns as columns_of, columns_markdown, kind_label_ja};
 pub use error::{ExportError, ImportError, ImportReport, MAX_PROBLEMS, Problem, RowUnit};
 
 use error::Problems;

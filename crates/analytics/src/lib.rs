@@ -15,6 +15,7 @@ pub mod forecast;
 pub mod ols;
 pub mod optim;
 pub mod panel;
+pub mod realloc;
 pub mod synth;
 
 #[cfg(test)]

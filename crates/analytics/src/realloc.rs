@@ -1,0 +1,1273 @@
+//! Budget re-allocation (事業再編): choose for every program one option —
+//! abolish, reduce, keep or expand — to maximise the total weighted KPI
+//! contribution within the total budget and each department's ceiling (枠),
+//! with mandatory programs (義務的経費) never abolished and at most N
+//! abolitions per department. Solved exactly as a 0/1 MILP with good_lp's
+//! pure-Rust microlp backend.
+//!
+//! microlp alone does not prove optimality for 2,000 programs in reasonable
+//! time (measured: 200 programs 10 s, 2,000 not proven in 30 s), so the exact
+//! solve is done in three steps that keep it exact:
+//! 1. the LP relaxation (clarabel) gives Lagrange multipliers for the budget,
+//!    the ceilings and the abolition limits;
+//! 2. a greedy heuristic gives a feasible incumbent plan;
+//! 3. Lagrangian reduced-cost fixing removes every option that provably cannot
+//!    be part of a plan better than the incumbent; the few programs left open
+//!    go to microlp (branch and bound), the rest stay fixed.
+//!
+//! With a time limit the branch and bound may stop first; the plan is then
+//! feasible and its distance to the optimum is certified by the bound
+//! (`relative_gap`). Measured (release, 2 cores): 200 programs proven optimal
+//! in 0.36 s; 2,000 programs × 4 options, 10 ceilings: not proven within the
+//! limit, relative gap ≈ 2e-6.
+//!
+//! Money enters the solver in millions of yen (well-scaled coefficients);
+//! the chosen plan is then re-checked in whole yen with integer arithmetic.
+//!
+//! The budget's shadow price ("what one more million yen buys") is measured by
+//! re-solving with the budget raised by 1,000,000 yen and taking the difference
+//! of the optimal objectives. That is the true marginal value for a discrete
+//! problem (an LP dual would describe the relaxation instead) and it costs one
+//! more solve.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use citykpi_domain::money::format_yen;
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{
+    DefaultSettings, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus as ClarabelStatus,
+    ZeroConeT,
+};
+use good_lp::solvers::microlp::microlp;
+use good_lp::{
+    Expression, ProblemVariables, Solution, SolutionStatus, SolverModel, Variable,
+    WithInitialSolution, WithTimeLimit, variable,
+};
+use serde::{Deserialize, Serialize};
+
+const MILLION: f64 = 1_000_000.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionKind {
+    /// 廃止
+    Abolish,
+    /// 縮小
+    Reduce,
+    /// 継続 (the current allocation)
+    Keep,
+    /// 拡充
+    Expand,
+}
+
+impl OptionKind {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            OptionKind::Abolish => "廃止",
+            OptionKind::Reduce => "縮小",
+            OptionKind::Keep => "継続",
+            OptionKind::Expand => "拡充",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProgramOption {
+    pub kind: OptionKind,
+    /// Yearly cost of the program under this option, whole yen.
+    pub cost_yen: i64,
+    /// Expected weighted KPI contribution under this option.
+    pub contribution: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramChoices {
+    pub program_code: String,
+    pub department_code: String,
+    pub mandatory: bool,
+    /// Must include `Keep` (the current allocation); each kind at most once.
+    pub options: Vec<ProgramOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReallocProblem {
+    pub programs: Vec<ProgramChoices>,
+    /// Total budget, whole yen.
+    pub budget_yen: i64,
+    /// Department code → ceiling in yen. Departments not listed have no ceiling.
+    pub department_ceilings: BTreeMap<String, i64>,
+    /// At most this many abolitions per department (None = no limit).
+    pub max_abolitions_per_department: Option<u32>,
+    /// Seconds before the solver gives up (the best plan so far is then reported as not proven optimal).
+    pub time_limit_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReallocError {
+    #[error("事業「{0}」に選択肢がありません / program \"{0}\" has no options")]
+    NoOptions(String),
+    #[error(
+        "事業「{0}」に「継続」の選択肢がありません（現状との比較に必要） / program \"{0}\" has no \"keep\" option (needed to compare with the current allocation)"
+    )]
+    NoKeep(String),
+    #[error(
+        "事業「{program}」の選択肢「{kind}」が重複しています / program \"{program}\" lists option \"{kind}\" twice"
+    )]
+    DuplicateOption { program: String, kind: &'static str },
+    #[error("事業「{0}」が重複しています / program \"{0}\" appears twice")]
+    DuplicateProgram(String),
+    #[error("事業「{program}」の値が不正です: {reason} / program \"{program}\": {reason}")]
+    BadValue { program: String, reason: String },
+    #[error(
+        "実行不可能です: {constraint} — 最低でも{need}円必要ですが上限は{limit}円です / infeasible: {constraint} needs at least {need_plain} yen but the limit is {limit_plain} yen"
+    )]
+    Infeasible {
+        constraint: String,
+        need: String,
+        limit: String,
+        need_plain: i64,
+        limit_plain: i64,
+    },
+    #[error("ソルバーが失敗しました: {0} / the solver failed: {0}")]
+    Solver(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chosen {
+    pub program_code: String,
+    pub department_code: String,
+    pub kind: OptionKind,
+    pub cost_yen: i64,
+    pub contribution: f64,
+    /// Change in cost against keeping the program as is.
+    pub cost_change_yen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentTotal {
+    pub department_code: String,
+    pub cost_yen: i64,
+    pub current_cost_yen: i64,
+    pub ceiling_yen: Option<i64>,
+    pub abolitions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Allocation {
+    pub contribution: f64,
+    pub cost_yen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReallocPlan {
+    pub choices: Vec<Chosen>,
+    pub optimal: Allocation,
+    /// Keep everywhere.
+    pub current: Allocation,
+    /// Whether keeping everything fits the budget and the ceilings.
+    pub current_feasible: bool,
+    pub departments: Vec<DepartmentTotal>,
+    /// Contribution gained by one more million yen of total budget (re-solve).
+    /// Exact when both solves are proven optimal; otherwise the difference of
+    /// two near-optimal plans, uncertain by up to the gap.
+    pub shadow_price_per_million_yen: Option<f64>,
+    /// False when the time limit stopped the search before optimality was proven.
+    pub proven_optimal: bool,
+    /// Upper bound on the contribution (Lagrangian / LP relaxation).
+    pub upper_bound: f64,
+    /// (bound − objective) / objective: 0 when proven optimal by the bound,
+    /// otherwise the certified distance to the optimum when the time limit stopped the search.
+    pub relative_gap: f64,
+    /// Programs whose option was not settled by the bound and went to branch and bound.
+    pub programs_branched: usize,
+    pub solve_seconds: f64,
+}
+
+/// Checks the input and the obvious infeasibilities, which are exact here:
+/// the cheapest plan of a department (non-abolish minimum, then the largest
+/// savings from at most N abolitions) is independent of other departments.
+fn precheck(p: &ReallocProblem) -> Result<(), ReallocError> {
+    let mut seen = std::collections::HashSet::new();
+    for prog in &p.programs {
+        if !seen.insert(prog.program_code.as_str()) {
+            return Err(ReallocError::DuplicateProgram(prog.program_code.clone()));
+        }
+        if prog.options.is_empty() {
+            return Err(ReallocError::NoOptions(prog.program_code.clone()));
+        }
+        let mut kinds = std::collections::HashSet::new();
+        for o in &prog.options {
+            if !kinds.insert(o.kind) {
+                return Err(ReallocError::DuplicateOption {
+                    program: prog.program_code.clone(),
+                    kind: o.kind.label_ja(),
+                });
+            }
+            if o.cost_yen < 0 || !o.contribution.is_finite() {
+                return Err(ReallocError::BadValue {
+                    program: prog.program_code.clone(),
+                    reason: format!(
+                        "{}: cost {} / contribution {}",
+                        o.kind.label_ja(),
+                        o.cost_yen,
+                        o.contribution
+                    ),
+                });
+            }
+        }
+        if !kinds.contains(&OptionKind::Keep) {
+            return Err(ReallocError::NoKeep(prog.program_code.clone()));
+        }
+    }
+    let mut per_dept: BTreeMap<&str, (i64, Vec<i64>)> = BTreeMap::new();
+    for prog in &p.programs {
+        let min_keep = prog
+            .options
+            .iter()
+            .filter(|o| o.kind != OptionKind::Abolish)
+            .map(|o| o.cost_yen)
+            .min()
+            .unwrap_or(i64::MAX);
+        let abolish = prog
+            .options
+            .iter()
+            .find(|o| o.kind == OptionKind::Abolish && !prog.mandatory);
+        let entry = per_dept.entry(prog.department_code.as_str()).or_default();
+        entry.0 += min_keep;
+        if let Some(a) = abolish
+            && a.cost_yen < min_keep
+        {
+            entry.1.push(min_keep - a.cost_yen);
+        }
+    }
+    let mut total_min = 0i64;
+    for (dept, (base, mut savings)) in per_dept {
+        savings.sort_unstable_by(|a, b| b.cmp(a));
+        let n = p
+            .max_abolitions_per_department
+            .map(|n| n as usize)
+            .unwrap_or(usize::MAX);
+        let min_cost = base - savings.iter().take(n).sum::<i64>();
+        if let Some(&ceiling) = p.department_ceilings.get(dept)
+            && min_cost > ceiling
+        {
+            let mandatory: i64 = p
+                .programs
+                .iter()
+                .filter(|q| q.department_code == dept && q.mandatory)
+                .map(|q| {
+                    q.options
+                        .iter()
+                        .filter(|o| o.kind != OptionKind::Abolish)
+                        .map(|o| o.cost_yen)
+                        .min()
+                        .unwrap_or(0)
+                })
+                .sum();
+            return Err(ReallocError::Infeasible {
+                constraint: format!(
+                    "部局「{dept}」の要求上限（うち義務的経費の最低額{}円） / the ceiling of department \"{dept}\" (mandatory programs' minimum {} yen)",
+                    format_yen(mandatory),
+                    mandatory
+                ),
+                need: format_yen(min_cost),
+                limit: format_yen(ceiling),
+                need_plain: min_cost,
+                limit_plain: ceiling,
+            });
+        }
+        total_min += min_cost;
+    }
+    if total_min > p.budget_yen {
+        return Err(ReallocError::Infeasible {
+            constraint: "予算総額 / the total budget".into(),
+            need: format_yen(total_min),
+            limit: format_yen(p.budget_yen),
+            need_plain: total_min,
+            limit_plain: p.budget_yen,
+        });
+    }
+    Ok(())
+}
+
+struct Solved {
+    picks: Vec<usize>,
+    objective: f64,
+    proven: bool,
+    /// Programs left open after the fixing (solved by branch and bound).
+    open: usize,
+    bound: f64,
+}
+
+/// Everything indexed once: departments, costs in millions, allowed options.
+struct Indexed<'a> {
+    p: &'a ReallocProblem,
+    dept_of: Vec<usize>,
+    ceilings: Vec<Option<f64>>,
+    /// Allowed option indices per program (abolish removed for mandatory ones).
+    allowed: Vec<Vec<usize>>,
+}
+
+impl<'a> Indexed<'a> {
+    fn new(p: &'a ReallocProblem) -> Self {
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+        for prog in &p.programs {
+            let n = names.len();
+            names.entry(prog.department_code.as_str()).or_insert(n);
+        }
+        let mut ceilings = vec![None; names.len()];
+        for (name, &d) in &names {
+            ceilings[d] = p
+                .department_ceilings
+                .get(*name)
+                .map(|&c| c as f64 / MILLION);
+        }
+        Indexed {
+            dept_of: p
+                .programs
+                .iter()
+                .map(|q| names[q.department_code.as_str()])
+                .collect(),
+            ceilings,
+            allowed: p
+                .programs
+                .iter()
+                .map(|q| {
+                    (0..q.options.len())
+                        .filter(|&k| !(q.mandatory && q.options[k].kind == OptionKind::Abolish))
+                        .collect()
+                })
+                .collect(),
+            p,
+        }
+    }
+    fn depts(&self) -> usize {
+        self.ceilings.len()
+    }
+    fn opt(&self, i: usize, k: usize) -> &ProgramOption {
+        &self.p.programs[i].options[k]
+    }
+    fn cost_m(&self, i: usize, k: usize) -> f64 {
+        self.opt(i, k).cost_yen as f64 / MILLION
+    }
+    fn abolish(&self, i: usize, k: usize) -> bool {
+        self.opt(i, k).kind == OptionKind::Abolish
+    }
+}
+
+/// Lagrange multipliers of the budget, the ceilings and the abolition limits.
+struct Multipliers {
+    budget: f64,
+    ceiling: Vec<f64>,
+    abolitions: Vec<f64>,
+}
+
+/// Multipliers from the LP relaxation's duals (clarabel). Any non-negative
+/// multipliers give a valid bound, so a failed or inexact LP only weakens the
+/// fixing below, never its correctness.
+fn lp_multipliers(ix: &Indexed, budget_m: f64) -> (Multipliers, Option<Vec<usize>>) {
+    let nd = ix.depts();
+    let zero = (
+        Multipliers {
+            budget: 0.0,
+            ceiling: vec![0.0; nd],
+            abolitions: vec![0.0; nd],
+        },
+        None,
+    );
+    let np = ix.p.programs.len();
+    let ceil_rows: Vec<Option<usize>> = {
+        let mut next = np + 1;
+        ix.ceilings
+            .iter()
+            .map(|c| {
+                c.map(|_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect()
+    };
+    let after_ceil = np + 1 + ceil_rows.iter().flatten().count();
+    let abol_rows: Vec<Option<usize>> = match ix.p.max_abolitions_per_department {
+        Some(_) => (0..nd).map(|d| Some(after_ceil + d)).collect(),
+        None => vec![None; nd],
+    };
+    let first_bound = after_ceil + abol_rows.iter().flatten().count();
+    let mut colptr = vec![0usize];
+    let mut rows = Vec::new();
+    let mut vals = Vec::new();
+    let mut q = Vec::new();
+    let mut var = 0usize;
+    for (i, allowed) in ix.allowed.iter().enumerate() {
+        let d = ix.dept_of[i];
+        for &k in allowed {
+            let c = ix.cost_m(i, k);
+            rows.push(i);
+            vals.push(1.0);
+            rows.push(np);
+            vals.push(c);
+            if let Some(r) = ceil_rows[d] {
+                rows.push(r);
+                vals.push(c);
+            }
+            if ix.abolish(i, k)
+                && let Some(r) = abol_rows[d]
+            {
+                rows.push(r);
+                vals.push(1.0);
+            }
+            rows.push(first_bound + var);
+            vals.push(-1.0);
+            colptr.push(rows.len());
+            q.push(-ix.opt(i, k).contribution);
+            var += 1;
+        }
+    }
+    let n = var;
+    let m = first_bound + n;
+    let a = CscMatrix::new(m, n, colptr, rows, vals);
+    let pm = CscMatrix::new(n, n, vec![0; n + 1], vec![], vec![]);
+    let mut b = vec![1.0; np];
+    b.push(budget_m);
+    b.extend(ix.ceilings.iter().flatten());
+    if let Some(limit) = ix.p.max_abolitions_per_department {
+        b.extend(std::iter::repeat_n(f64::from(limit), nd));
+    }
+    b.extend(std::iter::repeat_n(0.0, n));
+    let cones = [ZeroConeT(np), NonnegativeConeT(m - np)];
+    let settings = DefaultSettings::<f64> {
+        verbose: false,
+        ..DefaultSettings::default()
+    };
+    let Ok(mut solver) = DefaultSolver::new(&pm, &q, &a, &b, &cones, settings) else {
+        return zero;
+    };
+    solver.solve();
+    if !matches!(
+        solver.solution.status,
+        ClarabelStatus::Solved | ClarabelStatus::AlmostSolved
+    ) {
+        return zero;
+    }
+    let z = &solver.solution.z;
+    // The LP's choice per program: its largest variable (all but a few are 0/1).
+    let xs = &solver.solution.x;
+    let mut picks = Vec::with_capacity(np);
+    let mut var = 0usize;
+    for allowed in &ix.allowed {
+        let best = (0..allowed.len())
+            .max_by(|&a, &b| xs[var + a].total_cmp(&xs[var + b]))
+            .unwrap_or(0);
+        picks.push(allowed[best]);
+        var += allowed.len();
+    }
+    let mult = Multipliers {
+        budget: z[np].max(0.0),
+        ceiling: ceil_rows
+            .iter()
+            .map(|r| r.map(|r| z[r].max(0.0)).unwrap_or(0.0))
+            .collect(),
+        abolitions: abol_rows
+            .iter()
+            .map(|r| r.map(|r| z[r].max(0.0)).unwrap_or(0.0))
+            .collect(),
+    };
+    (mult, Some(picks))
+}
+
+/// Makes a plan feasible by the cheapest downgrades (least contribution lost
+/// per million yen saved) and by undoing abolitions over the limit. False if
+/// no move helps.
+fn repair(ix: &Indexed, picks: &mut [usize], budget_m: f64) -> bool {
+    let eps = 1e-9;
+    for _ in 0..(4 * picks.len() + 10) {
+        let t = Totals::of(ix, picks);
+        let over_abol =
+            ix.p.max_abolitions_per_department
+                .and_then(|n| (0..ix.depts()).find(|&d| t.abol[d] > n));
+        if let Some(d) = over_abol {
+            // Undo the abolition whose cheapest replacement costs least.
+            let best = (0..picks.len())
+                .filter(|&i| ix.dept_of[i] == d && ix.abolish(i, picks[i]))
+                .filter_map(|i| {
+                    ix.allowed[i]
+                        .iter()
+                        .copied()
+                        .filter(|&k| !ix.abolish(i, k))
+                        .min_by(|&a, &b| ix.cost_m(i, a).total_cmp(&ix.cost_m(i, b)))
+                        .map(|k| (ix.cost_m(i, k), i, k))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            match best {
+                Some((_, i, k)) => picks[i] = k,
+                None => return false,
+            }
+            continue;
+        }
+        let scope: Option<Option<usize>> = (0..ix.depts())
+            .find(|&d| ix.ceilings[d].is_some_and(|c| t.dept[d] > c + eps))
+            .map(Some)
+            .or_else(|| (t.total > budget_m + eps).then_some(None));
+        let Some(scope) = scope else {
+            return true;
+        };
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (i, &cur) in picks.iter().enumerate() {
+            let d = ix.dept_of[i];
+            if scope.is_some_and(|sd| sd != d) {
+                continue;
+            }
+            for &k in &ix.allowed[i] {
+                let saved = ix.cost_m(i, cur) - ix.cost_m(i, k);
+                if saved <= 0.0 {
+                    continue;
+                }
+                if ix.abolish(i, k)
+                    && ix
+                        .p
+                        .max_abolitions_per_department
+                        .is_some_and(|n| t.abol[d] >= n)
+                {
+                    continue;
+                }
+                let loss = ix.opt(i, cur).contribution - ix.opt(i, k).contribution;
+                let rate = loss / saved;
+                if best.is_none_or(|b| rate < b.0) {
+                    best = Some((rate, i, k));
+                }
+            }
+        }
+        match best {
+            Some((_, i, k)) => picks[i] = k,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Running totals of a plan, for the greedy heuristic.
+struct Totals {
+    total: f64,
+    dept: Vec<f64>,
+    abol: Vec<u32>,
+}
+
+impl Totals {
+    fn of(ix: &Indexed, picks: &[usize]) -> Totals {
+        let mut t = Totals {
+            total: 0.0,
+            dept: vec![0.0; ix.depts()],
+            abol: vec![0; ix.depts()],
+        };
+        for (i, &k) in picks.iter().enumerate() {
+            t.apply(ix, i, k, 1.0);
+        }
+        t
+    }
+    fn apply(&mut self, ix: &Indexed, i: usize, k: usize, sign: f64) {
+        let d = ix.dept_of[i];
+        let c = ix.cost_m(i, k);
+        self.total += sign * c;
+        self.dept[d] += sign * c;
+        if ix.abolish(i, k) {
+            if sign > 0.0 {
+                self.abol[d] += 1;
+            } else {
+                self.abol[d] -= 1;
+            }
+        }
+    }
+    /// Would switching program i from option `from` to `to` keep the plan feasible?
+    fn fits(&self, ix: &Indexed, i: usize, from: usize, to: usize, budget_m: f64) -> bool {
+        let d = ix.dept_of[i];
+        let delta = ix.cost_m(i, to) - ix.cost_m(i, from);
+        let eps = 1e-9;
+        let abol = self.abol[d] + u32::from(ix.abolish(i, to)) - u32::from(ix.abolish(i, from));
+        self.total + delta <= budget_m + eps
+            && ix.ceilings[d].is_none_or(|c| self.dept[d] + delta <= c + eps)
+            && ix.p.max_abolitions_per_department.is_none_or(|n| abol <= n)
+    }
+}
+
+/// A good feasible plan: the cheapest plan (feasible by the precheck), then
+/// greedy upgrades by Lagrangian-adjusted gain per yen, repeated while any applies.
+fn incumbent(
+    ix: &Indexed,
+    budget_m: f64,
+    mult: &Multipliers,
+    lp_picks: Option<Vec<usize>>,
+) -> Vec<usize> {
+    let p = ix.p;
+    let from_lp = lp_picks.and_then(|mut picks| repair(ix, &mut picks, budget_m).then_some(picks));
+    // Cheapest plan: cheapest non-abolish option, then the largest savings from abolitions.
+    let mut picks: Vec<usize> = (0..p.programs.len())
+        .map(|i| {
+            ix.allowed[i]
+                .iter()
+                .copied()
+                .filter(|&k| !ix.abolish(i, k))
+                .min_by(|&a, &b| ix.cost_m(i, a).total_cmp(&ix.cost_m(i, b)))
+                .unwrap_or(ix.allowed[i][0])
+        })
+        .collect();
+    let mut savings: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, allowed) in ix.allowed.iter().enumerate() {
+        if let Some(&k) = allowed.iter().find(|&&k| ix.abolish(i, k)) {
+            let s = ix.cost_m(i, picks[i]) - ix.cost_m(i, k);
+            if s > 0.0 {
+                savings.push((s, i, k));
+            }
+        }
+    }
+    savings.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut used = vec![0u32; ix.depts()];
+    for (_, i, k) in savings {
+        let d = ix.dept_of[i];
+        if p.max_abolitions_per_department.is_none_or(|n| used[d] < n) {
+            used[d] += 1;
+            picks[i] = k;
+        }
+    }
+    if let Some(lp) = from_lp {
+        picks = lp;
+    }
+    let mut totals = Totals::of(ix, &picks);
+    for _ in 0..4 {
+        // Candidate moves ranked by adjusted gain: contribution minus the
+        // multiplier-priced cost, so scarce departments are spent last.
+        let mut moves: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, allowed) in ix.allowed.iter().enumerate() {
+            let d = ix.dept_of[i];
+            let price = mult.budget + mult.ceiling[d];
+            let cur = picks[i];
+            for &k in allowed {
+                let dc = ix.opt(i, k).contribution - ix.opt(i, cur).contribution;
+                if k == cur || dc <= 0.0 {
+                    continue;
+                }
+                let dcost = ix.cost_m(i, k) - ix.cost_m(i, cur);
+                let adjusted = dc - price * dcost;
+                let ratio = if dcost <= 0.0 {
+                    f64::INFINITY
+                } else {
+                    dc / dcost
+                };
+                moves.push((if price > 0.0 { adjusted } else { ratio }, i, k));
+            }
+        }
+        moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut changed = false;
+        for (_, i, k) in moves {
+            let cur = picks[i];
+            if ix.opt(i, k).contribution > ix.opt(i, cur).contribution
+                && totals.fits(ix, i, cur, k, budget_m)
+            {
+                totals.apply(ix, i, cur, -1.0);
+                totals.apply(ix, i, k, 1.0);
+                picks[i] = k;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    picks
+}
+
+fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocError> {
+    let ix = Indexed::new(p);
+    let budget_m = budget_yen as f64 / MILLION;
+    let (mult, lp_picks) = lp_multipliers(&ix, budget_m);
+    let inc = incumbent(&ix, budget_m, &mult, lp_picks);
+    let inc_value: f64 = inc
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| ix.opt(i, k).contribution)
+        .sum();
+
+    // Lagrangian bound L = Σ_i max_k g_ik + λB + Σ μ_d C_d + Σ ν_d N, with
+    // g_ik = contribution − (λ + μ_d)·cost − ν_d·[abolish]. Forcing program i to
+    // option k lowers it by (max g_i − g_ik); an option whose forced bound is
+    // below the incumbent cannot be in any better plan and is removed.
+    let g = |i: usize, k: usize| {
+        let d = ix.dept_of[i];
+        ix.opt(i, k).contribution
+            - (mult.budget + mult.ceiling[d]) * ix.cost_m(i, k)
+            - if ix.abolish(i, k) {
+                mult.abolitions[d]
+            } else {
+                0.0
+            }
+    };
+    let best_g: Vec<f64> = (0..p.programs.len())
+        .map(|i| {
+            ix.allowed[i]
+                .iter()
+                .map(|&k| g(i, k))
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    let mut bound = best_g.iter().sum::<f64>() + mult.budget * budget_m;
+    for d in 0..ix.depts() {
+        bound += mult.ceiling[d] * ix.ceilings[d].unwrap_or(0.0);
+        bound += mult.abolitions[d] * f64::from(p.max_abolitions_per_department.unwrap_or(0));
+    }
+    let tol = 1e-7 * inc_value.abs().max(1.0);
+    let survivors: Vec<Vec<usize>> = (0..p.programs.len())
+        .map(|i| {
+            ix.allowed[i]
+                .iter()
+                .copied()
+                .filter(|&k| bound - (best_g[i] - g(i, k)) >= inc_value - tol)
+                .collect()
+        })
+        .collect();
+    let open: Vec<usize> = (0..p.programs.len())
+        .filter(|&i| survivors[i].len() > 1)
+        .collect();
+    if open.is_empty() {
+        return Ok(Solved {
+            objective: inc_value,
+            picks: inc,
+            proven: true,
+            open: 0,
+            bound,
+        });
+    }
+
+    // The programs left open form a small MILP; the others are fixed.
+    let fixed_pick = |i: usize| {
+        if survivors[i].len() == 1 {
+            survivors[i][0]
+        } else {
+            inc[i]
+        }
+    };
+    let mut vars = ProblemVariables::new();
+    let mut x: Vec<Vec<(usize, Variable)>> = Vec::with_capacity(open.len());
+    let mut objective = Expression::from(0.0);
+    for &i in &open {
+        let mut row = Vec::with_capacity(survivors[i].len());
+        for &k in &survivors[i] {
+            let v = vars.add(variable().binary());
+            objective += ix.opt(i, k).contribution * v;
+            row.push((k, v));
+        }
+        x.push(row);
+    }
+    let mut base_total = 0.0;
+    let mut base_dept = vec![0.0; ix.depts()];
+    let mut base_abol = vec![0u32; ix.depts()];
+    for i in (0..p.programs.len()).filter(|&i| survivors[i].len() == 1) {
+        let k = fixed_pick(i);
+        base_total += ix.cost_m(i, k);
+        base_dept[ix.dept_of[i]] += ix.cost_m(i, k);
+        base_abol[ix.dept_of[i]] += u32::from(ix.abolish(i, k));
+    }
+    let mut model = vars.maximise(objective).using(microlp);
+    if let Some(t) = p.time_limit_seconds {
+        model = model.with_time_limit(t);
+    }
+    let mut budget = Expression::from(0.0);
+    let mut dept_cost: Vec<Expression> = vec![Expression::from(0.0); ix.depts()];
+    let mut dept_abol: Vec<Expression> = vec![Expression::from(0.0); ix.depts()];
+    for (&i, row) in open.iter().zip(&x) {
+        let mut one = Expression::from(0.0);
+        let d = ix.dept_of[i];
+        for &(k, v) in row {
+            let c = ix.cost_m(i, k);
+            one += v;
+            budget += c * v;
+            dept_cost[d] += c * v;
+            if ix.abolish(i, k) {
+                dept_abol[d] += v;
+            }
+        }
+        model = model.with(one.eq(1.0));
+    }
+    model = model.with(budget.leq(budget_m - base_total + 1e-9));
+    for (d, e) in dept_cost.into_iter().enumerate() {
+        if let Some(c) = ix.ceilings[d] {
+            model = model.with(e.leq(c - base_dept[d] + 1e-9));
+        }
+    }
+    if let Some(n) = p.max_abolitions_per_department {
+        for (d, e) in dept_abol.into_iter().enumerate() {
+            model = model.with(e.leq(f64::from(n) - f64::from(base_abol[d])));
+        }
+    }
+    // The incumbent is feasible for the residual problem too.
+    let warm: Vec<(Variable, f64)> = open
+        .iter()
+        .zip(&x)
+        .flat_map(|(&i, row)| {
+            let chosen = inc[i];
+            row.iter()
+                .map(move |&(k, v)| (v, if chosen == k { 1.0 } else { 0.0 }))
+        })
+        .collect();
+    model = model.with_initial_solution(warm);
+    let solution = model
+        .solve()
+        .map_err(|e| ReallocError::Solver(e.to_string()))?;
+    let proven = matches!(solution.status(), SolutionStatus::Optimal);
+    let mut picks: Vec<usize> = (0..p.programs.len()).map(fixed_pick).collect();
+    for (&i, row) in open.iter().zip(&x) {
+        if let Some(&(k, _)) = row
+            .iter()
+            .max_by(|a, b| solution.value(a.1).total_cmp(&solution.value(b.1)))
+        {
+            picks[i] = k;
+        }
+    }
+    let objective: f64 = picks
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| ix.opt(i, k).contribution)
+        .sum();
+    if objective + tol < inc_value {
+        // Never report worse than the heuristic plan.
+        return Ok(Solved {
+            objective: inc_value,
+            picks: inc,
+            proven: false,
+            open: open.len(),
+            bound,
+        });
+    }
+    Ok(Solved {
+        picks,
+        objective,
+        proven,
+        open: open.len(),
+        bound,
+    })
+}
+
+fn keep_index(prog: &ProgramChoices) -> usize {
+    prog.options
+        .iter()
+        .position(|o| o.kind == OptionKind::Keep)
+        .unwrap_or(0)
+}
+
+fn current_is_feasible(p: &ReallocProblem, budget_yen: i64) -> bool {
+    let picks: Vec<usize> = p.programs.iter().map(keep_index).collect();
+    violation(p, &picks, budget_yen).is_none()
+}
+
+/// The first constraint a plan breaks, checked in whole yen.
+fn violation(p: &ReallocProblem, picks: &[usize], budget_yen: i64) -> Option<String> {
+    let mut total = 0i64;
+    let mut dept: BTreeMap<&str, (i64, u32)> = BTreeMap::new();
+    for (prog, &k) in p.programs.iter().zip(picks) {
+        let o = &prog.options[k];
+        total += o.cost_yen;
+        let e = dept.entry(&prog.department_code).or_default();
+        e.0 += o.cost_yen;
+        if o.kind == OptionKind::Abolish {
+            if prog.mandatory {
+                return Some(format!("mandatory program {} abolished", prog.program_code));
+            }
+            e.1 += 1;
+        }
+    }
+    if total > budget_yen {
+        return Some(format!("total {total} > budget {budget_yen}"));
+    }
+    for (d, (cost, abol)) in dept {
+        if let Some(&c) = p.department_ceilings.get(d)
+            && cost > c
+        {
+            return Some(format!("department {d}: {cost} > ceiling {c}"));
+        }
+        if let Some(n) = p.max_abolitions_per_department
+            && abol > n
+        {
+            return Some(format!("department {d}: {abol} abolitions > {n}"));
+        }
+    }
+    None
+}
+
+/// Solves the re-allocation, the shadow price of the budget, and compares
+/// with the current allocation.
+pub fn reallocate(p: &ReallocProblem) -> Result<ReallocPlan, ReallocError> {
+    precheck(p)?;
+    let start = Instant::now();
+    let solved = solve_once(p, p.budget_yen)?;
+    if let Some(v) = violation(p, &solved.picks, p.budget_yen) {
+        return Err(ReallocError::Solver(format!(
+            "the solver's plan breaks a constraint in whole yen: {v}"
+        )));
+    }
+    let shadow = solve_once(p, p.budget_yen.saturating_add(1_000_000))
+        .ok()
+        .filter(|s| violation(p, &s.picks, p.budget_yen + 1_000_000).is_none())
+        .map(|s| (s.objective - solved.objective).max(0.0));
+    let solve_seconds = start.elapsed().as_secs_f64();
+
+    let mut choices = Vec::with_capacity(p.programs.len());
+    let mut departments: BTreeMap<String, DepartmentTotal> = BTreeMap::new();
+    let mut current = Allocation {
+        contribution: 0.0,
+        cost_yen: 0,
+    };
+    let mut optimal = Allocation {
+        contribution: 0.0,
+        cost_yen: 0,
+    };
+    for (prog, &k) in p.programs.iter().zip(&solved.picks) {
+        let o = prog.options[k];
+        let keep = prog.options[keep_index(prog)];
+        current.contribution += keep.contribution;
+        current.cost_yen += keep.cost_yen;
+        optimal.contribution += o.contribution;
+        optimal.cost_yen += o.cost_yen;
+        let d = departments
+            .entry(prog.department_code.clone())
+            .or_insert_with(|| DepartmentTotal {
+                department_code: prog.department_code.clone(),
+                cost_yen: 0,
+                current_cost_yen: 0,
+                ceiling_yen: p.department_ceilings.get(&prog.department_code).copied(),
+                abolitions: 0,
+            });
+        d.cost_yen += o.cost_yen;
+        d.current_cost_yen += keep.cost_yen;
+        d.abolitions += u32::from(o.kind == OptionKind::Abolish);
+        choices.push(Chosen {
+            program_code: prog.program_code.clone(),
+            department_code: prog.department_code.clone(),
+            kind: o.kind,
+            cost_yen: o.cost_yen,
+            contribution: o.contribution,
+            cost_change_yen: o.cost_yen - keep.cost_yen,
+        });
+    }
+    Ok(ReallocPlan {
+        choices,
+        optimal,
+        current,
+        current_feasible: current_is_feasible(p, p.budget_yen),
+        departments: departments.into_values().collect(),
+        shadow_price_per_million_yen: shadow,
+        proven_optimal: solved.proven,
+        upper_bound: solved.bound,
+        relative_gap: if solved.proven {
+            0.0
+        } else {
+            ((solved.bound - solved.objective) / solved.objective.abs().max(1e-12)).max(0.0)
+        },
+        programs_branched: solved.open,
+        solve_seconds,
+    })
+}
+
+/// A deterministic test/benchmark instance: `n` programs × 4 options over
+/// `departments` departments, with ceilings at 95% of each department's
+/// current cost and a total budget at 93% of the current total.
+pub fn generated_problem(n: usize, departments: usize, seed: u64) -> ReallocProblem {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move || {
+        // SplitMix64: reproducible without a dependency.
+        state = state.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut programs = Vec::with_capacity(n);
+    let mut dept_cost = vec![0i64; departments];
+    for i in 0..n {
+        let d = i % departments.max(1);
+        let keep_cost = (5_000_000.0 + next() * 195_000_000.0).round() as i64 / 1000 * 1000;
+        let value = keep_cost as f64 / MILLION * (0.2 + 1.6 * next());
+        let mandatory = next() < 0.15;
+        dept_cost[d] += keep_cost;
+        programs.push(ProgramChoices {
+            program_code: format!("P{i:05}"),
+            department_code: format!("D{d:02}"),
+            mandatory,
+            options: vec![
+                ProgramOption {
+                    kind: OptionKind::Abolish,
+                    cost_yen: 0,
+                    contribution: 0.0,
+                },
+                ProgramOption {
+                    kind: OptionKind::Reduce,
+                    cost_yen: keep_cost * 7 / 10,
+                    contribution: value * (0.75 + 0.15 * next()),
+                },
+                ProgramOption {
+                    kind: OptionKind::Keep,
+                    cost_yen: keep_cost,
+                    contribution: value,
+                },
+                ProgramOption {
+                    kind: OptionKind::Expand,
+                    cost_yen: keep_cost * 13 / 10,
+                    contribution: value * (1.05 + 0.25 * next()),
+                },
+            ],
+        });
+    }
+    let total: i64 = dept_cost.iter().sum();
+    ReallocProblem {
+        programs,
+        budget_yen: total / 100 * 93,
+        department_ceilings: dept_cost
+            .iter()
+            .enumerate()
+            .map(|(d, c)| (format!("D{d:02}"), c / 100 * 95))
+            .collect(),
+        max_abolitions_per_department: Some((n / departments.max(1) / 20).max(1) as u32),
+        time_limit_seconds: Some(0.7),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(kind: OptionKind, cost_m: i64, contribution: f64) -> ProgramOption {
+        ProgramOption {
+            kind,
+            cost_yen: cost_m * 1_000_000,
+            contribution,
+        }
+    }
+
+    fn prog(
+        code: &str,
+        dept: &str,
+        mandatory: bool,
+        options: Vec<ProgramOption>,
+    ) -> ProgramChoices {
+        ProgramChoices {
+            program_code: code.into(),
+            department_code: dept.into(),
+            mandatory,
+            options,
+        }
+    }
+
+    fn small() -> ReallocProblem {
+        use OptionKind::*;
+        ReallocProblem {
+            programs: vec![
+                prog(
+                    "A",
+                    "D1",
+                    false,
+                    vec![
+                        opt(Abolish, 0, 0.0),
+                        opt(Reduce, 6, 5.0),
+                        opt(Keep, 10, 8.0),
+                        opt(Expand, 14, 11.0),
+                    ],
+                ),
+                prog(
+                    "B",
+                    "D1",
+                    true,
+                    vec![
+                        opt(Abolish, 0, 0.0),
+                        opt(Reduce, 7, 4.0),
+                        opt(Keep, 10, 5.0),
+                        opt(Expand, 13, 6.0),
+                    ],
+                ),
+                prog(
+                    "C",
+                    "D2",
+                    false,
+                    vec![
+                        opt(Abolish, 0, 0.0),
+                        opt(Reduce, 5, 1.0),
+                        opt(Keep, 10, 2.0),
+                        opt(Expand, 15, 2.5),
+                    ],
+                ),
+                prog(
+                    "D",
+                    "D2",
+                    false,
+                    vec![
+                        opt(Abolish, 0, 0.0),
+                        opt(Keep, 10, 9.0),
+                        opt(Expand, 16, 14.0),
+                    ],
+                ),
+            ],
+            budget_yen: 38_000_000,
+            department_ceilings: [
+                ("D1".to_string(), 22_000_000),
+                ("D2".to_string(), 20_000_000),
+            ]
+            .into(),
+            max_abolitions_per_department: Some(1),
+            time_limit_seconds: None,
+        }
+    }
+
+    /// Brute force over every combination: the independent check of the MILP.
+    fn brute_force(p: &ReallocProblem, budget: i64) -> f64 {
+        let mut best = f64::NEG_INFINITY;
+        let sizes: Vec<usize> = p.programs.iter().map(|q| q.options.len()).collect();
+        let mut idx = vec![0usize; sizes.len()];
+        loop {
+            if violation(p, &idx, budget).is_none() {
+                let v: f64 = p
+                    .programs
+                    .iter()
+                    .zip(&idx)
+                    .map(|(q, &k)| q.options[k].contribution)
+                    .sum();
+                best = best.max(v);
+            }
+            let mut i = 0;
+            loop {
+                if i == idx.len() {
+                    return best;
+                }
+                idx[i] += 1;
+                if idx[i] < sizes[i] {
+                    break;
+                }
+                idx[i] = 0;
+                i += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn small_problem_is_solved_exactly() {
+        let p = small();
+        let plan = reallocate(&p).unwrap();
+        assert!(plan.proven_optimal);
+        assert!((plan.optimal.contribution - brute_force(&p, p.budget_yen)).abs() < 1e-9);
+        // By hand: D2 can afford D expand (16) + C abolish (0) = 16 ≤ 20 → 14;
+        // D1 ≤ 22 with A expand 14 + B reduce 7 = 21 → 15; total 37 ≤ 38 → 29.
+        assert!(
+            (plan.optimal.contribution - 29.0).abs() < 1e-9,
+            "{:?}",
+            plan.choices
+        );
+        let kinds: Vec<OptionKind> = plan.choices.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                OptionKind::Expand,
+                OptionKind::Reduce,
+                OptionKind::Abolish,
+                OptionKind::Expand
+            ]
+        );
+        assert_eq!(
+            plan.current,
+            Allocation {
+                contribution: 24.0,
+                cost_yen: 40_000_000
+            }
+        );
+        assert!(!plan.current_feasible, "keeping all costs 40M > 38M");
+        assert_eq!(plan.optimal.cost_yen, 37_000_000);
+        // One more million (39M): no better plan exists than 29 (checked by brute force).
+        let more = brute_force(&p, p.budget_yen + 1_000_000);
+        assert!((plan.shadow_price_per_million_yen.unwrap() - (more - 29.0)).abs() < 1e-9);
+        let d1 = plan
+            .departments
+            .iter()
+            .find(|d| d.department_code == "D1")
+            .unwrap();
+        assert_eq!(
+            (d1.cost_yen, d1.ceiling_yen, d1.abolitions),
+            (21_000_000, Some(22_000_000), 0)
+        );
+    }
+
+    #[test]
+    fn shadow_price_when_the_budget_binds() {
+        let mut p = small();
+        p.budget_yen = 30_000_000;
+        let plan = reallocate(&p).unwrap();
+        let base = brute_force(&p, 30_000_000);
+        assert!((plan.optimal.contribution - base).abs() < 1e-9);
+        let more = brute_force(&p, 31_000_000);
+        assert!((plan.shadow_price_per_million_yen.unwrap() - (more - base)).abs() < 1e-9);
+        assert!(
+            plan.choices
+                .iter()
+                .all(|c| !(c.program_code == "B" && c.kind == OptionKind::Abolish))
+        );
+    }
+
+    #[test]
+    fn infeasible_inputs_name_the_constraint() {
+        let mut p = small();
+        p.department_ceilings.insert("D1".into(), 5_000_000);
+        let e = reallocate(&p).unwrap_err();
+        match &e {
+            // D1: B is mandatory (min 7M), A can be abolished (0) → needs 7M > 5M.
+            ReallocError::Infeasible {
+                need_plain,
+                limit_plain,
+                constraint,
+                ..
+            } => {
+                assert_eq!((*need_plain, *limit_plain), (7_000_000, 5_000_000));
+                assert!(constraint.contains("D1"), "{constraint}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("7,000,000"), "{e}");
+        let mut p = small();
+        p.budget_yen = 10_000_000;
+        // Cheapest: D1 = 7 (A abolished, B reduced), D2 = 5 (C reduced, D abolished: one abolition each).
+        match reallocate(&p).unwrap_err() {
+            ReallocError::Infeasible { need_plain, .. } => assert_eq!(need_plain, 12_000_000),
+            other => panic!("{other:?}"),
+        }
+        let mut p = small();
+        p.programs[0].options.retain(|o| o.kind != OptionKind::Keep);
+        assert_eq!(
+            reallocate(&p).unwrap_err(),
+            ReallocError::NoKeep("A".into())
+        );
+        let mut p = small();
+        p.programs[1].program_code = "A".into();
+        assert_eq!(
+            reallocate(&p).unwrap_err(),
+            ReallocError::DuplicateProgram("A".into())
+        );
+    }
+
+    #[test]
+    fn generated_problem_respects_every_constraint() {
+        let p = generated_problem(200, 5, 7);
+        let plan = reallocate(&p).unwrap();
+        let picks: Vec<usize> = p
+            .programs
+            .iter()
+            .zip(&plan.choices)
+            .map(|(q, c)| q.options.iter().position(|o| o.kind == c.kind).unwrap())
+            .collect();
+        assert_eq!(violation(&p, &picks, p.budget_yen), None);
+        assert!(plan.optimal.cost_yen <= p.budget_yen);
+        assert!(plan.optimal.contribution > 0.0);
+        assert!(plan.shadow_price_per_million_yen.unwrap() >= 0.0);
+        assert!(
+            plan.choices
+                .iter()
+                .zip(&p.programs)
+                .all(|(c, q)| !(q.mandatory && c.kind == OptionKind::Abolish))
+        );
+    }
+}

@@ -237,7 +237,65 @@ pub(crate) fn open_sheet(
     }
 }
 
+/// Cells right of this column are ignored: citykpi's tables have about 20
+/// columns, and a stray far-right cell must not make every row 16,384 wide.
+const MAX_SHEET_COLS: u32 = 256;
+/// Excel's row limit; a crafted file could claim row four billion.
+const MAX_SHEET_ROWS: u32 = 1_048_576;
+
+fn sheet_order(names: &[String], preferred_names: &[&str]) -> Vec<String> {
+    let wanted = |n: &str| {
+        let k = crate::columns::header_key(n);
+        preferred_names
+            .iter()
+            .any(|p| crate::columns::header_key(p) == k)
+    };
+    let mut order: Vec<String> = names.iter().filter(|n| wanted(n)).cloned().collect();
+    order.extend(names.iter().filter(|n| !wanted(n)).cloned());
+    order
+}
+
+fn sheet_error(name: &str, e: impl std::fmt::Display) -> Problem {
+    Problem::file(format!(
+        "シート「{name}」を読めません / cannot read sheet \"{name}\": {e}"
+    ))
+}
+
 fn read_sheet(bytes: &[u8], preferred_names: &[&str]) -> Result<(String, Table<'static>), Problem> {
+    // .xlsx: stream the cells. calamine's `worksheet_range` builds a dense
+    // grid from the top-left to the bottom-right used cell, so one stray cell
+    // at XFD1048576 would ask for billions of cells and abort the process.
+    if let Ok(mut wb) = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes))
+    {
+        let names = wb.sheet_names();
+        if names.is_empty() {
+            return Err(Problem::file(
+                "ブックにシートがありません / the workbook has no sheets",
+            ));
+        }
+        for name in sheet_order(&names, preferred_names) {
+            let mut cells = Vec::new();
+            let mut reader = wb
+                .worksheet_cells_reader(&name)
+                .map_err(|e| sheet_error(&name, e))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| sheet_error(&name, e))? {
+                let (r, c) = cell.get_position();
+                if r < MAX_SHEET_ROWS && c < MAX_SHEET_COLS {
+                    let text = cell_text(&Data::from(cell.get_value().clone()));
+                    if !text.is_empty() {
+                        cells.push((r, c, text));
+                    }
+                }
+            }
+            if let Some(table) = sparse_table(cells) {
+                return Ok((name, table));
+            }
+        }
+        return Err(Problem::file(
+            "すべてのシートが空です / every sheet is empty",
+        ));
+    }
+    // .xls / .xlsb / .ods: calamine's range (an .xls sheet is at most 65,536 × 256).
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         Problem::file(format!(
             "Excelファイルとして読めません / not a readable workbook: {e}"
@@ -249,45 +307,51 @@ fn read_sheet(bytes: &[u8], preferred_names: &[&str]) -> Result<(String, Table<'
             "ブックにシートがありません / the workbook has no sheets",
         ));
     }
-    let wanted = |n: &str| {
-        let k = crate::columns::header_key(n);
-        preferred_names
-            .iter()
-            .any(|p| crate::columns::header_key(p) == k)
-    };
-    let mut order: Vec<&String> = names.iter().filter(|n| wanted(n)).collect();
-    order.extend(names.iter().filter(|n| !wanted(n)));
-    for name in order {
-        let range = match wb.worksheet_range(name) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(Problem::file(format!(
-                    "シート「{name}」を読めません / cannot read sheet \"{name}\": {e}"
-                )));
-            }
-        };
-        let Some((first_row, first_col)) = range.start() else {
+    for name in sheet_order(&names, preferred_names) {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| sheet_error(&name, e))?;
+        let Some((r0, c0)) = range.start() else {
             continue;
         };
-        // Keep absolute columns so that column positions match what Excel shows.
-        let pad = first_col as usize;
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| {
-                let mut v = vec![String::new(); pad];
-                v.extend(r.iter().map(cell_text));
-                v
+        let cells = range
+            .used_cells()
+            .map(|(r, c, d)| {
+                (
+                    r0.saturating_add(r as u32),
+                    c0.saturating_add(c as u32),
+                    cell_text(d),
+                )
             })
+            .filter(|(r, c, t)| *r < MAX_SHEET_ROWS && *c < MAX_SHEET_COLS && !t.is_empty())
             .collect();
-        return Ok((
-            name.clone(),
-            Table::Sheet {
-                rows,
-                first_row: first_row as usize + 1,
-            },
-        ));
+        if let Some(table) = sparse_table(cells) {
+            return Ok((name, table));
+        }
     }
     Err(Problem::file(
         "すべてのシートが空です / every sheet is empty",
     ))
+}
+
+/// Rows from (row, column, text) cells, 0-based absolute positions, so that
+/// row numbers and column positions are what Excel shows.
+fn sparse_table(mut cells: Vec<(u32, u32, String)>) -> Option<Table<'static>> {
+    // Cells arrive in row order from a well-formed file; sorting makes any order work.
+    cells.sort_by_key(|(r, c, _)| (*r, *c));
+    let first = cells.first()?.0;
+    let last = cells.last()?.0;
+    let mut rows: Vec<Vec<String>> = vec![Vec::new(); (last - first) as usize + 1];
+    for (r, c, text) in cells {
+        let row = &mut rows[(r - first) as usize];
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text;
+    }
+    Some(Table::Sheet {
+        rows,
+        first_row: first as usize + 1,
+    })
 }

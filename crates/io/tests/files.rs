@@ -183,6 +183,26 @@ fn xlsx_written_by_rust_xlsxwriter_with_title_rows_and_extra_sheets() {
 }
 
 #[test]
+fn stray_far_away_cells_do_not_blow_up_memory() {
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (j, h) in ["KPIコード", "年度", "値"].iter().enumerate() {
+        ws.write_string(0, j as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "K-001").unwrap();
+    ws.write_number(1, 1, 2024).unwrap();
+    ws.write_number(1, 2, 5).unwrap();
+    // Someone once typed a space in the last cell of the sheet.
+    ws.write_string(1_048_575, 16_383, "x").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let known = common::known(&common::city());
+    let out = read_bytes("far.xlsx", &bytes, None, None, &known).unwrap();
+    assert_eq!(out.dataset.observations.len(), 1);
+    assert_eq!(out.rows_read, 1);
+}
+
+#[test]
 fn workbook_without_data() {
     use rust_xlsxwriter::Workbook;
     let mut wb = Workbook::new();

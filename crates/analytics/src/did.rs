@@ -241,10 +241,20 @@ mod tests {
             "{}",
             fe.effect.estimate
         );
-        assert!(fe.effect.std_error > 0.0);
+        // statsmodels `PacksPerCapita ~ D + C(State) + C(Year)`: SE 4.40945446;
+        // clustered by state (cov_type="cluster"): 2.84874154.
+        assert!(
+            (fe.effect.std_error - 4.409454461).abs() < 1e-6,
+            "{}",
+            fe.effect.std_error
+        );
         let cl = did_twfe(&p, &["California".into()], 1989, &[], true).unwrap();
         assert!((cl.effect.estimate - d.estimate).abs() < 1e-8);
-        assert_ne!(cl.effect.std_error, fe.effect.std_error);
+        assert!(
+            (cl.effect.std_error - 2.848741543).abs() < 1e-6,
+            "{}",
+            cl.effect.std_error
+        );
         assert!(matches!(
             did_2x2(&p, &["Tokyo".into()], 1989, &[]),
             Err(EstimationError::UnknownUnit(u)) if u == "Tokyo"
@@ -293,6 +303,11 @@ mod tests {
         // Each house its own cluster = HC1 (White with n/(n−k)); differs from the conventional SE.
         let hc = did_regression(&obs, true).unwrap();
         assert!((hc.effect.estimate - r.effect.estimate).abs() < 1e-6);
-        assert!((hc.effect.std_error - r.effect.std_error).abs() > 1.0);
+        // statsmodels cov_type="HC1": 8635.5853 for the DiD term.
+        assert!(
+            (hc.effect.std_error - 8635.585271746).abs() < 1e-4,
+            "{}",
+            hc.effect.std_error
+        );
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod did;
 pub mod forecast;
+pub mod its;
 pub mod ols;
 pub mod optim;
 pub mod panel;

@@ -42,8 +42,9 @@ pub enum Covariance {
     /// `cov_type="cluster"`): the sandwich with the small-sample factor
     /// G/(G−1)·(N−1)/(N−K). One cluster id per observation.
     Cluster(Vec<usize>),
-    /// Newey–West HAC with a Bartlett kernel over `lags` lags and the n/(n−k)
-    /// correction (statsmodels' `cov_type="HAC"` default). Rows must be in time order.
+    /// Newey–West HAC with a Bartlett kernel over `lags` lags, without a
+    /// small-sample factor (as statsmodels' `cov_type="HAC"` by default).
+    /// Rows must be in time order.
     NeweyWest { lags: usize },
 }
 
@@ -177,8 +178,7 @@ pub fn ols(
                 }
                 meat += (&gamma + gamma.transpose()) * w;
             }
-            let factor = n as f64 / df_resid as f64;
-            (&xtx_inv * meat * &xtx_inv * factor, df_resid)
+            (&xtx_inv * meat * &xtx_inv, df_resid)
         }
     };
 

@@ -4,7 +4,8 @@
 //! dropped afterwards). Three passes each: into an empty table, re-applying
 //! with every value changed, and re-applying unchanged.
 //!
-//! Run: `cargo bench -p citykpi-store` (rows count: CITYKPI_BENCH_ROWS).
+//! Run: `cargo bench -p citykpi-store` (rows: CITYKPI_BENCH_ROWS; one backend:
+//! CITYKPI_BENCH_BACKEND=sqlite|postgres).
 
 use std::time::Instant;
 
@@ -126,11 +127,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
 
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.db");
-    let store = Store::open(path.to_str().ok_or("temporary path is not UTF-8")?).await?;
-    measure("sqlite", &store, rows).await?;
-    store.close().await;
+    let only = std::env::var("CITYKPI_BENCH_BACKEND").unwrap_or_default();
+    if only != "postgres" {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("bench.db");
+        let store = Store::open(path.to_str().ok_or("temporary path is not UTF-8")?).await?;
+        measure("sqlite", &store, rows).await?;
+        store.close().await;
+    }
+    if only == "sqlite" {
+        return Ok(());
+    }
 
     let admin_url = std::env::var("CITYKPI_BENCH_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());

@@ -51,6 +51,8 @@ on_both_backends!(
     password_hash_kept_across_apply,
     clear_all_empties_everything,
     reopen_sees_committed_data,
+    settings_round_trip,
+    single_observation_upsert_on_empty_table,
 );
 
 async fn opens_empty_and_migrated(db: &TestDb) {
@@ -908,4 +910,60 @@ async fn reopen_sees_committed_data(db: &TestDb) {
         let wal = path.with_extension("db-wal");
         assert!(wal.exists(), "WAL file next to the database");
     }
+}
+
+async fn settings_round_trip(db: &TestDb) {
+    let s = &db.store;
+    assert_eq!(s.get_setting("city_code").await.unwrap(), None);
+    s.set_setting("city_code", "271004").await.unwrap();
+    s.set_setting("city_name", "みなと市").await.unwrap();
+    s.set_setting("city_code", "141003").await.unwrap();
+    assert_eq!(
+        s.get_setting("city_code").await.unwrap().as_deref(),
+        Some("141003")
+    );
+    assert_eq!(
+        s.get_setting("city_name").await.unwrap().as_deref(),
+        Some("みなと市")
+    );
+}
+
+/// The first write into an empty observations table takes the plain-INSERT
+/// path on SQLite; a single upsert must still update on the second call.
+async fn single_observation_upsert_on_empty_table(db: &TestDb) {
+    let s = &db.store;
+    let mut ds = city();
+    let first = ds.observations.remove(0);
+    ds.observations.clear();
+    s.apply(&ds, "tester").await.unwrap();
+    assert_eq!(
+        s.upsert_observation(&first, "sato").await.unwrap(),
+        Change::Inserted
+    );
+    let mut again = first.clone();
+    again.value = ObsValue::Value(119.5);
+    assert_eq!(
+        s.upsert_observation(&again, "sato").await.unwrap(),
+        Change::Updated
+    );
+    // A dataset repeating a key inside itself: the later row wins, on an empty table too.
+    s.clear_all().await.unwrap();
+    let mut ds = city();
+    let mut dup = ds.observations[3].clone();
+    dup.value = ObsValue::Secret;
+    ds.observations.push(dup.clone());
+    let summary = s.apply(&ds, "tester").await.unwrap();
+    assert_eq!(
+        summary.observations,
+        Counts {
+            inserted: 8,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let k2 = s
+        .observations(&ObservationFilter::all().kpis(["K002"]))
+        .await
+        .unwrap();
+    assert_eq!(k2[0], dup);
 }

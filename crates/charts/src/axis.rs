@@ -63,6 +63,17 @@ pub(crate) fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
         .collect()
 }
 
+/// A left margin wide enough for the longest y label (about 7 px per
+/// character at 12 px), never narrower than `min`.
+pub(crate) fn left_margin(ticks: &[f64], min: f64) -> f64 {
+    let chars = ticks
+        .iter()
+        .map(|t| crate::svg::format_number(*t).chars().count())
+        .max()
+        .unwrap_or(1);
+    (chars as f64 * 7.0 + 16.0).max(min)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +86,12 @@ mod tests {
         let t = ticks(5.0, 5.0, 4);
         assert!(t.first().unwrap() <= &4.5 && t.last().unwrap() >= &5.5);
         assert_eq!(ticks(f64::NAN, 1.0, 4), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn margin_fits_labels() {
+        assert_eq!(left_margin(&[0.0, 50.0, 100.0], 64.0), 64.0);
+        assert_eq!(left_margin(&[-1e9, 0.0], 64.0), 14.0 * 7.0 + 16.0); // "△1,000,000,000"
     }
 
     #[test]

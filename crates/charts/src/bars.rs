@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::axis::{Scale, ticks};
+use crate::axis::{Scale, left_margin, ticks};
 use crate::palette;
 use crate::svg::{c, close, escape, format_number, open, text};
 
@@ -46,7 +46,8 @@ pub struct MoneyChart<'a> {
     pub height: u32,
 }
 
-const LEFT: f64 = 76.0;
+/// The narrowest left margin; wider when the y labels need it.
+const MIN_LEFT: f64 = 76.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 44.0;
 const BOTTOM: f64 = 32.0;
@@ -83,6 +84,7 @@ pub fn money_chart(chart: &MoneyChart<'_>) -> String {
         / div;
     let tick_values = ticks(0.0, max.max(1.0), 4);
     let top = tick_values.last().copied().unwrap_or(1.0);
+    let left = left_margin(&tick_values, MIN_LEFT);
     let ys = Scale {
         d0: 0.0,
         d1: top,
@@ -94,7 +96,7 @@ pub fn money_chart(chart: &MoneyChart<'_>) -> String {
         let _ = write!(
             out,
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>",
-            c(LEFT),
+            c(left),
             c(y),
             c(w - RIGHT),
             c(y),
@@ -102,7 +104,7 @@ pub fn money_chart(chart: &MoneyChart<'_>) -> String {
         );
         text(
             &mut out,
-            LEFT - 6.0,
+            left - 6.0,
             y + 4.0,
             "end",
             palette::TEXT_MUTED,
@@ -119,13 +121,13 @@ pub fn money_chart(chart: &MoneyChart<'_>) -> String {
     );
 
     let n = chart.years.len() as f64;
-    let slot = (w - LEFT - RIGHT) / n;
+    let slot = (w - left - RIGHT) / n;
     let bar = (slot * 0.32).min(36.0);
     let every = (chart.years.len())
-        .div_ceil(((w - LEFT - RIGHT) / 44.0).max(1.0) as usize)
+        .div_ceil(((w - left - RIGHT) / 44.0).max(1.0) as usize)
         .max(1);
     for (i, y) in chart.years.iter().enumerate() {
-        let centre = LEFT + slot * (i as f64 + 0.5);
+        let centre = left + slot * (i as f64 + 0.5);
         let budget = y.budget.max(0) as f64 / div;
         let direct = y.direct_cost.max(0) as f64 / div;
         let staff = y.staff_cost.max(0) as f64 / div;
@@ -217,14 +219,14 @@ pub fn money_chart(chart: &MoneyChart<'_>) -> String {
     let _ = write!(
         out,
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>",
-        c(LEFT),
+        c(left),
         c(h - BOTTOM),
         c(w - RIGHT),
         c(h - BOTTOM),
         palette::AXIS
     );
     // Legend.
-    let mut x = LEFT;
+    let mut x = left;
     for (label, fill) in [
         (chart.labels.budget, palette::BUDGET),
         (chart.labels.direct_cost, palette::SETTLED),

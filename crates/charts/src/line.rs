@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::axis::{Scale, ticks};
+use crate::axis::{Scale, left_margin, ticks};
 use crate::palette;
 use crate::svg::{c, close, escape, format_number, open, text};
 
@@ -41,7 +41,8 @@ pub struct LineChart<'a> {
     pub height: u32,
 }
 
-const LEFT: f64 = 64.0;
+/// The narrowest left margin; wider when the y labels need it.
+const MIN_LEFT: f64 = 64.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 44.0;
 const BOTTOM: f64 = 32.0;
@@ -106,6 +107,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         tick_values.first().copied().unwrap_or(0.0),
         tick_values.last().copied().unwrap_or(1.0),
     );
+    let left = left_margin(&tick_values, MIN_LEFT);
     let ys = Scale {
         d0,
         d1,
@@ -116,7 +118,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
     let xs = Scale {
         d0: f64::from(y_first) - 0.5,
         d1: f64::from(y_last) + 0.5,
-        r0: LEFT,
+        r0: left,
         r1: w - RIGHT,
     };
 
@@ -126,7 +128,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         let _ = write!(
             out,
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>",
-            c(LEFT),
+            c(left),
             c(y),
             c(w - RIGHT),
             c(y),
@@ -134,7 +136,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         );
         text(
             &mut out,
-            LEFT - 6.0,
+            left - 6.0,
             y + 4.0,
             "end",
             palette::TEXT_MUTED,
@@ -152,7 +154,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
     let _ = write!(
         out,
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>",
-        c(LEFT),
+        c(left),
         c(h - BOTTOM),
         c(w - RIGHT),
         c(h - BOTTOM),
@@ -161,7 +163,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
     // Year labels; thinned so that they never overlap.
     let span = (y_last - y_first + 1) as usize;
     let every = span
-        .div_ceil(((w - LEFT - RIGHT) / 44.0).max(1.0) as usize)
+        .div_ceil(((w - left - RIGHT) / 44.0).max(1.0) as usize)
         .max(1);
     for (i, year) in (y_first..=y_last).enumerate() {
         if i % every == 0 || year == y_last {
@@ -280,7 +282,7 @@ fn legend(
     has_path: bool,
     has_final: bool,
 ) {
-    let mut x = LEFT;
+    let mut x = MIN_LEFT;
     let y = 16.0;
     // Labels are Japanese (about one 12px em per character) or Latin (about half).
     let advance = |s: &str| {

@@ -278,6 +278,11 @@ fn import_table(
     }
     let mut parser = RowParser::new(&map);
     let mut parsed = Parsed::default();
+    if kind == Kind::Observations {
+        let n = table.estimated_rows();
+        parsed.ds.observations.reserve(n);
+        parsed.rows.observations.reserve(n);
+    }
     let mut rows_read = 0usize;
     let width = map.width;
     let result = table.for_each_after(header_row, &mut |n, cells: &dyn Cells| {

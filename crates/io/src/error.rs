@@ -10,7 +10,7 @@ use citykpi_domain::Kind;
 pub const MAX_PROBLEMS: usize = 1000;
 
 /// One thing wrong (or, as a warning, worth knowing) about an input file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// Row as Excel shows it: the header is row 1 in a CSV, the first data row
     /// row 2. In an XLSX the real sheet row. In a JSON file the record number
@@ -36,7 +36,8 @@ impl Problem {
 }
 
 /// How the `row` of a problem is counted, which depends on the file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RowUnit {
     /// Spreadsheet rows (CSV, XLSX): shown as 「5行目」.
     #[default]
@@ -63,8 +64,16 @@ impl Problem {
     }
 }
 
+/// Spreadsheet form (`5行目 「年度」列: …`); JSON problems are best shown
+/// through [`ImportReport`], which knows they count records.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(RowUnit::Line))
+    }
+}
+
 /// Every problem found in one file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ImportReport {
     pub file: String,
     pub problems: Vec<Problem>,

@@ -138,6 +138,10 @@ fn unknown_column_is_a_warning_not_an_error() {
     assert_eq!(out.dataset.observations.len(), 1);
     assert_eq!(out.warnings.len(), 1);
     assert_problem(&out.warnings[0], 1, "色", "無視しました");
+    assert_eq!(
+        out.warnings[0].to_string(),
+        "1行目 「色」列: 実績値の表にない列のため無視しました / not a column of the observations table, ignored"
+    );
 }
 
 #[test]

@@ -104,6 +104,9 @@ use error::Problems;
 use import::{Parsed, Resolved, RowParser};
 use table::{Cells, Table};
 
+/// Most cells a header row may have.
+pub const MAX_COLUMNS: usize = 1024;
+
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -245,6 +248,22 @@ fn import_table(
         .collect();
     if non_blank.is_empty() {
         return Err(file_problem(file, "ファイルが空です / the file is empty"));
+    }
+    // Every header cell is matched against every table; a line of millions of
+    // cells is not a table of citykpi's (they have about 20 columns).
+    if let Some((row, r)) = non_blank.iter().find(|(_, r)| r.len() > MAX_COLUMNS) {
+        let mut ps = Problems::default();
+        ps.push(Problem {
+            row: Some(*row),
+            column: None,
+            value: None,
+            reason: format!(
+                "列が多すぎます（{}列、{MAX_COLUMNS}列まで） / too many columns ({}, at most {MAX_COLUMNS})",
+                r.len(),
+                r.len()
+            ),
+        });
+        return Err(ImportError::Invalid(ps.into_report(file, RowUnit::Line)));
     }
     let (kind, header_row, header) = match kind_hint {
         Some(k) => {

@@ -426,3 +426,17 @@ fn json_password_hashes_are_dropped() {
     assert_eq!(out.dataset.users[0].password_hash, None);
     assert!(out.warnings[0].reason.contains("パスワード"));
 }
+
+#[test]
+fn absurdly_wide_rows_are_refused_quickly() {
+    let wide = format!("{}\n", vec!["x"; 200_000].join(","));
+    let ps = problems(csv("wide.csv", &wide, &known()));
+    assert_eq!((ps[0].row, ps[0].column.as_deref()), (Some(1), None));
+    assert!(
+        ps[0]
+            .reason
+            .contains("列が多すぎます（200000列、1024列まで）"),
+        "{}",
+        ps[0].reason
+    );
+}

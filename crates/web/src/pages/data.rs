@@ -247,7 +247,12 @@ pub async fn import_as(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    if !can_import(user, checked.kind) {
+    // A JSON dataset may hold several kinds: only who may import all of them may import it.
+    let allowed = match checked.kind {
+        Some(k) => can_import(user, k),
+        None => Kind::ALL.iter().all(|k| can_import(user, *k)),
+    };
+    if !allowed {
         return Err(WebError::Forbidden);
     }
     if dry_run {
@@ -257,7 +262,7 @@ pub async fn import_as(
         state.store(),
         name,
         bytes,
-        Some(checked.kind),
+        checked.kind,
         false,
         &user.login,
     )

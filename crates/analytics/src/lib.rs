@@ -11,12 +11,15 @@
 //! - `estat`, `sdmx`, `lgcode`: comparison data from official statistics
 
 pub mod did;
+pub mod estat;
 pub mod forecast;
 pub mod its;
+pub mod lgcode;
 pub mod ols;
 pub mod optim;
 pub mod panel;
 pub mod realloc;
+pub mod sdmx;
 pub mod synth;
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //!
 //! * **CSV** is read as UTF-8 (with or without BOM), UTF-16 with BOM, or —
 //!   when the bytes are not UTF-8 — Shift_JIS/CP932 as Japanese Excel saves
-//!   it. Comma- or tab-separated. Written as UTF-8 with BOM and CRLF, which
-//!   Excel opens correctly.
+//!   it. A UTF-8 file damaged in one spot is reported (with the line) rather
+//!   than read as Shift_JIS mojibake. Comma- or tab-separated. Written as
+//!   UTF-8 with BOM and CRLF, which Excel opens correctly.
 //! * **XLSX** (also .xlsm/.xls/.ods on input): the sheet named after the kind
 //!   (`observations` or `実績値`) if there is one, else the first non-empty
 //!   sheet. Written with one sheet named after the kind, a bold frozen header,

@@ -47,7 +47,7 @@ pub(crate) fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest)
             .map(Cow::Borrowed)
-            .map_err(|_| encoding_error());
+            .map_err(|e| broken_utf8(file, rest, e.valid_up_to()));
     }
     for (bom, enc) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
@@ -62,8 +62,20 @@ pub(crate) fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str
             };
         }
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(Cow::Borrowed(s));
+    let valid_up_to = match std::str::from_utf8(bytes) {
+        Ok(s) => return Ok(Cow::Borrowed(s)),
+        Err(e) => e.valid_up_to(),
+    };
+    // Japanese Shift_JIS text breaks UTF-8 at its first or second non-ASCII
+    // character (its lead bytes are UTF-8 continuation bytes or need ones that
+    // do not follow). Many valid non-ASCII characters before the first bad
+    // byte mean a UTF-8 file with a damaged spot, which decoding as Shift_JIS
+    // would turn into silent mojibake.
+    let non_ascii_chars = std::str::from_utf8(&bytes[..valid_up_to])
+        .map(|s| s.chars().filter(|c| !c.is_ascii()).count())
+        .unwrap_or(0);
+    if non_ascii_chars >= 8 {
+        return Err(broken_utf8(file, bytes, valid_up_to));
     }
     let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
     if had_errors {
@@ -71,6 +83,16 @@ pub(crate) fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str
     } else {
         Ok(text)
     }
+}
+
+/// A UTF-8 file with bytes that are not UTF-8 at `at`.
+fn broken_utf8(file: &str, bytes: &[u8], at: usize) -> ImportError {
+    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let mut ps = crate::error::Problems::default();
+    ps.push(Problem::file(format!(
+        "UTF-8 のファイルの{line}行目付近に UTF-8 として読めないバイトがあります / the UTF-8 file has bytes that are not UTF-8 near line {line}"
+    )));
+    ImportError::Invalid(ps.into_report(file, crate::error::RowUnit::Line))
 }
 
 /// Comma, unless the first line has tabs and no commas (Excel's "Unicode text").

@@ -129,6 +129,24 @@ fn utf8_with_and_without_bom_and_utf16_tab_separated() {
 }
 
 #[test]
+fn damaged_utf8_is_not_read_as_shift_jis() {
+    let mut bytes = "KPIコード,年度,値,備考\nK-001,2024,1,確定値です\n"
+        .as_bytes()
+        .to_vec();
+    bytes.extend_from_slice(b"K-001,2023,2,\xE3\x81\n");
+    let err = read_bytes("obs.csv", &bytes, None, None, &Default::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("3行目付近に UTF-8 として読めないバイト"),
+        "{err}"
+    );
+    // With a BOM as well.
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), &bytes].concat();
+    let err = read_bytes("obs.csv", &with_bom, None, None, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("3行目付近"), "{err}");
+}
+
+#[test]
 fn undecodable_bytes_name_the_file() {
     // 0x82 0xFF is neither UTF-8 nor Shift_JIS.
     let err = read_bytes(
@@ -238,5 +256,34 @@ fn exports_written_to_disk_read_back_with_read_file() {
         .unwrap();
         let out = read_file(&path, None, &known).unwrap();
         assert_eq!(out.dataset.kpis, ds.kpis, "{format:?}");
+    }
+}
+
+#[test]
+fn shift_jis_text_is_never_mistaken_for_damaged_utf8() {
+    // Random runs of every kanji Shift_JIS can encode, as header-free cells:
+    // decoding must pick Shift_JIS, never report "damaged UTF-8".
+    let kanji: Vec<char> = (0x4E00u32..0xA000)
+        .filter_map(char::from_u32)
+        .filter(|c| !encoding_rs::SHIFT_JIS.encode(&c.to_string()).2)
+        .collect();
+    assert!(kanji.len() > 6000);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..3000 {
+        let text: String = (0..24)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                kanji[(state % kanji.len() as u64) as usize]
+            })
+            .collect();
+        // At the very start of the file, where the decoder looks.
+        let csv = format!("{text}\r\nKPIコード,年度,値,備考\r\nK-001,2024,1,{text}\r\n");
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&csv);
+        let known = common::known(&common::city());
+        let out = read_bytes("o.csv", &bytes, None, None, &known)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(out.dataset.observations[0].note, text);
     }
 }

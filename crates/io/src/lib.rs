@@ -292,6 +292,21 @@ fn import_table(
     let mut map = Resolved::new(kind, &header, header_row, &mut problems, &mut warnings);
     map.csv = is_csv;
     if !problems.is_empty() {
+        // A file of another kind given to the wrong importer: say so.
+        if let Some(other) = import::detect_kind(&header).filter(|k| *k != kind) {
+            problems.push(Problem {
+                row: Some(header_row),
+                column: None,
+                value: None,
+                reason: format!(
+                    "見出しは「{}」の表のものです（{}として取り込もうとしています） / the headers are those of the {} table, not {}",
+                    kind_label_ja(other),
+                    kind_label_ja(kind),
+                    other.as_str(),
+                    kind.as_str()
+                ),
+            });
+        }
         return Err(ImportError::Invalid(
             problems.into_report(file, RowUnit::Line),
         ));

@@ -440,3 +440,22 @@ fn absurdly_wide_rows_are_refused_quickly() {
         ps[0].reason
     );
 }
+
+#[test]
+fn a_file_of_another_kind_is_named() {
+    let text = "事業コード,KPIコード,寄与度\nJ-0001,K-001,0.5\n";
+    let ps = problems(read_bytes(
+        "x.csv",
+        text.as_bytes(),
+        None,
+        Some(Kind::Observations),
+        &known(),
+    ));
+    let last = ps.last().unwrap();
+    assert_eq!(last.row, Some(1));
+    assert!(
+        last.reason
+            .contains("見出しは「KPI寄与度」の表のものです（実績値として取り込もうとしています）"),
+        "{ps:#?}"
+    );
+}

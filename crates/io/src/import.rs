@@ -762,6 +762,16 @@ fn plan_row(c: &PlanCols, r: &mut Row, out: &mut Parsed) {
     let node_code = r.code(c.node);
     let name_ja = r.req_text(c.name_ja);
     let name_en = r.text(c.name_en);
+    if node_code.is_empty()
+        && !(r.raw(c.parent).trim().is_empty() && r.raw(c.level).trim().is_empty())
+    {
+        // Looks like a node whose code was forgotten, not a plan row.
+        r.bad(
+            c.node,
+            "体系コードが空です（計画の行なら上位コードと階層は空にします） / node code is empty (a plan row leaves parent and level empty)",
+        );
+        return;
+    }
     if node_code.is_empty() {
         // The plan itself.
         let start_fy = r.req(c.start_fy, fields::fiscal_year);

@@ -275,6 +275,14 @@ fn plan_tree_rules() {
     assert_problem(&ps[0], 2, "終了年度", "開始年度（2030）より前");
     assert_problem(&ps[1], 4, "階層", "一つ下ではありません");
     assert_problem(&ps[2], 5, "上位コード", "上位コードが必要");
+    // A node row without its code is not taken for a plan row.
+    let text = "計画コード,体系コード,上位コード,階層,名称\nBP2025,,P-1,2,施策\n";
+    assert_one(
+        &problems(csv("plans.csv", text, &known())),
+        2,
+        "体系コード",
+        "体系コードが空です",
+    );
 }
 
 #[test]

@@ -244,45 +244,40 @@ async fn insert_values_pg(conn: &mut Conn<'_>, chunk: &[Row<'_>]) -> Result<(u64
     Ok((inserted.max(0) as u64, changed.max(0) as u64))
 }
 
-/// Appends `s` in COPY text format: backslash, tab, newline and CR escaped.
-fn copy_text(buf: &mut String, s: &str) {
-    if !s.contains(['\\', '\t', '\n', '\r']) {
-        buf.push_str(s);
-        return;
-    }
-    for ch in s.chars() {
-        match ch {
-            '\\' => buf.push_str("\\\\"),
-            '\t' => buf.push_str("\\t"),
-            '\n' => buf.push_str("\\n"),
-            '\r' => buf.push_str("\\r"),
-            c => buf.push(c),
-        }
-    }
+/// COPY's binary format: a fixed header, then per row a field count and
+/// each field as a length-prefixed big-endian value. The server then parses
+/// no numbers and the client escapes no text.
+const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+const COPY_BINARY_TRAILER: &[u8] = &(-1_i16).to_be_bytes();
+
+fn copy_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
+    // Field lengths are i32; a text longer than 2 GiB cannot reach here from a
+    // parsed file, and saturating keeps the arithmetic total.
+    let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(bytes);
 }
 
-fn copy_line(buf: &mut String, r: &Row<'_>) {
+fn copy_row(buf: &mut Vec<u8>, r: &Row<'_>, period: &mut String) {
     let o = r.obs;
     let (value, kind) = value_columns(o.value);
-    let _ = write!(buf, "{}\t{}\t", r.kpi_id, r.period);
-    copy_text(buf, &o.area_code);
-    let _ = write!(buf, "\t{}\t", r.period.fiscal_year().year());
+    period.clear();
+    let _ = write!(period, "{}", r.period);
+    buf.extend_from_slice(&(COLUMN_COUNT as i16).to_be_bytes());
+    copy_bytes(buf, &r.kpi_id.to_be_bytes());
+    copy_bytes(buf, period.as_bytes());
+    copy_bytes(buf, o.area_code.as_bytes());
+    copy_bytes(buf, &i64::from(r.period.fiscal_year().year()).to_be_bytes());
     match value {
-        // Rust prints the shortest text that reads back to the same f64.
-        Some(v) => {
-            let _ = write!(buf, "{v:?}");
-        }
-        None => buf.push_str("\\N"),
+        Some(v) => copy_bytes(buf, &v.to_be_bytes()),
+        None => buf.extend_from_slice(&(-1_i32).to_be_bytes()),
     }
-    buf.push('\t');
-    buf.push_str(kind);
-    buf.push('\t');
-    buf.push_str(o.status.as_str());
-    for text in [&o.source, &o.note, &o.entered_by, &o.entered_at] {
-        buf.push('\t');
-        copy_text(buf, text);
-    }
-    buf.push('\n');
+    copy_bytes(buf, kind.as_bytes());
+    copy_bytes(buf, o.status.as_str().as_bytes());
+    copy_bytes(buf, o.source.as_bytes());
+    copy_bytes(buf, o.note.as_bytes());
+    copy_bytes(buf, o.entered_by.as_bytes());
+    copy_bytes(buf, o.entered_at.as_bytes());
 }
 
 /// COPY into a staging table and one INSERT … SELECT … ON CONFLICT; into
@@ -314,20 +309,20 @@ async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
         .await?;
         "observations_stage"
     };
-    let mut copy = pg
-        .copy_in_raw(&format!("COPY {target} ({COLUMNS}) FROM STDIN"))
-        .await?;
-    let mut buf = String::with_capacity(COPY_BUFFER_BYTES + 4096);
+    let statement = format!("COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT binary)");
+    let mut copy = pg.copy_in_raw(&statement).await?;
+    let mut buf = Vec::with_capacity(COPY_BUFFER_BYTES + 4096);
+    buf.extend_from_slice(COPY_BINARY_HEADER);
+    let mut period = String::with_capacity(8);
     for r in rows {
-        copy_line(&mut buf, r);
+        copy_row(&mut buf, r, &mut period);
         if buf.len() >= COPY_BUFFER_BYTES {
-            copy.send(buf.as_bytes()).await?;
+            copy.send(buf.as_slice()).await?;
             buf.clear();
         }
     }
-    if !buf.is_empty() {
-        copy.send(buf.as_bytes()).await?;
-    }
+    buf.extend_from_slice(COPY_BINARY_TRAILER);
+    copy.send(buf.as_slice()).await?;
     let copied = copy.finish().await?;
     if empty {
         // Rows were de-duplicated by key above, so rebuilding the key cannot fail.
@@ -509,13 +504,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_control_characters() {
-        let mut buf = String::new();
-        copy_text(&mut buf, "a\tb\\c\nd\re");
-        assert_eq!(buf, "a\\tb\\\\c\\nd\\re");
-        let mut buf = String::new();
-        copy_text(&mut buf, "区役所");
-        assert_eq!(buf, "区役所");
+    fn copy_binary_header_is_the_documented_signature() {
+        // "PGCOPY\n\377\r\n\0", then flags (int32 0) and extension length (int32 0).
+        assert_eq!(COPY_BINARY_HEADER.len(), 11 + 4 + 4);
+        assert_eq!(&COPY_BINARY_HEADER[..11], b"PGCOPY\n\xff\r\n\0");
+        let mut buf = Vec::new();
+        copy_bytes(&mut buf, b"abc");
+        assert_eq!(buf, [0, 0, 0, 3, b'a', b'b', b'c']);
     }
 
     #[test]

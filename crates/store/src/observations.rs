@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use citykpi_domain::observation::{Observation, Period};
 
+use sqlx::PgConnection;
+
 use crate::Counts;
 use crate::codec::{observation_key, period_sort_key, value_columns};
 use crate::conn::{Conn, run};
@@ -23,6 +25,7 @@ const ROWS_PER_STATEMENT: usize = 32766 / COLUMN_COUNT;
 const PG_COPY_MIN_ROWS: usize = 2_000;
 const COPY_BUFFER_BYTES: usize = 1 << 20;
 
+#[derive(Clone, Copy)]
 struct Row<'a> {
     kpi_id: i64,
     period_key: u32,
@@ -280,35 +283,8 @@ fn copy_row(buf: &mut Vec<u8>, r: &Row<'_>, period: &mut String) {
     copy_bytes(buf, o.entered_at.as_bytes());
 }
 
-/// COPY into a staging table and one INSERT … SELECT … ON CONFLICT; into
-/// an empty table, COPY straight in with the primary key dropped and rebuilt
-/// afterwards (one sorted index build instead of a million inserts into it).
-/// Returns (inserted, changed).
-async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
-    let tail = upsert_tail(conn);
-    let Conn::Pg(pg) = conn else {
-        return Err(StoreError::invalid(
-            Entity::Observation,
-            "",
-            "COPY needs PostgreSQL",
-        ));
-    };
-    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM observations)")
-        .fetch_one(&mut **pg)
-        .await?;
-    let target = if empty {
-        sqlx::query("ALTER TABLE observations DROP CONSTRAINT observations_pkey")
-            .execute(&mut **pg)
-            .await?;
-        "observations"
-    } else {
-        sqlx::query(
-            "CREATE TEMP TABLE observations_stage (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP",
-        )
-        .execute(&mut **pg)
-        .await?;
-        "observations_stage"
-    };
+/// Streams `rows` to `COPY target` in the binary format; returns the rows copied.
+async fn copy_into(pg: &mut PgConnection, target: &str, rows: &[Row<'_>]) -> Result<u64> {
     let statement = format!("COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT binary)");
     let mut copy = pg.copy_in_raw(&statement).await?;
     let mut buf = Vec::with_capacity(COPY_BUFFER_BYTES + 4096);
@@ -323,8 +299,97 @@ async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
     }
     buf.extend_from_slice(COPY_BINARY_TRAILER);
     copy.send(buf.as_slice()).await?;
-    let copied = copy.finish().await?;
+    Ok(copy.finish().await?)
+}
+
+type StoredRow = (
+    i64,
+    String,
+    String,
+    i64,
+    Option<f64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// The rows that are new or differ from the stored ones. Both sides are in
+/// key order (the stored side through the primary key, text in byte order
+/// by COLLATE "C"), so one merge pass over a stream compares them without
+/// holding the stored rows in memory. Re-importing an unchanged export then
+/// costs one read instead of a million ON CONFLICT probes.
+async fn differing_rows<'a>(pg: &mut PgConnection, rows: &[Row<'a>]) -> Result<Vec<Row<'a>>> {
+    use futures::TryStreamExt;
+    let mut kpi_ids: Vec<i64> = rows.iter().map(|r| r.kpi_id).collect();
+    kpi_ids.dedup();
+    let mut stored = sqlx::query_as::<_, StoredRow>(
+        "SELECT kpi_id, period, area_code, fiscal_year, value, value_kind, status, source, note, \
+         entered_by, entered_at FROM observations WHERE kpi_id = ANY($1) \
+         ORDER BY kpi_id, period, area_code",
+    )
+    .bind(&kpi_ids)
+    .fetch(&mut *pg);
+    let mut current = stored.try_next().await?;
+    let mut out = Vec::new();
+    let mut period = String::with_capacity(8);
+    for r in rows {
+        period.clear();
+        let _ = write!(period, "{}", r.period);
+        let key = (r.kpi_id, period.as_str(), r.obs.area_code.as_str());
+        while let Some(s) = &current {
+            if (s.0, s.1.as_str(), s.2.as_str()) < key {
+                current = stored.try_next().await?;
+            } else {
+                break;
+            }
+        }
+        let same = match &current {
+            Some(s) if (s.0, s.1.as_str(), s.2.as_str()) == key => {
+                let o = r.obs;
+                let (value, kind) = value_columns(o.value);
+                s.3 == i64::from(r.period.fiscal_year().year())
+                    && s.4 == value
+                    && s.5 == kind
+                    && s.6 == o.status.as_str()
+                    && s.7 == o.source
+                    && s.8 == o.note
+                    && s.9 == o.entered_by
+                    && s.10 == o.entered_at
+            }
+            _ => false,
+        };
+        if !same {
+            out.push(*r);
+        }
+    }
+    Ok(out)
+}
+
+/// The PostgreSQL bulk path; returns (inserted, changed). Into an empty
+/// table: COPY straight in with the primary key dropped and rebuilt
+/// afterwards (one sorted index build instead of a million inserts into it).
+/// Otherwise only the new or changed rows are written: COPY into a staging
+/// table and one INSERT … SELECT … ON CONFLICT (a many-row INSERT for few).
+async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
+    let tail = upsert_tail(conn);
+    let Conn::Pg(pg) = conn else {
+        return Err(StoreError::invalid(
+            Entity::Observation,
+            "",
+            "COPY needs PostgreSQL",
+        ));
+    };
+    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM observations)")
+        .fetch_one(&mut **pg)
+        .await?;
     if empty {
+        sqlx::query("ALTER TABLE observations DROP CONSTRAINT observations_pkey")
+            .execute(&mut **pg)
+            .await?;
+        let copied = copy_into(pg, "observations", rows).await?;
         // Rows were de-duplicated by key above, so rebuilding the key cannot fail.
         sqlx::query(
             "ALTER TABLE observations ADD CONSTRAINT observations_pkey PRIMARY KEY (kpi_id, period, area_code)",
@@ -333,6 +398,19 @@ async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
         .await?;
         return Ok((copied, copied));
     }
+    let rows = differing_rows(pg, rows).await?;
+    if rows.len() < PG_COPY_MIN_ROWS {
+        let mut sum = (0, 0);
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let (i, c) = insert_values_pg(&mut Conn::Pg(pg), chunk).await?;
+            sum = (sum.0 + i, sum.1 + c);
+        }
+        return Ok(sum);
+    }
+    sqlx::query("CREATE TEMP TABLE observations_stage (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
+        .execute(&mut **pg)
+        .await?;
+    copy_into(pg, "observations_stage", &rows).await?;
     // Measured against UPDATE … FROM + INSERT … WHERE NOT EXISTS with a big
     // work_mem: the joins were no faster than per-row ON CONFLICT here, and
     // this needs no table lock.

@@ -523,12 +523,48 @@ async fn bulk_observations_all_present(db: &TestDb) {
     assert_eq!(
         loaded,
         sorted(Dataset {
-            observations: again,
+            observations: again.clone(),
             ..Dataset::default()
         })
         .observations
     );
     assert!(loaded.contains(&dup));
+
+    // A large re-apply with few differences (PostgreSQL writes only those) plus new rows.
+    let mut third = again.clone();
+    for o in third.iter_mut().step_by(1_000) {
+        o.status = ObsStatus::Provisional;
+        o.note = "再集計".into();
+    }
+    // Indexes past 50,000 fall in a month no earlier row has: all new keys.
+    third.extend(many_observations(50_120, 7).split_off(50_000));
+    let summary = s
+        .apply(
+            &Dataset {
+                observations: third.clone(),
+                ..Dataset::default()
+            },
+            "bulk",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.observations,
+        Counts {
+            inserted: 120,
+            updated: 50,
+            unchanged: 49_950
+        }
+    );
+    let loaded = s.observations(&ObservationFilter::all()).await.unwrap();
+    assert_eq!(
+        loaded,
+        sorted(Dataset {
+            observations: third,
+            ..Dataset::default()
+        })
+        .observations
+    );
 }
 
 async fn versioned_program_update_refuses_second_save(db: &TestDb) {

@@ -1,0 +1,751 @@
+//! `citykpi evidence synth|did|its` and `citykpi forecast`: the evidence
+//! (EBPM) analytics of citykpi-analytics on a panel CSV or a typed series.
+//! This module reads the file and prints; the computation lives in the library.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use citykpi_analytics::did::{did_2x2, did_twfe};
+use citykpi_analytics::forecast::{
+    ForecastRequest, ProvisionalPolicy, Target, YearPoint, forecast_kpi,
+};
+use citykpi_analytics::its::interrupted_time_series;
+use citykpi_analytics::panel::{Panel, PanelSpec, Table};
+use citykpi_analytics::synth::{PredictorSpec, SynthSpec, WeightSolver, synthetic_control};
+use citykpi_domain::kpi::Direction;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EvidenceFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EvidenceCommand {
+    /// 合成コントロール法 / synthetic control (Abadie)
+    Synth(SynthArgs),
+    /// 差の差分法 / difference-in-differences (2×2 and two-way fixed effects)
+    Did(DidArgs),
+    /// 分断時系列分析 / interrupted time series (segmented regression)
+    Its(ItsArgs),
+}
+
+/// The columns of a long-format panel CSV (`;` or `,` separated).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PanelArgs {
+    /// パネルCSV（縦持ち）/ the panel CSV in long format
+    #[arg(long)]
+    pub panel: PathBuf,
+    /// 単位（自治体など）の列 / the unit column
+    #[arg(long)]
+    pub unit: String,
+    /// 時点（年）の列 / the time column
+    #[arg(long)]
+    pub time: String,
+    /// 成果変数の列 / the outcome column
+    #[arg(long)]
+    pub outcome: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub panel: PanelArgs,
+    /// 介入を受けた単位 / the treated unit
+    #[arg(long)]
+    pub treated: String,
+    /// 介入開始の時点 / first treated period
+    #[arg(long = "treatment-time")]
+    pub treatment_time: i64,
+    /// 対照から除く単位（複数可）/ units to leave out of the donor pool
+    #[arg(long, num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// 予測変数 COL:FROM-TO[:STEP]（期間平均）。省略時は介入前の成果変数 / predictor: mean of COL over FROM..TO every STEP; default: each pre-period outcome
+    #[arg(long)]
+    pub predictor: Vec<String>,
+    /// V を選ぶ期間 FROM-TO（既定: 介入前の全期間）/ period whose outcome fit chooses V
+    #[arg(long = "fit-period")]
+    pub fit_period: Option<String>,
+    /// プラシーボ検定（各対照を処置群として再推定）/ in-space placebo tests
+    #[arg(long)]
+    pub placebos: bool,
+    /// 成果変数のみの推定の解法: exact（厳密QP）か synthdid（参照実装互換）/ outcome-only solver
+    #[arg(long, default_value = "exact", value_parser = parse_solver)]
+    pub solver: WeightSolver,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DidArgs {
+    #[command(flatten)]
+    pub panel: PanelArgs,
+    /// 介入を受けた単位（複数可）/ treated units
+    #[arg(long, num_args = 1.., required = true)]
+    pub treated: Vec<String>,
+    #[arg(long = "treatment-time")]
+    pub treatment_time: i64,
+    /// 分析から除く単位 / units to leave out
+    #[arg(long, num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// 単位でクラスタした頑健標準誤差 / cluster-robust standard errors by unit
+    #[arg(long)]
+    pub cluster: bool,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ItsArgs {
+    /// 時系列CSV（複数単位なら縦持ち）/ the series CSV (long format if several units)
+    #[arg(long)]
+    pub panel: PathBuf,
+    #[arg(long)]
+    pub time: String,
+    #[arg(long)]
+    pub outcome: String,
+    /// 分析する単位 / the unit to analyse (needs --unit-column)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// 単位の列（既定 "unit"）/ the unit column
+    #[arg(long = "unit-column", default_value = "unit")]
+    pub unit_column: String,
+    /// 介入時点 / the interruption (first period after it)
+    #[arg(long)]
+    pub interruption: i64,
+    /// Newey–West 標準誤差のラグ数 / Newey–West lags
+    #[arg(long = "newey-west")]
+    pub newey_west: Option<usize>,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// 実績 '2019:10,2020:12,2021:13p'（p = 速報値）/ yearly values, `p` marks a provisional one
+    #[arg(long)]
+    pub values: String,
+    /// 目標 '2030:20' / target year:value
+    #[arg(long)]
+    pub target: String,
+    /// higher / lower / band / the better direction
+    #[arg(long, default_value = "higher")]
+    pub direction: String,
+    /// band のときの範囲 LO:HI / the band for `--direction band`
+    #[arg(long)]
+    pub band: Option<String>,
+    /// 速報値の扱い: include / downweight / exclude
+    #[arg(long, default_value = "downweight")]
+    pub provisional: String,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
+}
+
+fn parse_solver(s: &str) -> Result<WeightSolver, String> {
+    WeightSolver::parse(s)
+        .ok_or_else(|| format!("「{s}」: exact か synthdid / \"{s}\": exact or synthdid"))
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "ファイル {} を読めません / cannot read {}",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+fn load_panel(a: &PanelArgs) -> anyhow::Result<Panel> {
+    let spec = PanelSpec {
+        unit: a.unit.clone(),
+        time: a.time.clone(),
+        outcome: a.outcome.clone(),
+        columns: None,
+    };
+    Ok(Panel::from_csv_str(&read(&a.panel)?, &spec)?)
+}
+
+fn parse_range(s: &str) -> anyhow::Result<(i64, i64)> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| anyhow!("期間「{s}」は FROM-TO の形で / period \"{s}\" must be FROM-TO"))?;
+    let a: i64 = a
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("期間「{s}」を読めません / cannot read period \"{s}\""))?;
+    let b: i64 = b
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("期間「{s}」を読めません / cannot read period \"{s}\""))?;
+    if a > b {
+        bail!("期間「{s}」の開始が終了より後です / period \"{s}\" starts after it ends");
+    }
+    Ok((a, b))
+}
+
+pub fn synth_report(args: &SynthArgs) -> anyhow::Result<Value> {
+    let panel = load_panel(&args.panel)?;
+    let predictors = args
+        .predictor
+        .iter()
+        .map(|p| PredictorSpec::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = SynthSpec {
+        treated: args.treated.clone(),
+        treatment_time: args.treatment_time,
+        exclude: args.exclude.clone(),
+        predictors,
+        fit_period: args.fit_period.as_deref().map(parse_range).transpose()?,
+        placebos: args.placebos,
+        solver: args.solver,
+        ..Default::default()
+    };
+    let r = synthetic_control(&panel, &spec)?;
+    Ok(json!({
+        "method": "synthetic_control",
+        "treated": r.treated,
+        "treatment_time": r.treatment_time,
+        "estimate": r.average_effect,
+        "estimate_meaning": "mean post-treatment gap (treated − synthetic)",
+        // A synthetic control has no sampling interval; the placebo
+        // permutation p-value is its inference.
+        "interval": Value::Null,
+        "p_value": r.placebos.as_ref().map(|p| p.p_value),
+        "weights": r.weights.iter().map(|w| (w.unit.clone(), json!(w.weight))).collect::<serde_json::Map<_, _>>(),
+        "pre_rmspe": r.pre_rmspe,
+        "post_rmspe": r.post_rmspe,
+        "rmspe_ratio": r.rmspe_ratio,
+        "v_method": r.v_method,
+        "balance": r.balance,
+        "path": r.path,
+        "placebos": r.placebos,
+        "dropped_donors": r.dropped_donors,
+    }))
+}
+
+pub fn did_report(args: &DidArgs) -> anyhow::Result<Value> {
+    let panel = load_panel(&args.panel)?;
+    let table = did_2x2(&panel, &args.treated, args.treatment_time, &args.exclude)?;
+    let fe = did_twfe(
+        &panel,
+        &args.treated,
+        args.treatment_time,
+        &args.exclude,
+        args.cluster,
+    )?;
+    Ok(json!({
+        "method": "difference_in_differences",
+        "estimate": fe.effect.estimate,
+        "std_error": fe.effect.std_error,
+        "interval": {"level": 0.95, "lower": fe.effect.ci95.0, "upper": fe.effect.ci95.1},
+        "p_value": fe.effect.p_value,
+        "standard_errors": fe.fit.covariance,
+        "two_by_two": table,
+        "n": fe.fit.n,
+    }))
+}
+
+pub fn its_report(args: &ItsArgs) -> anyhow::Result<Value> {
+    let table = Table::parse(&read(&args.panel)?)?;
+    let times = table.numeric_column(&args.time)?;
+    let values = table.numeric_column(&args.outcome)?;
+    let units: Option<Vec<String>> = match &args.unit {
+        Some(_) => {
+            let c = table.column_index(&args.unit_column)?;
+            Some(
+                table
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        citykpi_analytics::panel::unit_label(
+                            r.get(c).map(String::as_str).unwrap_or(""),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let wanted = args
+        .unit
+        .as_deref()
+        .map(citykpi_analytics::panel::unit_label);
+    let mut points = Vec::new();
+    for (i, (t, v)) in times.iter().zip(&values).enumerate() {
+        if let (Some(units), Some(w)) = (&units, &wanted)
+            && units[i] != *w
+        {
+            continue;
+        }
+        if let (Some(t), Some(v)) = (t, v) {
+            points.push((t.round() as i64, *v));
+        }
+    }
+    if points.is_empty() {
+        bail!("該当する行がありません / no rows match");
+    }
+    let r = interrupted_time_series(&points, args.interruption, args.newey_west)?;
+    Ok(json!({
+        "method": "interrupted_time_series",
+        "estimate": r.level_change.estimate,
+        "estimate_meaning": "level change at the interruption",
+        "interval": {"level": 0.95, "lower": r.level_change.ci95.0, "upper": r.level_change.ci95.1},
+        "level_change": r.level_change,
+        "slope_change": r.slope_change,
+        "pre_slope": r.pre_slope,
+        "effect_at_end": r.effect_at_end,
+        "standard_errors": r.fit.covariance,
+        "r_squared": r.fit.r_squared,
+        "path": r.path,
+    }))
+}
+
+fn parse_year_value(s: &str) -> anyhow::Result<(i32, f64, bool)> {
+    let s = s.trim();
+    let (y, v) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow!("「{s}」は 年:値 の形で / \"{s}\" must be YEAR:VALUE"))?;
+    let year: i32 = y
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("年「{y}」を読めません / cannot read year \"{y}\""))?;
+    let v = v.trim();
+    let (v, provisional) = match v.strip_suffix(['p', 'P']) {
+        Some(rest) => (rest, true),
+        None => (v, false),
+    };
+    let value = citykpi_domain::text::parse_number(v)?;
+    Ok((year, value, provisional))
+}
+
+pub fn forecast_report(args: &ForecastArgs) -> anyhow::Result<Value> {
+    let points = args
+        .values
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            parse_year_value(s).map(|(year, value, provisional)| YearPoint {
+                year,
+                value,
+                provisional,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (ty, tv, _) = parse_year_value(&args.target)?;
+    let band = match &args.band {
+        Some(b) => {
+            let (lo, hi) = b
+                .split_once(':')
+                .ok_or_else(|| anyhow!("--band は LO:HI / --band must be LO:HI"))?;
+            Some((
+                citykpi_domain::text::parse_number(lo)?,
+                citykpi_domain::text::parse_number(hi)?,
+            ))
+        }
+        None => None,
+    };
+    let direction = Direction::parse(&args.direction, band)
+        .ok_or_else(|| anyhow!("方向「{}」: higher / lower / band（--band LO:HI）/ direction: higher, lower or band with --band", args.direction))?;
+    let provisional = match args.provisional.as_str() {
+        "include" => ProvisionalPolicy::Include,
+        "exclude" => ProvisionalPolicy::Exclude,
+        "downweight" => ProvisionalPolicy::default(),
+        other => bail!("速報値の扱い「{other}」: include / downweight / exclude"),
+    };
+    let r = forecast_kpi(&ForecastRequest {
+        points,
+        target: Target {
+            year: ty,
+            value: tv,
+        },
+        direction,
+        provisional,
+    })?;
+    let at = r.at_target();
+    Ok(json!({
+        "method": r.method,
+        "reason": r.reason,
+        "model": r.model,
+        "target": {"year": ty, "value": tv, "direction": direction.as_str()},
+        "estimate": at.map(|a| a.mean),
+        "interval": at.map(|a| json!({
+            "80": {"lower": a.lower80, "upper": a.upper80},
+            "95": {"lower": a.lower95, "upper": a.upper95},
+        })),
+        "probability_of_reaching": r.probability_of_reaching,
+        "path": r.path,
+    }))
+}
+
+fn fmt(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) => format!("{x:.4}"),
+        None => "-".into(),
+    }
+}
+
+fn print(report: &Value, format: EvidenceFormat) -> anyhow::Result<()> {
+    if format == EvidenceFormat::Json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    let method = report["method"].as_str().unwrap_or("");
+    println!("推定値 / estimate ({method}): {}", fmt(&report["estimate"]));
+    if let Some(m) = report["estimate_meaning"].as_str() {
+        println!("  = {m}");
+    }
+    if report["interval"]["lower"].is_number() {
+        println!(
+            "95%信頼区間 / 95% CI: [{}, {}]",
+            fmt(&report["interval"]["lower"]),
+            fmt(&report["interval"]["upper"])
+        );
+    }
+    if report["interval"]["95"].is_object() {
+        let i = &report["interval"];
+        println!(
+            "80%予測区間 / 80% PI: [{}, {}]",
+            fmt(&i["80"]["lower"]),
+            fmt(&i["80"]["upper"])
+        );
+        println!(
+            "95%予測区間 / 95% PI: [{}, {}]",
+            fmt(&i["95"]["lower"]),
+            fmt(&i["95"]["upper"])
+        );
+    }
+    if report["p_value"].is_number() {
+        println!("p値 / p-value: {}", fmt(&report["p_value"]));
+    }
+    if let Some(r) = report["reason"].as_str() {
+        println!("手法の理由 / why this method: {r}");
+    }
+    if report["probability_of_reaching"].is_number() {
+        println!(
+            "目標達成確率 / probability of reaching the target: {:.1}%",
+            report["probability_of_reaching"].as_f64().unwrap_or(0.0) * 100.0
+        );
+    }
+    if let Some(w) = report["weights"].as_object() {
+        println!("対照の重み / donor weights (≥ 0.001):");
+        let mut ws: Vec<(&String, f64)> = w
+            .iter()
+            .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+            .collect();
+        ws.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (name, weight) in ws.into_iter().filter(|(_, x)| *x >= 0.001) {
+            println!("  {name:<24} {weight:.4}");
+        }
+        println!(
+            "介入前RMSPE / pre-period RMSPE: {}",
+            fmt(&report["pre_rmspe"])
+        );
+    }
+    if report["slope_change"].is_object() {
+        println!(
+            "傾きの変化 / slope change: {} (SE {})",
+            fmt(&report["slope_change"]["estimate"]),
+            fmt(&report["slope_change"]["std_error"])
+        );
+    }
+    Ok(())
+}
+
+pub fn run(cmd: EvidenceCommand) -> anyhow::Result<()> {
+    match cmd {
+        EvidenceCommand::Synth(a) => print(&synth_report(&a)?, a.format),
+        EvidenceCommand::Did(a) => print(&did_report(&a)?, a.format),
+        EvidenceCommand::Its(a) => print(&its_report(&a)?, a.format),
+    }
+}
+
+pub fn run_forecast(args: ForecastArgs) -> anyhow::Result<()> {
+    print(&forecast_report(&args)?, args.format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct TestCli {
+        #[command(subcommand)]
+        cmd: TestCmd,
+    }
+    #[derive(Debug, clap::Subcommand)]
+    enum TestCmd {
+        Evidence {
+            #[command(subcommand)]
+            command: EvidenceCommand,
+        },
+        Forecast(ForecastArgs),
+    }
+
+    fn data(rel: &str) -> String {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data")
+            .join(rel);
+        assert!(
+            p.exists(),
+            "reference data file {} is missing; these tests need /work/shared/data",
+            p.display()
+        );
+        p.display().to_string()
+    }
+
+    fn evidence(args: &[&str]) -> EvidenceCommand {
+        let mut argv = vec!["citykpi", "evidence"];
+        argv.extend_from_slice(args);
+        match TestCli::parse_from(argv).cmd {
+            TestCmd::Evidence { command } => command,
+            TestCmd::Forecast(_) => unreachable!("parsed an evidence command"),
+        }
+    }
+
+    #[test]
+    fn synth_on_prop99_and_basque() {
+        let prop99 = data("prop99/california_prop99.csv");
+        let cmd = evidence(&[
+            "synth",
+            "--panel",
+            &prop99,
+            "--unit",
+            "State",
+            "--time",
+            "Year",
+            "--outcome",
+            "PacksPerCapita",
+            "--treated",
+            "California",
+            "--treatment-time",
+            "1989",
+            "--solver",
+            "synthdid",
+            "--format",
+            "json",
+        ]);
+        let EvidenceCommand::Synth(a) = cmd else {
+            panic!("not synth")
+        };
+        let r = synth_report(&a).unwrap();
+        assert!(
+            (r["estimate"].as_f64().unwrap() - -19.62).abs() < 0.02,
+            "{}",
+            r["estimate"]
+        );
+        assert_eq!(r["weights"].as_object().unwrap().len(), 38);
+        assert!(r["weights"]["Utah"].as_f64().unwrap() > 0.3);
+
+        let basque = data("basque/basque.csv");
+        let mut argv = vec![
+            "synth",
+            "--panel",
+            &basque,
+            "--unit",
+            "regionno",
+            "--time",
+            "year",
+            "--outcome",
+            "gdpcap",
+            "--treated",
+            "17",
+            "--treatment-time",
+            "1970",
+            "--exclude",
+            "1",
+            "--fit-period",
+            "1960-1969",
+            "--format",
+            "json",
+        ];
+        let preds: Vec<String> = [
+            "school.illit",
+            "school.prim",
+            "school.med",
+            "school.high",
+            "school.post.high",
+            "invest",
+        ]
+        .iter()
+        .map(|c| format!("{c}:1964-1969"))
+        .chain(std::iter::once("gdpcap:1960-1969".to_string()))
+        .chain(
+            [
+                "sec.agriculture",
+                "sec.energy",
+                "sec.industry",
+                "sec.construction",
+                "sec.services.venta",
+                "sec.services.nonventa",
+            ]
+            .iter()
+            .map(|c| format!("{c}:1961-1969:2")),
+        )
+        .chain(std::iter::once("popdens:1969".to_string()))
+        .collect();
+        for p in &preds {
+            argv.push("--predictor");
+            argv.push(p);
+        }
+        let EvidenceCommand::Synth(a) = evidence(&argv) else {
+            panic!("not synth")
+        };
+        let r = synth_report(&a).unwrap();
+        // Abadie & Gardeazabal (2003): Cataluña (10) 0.8508, Madrid (14) 0.1492.
+        assert!(
+            (r["weights"]["10"].as_f64().unwrap() - 0.8508).abs() < 0.01,
+            "{}",
+            r["weights"]
+        );
+        assert!((r["weights"]["14"].as_f64().unwrap() - 0.1492).abs() < 0.01);
+        run(evidence(&argv)).unwrap();
+    }
+
+    #[test]
+    fn did_its_and_errors() {
+        let prop99 = data("prop99/california_prop99.csv");
+        let base = [
+            "--panel",
+            prop99.as_str(),
+            "--unit",
+            "State",
+            "--time",
+            "Year",
+            "--outcome",
+            "PacksPerCapita",
+        ];
+        let mut argv = vec!["did"];
+        argv.extend_from_slice(&base);
+        argv.extend_from_slice(&[
+            "--treated",
+            "California",
+            "--treatment-time",
+            "1989",
+            "--cluster",
+            "--format",
+            "json",
+        ]);
+        let EvidenceCommand::Did(a) = evidence(&argv) else {
+            panic!("not did")
+        };
+        let r = did_report(&a).unwrap();
+        assert!((r["estimate"].as_f64().unwrap() - -27.349).abs() < 1e-3);
+        assert!(r["interval"]["lower"].as_f64().unwrap() < -27.349);
+        run(evidence(&argv)).unwrap();
+
+        let argv = [
+            "its",
+            "--panel",
+            prop99.as_str(),
+            "--time",
+            "Year",
+            "--outcome",
+            "PacksPerCapita",
+            "--unit",
+            "California",
+            "--unit-column",
+            "State",
+            "--interruption",
+            "1989",
+        ];
+        let EvidenceCommand::Its(a) = evidence(&argv) else {
+            panic!("not its")
+        };
+        let r = its_report(&a).unwrap();
+        // statsmodels OLS on the same design: level change −20.0581.
+        assert!((r["estimate"].as_f64().unwrap() - -20.05809662955463).abs() < 1e-6);
+        run(evidence(&argv)).unwrap();
+
+        let mut argv = vec!["did"];
+        argv.extend_from_slice(&base);
+        argv.extend_from_slice(&["--treated", "Tokyo", "--treatment-time", "1989"]);
+        let EvidenceCommand::Did(a) = evidence(&argv) else {
+            panic!("not did")
+        };
+        let e = did_report(&a).unwrap_err().to_string();
+        assert!(e.contains("Tokyo"), "{e}");
+        let argv = [
+            "did",
+            "--panel",
+            "/nonexistent.csv",
+            "--unit",
+            "u",
+            "--time",
+            "t",
+            "--outcome",
+            "y",
+            "--treated",
+            "A",
+            "--treatment-time",
+            "1",
+        ];
+        let EvidenceCommand::Did(a) = evidence(&argv) else {
+            panic!("not did")
+        };
+        assert!(
+            did_report(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("/nonexistent.csv")
+        );
+    }
+
+    #[test]
+    fn forecast_command() {
+        let cli = TestCli::parse_from([
+            "citykpi",
+            "forecast",
+            "--values",
+            "2019:10,2020:12,2021:13,2022:15",
+            "--target",
+            "2025:20",
+            "--direction",
+            "higher",
+            "--format",
+            "json",
+        ]);
+        let TestCmd::Forecast(a) = cli.cmd else {
+            panic!("not forecast")
+        };
+        let r = forecast_report(&a).unwrap();
+        assert_eq!(r["method"], "linear_trend");
+        assert!((r["estimate"].as_f64().unwrap() - 19.7).abs() < 1e-9);
+        let p = r["probability_of_reaching"].as_f64().unwrap();
+        assert!(p > 0.3 && p < 0.5, "{p}");
+        assert!(
+            r["interval"]["95"]["upper"].as_f64().unwrap()
+                > r["interval"]["80"]["upper"].as_f64().unwrap()
+        );
+        run_forecast(a).unwrap();
+        let cli = TestCli::parse_from([
+            "citykpi",
+            "forecast",
+            "--values",
+            "2019:10,2020:x",
+            "--target",
+            "2025:20",
+        ]);
+        let TestCmd::Forecast(a) = cli.cmd else {
+            panic!("not forecast")
+        };
+        assert!(forecast_report(&a).unwrap_err().to_string().contains("x"));
+        let cli = TestCli::parse_from([
+            "citykpi",
+            "forecast",
+            "--values",
+            "2021:10,2022:12p",
+            "--target",
+            "2025:20",
+            "--provisional",
+            "exclude",
+        ]);
+        let TestCmd::Forecast(a) = cli.cmd else {
+            panic!("not forecast")
+        };
+        assert_eq!(forecast_report(&a).unwrap()["method"], "none");
+    }
+}

@@ -491,7 +491,7 @@ mod tests {
         assert_eq!(rows[1].value, ObsValue::Value(12.5));
         assert_eq!(rows[1].status, ObsStatus::Provisional);
         let bad =
-            parse_bulk_actuals("K1", "a", "2022\t10\n2023\tx\n2024\t1,2\n", "ed").unwrap_err();
+            parse_bulk_actuals("K1", "a", "2022\t10\n2023\tabc\n2024\t1,2\n", "ed").unwrap_err();
         assert_eq!(bad.len(), 2);
         assert_eq!(bad[0].field, "line:2");
         assert!(bad[0].message.starts_with("2行目: "));

@@ -104,6 +104,31 @@ fn classify<K: Eq + Hash, T: PartialEq + Clone>(
     change
 }
 
+/// Rows for one batched upsert; a key given twice keeps its last row
+/// (PostgreSQL refuses to update one row twice in one statement).
+struct Batch<'a, K> {
+    position: HashMap<K, usize>,
+    rows: Vec<(String, Vec<write::Val<'a>>)>,
+}
+
+impl<'a, K: Eq + Hash> Batch<'a, K> {
+    fn new() -> Self {
+        Batch {
+            position: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+    fn push(&mut self, key: K, row: (String, Vec<write::Val<'a>>)) {
+        match self.position.get(&key) {
+            Some(&i) => self.rows[i] = row,
+            None => {
+                self.position.insert(key, self.rows.len());
+                self.rows.push(row);
+            }
+        }
+    }
+}
+
 fn by_key<K: Eq + Hash, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, T> {
     items.into_iter().map(|t| (key(&t), t)).collect()
 }
@@ -397,28 +422,63 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
             .collect(),
         |p| p.code.clone(),
     );
+    let mut batch = Batch::new();
     for p in &ds.programs {
         let change = classify(&mut stored, p.code.clone(), p);
         sum.programs.add(change);
         if change != Change::Unchanged {
-            write::program(conn, p).await?;
+            batch.push(p.code.clone(), write::program_vals(p));
         }
     }
+    let cols = &write::PROGRAM_COLUMNS;
+    // All columns but the version come from the row; the version counts edits.
+    let update = format!(
+        "{}, version = programs.version + 1",
+        write::set_excluded(&cols[..cols.len() - 1], &["code"])
+    );
+    write::batch_upsert(
+        conn,
+        Entity::Program,
+        "programs",
+        cols,
+        "code",
+        &update,
+        &batch.rows,
+    )
+    .await?;
 
     let mut stored = by_key(read::links(conn).await?, |l| {
         (l.program_code.clone(), l.kpi_code.clone())
     });
+    let mut batch = Batch::new();
     for l in &ds.links {
         let change = classify(&mut stored, (l.program_code.clone(), l.kpi_code.clone()), l);
         sum.links.add(change);
         if change != Change::Unchanged {
-            write::link(conn, l).await?;
+            batch.push(
+                (l.program_code.clone(), l.kpi_code.clone()),
+                write::link_vals(l),
+            );
         }
     }
+    let key = ["program_code", "kpi_code"];
+    let update = write::set_excluded(&write::LINK_COLUMNS, &key);
+    let cols = &write::LINK_COLUMNS;
+    write::batch_upsert(
+        conn,
+        Entity::KpiLink,
+        "kpi_links",
+        cols,
+        &key.join(", "),
+        &update,
+        &batch.rows,
+    )
+    .await?;
 
     let mut stored = by_key(read::indicators(conn).await?, |i| {
         (i.program_code.clone(), i.code.clone(), i.fy)
     });
+    let mut batch = Batch::new();
     for i in &ds.indicators {
         let change = classify(
             &mut stored,
@@ -427,18 +487,48 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
         );
         sum.indicators.add(change);
         if change != Change::Unchanged {
-            write::indicator(conn, i).await?;
+            batch.push(
+                (i.program_code.clone(), i.code.clone(), i.fy),
+                write::indicator_vals(i),
+            );
         }
     }
+    let key = ["program_code", "code", "fy"];
+    let update = write::set_excluded(&write::INDICATOR_COLUMNS, &key);
+    let cols = &write::INDICATOR_COLUMNS;
+    write::batch_upsert(
+        conn,
+        Entity::Indicator,
+        "program_indicators",
+        cols,
+        &key.join(", "),
+        &update,
+        &batch.rows,
+    )
+    .await?;
 
     let mut stored = by_key(read::money(conn).await?, |m| (m.program_code.clone(), m.fy));
+    let mut batch = Batch::new();
     for m in &ds.money {
         let change = classify(&mut stored, (m.program_code.clone(), m.fy), m);
         sum.money.add(change);
         if change != Change::Unchanged {
-            write::money(conn, m).await?;
+            batch.push((m.program_code.clone(), m.fy), write::money_vals(m));
         }
     }
+    let key = ["program_code", "fy"];
+    let update = write::set_excluded(&write::MONEY_COLUMNS, &key);
+    let cols = &write::MONEY_COLUMNS;
+    write::batch_upsert(
+        conn,
+        Entity::Money,
+        "program_money",
+        cols,
+        &key.join(", "),
+        &update,
+        &batch.rows,
+    )
+    .await?;
 
     if !ds.observations.is_empty() {
         let kpi_ids = read::kpi_ids(conn).await?;

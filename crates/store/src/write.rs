@@ -259,14 +259,6 @@ macro_rules! bind_program {
     };
 }
 
-/// Inserts a program or updates it (version + 1).
-pub(crate) async fn program(conn: &mut Conn<'_>, p: &Program) -> Result<()> {
-    let sql = format!("{PROGRAM_INSERT} ON CONFLICT (code) DO UPDATE SET {PROGRAM_SET}");
-    run!(conn, bind_program!(sqlx::query(&sql), p), execute)
-        .map_err(StoreError::write(Entity::Program, &p.code))?;
-    Ok(())
-}
-
 /// Inserts a program that must not exist yet; false when it does.
 pub(crate) async fn program_insert_new(conn: &mut Conn<'_>, p: &Program) -> Result<bool> {
     let sql = format!("{PROGRAM_INSERT} ON CONFLICT (code) DO NOTHING");
@@ -289,56 +281,6 @@ pub(crate) async fn program_update_if_version(
     )
     .map_err(StoreError::write(Entity::Program, &p.code))?;
     Ok(done == 1)
-}
-
-pub(crate) async fn link(conn: &mut Conn<'_>, l: &KpiLink) -> Result<()> {
-    run!(
-        conn,
-        sqlx::query(
-            "INSERT INTO kpi_links (program_code, kpi_code, weight, rationale, evidence_grade) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (program_code, kpi_code) DO UPDATE SET weight = excluded.weight, \
-             rationale = excluded.rationale, evidence_grade = excluded.evidence_grade"
-        )
-        .bind(&l.program_code)
-        .bind(&l.kpi_code)
-        .bind(l.weight)
-        .bind(&l.rationale)
-        .bind(enum_text(&l.evidence_grade)),
-        execute
-    )
-    .map_err(StoreError::write(
-        Entity::KpiLink,
-        format!("{}/{}", l.program_code, l.kpi_code),
-    ))?;
-    Ok(())
-}
-
-pub(crate) async fn indicator(conn: &mut Conn<'_>, i: &ProgramIndicator) -> Result<()> {
-    run!(
-        conn,
-        sqlx::query(
-            "INSERT INTO program_indicators (program_code, code, fy, kind, name_ja, unit, target, actual) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (program_code, code, fy) DO UPDATE SET kind = excluded.kind, \
-             name_ja = excluded.name_ja, unit = excluded.unit, target = excluded.target, \
-             actual = excluded.actual"
-        )
-        .bind(&i.program_code)
-        .bind(&i.code)
-        .bind(fy_i64(i.fy))
-        .bind(enum_text(&i.kind))
-        .bind(&i.name_ja)
-        .bind(&i.unit)
-        .bind(i.target)
-        .bind(i.actual),
-        execute
-    )
-    .map_err(StoreError::write(
-        Entity::Indicator,
-        format!("{}/{}/{}", i.program_code, i.code, i.fy),
-    ))?;
-    Ok(())
 }
 
 pub(crate) async fn money(conn: &mut Conn<'_>, m: &ProgramMoney) -> Result<()> {
@@ -374,4 +316,209 @@ pub(crate) async fn money(conn: &mut Conn<'_>, m: &ProgramMoney) -> Result<()> {
     )
     .map_err(StoreError::write(Entity::Money, format!("{}/{}", m.program_code, m.fy)))?;
     Ok(())
+}
+
+/// One bound value of a batched row.
+pub(crate) enum Val<'a> {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<&'a str>),
+    Owned(String),
+    Bool(bool),
+}
+
+/// Many-row `INSERT … ON CONFLICT (key) DO UPDATE SET update` for the kinds
+/// that come by the thousand (programs, links, indicators, money): one
+/// statement per few thousand rows instead of one round trip per row.
+pub(crate) async fn batch_upsert(
+    conn: &mut Conn<'_>,
+    entity: Entity,
+    table: &str,
+    columns: &[&str],
+    key: &str,
+    update: &str,
+    rows: &[(String, Vec<Val<'_>>)],
+) -> Result<()> {
+    let numbered = matches!(conn, Conn::Pg(_));
+    // SQLite's limit on bound parameters; PostgreSQL allows 65535.
+    let per_statement = (32_766 / columns.len()).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (r, _) in chunk.iter().enumerate() {
+            sql.push_str(if r == 0 { "(" } else { ",(" });
+            for c in 0..columns.len() {
+                if c > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                // Anonymous `?` on SQLite: numbered names make its binding quadratic.
+                if numbered {
+                    sql.push_str(&format!("${n}"));
+                } else {
+                    sql.push('?');
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(&format!(" ON CONFLICT ({key}) DO UPDATE SET {update}"));
+        macro_rules! bound {
+            ($q:expr) => {{
+                let mut q = $q;
+                for (_, row) in chunk {
+                    for v in row {
+                        q = match v {
+                            Val::Int(x) => q.bind(*x),
+                            Val::Float(x) => q.bind(*x),
+                            Val::Text(x) => q.bind(*x),
+                            Val::Owned(x) => q.bind(x.as_str()),
+                            Val::Bool(x) => q.bind(*x),
+                        };
+                    }
+                }
+                q
+            }};
+        }
+        run!(conn, bound!(sqlx::query(&sql)), execute).map_err(|e| {
+            let key = match (chunk.first(), chunk.last()) {
+                (Some(a), Some(b)) if chunk.len() > 1 => format!("{} … {}", a.0, b.0),
+                (Some(a), _) => a.0.clone(),
+                _ => String::new(),
+            };
+            StoreError::Write {
+                entity,
+                key,
+                source: e,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// `c = excluded.c` for every column that is not part of the key.
+pub(crate) fn set_excluded(columns: &[&str], key: &[&str]) -> String {
+    columns
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) const PROGRAM_COLUMNS: [&str; 15] = [
+    "code",
+    "name_ja",
+    "name_en",
+    "section_code",
+    "purpose",
+    "target_group",
+    "intent",
+    "means",
+    "delivery",
+    "legal_basis",
+    "start_fy",
+    "end_fy",
+    "mandatory",
+    "published",
+    "version",
+];
+
+pub(crate) fn program_vals(p: &Program) -> (String, Vec<Val<'_>>) {
+    let vals = vec![
+        Val::Text(Some(&p.code)),
+        Val::Text(Some(&p.name_ja)),
+        Val::Text(Some(&p.name_en)),
+        Val::Text(Some(&p.section_code)),
+        Val::Text(Some(&p.purpose)),
+        Val::Text(Some(&p.target_group)),
+        Val::Text(Some(&p.intent)),
+        Val::Text(Some(&p.means)),
+        Val::Owned(enum_text(&p.delivery)),
+        Val::Text(Some(&p.legal_basis)),
+        Val::Int(p.start_fy.map(fy_i64)),
+        Val::Int(p.end_fy.map(fy_i64)),
+        Val::Bool(p.mandatory),
+        Val::Bool(p.published),
+        Val::Int(Some(1)),
+    ];
+    (p.code.clone(), vals)
+}
+
+pub(crate) const LINK_COLUMNS: [&str; 5] = [
+    "program_code",
+    "kpi_code",
+    "weight",
+    "rationale",
+    "evidence_grade",
+];
+
+pub(crate) fn link_vals(l: &KpiLink) -> (String, Vec<Val<'_>>) {
+    let vals = vec![
+        Val::Text(Some(&l.program_code)),
+        Val::Text(Some(&l.kpi_code)),
+        Val::Float(Some(l.weight)),
+        Val::Text(Some(&l.rationale)),
+        Val::Owned(enum_text(&l.evidence_grade)),
+    ];
+    (format!("{}/{}", l.program_code, l.kpi_code), vals)
+}
+
+pub(crate) const INDICATOR_COLUMNS: [&str; 8] = [
+    "program_code",
+    "code",
+    "fy",
+    "kind",
+    "name_ja",
+    "unit",
+    "target",
+    "actual",
+];
+
+pub(crate) fn indicator_vals(i: &ProgramIndicator) -> (String, Vec<Val<'_>>) {
+    let vals = vec![
+        Val::Text(Some(&i.program_code)),
+        Val::Text(Some(&i.code)),
+        Val::Int(Some(fy_i64(i.fy))),
+        Val::Owned(enum_text(&i.kind)),
+        Val::Text(Some(&i.name_ja)),
+        Val::Text(Some(&i.unit)),
+        Val::Float(i.target),
+        Val::Float(i.actual),
+    ];
+    (format!("{}/{}/{}", i.program_code, i.code, i.fy), vals)
+}
+
+pub(crate) const MONEY_COLUMNS: [&str; 13] = [
+    "program_code",
+    "fy",
+    "budget_initial",
+    "budget_revised",
+    "settled",
+    "funding_national",
+    "funding_prefectural",
+    "funding_bonds",
+    "funding_other",
+    "funding_general",
+    "staff_fte",
+    "staff_unit_cost",
+    "output_quantity",
+];
+
+pub(crate) fn money_vals(m: &ProgramMoney) -> (String, Vec<Val<'_>>) {
+    let vals = vec![
+        Val::Text(Some(&m.program_code)),
+        Val::Int(Some(fy_i64(m.fy))),
+        Val::Int(Some(m.budget_initial)),
+        Val::Int(m.budget_revised),
+        Val::Int(m.settled),
+        Val::Int(Some(m.funding.national)),
+        Val::Int(Some(m.funding.prefectural)),
+        Val::Int(Some(m.funding.bonds)),
+        Val::Int(Some(m.funding.other)),
+        Val::Int(Some(m.funding.general)),
+        Val::Float(Some(m.staff_fte)),
+        Val::Int(Some(m.staff_unit_cost)),
+        Val::Float(m.output_quantity),
+    ];
+    (format!("{}/{}", m.program_code, m.fy), vals)
 }

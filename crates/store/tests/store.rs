@@ -53,6 +53,7 @@ on_both_backends!(
     reopen_sees_committed_data,
     settings_round_trip,
     single_observation_upsert_on_empty_table,
+    key_repeated_in_one_dataset_keeps_last,
 );
 
 async fn opens_empty_and_migrated(db: &TestDb) {
@@ -1002,4 +1003,47 @@ async fn single_observation_upsert_on_empty_table(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(k2[0], dup);
+}
+
+/// A key given twice in one dataset: the later record wins, for every kind.
+async fn key_repeated_in_one_dataset_keeps_last(db: &TestDb) {
+    let s = &db.store;
+    let mut ds = city();
+    let mut program = ds.programs[0].clone();
+    program.purpose = "二度目".into();
+    ds.programs.push(program);
+    let mut link = ds.links[0].clone();
+    link.weight = 0.3;
+    ds.links.push(link);
+    let mut indicator = ds.indicators[0].clone();
+    indicator.actual = Some(5.0);
+    ds.indicators.push(indicator);
+    let mut money = ds.money[0].clone();
+    money.settled = Some(1);
+    ds.money.push(money);
+    let mut kpi = ds.kpis[0].clone();
+    kpi.unit = "名".into();
+    ds.kpis.push(kpi);
+    s.apply(&ds, "tester").await.unwrap();
+
+    let mut want = ds.clone();
+    want.programs.swap_remove(0);
+    want.links.swap_remove(0);
+    want.indicators.swap_remove(0);
+    want.money.swap_remove(0);
+    want.kpis.swap_remove(0);
+    assert_eq!(s.load_all().await.unwrap(), sorted(want.clone()));
+    // Applied again, each record is compared with the state before it: the
+    // first of a pair differs from the stored (last) one and the second from
+    // the first, so both count as updates; the end state is the same.
+    let again = s.apply(&ds, "tester").await.unwrap();
+    assert_eq!(
+        (
+            again.programs.updated,
+            again.links.updated,
+            again.money.updated
+        ),
+        (2, 2, 2)
+    );
+    assert_eq!(s.load_all().await.unwrap(), sorted(want));
 }

@@ -42,7 +42,15 @@ pub struct Snapshot {
     pub indicators_by_program: HashMap<String, Vec<usize>>,
     status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
+    /// Rendered page bodies that depend only on this snapshot and the key
+    /// (language, year, permissions): the busiest pages are rendered once
+    /// per data change instead of once per request.
+    fragments: Mutex<HashMap<String, Arc<String>>>,
 }
+
+/// At most this many cached fragments per snapshot (a crawler walking every
+/// KPI in both languages and all years must not grow memory without bound).
+const MAX_FRAGMENTS: usize = 4096;
 
 fn index<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, usize> {
     items
@@ -103,6 +111,7 @@ impl Snapshot {
             audit_mark,
             status: Mutex::new(HashMap::new()),
             public_status: Mutex::new(HashMap::new()),
+            fragments: Mutex::new(HashMap::new()),
             ds,
         }
     }
@@ -161,6 +170,23 @@ impl Snapshot {
             map.insert(fy, report.clone());
         }
         report
+    }
+
+    /// The fragment cached under `key`, rendered by `render` the first time.
+    pub fn fragment(&self, key: String, render: impl FnOnce() -> String) -> Arc<String> {
+        if let Ok(map) = self.fragments.lock()
+            && let Some(f) = map.get(&key)
+        {
+            return f.clone();
+        }
+        let f = Arc::new(render());
+        if let Ok(mut map) = self.fragments.lock() {
+            if map.len() >= MAX_FRAGMENTS {
+                map.clear();
+            }
+            map.insert(key, f.clone());
+        }
+        f
     }
 
     /// The status for the public portal: computed from published plans and

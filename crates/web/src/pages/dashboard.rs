@@ -9,7 +9,7 @@ use citykpi_app::status::{KpiStatusRow, StatusReport};
 use citykpi_charts::{ProgressBar, StatusSlice, palette, progress_bar, status_bar};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::progress::{NodeProgress, Status};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
 use crate::cache::Snapshot;
@@ -222,7 +222,8 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
     let before = snap.status(ctx.fy.prev());
     let changed = changes(&report, &before);
     let years = fy_options(&snap, ctx.fy);
-    let body = html! {
+    let body = snap.fragment(format!("dash:{}:{}:{}", ctx.fy, ctx.lang.code(), ctx.fy_explicit), || {
+        html! {
         h1 { (t.dashboard_title) " — " (lang.fy(ctx.fy)) }
         (fy_switcher(&ctx, &years, "/"))
         div.grid {
@@ -265,7 +266,10 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
             h2 id="tree-h" { (t.plan_tree) }
             (plan_tree(lang, &snap, &report, &|code| format!("/kpis/{code}{}", ctx.fy_query())))
         }
-    };
+        }
+        .into_string()
+    });
+    let body = PreEscaped(body.to_string());
     Ok(render(
         &ctx,
         Page {

@@ -258,15 +258,7 @@ pub async fn import_as(
     if dry_run {
         return Ok(Ok(checked));
     }
-    let done = import_bytes(
-        state.store(),
-        name,
-        bytes,
-        checked.kind,
-        false,
-        &user.login,
-    )
-    .await;
+    let done = import_bytes(state.store(), name, bytes, checked.kind, false, &user.login).await;
     if done.is_ok() {
         state.data_changed();
     }

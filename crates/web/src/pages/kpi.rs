@@ -8,7 +8,7 @@ use citykpi_domain::FiscalYear;
 use citykpi_domain::kpi::{Direction, Frequency, Kpi};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
 use citykpi_domain::progress::expected_value;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
 use crate::access::can_enter_actual;
@@ -227,7 +227,8 @@ pub async fn page(
         .get(&kpi.code)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let body = html! {
+    let body = snap.fragment(format!("kpi:{}:{}:{}:{}:{}", kpi.code, ctx.fy, ctx.lang.code(), ctx.fy_explicit, may_enter), || {
+        html! {
         nav aria-label="breadcrumb" {
             ol.breadcrumbs {
                 li { a href="/" { (t.nav_home) } }
@@ -310,6 +311,14 @@ pub async fn page(
             }
         }
         p { (t.sdg_goals) ": " (sdg_list(lang, kpi)) }
+        }
+        .into_string()
+    });
+    // The notice after a save is per request, outside the cached part.
+    let saved = crate::ctx::query_param(ctx.query.as_deref(), "saved").is_some();
+    let body = html! {
+        @if saved { div.notice.success role="status" { (t.saved) } }
+        (PreEscaped(body.as_str()))
     };
     Ok(render(
         &ctx,

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use citykpi_charts::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
 use citykpi_domain::program::{DeliveryMethod, IndicatorKind, Program};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
 use crate::access::{can_edit_money, can_edit_program};
@@ -156,7 +156,8 @@ pub async fn page(
         .get(&p.code)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let body = html! {
+    let body = snap.fragment(format!("program:{}:{}:{}:{}:{}", p.code, ctx.fy, ctx.lang.code(), may_edit, may_money), || {
+        html! {
         nav aria-label="breadcrumb" {
             ol.breadcrumbs {
                 li { a href="/" { (t.nav_home) } }
@@ -215,7 +216,10 @@ pub async fn page(
                 }
             }
         }
-    };
+        }
+        .into_string()
+    });
+    let body = PreEscaped(body.to_string());
     Ok(render(
         &ctx,
         Page {

@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use maud::html;
+use maud::{PreEscaped, html};
 
 use crate::AppState;
 use crate::ctx::Ctx;
@@ -21,7 +21,8 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
     let report = snap.public_status(ctx.fy);
     let years = fy_options(&snap, ctx.fy);
     let fy_q = ctx.fy_query();
-    let body = html! {
+    let body = snap.fragment(format!("public:{}:{}:{}", ctx.fy, ctx.lang.code(), ctx.fy_explicit), || {
+        html! {
         h1 { (t.public_title) " — " (lang.fy(ctx.fy)) }
         p.lead { (t.public_intro) }
         (fy_switcher(&ctx, &years, "/public"))
@@ -40,7 +41,10 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
             }
             (plan_tree(lang, &snap, &report, &|code| format!("/public/kpis/{code}{fy_q}")))
         }
-    };
+        }
+        .into_string()
+    });
+    let body = PreEscaped(body.to_string());
     Ok(render(
         &ctx,
         Page {

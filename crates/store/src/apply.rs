@@ -410,7 +410,7 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
         let change = classify(&mut stored, k.code.clone(), k);
         sum.kpis.add(change);
         if change != Change::Unchanged {
-            write::kpi(conn, k).await?;
+            write::kpi(conn, k, change == Change::Inserted).await?;
         }
     }
 

@@ -301,7 +301,7 @@ impl Store {
         read::known_keys(&mut self.read_conn().await?.conn()).await
     }
 
-    /// True when no table holds a row (the audit log aside).
+    /// True when no data table holds a row (the audit log and the settings aside).
     pub async fn is_empty(&self) -> Result<bool> {
         let mut pooled = self.read_conn().await?;
         let conn = &mut pooled.conn();
@@ -315,8 +315,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes every row of every table, the audit log included (used by
-    /// `citykpi demo` to rebuild from scratch).
+    /// Deletes every row of every data table, the audit log included (used
+    /// by `citykpi demo` to rebuild from scratch). The city's settings stay.
     pub async fn clear_all(&self) -> Result<()> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
@@ -505,14 +505,14 @@ impl Store {
                 if guard != 1 {
                     return Err(conflict_now(conn, Entity::Kpi, key, s.version).await);
                 }
-                write::kpi(conn, kpi).await?;
+                write::kpi(conn, kpi, false).await?;
                 Saved {
                     change: Change::Updated,
                     version: s.version + 1,
                 }
             }
             None => {
-                write::kpi(conn, kpi).await?;
+                write::kpi(conn, kpi, false).await?;
                 let version: i64 = run!(
                     conn,
                     sqlx::query_scalar::<_, i64>("SELECT version FROM kpis WHERE code = $1")

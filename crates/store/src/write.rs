@@ -129,8 +129,10 @@ pub(crate) async fn plan_node(conn: &mut Conn<'_>, n: &PlanNode) -> Result<()> {
 }
 
 /// Writes a KPI row (version + 1 when it already exists) and replaces its
-/// child rows with the ones given. Returns the KPI's integer id.
-pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi) -> Result<i64> {
+/// child rows with the ones given. `known_new`: the caller saw no stored KPI
+/// with this code, so there are no old child rows to delete. Returns the
+/// KPI's integer id.
+pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi, known_new: bool) -> Result<i64> {
     let err = || StoreError::write(Entity::Kpi, &k.code);
     let (direction, band_lower, band_upper) = direction_columns(&k.direction);
     let id: i64 = run!(
@@ -170,7 +172,10 @@ pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi) -> Result<i64> {
     )
     .map_err(err())?;
 
-    for table in ["kpi_targets", "kpi_owners", "kpi_nodes", "kpi_sdgs"] {
+    for table in ["kpi_targets", "kpi_owners", "kpi_nodes", "kpi_sdgs"]
+        .into_iter()
+        .filter(|_| !known_new)
+    {
         let sql = format!("DELETE FROM {table} WHERE kpi_id = $1");
         run!(conn, sqlx::query(&sql).bind(id), execute).map_err(err())?;
     }

@@ -711,47 +711,60 @@ pub fn synthdid_weights(x: &DMatrix<f64>) -> Result<Vec<f64>, EstimationError> {
     let a = x.columns(1, j_count).into_owned();
     let b: Vec<f64> = (0..t0).map(|t| x[(t, 0)]).collect();
     let eta = t0 as f64 * zeta * zeta;
+    // Columns of A as contiguous slices; A·w kept up to date incrementally
+    // (A·w' = (1 − step)·A·w + step·A_i), as in synthdid's fw.step.
+    let cols: Vec<Vec<f64>> = (0..j_count)
+        .map(|j| (0..t0).map(|t| a[(t, j)]).collect())
+        .collect();
     let run = |mut w: Vec<f64>, max_iter: usize| -> Vec<f64> {
         let mut vals: Vec<f64> = Vec::new();
+        let mut ax: Vec<f64> = (0..t0)
+            .map(|t| (0..j_count).map(|j| cols[j][t] * w[j]).sum())
+            .collect();
+        let mut resid = vec![0.0; t0];
         while vals.len() < max_iter
             && (vals.len() < 2
                 || vals[vals.len() - 2] - vals[vals.len() - 1] > min_decrease * min_decrease)
         {
             // One Frank–Wolfe step with exact line search.
-            let ax: Vec<f64> = (0..t0)
-                .map(|t| (0..j_count).map(|j| a[(t, j)] * w[j]).sum())
-                .collect();
-            let half_grad: Vec<f64> = (0..j_count)
-                .map(|j| (0..t0).map(|t| (ax[t] - b[t]) * a[(t, j)]).sum::<f64>() + eta * w[j])
-                .collect();
-            let i = (0..j_count)
-                .min_by(|&p, &q| half_grad[p].total_cmp(&half_grad[q]))
-                .unwrap_or(0);
-            let mut dx: Vec<f64> = w.iter().map(|v| -v).collect();
-            dx[i] = 1.0 - w[i];
-            if dx.iter().any(|d| *d != 0.0) {
-                let derr: Vec<f64> = (0..t0).map(|t| a[(t, i)] - ax[t]).collect();
-                let num = derr
-                    .iter()
-                    .zip(&ax)
-                    .zip(&b)
-                    .map(|((d, y), bb)| d * (y - bb))
-                    .sum::<f64>()
-                    + eta * w.iter().zip(&dx).map(|(p, q)| p * q).sum::<f64>();
-                let den = derr.iter().map(|d| d * d).sum::<f64>()
-                    + eta * dx.iter().map(|d| d * d).sum::<f64>();
+            for t in 0..t0 {
+                resid[t] = ax[t] - b[t];
+            }
+            let mut i = 0;
+            let mut best = f64::INFINITY;
+            for (j, col) in cols.iter().enumerate() {
+                let g = col.iter().zip(&resid).map(|(x, r)| x * r).sum::<f64>() + eta * w[j];
+                if g < best {
+                    best = g;
+                    i = j;
+                }
+            }
+            let w_norm2: f64 = w.iter().map(|v| v * v).sum();
+            // dx = e_i − w: w·dx = w_i − |w|², |dx|² = |w|² − 2w_i + 1.
+            let w_dx = w[i] - w_norm2;
+            let dx_norm2 = w_norm2 - 2.0 * w[i] + 1.0;
+            if dx_norm2 > 0.0 {
+                let mut num = eta * w_dx;
+                let mut den = eta * dx_norm2;
+                for t in 0..t0 {
+                    let d = cols[i][t] - ax[t];
+                    num += d * resid[t];
+                    den += d * d;
+                }
                 let step = if den > 0.0 {
                     (-num / den).clamp(0.0, 1.0)
                 } else {
                     0.0
                 };
-                for (wj, d) in w.iter_mut().zip(&dx) {
-                    *wj += step * d;
+                for wj in w.iter_mut() {
+                    *wj *= 1.0 - step;
+                }
+                w[i] += step;
+                for t in 0..t0 {
+                    ax[t] += step * (cols[i][t] - ax[t]);
                 }
             }
-            let err2: f64 = (0..t0)
-                .map(|t| ((0..j_count).map(|j| a[(t, j)] * w[j]).sum::<f64>() - b[t]).powi(2))
-                .sum();
+            let err2: f64 = ax.iter().zip(&b).map(|(y, bb)| (y - bb).powi(2)).sum();
             vals.push(zeta * zeta * w.iter().map(|v| v * v).sum::<f64>() + err2 / t0 as f64);
         }
         w

@@ -941,6 +941,16 @@ async fn reopen_sees_committed_data(db: &TestDb) {
     assert_eq!(other.load_all().await.unwrap(), sorted(city()));
     other.close().await;
     if db.backend() == Backend::Sqlite {
+        // A `sqlite:` target in a directory that does not exist yet is created.
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("var").join("citykpi").join("city.db");
+        let fresh = Store::open(&format!("sqlite:{}", nested.display()))
+            .await
+            .unwrap();
+        assert_eq!(fresh.backend(), Backend::Sqlite);
+        assert!(fresh.is_empty().await.unwrap());
+        fresh.close().await;
+        assert!(nested.exists());
         // The SQLite database is one file in WAL mode.
         let path = db.path.as_ref().unwrap();
         assert!(path.exists());

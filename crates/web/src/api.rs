@@ -29,7 +29,6 @@ use crate::ctx::{Ctx, default_fy};
 use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, render};
 use crate::pages::data::import_as;
-use crate::pages::lists::matches_text;
 use crate::session::SessionUser;
 
 pub fn routes() -> Router<AppState> {
@@ -396,19 +395,14 @@ async fn search(
         .ds
         .kpis
         .iter()
-        .filter(|k| matches_text(&needle, &[&k.code, &k.name_ja, &k.name_en, &k.description]))
+        .filter(|k| snap.kpi_matches(&k.code, &needle))
         .map(|k| json!({ "code": k.code, "name_ja": k.name_ja, "name_en": k.name_en }))
         .collect();
     let programs: Vec<Value> = snap
         .ds
         .programs
         .iter()
-        .filter(|p| {
-            matches_text(
-                &needle,
-                &[&p.code, &p.name_ja, &p.name_en, &p.purpose, &p.means],
-            )
-        })
+        .filter(|p| snap.program_matches(&p.code, &needle))
         .map(|p| json!({ "code": p.code, "name_ja": p.name_ja, "name_en": p.name_en }))
         .collect();
     Ok(Json(json!({ "kpis": kpis, "programs": programs })))

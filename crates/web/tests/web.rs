@@ -711,6 +711,31 @@ async fn import_export_and_api(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // Search works inside Japanese words (no spaces), in the API and the page.
+    let k = app.store.kpis().await.unwrap()[1].clone();
+    let part: String = k.name_ja.chars().skip(1).take(3).collect();
+    let found: serde_json::Value = http
+        .get(admin.url("/api/v1/search"))
+        .query(&[("q", &part)])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == k.code.as_str()),
+        "{part}: {found}"
+    );
+    let page = admin
+        .send(admin.request(Method::GET, "/search").query(&[("q", &part)]))
+        .await;
+    assert!(page.body.contains(&format!("/kpis/{}", k.code)), "{part}");
     let doc: serde_json::Value = http
         .get(admin.url("/api/openapi.json"))
         .send()

@@ -51,5 +51,17 @@ pub async fn page(ctx: Ctx) -> WebResult<Response> {
 pub async fn issue_token(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let login = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
     let token = state.sessions().issue_token(&login);
+    // Who holds API access is worth a trace; the token itself is never logged.
+    state
+        .store()
+        .record_audit(&citykpi_store::AuditRecord {
+            actor: &login,
+            action: "issue_api_token",
+            entity: "user",
+            key: &login,
+            before: None,
+            after: None,
+        })
+        .await?;
     view(&ctx, Some(&token))
 }

@@ -1,7 +1,8 @@
 //! KPI and program lists with filters (plan, policy, department, status, SDG
 //! goal) and the search page.
 //!
-//! Search matches substrings of NFKC-normalised, lower-cased text, which
+//! Search matches substrings of NFKC-normalised, lower-cased text (prepared
+//! once per snapshot, see `Snapshot::kpi_matches`), which
 //! works for Japanese (no word boundaries needed) as a LIKE '%…%' would.
 //! It runs over the in-memory snapshot, so it costs no database round trip.
 
@@ -64,14 +65,6 @@ pub fn kpi_scope(snap: &Snapshot, kpi: &Kpi) -> HashSet<String> {
     out
 }
 
-pub fn matches_text(needle: &str, hay: &[&str]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    hay.iter()
-        .any(|h| normalize(h).to_lowercase().contains(needle))
-}
-
 fn kpi_matches(
     snap: &Snapshot,
     k: &Kpi,
@@ -98,10 +91,7 @@ fn kpi_matches(
     {
         return false;
     }
-    matches_text(
-        needle,
-        &[&k.code, &k.name_ja, &k.name_en, &k.description, &k.source],
-    )
+    snap.kpi_matches(&k.code, needle)
 }
 
 fn program_matches(snap: &Snapshot, p: &Program, f: &Filters, needle: &str) -> bool {
@@ -130,18 +120,7 @@ fn program_matches(snap: &Snapshot, p: &Program, f: &Filters, needle: &str) -> b
             return false;
         }
     }
-    matches_text(
-        needle,
-        &[
-            &p.code,
-            &p.name_ja,
-            &p.name_en,
-            &p.purpose,
-            &p.target_group,
-            &p.intent,
-            &p.means,
-        ],
-    )
+    snap.program_matches(&p.code, needle)
 }
 
 fn select(id: &str, label: &str, all: &str, options: &[(String, String)], chosen: &str) -> Markup {
@@ -394,9 +373,7 @@ pub async fn search(
             snap.ds
                 .kpis
                 .iter()
-                .filter(|k| {
-                    matches_text(&needle, &[&k.code, &k.name_ja, &k.name_en, &k.description])
-                })
+                .filter(|k| snap.kpi_matches(&k.code, &needle))
                 .collect(),
             snap.ds
                 .programs

@@ -218,6 +218,7 @@ pub fn synth_report(args: &SynthArgs) -> anyhow::Result<Value> {
         "pre_rmspe": r.pre_rmspe,
         "post_rmspe": r.post_rmspe,
         "rmspe_ratio": r.rmspe_ratio,
+        "fit_mspe": r.fit_mspe,
         "v_method": r.v_method,
         "balance": r.balance,
         "path": r.path,

@@ -971,6 +971,7 @@ pub fn reallocate(p: &ReallocProblem) -> Result<ReallocPlan, ReallocError> {
 /// `departments` departments, with ceilings at 95% of each department's
 /// current cost and a total budget at 93% of the current total.
 pub fn generated_problem(n: usize, departments: usize, seed: u64) -> ReallocProblem {
+    let departments = departments.max(1);
     let mut state = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -985,7 +986,7 @@ pub fn generated_problem(n: usize, departments: usize, seed: u64) -> ReallocProb
     let mut programs = Vec::with_capacity(n);
     let mut dept_cost = vec![0i64; departments];
     for i in 0..n {
-        let d = i % departments.max(1);
+        let d = i % departments;
         let keep_cost = (5_000_000.0 + next() * 195_000_000.0).round() as i64 / 1000 * 1000;
         let value = keep_cost as f64 / MILLION * (0.2 + 1.6 * next());
         let mandatory = next() < 0.15;
@@ -1027,7 +1028,7 @@ pub fn generated_problem(n: usize, departments: usize, seed: u64) -> ReallocProb
             .enumerate()
             .map(|(d, c)| (format!("D{d:02}"), c / 100 * 95))
             .collect(),
-        max_abolitions_per_department: Some((n / departments.max(1) / 20).max(1) as u32),
+        max_abolitions_per_department: Some((n / departments / 20).max(1) as u32),
         time_limit_seconds: Some(0.7),
     }
 }

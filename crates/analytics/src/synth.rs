@@ -1006,6 +1006,80 @@ mod tests {
     }
 
     #[test]
+    fn prop99_in_space_placebos() {
+        let p = prop99();
+        let spec = SynthSpec {
+            treated: "California".into(),
+            treatment_time: 1989,
+            placebos: true,
+            ..Default::default()
+        };
+        let r = synthetic_control(&p, &spec).unwrap();
+        let pl = r.placebos.as_ref().unwrap();
+        assert_eq!(pl.runs.len(), 38);
+        // The permutation p-value recomputed from the runs: (#placebos with ratio ≥ California's + 1) / 39.
+        let at_least = pl.runs.iter().filter(|x| x.ratio >= r.rmspe_ratio).count();
+        assert!((pl.p_value - (at_least + 1) as f64 / 39.0).abs() < 1e-12);
+        assert_eq!(
+            pl.rank,
+            1 + pl.runs.iter().filter(|x| x.ratio > r.rmspe_ratio).count()
+        );
+        // California's post/pre RMSPE ratio is among the most extreme (rank 3 of 39 with this fit).
+        assert!(pl.rank <= 3, "{}", pl.rank);
+        assert!(pl.p_value < 0.1, "{}", pl.p_value);
+        // A placebo run is itself a synthetic control: e.g. Utah's pre-period fit is finite and positive.
+        let utah = pl.runs.iter().find(|x| x.unit == "Utah").unwrap();
+        assert!(utah.pre_rmspe > 0.0 && utah.pre_rmspe.is_finite());
+        assert!((r.rmspe_ratio - r.post_rmspe / r.pre_rmspe).abs() < 1e-12);
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        let p = prop99();
+        let base = SynthSpec {
+            treated: "California".into(),
+            treatment_time: 1989,
+            ..Default::default()
+        };
+        let e = synthetic_control(
+            &p,
+            &SynthSpec {
+                treated: "Tokyo".into(),
+                ..base.clone()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e, EstimationError::UnknownUnit("Tokyo".into()));
+        let e = synthetic_control(
+            &p,
+            &SynthSpec {
+                treatment_time: 1971,
+                ..base.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, EstimationError::NotEnoughData(_)), "{e}");
+        let e = synthetic_control(
+            &p,
+            &SynthSpec {
+                predictors: vec![PredictorSpec::parse("income:1980-1988").unwrap()],
+                ..base.clone()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e, EstimationError::UnknownColumn("income".into()));
+        let e = synthetic_control(
+            &p,
+            &SynthSpec {
+                fit_period: Some((1900, 1988)),
+                ..base
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e, EstimationError::UnknownPeriod(1900));
+    }
+
+    #[test]
     fn prop99_outcome_only_exact_qp_is_the_true_minimum() {
         let p = prop99();
         let spec = SynthSpec {

@@ -91,7 +91,7 @@ async fn department_editor_in_chromium() {
     let app = common::spawn(Backend::Sqlite).await;
     let editor = app.user_with(Role::DepartmentEditor).await;
     let dept = app.department_of(&editor.section_code).await;
-    let (_, other_program) = app.programs_of(&dept).await;
+    let (own_program, other_program) = app.programs_of(&dept).await;
     let fy = citykpi_app::clock::last_closed_fiscal_year();
     // A KPI of the editor's department that is not yet "at risk", so that the
     // value entered below must change its status and the dashboard.
@@ -197,6 +197,23 @@ async fn department_editor_in_chromium() {
             .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
             .unwrap();
         std::fs::write(shots.join("kpi.png"), png).unwrap();
+
+        tab.navigate_to(&format!("{base}/programs/{own_program}"))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        let png = tab
+            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(shots.join("program.png"), png).unwrap();
+        tab.navigate_to(&format!("{base}/public"))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        let png = tab
+            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(shots.join("public.png"), png).unwrap();
 
         tab.navigate_to(&format!("{base}/programs/{other_program}/edit"))
             .unwrap()

@@ -16,6 +16,7 @@ mod error;
 mod observations;
 mod read;
 mod settings;
+mod web;
 mod write;
 
 use std::path::Path;

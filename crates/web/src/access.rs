@@ -211,7 +211,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         .map(|t| t.trim().to_string());
     let mut principal = None;
     if let Some(token) = bearer.filter(|_| is_api) {
-        let login = state.sessions().token_login(&token);
+        let login = state.token_login(&token).await.map_err(Refusal::Error)?;
         let user = match login {
             Some(login) => user_for(state, &login).await.map_err(Refusal::Error)?,
             None => None,

@@ -86,6 +86,26 @@ impl AppState {
     pub(crate) async fn snapshot(&self) -> WebResult<Arc<cache::Snapshot>> {
         self.inner.cache.get(&self.inner.store).await
     }
+    /// Issues a new API token for `login` (the previous one stops working).
+    /// Only its digest is stored.
+    pub(crate) async fn issue_token(&self, login: &str) -> WebResult<String> {
+        let token = session::random_token();
+        self.inner
+            .store
+            .set_api_token(login, &session::token_digest(&token))
+            .await?;
+        Ok(token)
+    }
+
+    /// The login an API token belongs to.
+    pub(crate) async fn token_login(&self, token: &str) -> WebResult<Option<String>> {
+        Ok(self
+            .inner
+            .store
+            .api_token_login(&session::token_digest(token))
+            .await?)
+    }
+
     /// Called after every write made through the web so the next read sees it.
     pub(crate) fn data_changed(&self) {
         self.inner.cache.invalidate();

@@ -3,8 +3,8 @@
 //! Sessions live in memory: a restart logs everyone out, which for an
 //! internal tool is acceptable and keeps session data out of backups. The
 //! cookie holds only a random id; the CSRF token is per session.
-//! API tokens are random 256-bit values, held in memory too and compared in
-//! constant time.
+//! API tokens are random 256-bit values; the database keeps their SHA-256
+//! digests (`Store::set_api_token`), and a token is found by its digest.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -43,8 +43,6 @@ pub struct Session {
 #[derive(Default)]
 pub struct Sessions {
     by_id: RwLock<HashMap<String, Arc<Session>>>,
-    /// API token → login.
-    tokens: RwLock<HashMap<String, String>>,
 }
 
 /// 256 random bits as 64 hex characters.
@@ -105,24 +103,15 @@ impl Sessions {
             map.retain(|_, s| s.user.login != login);
         }
     }
+}
 
-    /// Issues a new API token for `login`, revoking the previous one.
-    pub fn issue_token(&self, login: &str) -> String {
-        let token = random_token();
-        if let Ok(mut map) = self.tokens.write() {
-            map.retain(|_, l| l != login);
-            map.insert(token.clone(), login.to_string());
-        }
-        token
-    }
-
-    /// The login an API token belongs to.
-    pub fn token_login(&self, token: &str) -> Option<String> {
-        let map = self.tokens.read().ok()?;
-        map.iter()
-            .find(|(t, _)| constant_time_eq(t, token))
-            .map(|(_, l)| l.clone())
-    }
+/// SHA-256 of an API token, hex: what the database keeps.
+pub fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Session {
@@ -181,11 +170,10 @@ mod tests {
         assert!(s.get(&a.id).is_some());
         s.remove_user("u");
         assert!(s.get(&a.id).is_none());
-        let t1 = s.issue_token("u");
-        assert_eq!(s.token_login(&t1).as_deref(), Some("u"));
-        let t2 = s.issue_token("u");
-        assert_eq!(s.token_login(&t1), None, "old token revoked");
-        assert_eq!(s.token_login(&t2).as_deref(), Some("u"));
+        assert_eq!(
+            token_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -692,6 +692,24 @@ async fn import_export_and_api(backend: Backend) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["status"], 401);
+    // The token survives a restart: a second server on the same database
+    // (fresh memory, no sessions) accepts it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let second = format!("http://{}", listener.local_addr().unwrap());
+    let state = citykpi_web::AppState::new(
+        app.store.clone(),
+        citykpi_web::WebConfig {
+            secure_cookies: false,
+        },
+    );
+    tokio::spawn(citykpi_web::serve_on(listener, state));
+    let r = http
+        .get(format!("{second}/api/v1/kpis"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "token after restart");
     let kpi = app.store.kpis().await.unwrap()[0].code.clone();
     let r = http
         .post(admin.url(&format!("/api/v1/kpis/{kpi}/observations")))

@@ -50,7 +50,7 @@ pub async fn page(ctx: Ctx) -> WebResult<Response> {
 
 pub async fn issue_token(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let login = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
-    let token = state.sessions().issue_token(&login);
+    let token = state.issue_token(&login).await?;
     // Who holds API access is worth a trace; the token itself is never logged.
     state
         .store()

@@ -1,1 +1,295 @@
-fn main() {}
+//! `citykpi`: the command line. Thin: it parses arguments, calls the services
+//! in `citykpi-app`, and prints. No rule lives here.
+
+mod evidence;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use citykpi_app::{AppError, Store, data, demo, resolve_database, status};
+use citykpi_domain::{FiscalYear, Kind};
+use citykpi_io::{Format, HeaderLang};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use output::{Lang, OutputFormat};
+
+/// citykpi — KPIで市政を進める / steering a city by KPIs.
+#[derive(Debug, Parser)]
+#[command(name = "citykpi", version, about, long_about = None)]
+struct Cli {
+    /// データベース: SQLiteファイルのパス または postgres:// URL / database: a SQLite file path or a postgres:// URL
+    #[arg(long, global = true, env = "CITYKPI_DATABASE_URL")]
+    db: Option<String>,
+
+    /// 表示言語 (既定: LANG から) / message language (default: from LANG)
+    #[arg(long, global = true, value_enum)]
+    lang: Option<Lang>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// デモ都市を作成する（既存データは置き換え）/ build the demo city (replaces existing data)
+    Demo {
+        /// 規模（10 で10倍）/ scale (10 = ten times larger)
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// 乱数の種 / random seed
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// CSV・XLSX・JSON を取り込む（1トランザクション）/ import a CSV, XLSX or JSON file (one transaction)
+    Import {
+        /// 取り込むファイル / the file to import
+        file: PathBuf,
+        /// 種類（省略時は見出しから判定）/ kind (detected from the header when omitted)
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<Kind>,
+        /// 検査のみで書き込まない / check only, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// 表を書き出す / export a table
+    Export {
+        /// org, users, plans, kpis, observations, programs, links, indicators, money
+        #[arg(value_parser = parse_kind)]
+        kind: Kind,
+        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+        format: FileFormat,
+        /// 出力先（省略時は標準出力）/ output file (standard output when omitted)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// 見出しの言語 / header language
+        #[arg(long, value_enum, default_value_t = Lang::Ja)]
+        headers: Lang,
+    },
+    /// Webアプリを起動する / serve the web application
+    Serve {
+        /// データベースが空ならデモ都市を作成する / build the demo city first when the database is empty
+        #[arg(long)]
+        demo: bool,
+        /// 待ち受けるアドレス / address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// KPI
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
+    },
+    /// エビデンス（因果推論）/ evidence: causal estimates on a panel CSV
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
+    },
+    /// 目標達成見込み（予測）/ forecast a series toward its target
+    Forecast(evidence::ForecastArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum KpiCommand {
+    /// 全KPIの実績・目標・達成率・状況と施策・政策・計画への集計 / every KPI's status and the roll-up
+    Status {
+        /// 評価年度（既定: 直近に終了した年度）/ fiscal year (default: the last one ended). 2024, 令和6年度, R6 …
+        #[arg(long, value_parser = parse_fy)]
+        fy: Option<FiscalYear>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FileFormat {
+    Csv,
+    Json,
+    Xlsx,
+}
+
+impl From<FileFormat> for Format {
+    fn from(f: FileFormat) -> Format {
+        match f {
+            FileFormat::Csv => Format::Csv,
+            FileFormat::Json => Format::Json,
+            FileFormat::Xlsx => Format::Xlsx,
+        }
+    }
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        format!(
+            "種類は {} のいずれか / kind must be one of {}",
+            all.join(", "),
+            all.join(", ")
+        )
+    })
+}
+
+fn parse_fy(s: &str) -> Result<FiscalYear, String> {
+    FiscalYear::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CITYKPI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, lang)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e:#}", lang.pick("エラー", "error"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
+    let target = resolve_database(db);
+    citykpi_app::open_store(Some(&target))
+        .await
+        .with_context(|| format!("データベースを開けません / cannot open database {target}"))
+}
+
+async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo { scale, seed } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            let started = std::time::Instant::now();
+            let r = demo::build_demo(&store, scale, seed).await?;
+            println!(
+                "{} ({:.1}s)",
+                lang.pick("デモ都市を作成しました", "Built the demo city"),
+                started.elapsed().as_secs_f64()
+            );
+            for (what, n) in &r.counts {
+                println!("  {what:<14} {n:>9}");
+            }
+            println!(
+                "{}: admin / {}",
+                lang.pick("ログイン（デモ用）", "Login (demo only)"),
+                r.password
+            );
+        }
+        Command::Import {
+            file,
+            kind,
+            dry_run,
+        } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            let started = std::time::Instant::now();
+            match data::import_file(&store, &file, kind, dry_run, "cli").await {
+                Ok(r) => output::print_import(&r, dry_run, started.elapsed(), lang),
+                Err(AppError::Import(e)) => {
+                    // The report lists every problem with its row and column.
+                    anyhow::bail!(
+                        "{e}\n{}",
+                        lang.pick("何も書き込んでいません。", "Nothing was written.")
+                    )
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Export {
+            kind,
+            format,
+            output,
+            headers,
+        } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            let header_lang = match headers {
+                Lang::Ja => HeaderLang::Ja,
+                Lang::En => HeaderLang::En,
+            };
+            let bytes = data::export_kind(&store, kind, format.into(), header_lang).await?;
+            match output {
+                Some(path) => std::fs::write(&path, &bytes).with_context(|| {
+                    format!(
+                        "{} {}",
+                        lang.pick("書き込めません:", "cannot write"),
+                        path.display()
+                    )
+                })?,
+                None => {
+                    if matches!(format, FileFormat::Xlsx) {
+                        anyhow::bail!(
+                            "{}",
+                            lang.pick(
+                                "XLSX は -o でファイルを指定してください",
+                                "XLSX needs an output file: -o FILE"
+                            )
+                        );
+                    }
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+        }
+        Command::Kpi {
+            command: KpiCommand::Status { fy, format },
+        } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            let fy = fy.unwrap_or_else(citykpi_app::clock::last_closed_fiscal_year);
+            let report = status::kpi_status(&store, fy).await?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Table => output::print_status(&report, lang),
+            }
+        }
+        Command::Serve { demo, addr } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            if demo {
+                // Never wipe real data: the demo is built only into an empty database.
+                if store.is_empty().await? {
+                    let r = demo::build_demo(&store, 1, demo::DEFAULT_SEED).await?;
+                    println!(
+                        "{}: {} ({})",
+                        lang.pick("デモ都市を作成しました", "Built the demo city"),
+                        resolve_database(cli.db.as_deref()),
+                        r.counts
+                            .iter()
+                            .map(|(k, n)| format!("{k} {n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                } else {
+                    println!(
+                        "{}",
+                        lang.pick(
+                            "データベースにデータがあるため、デモ都市は作成せずそのまま使います",
+                            "The database already holds data: serving it as it is (no demo built)"
+                        )
+                    );
+                }
+                println!(
+                    "{}: admin, strategy-kikaku, finance-zaisei, editor-kenko, viewer / {}",
+                    lang.pick("ログイン（デモ用）", "Demo logins"),
+                    demo::password()
+                );
+            }
+            citykpi_web::serve(store, addr).await?;
+        }
+        Command::Evidence { command } => evidence::run(command)?,
+        Command::Forecast(args) => evidence::run_forecast(args)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Building the demo city into a database.
+
+use citykpi_demo::{DemoOptions, demo_password};
+use citykpi_store::{ApplySummary, Store};
+
+use crate::{AppError, auth, settings};
+
+/// The seed the demo city is built with unless another is asked for.
+pub const DEFAULT_SEED: u64 = citykpi_demo::DEFAULT_SEED;
+
+/// The documented password of every demo user (the demo is for trying out only).
+pub fn password() -> String {
+    demo_password("admin")
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DemoResult {
+    pub summary: ApplySummary,
+    pub counts: Vec<(&'static str, usize)>,
+    pub city_code: String,
+    pub password: String,
+}
+
+/// Replaces whatever the database holds with the demo city of `scale` and
+/// `seed`, and gives every demo user the documented demo password.
+pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResult, AppError> {
+    if scale == 0 || scale > citykpi_demo::MAX_SCALE {
+        return Err(AppError::invalid(
+            "scale",
+            format!(
+                "1〜{max}を指定してください / must be between 1 and {max}",
+                max = citykpi_demo::MAX_SCALE
+            ),
+        ));
+    }
+    let opts = DemoOptions {
+        scale,
+        seed,
+        ..DemoOptions::default()
+    };
+    let city_code = opts.city_code.clone();
+    let ds = tokio::task::spawn_blocking(move || citykpi_demo::generate(&opts))
+        .await
+        .map_err(|e| AppError::invalid("demo", e.to_string()))?;
+    store.clear_all().await?;
+    let summary = store.apply(&ds, "demo").await?;
+    store.set_setting(settings::CITY_CODE, &city_code).await?;
+    // One hash for all demo users: argon2 is slow by design and the password is shared.
+    let password = password();
+    let hash = auth::hash_password(&password)?;
+    for u in &ds.users {
+        store.set_password_hash(&u.login, &hash).await?;
+    }
+    Ok(DemoResult {
+        counts: ds.counts(),
+        summary,
+        city_code,
+        password,
+    })
+}

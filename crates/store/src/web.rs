@@ -9,13 +9,19 @@ impl Store {
     pub async fn set_api_token(&self, login: &str, digest: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
-        run!(conn, sqlx::query("DELETE FROM web_api_tokens WHERE login = $1").bind(login), execute)?;
         run!(
             conn,
-            sqlx::query("INSERT INTO web_api_tokens (digest, login, created_at) VALUES ($1, $2, $3)")
-                .bind(digest)
-                .bind(login)
-                .bind(now_rfc3339()),
+            sqlx::query("DELETE FROM web_api_tokens WHERE login = $1").bind(login),
+            execute
+        )?;
+        run!(
+            conn,
+            sqlx::query(
+                "INSERT INTO web_api_tokens (digest, login, created_at) VALUES ($1, $2, $3)"
+            )
+            .bind(digest)
+            .bind(login)
+            .bind(now_rfc3339()),
             execute
         )?;
         tx.commit().await?;
@@ -28,7 +34,8 @@ impl Store {
         let conn = &mut pooled.conn();
         Ok(run!(
             conn,
-            sqlx::query_scalar::<_, String>("SELECT login FROM web_api_tokens WHERE digest = $1").bind(digest),
+            sqlx::query_scalar::<_, String>("SELECT login FROM web_api_tokens WHERE digest = $1")
+                .bind(digest),
             fetch_optional
         )?)
     }

@@ -12,13 +12,6 @@ pub fn now_jst() -> OffsetDateTime {
     OffsetDateTime::now_utc().to_offset(JST)
 }
 
-/// RFC 3339 timestamp of now, for `entered_at` and audit rows.
-pub fn now_rfc3339() -> String {
-    now_jst()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// The fiscal year running today (April → March, Japan time).
 pub fn current_fiscal_year() -> FiscalYear {
     let now = now_jst();

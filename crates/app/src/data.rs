@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use citykpi_domain::{Dataset, Kind};
-use citykpi_io::{Format, HeaderLang, ImportOutcome};
+use citykpi_domain::{Dataset, Kind, KnownKeys};
+use citykpi_io::{Format, HeaderLang, ImportError, ImportOutcome};
 use citykpi_store::{ApplySummary, ObservationFilter, Store};
 use serde::Serialize;
 
@@ -32,13 +32,11 @@ pub async fn import_file(
     dry_run: bool,
     actor: &str,
 ) -> Result<ImportResult, AppError> {
-    let known = store.known_keys().await?;
     let path_buf = path.to_path_buf();
-    // Parsing a million rows is CPU work: keep it off the async workers.
-    let outcome =
-        tokio::task::spawn_blocking(move || citykpi_io::read_file(&path_buf, kind, &known))
-            .await
-            .map_err(|e| AppError::invalid("import", e.to_string()))??;
+    let outcome = parse_off_thread(store, move |known| {
+        citykpi_io::read_file(&path_buf, kind, known)
+    })
+    .await?;
     finish_import(store, path.display().to_string(), outcome, dry_run, actor).await
 }
 
@@ -51,14 +49,25 @@ pub async fn import_bytes(
     dry_run: bool,
     actor: &str,
 ) -> Result<ImportResult, AppError> {
-    let known = store.known_keys().await?;
     let name = file_name.to_string();
-    let outcome = tokio::task::spawn_blocking(move || {
-        citykpi_io::read_bytes(&name, &bytes, None, kind, &known)
+    let outcome = parse_off_thread(store, move |known| {
+        citykpi_io::read_bytes(&name, &bytes, None, kind, known)
     })
-    .await
-    .map_err(|e| AppError::invalid("import", e.to_string()))??;
+    .await?;
     finish_import(store, file_name.to_string(), outcome, dry_run, actor).await
+}
+
+/// Runs a parser against the keys the database already holds. Parsing a
+/// million rows is CPU work, so it runs off the async workers.
+async fn parse_off_thread(
+    store: &Store,
+    parse: impl FnOnce(&KnownKeys) -> Result<ImportOutcome, ImportError> + Send + 'static,
+) -> Result<ImportOutcome, AppError> {
+    let known = store.known_keys().await?;
+    tokio::task::spawn_blocking(move || parse(&known))
+        .await
+        .map_err(|e| AppError::invalid("import", e.to_string()))?
+        .map_err(AppError::from)
 }
 
 async fn finish_import(

@@ -91,7 +91,7 @@ pub fn parse_actual(
             source: input.source.trim().to_string(),
             note: input.note.trim().to_string(),
             entered_by: actor.to_string(),
-            entered_at: crate::clock::now_rfc3339(),
+            entered_at: citykpi_store::now_rfc3339(),
         }),
         _ => Err(errors),
     }

@@ -15,11 +15,6 @@ pub enum AppError {
     Invalid { field: String, reason: String },
     #[error("見つかりません / not found: {0}")]
     NotFound(String),
-    #[error("ファイルを書き込めません / cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
 }
 
 impl AppError {

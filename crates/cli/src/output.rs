@@ -45,18 +45,7 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Terminal width of a string: CJK characters take two columns.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) {
-                1
-            } else {
-                2
-            }
-        })
-        .sum()
-}
+use citykpi_domain::text::display_width as width;
 
 fn pad(s: &str, w: usize) -> String {
     let mut out = s.to_string();

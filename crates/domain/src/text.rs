@@ -22,6 +22,20 @@ pub struct NumberError {
 /// Parses a decimal number written as staff write it: `1,234`, `１，２３４`,
 /// `△12` / `▲12` (minus, as in budget documents), `-12`, `12.5`, `1,234円`
 /// is *not* accepted (units belong in the column header, not in the cell).
+/// Display width of a string in terminal and Excel columns: East Asian
+/// characters take two, ASCII and half-width katakana one.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) {
+                1
+            } else {
+                2
+            }
+        })
+        .sum()
+}
+
 pub fn parse_number(input: &str) -> Result<f64, NumberError> {
     let err = || NumberError {
         input: input.trim().to_string(),

@@ -3,6 +3,7 @@
 
 use citykpi_domain::kpi::Direction;
 use citykpi_domain::observation::{ObsValue, Period};
+use citykpi_domain::text::display_width;
 use citykpi_domain::{Dataset, Kind};
 use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
 
@@ -55,25 +56,13 @@ impl Cell {
     /// Display width in Excel's units (East Asian characters count two).
     fn width(&self) -> usize {
         let s = self.as_csv();
-        let longest_line = s.lines().map(text_width).max().unwrap_or(0);
+        let longest_line = s.lines().map(display_width).max().unwrap_or(0);
         match self {
             // Thousands separators.
             Cell::Yen(_) => longest_line + longest_line / 3,
             _ => longest_line,
         }
     }
-}
-
-fn text_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) {
-                1
-            } else {
-                2
-            }
-        })
-        .sum()
 }
 
 /// The table of a kind: its columns and one row of cells per record, in the
@@ -398,7 +387,10 @@ fn write_xlsx(kind: Kind, ds: &Dataset, lang: HeaderLang) -> Result<Vec<u8>, Exp
     let wrap = XlsxFormat::new().set_text_wrap();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name(kind, lang))?;
-    let mut widths: Vec<usize> = cols.iter().map(|c| text_width(header(c, lang))).collect();
+    let mut widths: Vec<usize> = cols
+        .iter()
+        .map(|c| display_width(header(c, lang)))
+        .collect();
     for (j, c) in cols.iter().enumerate() {
         ws.write_string_with_format(0, j as u16, header(c, lang), &bold)?;
     }

@@ -3,10 +3,12 @@
 
 pub mod auth;
 pub mod clock;
+pub mod cycle;
 pub mod data;
 pub mod demo;
 pub mod entry;
 pub mod error;
+pub mod partners;
 pub mod status;
 
 pub use citykpi_store::Store;

@@ -22,7 +22,9 @@
 //! grow about N-fold while there is still one Basic Plan and one SDGs plan.
 
 pub mod names;
+pub mod cycle;
 mod org;
+pub mod partners;
 pub mod plan_data;
 mod plans;
 mod programs;

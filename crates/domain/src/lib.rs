@@ -6,11 +6,13 @@
 //! export → edit → re-import a plain key-based upsert.
 
 pub mod dataset;
+pub mod cycle;
 pub mod fiscal;
 pub mod kpi;
 pub mod money;
 pub mod observation;
 pub mod org;
+pub mod partner;
 pub mod plan;
 pub mod program;
 pub mod progress;

@@ -69,7 +69,8 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRul
     }
 }
 
-/// Every route of the application with the roles it admits.
+/// The core routes with the roles they admit. The cycle and partnership
+/// pages keep their own tables beside their handlers; `all_routes` joins them.
 pub const ROUTES: &[RouteRule] = &[
     r("GET", "/", Access::Login),
     r("GET", "/login", Access::Public),
@@ -155,6 +156,14 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/healthz", Access::Public),
 ];
 
+/// Every route of the application with the roles it admits.
+pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
+    ROUTES
+        .iter()
+        .chain(crate::pages::cycle::ROUTES)
+        .chain(crate::pages::partners::ROUTES)
+}
+
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
     // HEAD is answered by GET routes.
     let method = if method == Method::HEAD {
@@ -162,7 +171,7 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
     } else {
         method.as_str()
     };
-    ROUTES.iter().find(|r| r.method == method && r.path == path)
+    all_routes().find(|r| r.method == method && r.path == path)
 }
 
 /// Largest form body read for the CSRF check (bulk pastes of a few thousand rows fit).
@@ -407,8 +416,9 @@ mod tests {
 
     #[test]
     fn table_has_no_duplicates_and_public_is_narrow() {
-        for (i, a) in ROUTES.iter().enumerate() {
-            for b in &ROUTES[i + 1..] {
+        let routes: Vec<_> = all_routes().collect();
+        for (i, a) in routes.iter().enumerate() {
+            for b in &routes[i + 1..] {
                 assert!(
                     !(a.method == b.method && a.path == b.path),
                     "{} {}",
@@ -418,9 +428,7 @@ mod tests {
             }
         }
         // Nothing that changes data is public except the login form itself.
-        for r in ROUTES
-            .iter()
-            .filter(|r| r.access == Access::Public && r.method != "GET")
+        for r in all_routes().filter(|r| r.access == Access::Public && r.method != "GET")
         {
             assert_eq!(r.path, "/login");
         }

@@ -152,6 +152,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api", get(api::docs_page))
         .route("/api/openapi.json", get(api::openapi))
         .merge(api::routes())
+        .merge(cycle::routes())
+        .merge(partners::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))

@@ -4,10 +4,12 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod cycle;
 pub mod dashboard;
 pub mod data;
 pub mod entry;
 pub mod kpi;
 pub mod lists;
+pub mod partners;
 pub mod program;
 pub mod public;

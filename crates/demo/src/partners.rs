@@ -1,0 +1,1 @@
+//! Partnerships (issue 6): filled in by its issue.

@@ -1,0 +1,342 @@
+//! Smart-city demonstrations (実証プロジェクト), project teams and strategic
+//! PR plans (戦略的広報): each names the KPIs it serves.
+
+use serde::{Deserialize, Serialize};
+
+use super::member::coded_enum;
+use super::{Check, Day, Problems, read_codes};
+
+coded_enum! {
+    /// The five fields of the smart-city strategy.
+    DemoField {
+        Healthcare = "healthcare", "ヘルスケア", "healthcare";
+        Mobility = "mobility", "モビリティ", "mobility";
+        Community = "community", "コミュニティ", "community";
+        RemoteWork = "remote_work", "リモートワーク", "remote work";
+        Energy = "energy", "エネルギー", "energy";
+    }
+}
+
+coded_enum! {
+    /// 構想 → 実証 → 実装 / 終了.
+    DemoStage {
+        Concept = "concept", "構想", "concept";
+        Trial = "trial", "実証", "trial";
+        Implemented = "implemented", "実装", "implemented";
+        Ended = "ended", "終了", "ended";
+    }
+}
+
+impl DemoStage {
+    pub fn can_move_to(self, to: DemoStage) -> bool {
+        use DemoStage::*;
+        matches!(
+            (self, to),
+            (Concept, Trial) | (Concept, Ended) | (Trial, Implemented) | (Trial, Ended)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demonstration {
+    pub code: String,
+    pub title: String,
+    pub field: DemoField,
+    /// The area it runs in (a district name or a local-government code).
+    pub area: String,
+    pub partner_ids: Vec<i64>,
+    pub start: Day,
+    pub end: Day,
+    pub stage: DemoStage,
+    pub kpi_codes: Vec<String>,
+    pub results: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemonstrationForm {
+    pub code: String,
+    pub title: String,
+    pub field: String,
+    pub area: String,
+    pub start: String,
+    pub end: String,
+    pub kpi_codes: String,
+}
+
+/// Reads a period; the end may not come before the start.
+fn period(c: &mut Check, start: &str, end: &str) -> (Option<Day>, Option<Day>) {
+    let s = Day::parse(start);
+    if s.is_none() {
+        c.push(
+            "start",
+            "開始日（YYYY-MM-DD）を入力してください",
+            "must be a date (YYYY-MM-DD)",
+        );
+    }
+    let e = Day::parse(end);
+    if e.is_none() {
+        c.push(
+            "end",
+            "終了日（YYYY-MM-DD）を入力してください",
+            "must be a date (YYYY-MM-DD)",
+        );
+    }
+    if let (Some(s), Some(e)) = (s, e)
+        && e < s
+    {
+        c.push(
+            "end",
+            "終了日は開始日以降にしてください",
+            "must not be before the start",
+        );
+    }
+    (s, e)
+}
+
+fn one_code(c: &mut Check, field: &str, raw: &str) -> String {
+    let codes = read_codes(c, field, raw);
+    match codes.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            if !c.problems.iter().any(|p| p.field == field) {
+                c.push(
+                    field,
+                    "コードを1つ入力してください",
+                    "give exactly one code",
+                );
+            }
+            String::new()
+        }
+    }
+}
+
+pub fn validate_demonstration(form: &DemonstrationForm) -> Result<Demonstration, Problems> {
+    let mut c = Check::default();
+    let code = one_code(&mut c, "code", &form.code);
+    let title = c.text("title", &form.title, true, 200);
+    let field = DemoField::parse(&form.field);
+    if field.is_none() {
+        c.push("field", "分野を選んでください", "choose a field");
+    }
+    let area = c.text("area", &form.area, true, 200);
+    let (start, end) = period(&mut c, &form.start, &form.end);
+    let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
+    let (Some(field), Some(start), Some(end)) = (field, start, end) else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(Demonstration {
+        code,
+        title,
+        field,
+        area,
+        partner_ids: Vec::new(),
+        start,
+        end,
+        stage: DemoStage::Concept,
+        kpi_codes,
+        results: String::new(),
+    })
+}
+
+/// A project team: members and city sections working on one goal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectTeam {
+    pub code: String,
+    pub name: String,
+    pub goal: String,
+    pub member_ids: Vec<i64>,
+    pub section_codes: Vec<String>,
+    pub kpi_codes: Vec<String>,
+}
+
+coded_enum! {
+    /// Channels of the city's PR.
+    PrChannel {
+        Newsletter = "newsletter", "市報", "city newsletter";
+        Website = "website", "ウェブサイト", "website";
+        Line = "line", "LINE公式アカウント", "official LINE account";
+        Press = "press", "報道発表", "press release";
+        Event = "event", "イベント", "event";
+    }
+}
+
+/// One PR plan: goal → audience → message → channel → measured result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrPlan {
+    pub code: String,
+    pub title: String,
+    pub section_code: String,
+    pub goal: String,
+    pub audience: String,
+    pub message: String,
+    pub channels: Vec<PrChannel>,
+    pub start: Day,
+    pub end: Day,
+    pub kpi_codes: Vec<String>,
+    pub reach_target: Option<u64>,
+    pub reach_actual: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrPlanForm {
+    pub code: String,
+    pub title: String,
+    pub section_code: String,
+    pub goal: String,
+    pub audience: String,
+    pub message: String,
+    pub channels: Vec<String>,
+    pub start: String,
+    pub end: String,
+    pub kpi_codes: String,
+    pub reach_target: String,
+}
+
+/// Every step of the PR process must be written down, so that the plan can
+/// be judged by its measured reach later.
+pub fn validate_pr_plan(form: &PrPlanForm) -> Result<PrPlan, Problems> {
+    let mut c = Check::default();
+    let code = one_code(&mut c, "code", &form.code);
+    let title = c.text("title", &form.title, true, 200);
+    let section_code = one_code(&mut c, "section_code", &form.section_code);
+    let goal = c.text("goal", &form.goal, true, 2000);
+    let audience = c.text("audience", &form.audience, true, 500);
+    let message = c.text("message", &form.message, true, 2000);
+    let mut channels = Vec::new();
+    for ch in &form.channels {
+        match PrChannel::parse(ch) {
+            Some(p) if !channels.contains(&p) => channels.push(p),
+            Some(_) => {}
+            None => c.push(
+                "channels",
+                format!("「{ch}」は広報媒体ではありません"),
+                format!("\"{ch}\" is not a channel"),
+            ),
+        }
+    }
+    if channels.is_empty() && !c.problems.iter().any(|p| p.field == "channels") {
+        c.push(
+            "channels",
+            "媒体を1つ以上選んでください",
+            "choose at least one channel",
+        );
+    }
+    let (start, end) = period(&mut c, &form.start, &form.end);
+    let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
+    let target = crate::text::normalize(&form.reach_target).replace(',', "");
+    let reach_target = if target.is_empty() {
+        None
+    } else {
+        match target.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                c.push(
+                    "reach_target",
+                    "到達目標は0以上の整数で入力してください",
+                    "must be a whole number",
+                );
+                None
+            }
+        }
+    };
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(PrPlan {
+        code,
+        title,
+        section_code,
+        goal,
+        audience,
+        message,
+        channels,
+        start,
+        end,
+        kpi_codes,
+        reach_target,
+        reach_actual: None,
+    })
+}
+
+/// The plans running on `day` across departments (the PR calendar), by start.
+pub fn running_on(plans: &[PrPlan], day: Day) -> Vec<&PrPlan> {
+    let mut v: Vec<&PrPlan> = plans
+        .iter()
+        .filter(|p| p.start <= day && day <= p.end)
+        .collect();
+    v.sort_by(|a, b| a.start.cmp(&b.start).then(a.code.cmp(&b.code)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demonstrations() {
+        let err = validate_demonstration(&DemonstrationForm {
+            start: "2026-04-01".into(),
+            end: "2026-03-01".into(),
+            ..DemonstrationForm::default()
+        })
+        .unwrap_err();
+        for f in ["code", "title", "field", "area", "end"] {
+            assert!(err.has(f), "{f}");
+        }
+        let d = validate_demonstration(&DemonstrationForm {
+            code: "D-1".into(),
+            title: "自動運転バス".into(),
+            field: "mobility".into(),
+            area: "臨海地区".into(),
+            start: "2026-04-01".into(),
+            end: "2027-03-31".into(),
+            kpi_codes: "K1".into(),
+        })
+        .unwrap();
+        assert_eq!(d.stage, DemoStage::Concept);
+        assert!(DemoStage::Trial.can_move_to(DemoStage::Implemented));
+        assert!(!DemoStage::Concept.can_move_to(DemoStage::Implemented));
+        assert!(!DemoStage::Ended.can_move_to(DemoStage::Trial));
+    }
+
+    #[test]
+    fn pr_plans_and_calendar() {
+        let form = PrPlanForm {
+            code: "PR-1".into(),
+            title: "健診の勧奨".into(),
+            section_code: "S01".into(),
+            goal: "受診率を上げる".into(),
+            audience: "40代".into(),
+            message: "無料です".into(),
+            channels: vec!["line".into(), "newsletter".into(), "line".into()],
+            start: "2026-05-01".into(),
+            end: "2026-06-30".into(),
+            kpi_codes: "K1".into(),
+            reach_target: "１０,０００".into(),
+        };
+        let p = validate_pr_plan(&form).unwrap();
+        assert_eq!(p.channels, vec![PrChannel::Line, PrChannel::Newsletter]);
+        assert_eq!(p.reach_target, Some(10_000));
+        let err = validate_pr_plan(&PrPlanForm {
+            channels: vec!["fax".into()],
+            reach_target: "-1".into(),
+            ..form.clone()
+        })
+        .unwrap_err();
+        assert!(err.has("channels") && err.has("reach_target"));
+        let plans = vec![
+            p.clone(),
+            PrPlan {
+                code: "PR-0".into(),
+                start: Day::parse("2026-06-01").unwrap(),
+                ..p
+            },
+        ];
+        let on = running_on(&plans, Day::parse("2026-06-15").unwrap());
+        assert_eq!(
+            on.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+            vec!["PR-1", "PR-0"]
+        );
+        assert!(running_on(&plans, Day::parse("2026-07-01").unwrap()).is_empty());
+    }
+}

@@ -42,6 +42,7 @@ pub use cycle::{
     CycleResult, CycleStoreError, DepartmentBudget, LineageRecord, StoredRequest, StoredSheet,
 };
 pub use error::{Entity, Result, StoreError};
+pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;
 
 use conn::{Conn, Pooled, Tx, run};

@@ -45,6 +45,10 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
     store.clear_all().await?;
     let summary = store.apply(&ds, "demo").await?;
     store.set_setting(settings::CITY_CODE, &city_code).await?;
+    let kpi_codes: Vec<String> = ds.kpis.iter().map(|k| k.code.clone()).collect();
+    crate::partners::build_demo(store, seed, scale, &kpi_codes)
+        .await
+        .map_err(|e| AppError::invalid("partners", e.to_string()))?;
     // One hash for all demo users: argon2 is slow by design and the password is shared.
     let password = password();
     let hash = auth::hash_password(&password)?;

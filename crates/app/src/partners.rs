@@ -1,1 +1,397 @@
-//! Partnerships (issue 6): filled in by its issue.
+//! Partnership services (issue 6): the one place the web pages and the API
+//! register members, decide on them, list the directory, run the desk's
+//! inquiries, take proposals and suggest members. Each function checks the
+//! input with the domain's rules (every problem by field), then writes in one
+//! store transaction with its audit row.
+
+use citykpi_domain::org::Role;
+use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, Reply};
+use citykpi_domain::partner::matching::{Need, Suggestion, suggest};
+use citykpi_domain::partner::member::{self, Decision, Member, MemberForm, PublicMember};
+use citykpi_domain::partner::proposal::{
+    self, Criterion, Proposal, ProposalForm, ProposalStage, Rubric,
+};
+use citykpi_domain::partner::{Day, Problem, Problems, SdgGoal};
+use citykpi_store::{InquiryFilter, MemberFilter, Page, PartnerError, Store, StoreError};
+
+/// The actor recorded for what the public forms write.
+pub const PUBLIC_ACTOR: &str = "public";
+/// Settings key: days personal fields of a closed inquiry are kept.
+pub const RETENTION_SETTING: &str = "partner_inquiry_retention_days";
+/// Directory and list page size.
+pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartnersError {
+    #[error(transparent)]
+    Invalid(#[from] Problems),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<PartnerError> for PartnersError {
+    fn from(e: PartnerError) -> Self {
+        match e {
+            PartnerError::Invalid(p) => PartnersError::Invalid(p),
+            e @ PartnerError::NotFound { .. } => PartnersError::NotFound(e.to_string()),
+            PartnerError::Store(s) => PartnersError::Store(s),
+        }
+    }
+}
+
+pub type Result<T, E = PartnersError> = std::result::Result<T, E>;
+
+/// Today in Japan (due dates and retention are Japanese calendar days).
+pub fn today() -> Day {
+    let now = crate::clock::now_jst();
+    Day::new(
+        now.year(),
+        u32::from(u8::from(now.month())),
+        u32::from(now.day()),
+    )
+    .unwrap_or(Day::EPOCH)
+}
+
+/// The one-stop desk is run by the Mayor's Office (strategy office) and the administrators.
+pub fn is_desk(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::StrategyOffice)
+}
+
+/// Who is looking at an inquiry, for the personal-data rule.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub login: String,
+    pub role: Role,
+    pub department: String,
+}
+
+impl Viewer {
+    pub fn sees_personal_of(&self, i: &Inquiry) -> bool {
+        desk::may_see_personal(is_desk(self.role), &self.department, &i.departments)
+    }
+    /// The inquiry as this viewer may see it.
+    pub fn view(&self, i: Inquiry) -> Inquiry {
+        if self.sees_personal_of(&i) {
+            i
+        } else {
+            i.without_personal()
+        }
+    }
+}
+
+// ----- members -----
+
+/// The public registration: checked, stored as pending, logged as "public".
+pub async fn register_member(store: &Store, form: &MemberForm) -> Result<Member> {
+    let new = member::validate(form)?;
+    Ok(store.insert_member(&new, PUBLIC_ACTOR).await?)
+}
+
+/// Staff approve (`reject == false`) or reject with a reason. Returns the
+/// member and the notice the applicant is sent.
+pub async fn decide_member(
+    store: &Store,
+    id: i64,
+    reject: bool,
+    reason: &str,
+    actor: &str,
+) -> Result<(Member, String)> {
+    let decision = if reject {
+        Decision::Reject {
+            reason: reason.to_string(),
+        }
+    } else {
+        Decision::Approve {
+            note: reason.to_string(),
+        }
+    };
+    let m = store.decide_member(id, &decision, actor).await?;
+    let notice = member::decision_notice(&m);
+    Ok((m, notice))
+}
+
+pub async fn member(store: &Store, id: i64) -> Result<Member> {
+    store.member(id).await?.ok_or_else(|| {
+        PartnersError::NotFound(format!(
+            "会員 {id} が見つかりません / member {id} not found"
+        ))
+    })
+}
+
+pub async fn members(store: &Store, filter: &MemberFilter) -> Result<Page<Member>> {
+    Ok(store.members(filter).await?)
+}
+
+pub async fn directory(store: &Store, q: &str, page: i64) -> Result<Page<PublicMember>> {
+    Ok(store.public_members(q, page, PAGE_SIZE).await?)
+}
+
+// ----- desk -----
+
+/// A new inquiry: from the public form (`viewer` None, channel web) or
+/// entered by staff for a call, mail or visit.
+pub async fn create_inquiry(
+    store: &Store,
+    form: &InquiryForm,
+    staff: Option<&Viewer>,
+) -> Result<Inquiry> {
+    let new = desk::validate(form, today(), staff.is_none())?;
+    let actor = staff.map_or(PUBLIC_ACTOR, |v| v.login.as_str());
+    Ok(store.insert_inquiry(&new, actor).await?)
+}
+
+/// The desk list as `viewer` may see it. A department user sees only the
+/// inquiries routed to their department; the desk and the strategy office see all.
+pub async fn inquiries(
+    store: &Store,
+    viewer: &Viewer,
+    mut filter: InquiryFilter,
+) -> Result<Page<Inquiry>> {
+    if !is_desk(viewer.role) {
+        if viewer.department.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+                page: 1,
+                per_page: filter.per_page,
+            });
+        }
+        filter.department = Some(viewer.department.clone());
+    }
+    let mut page = store.inquiries(&filter).await?;
+    page.items = page.items.into_iter().map(|i| viewer.view(i)).collect();
+    Ok(page)
+}
+
+/// One inquiry with its history; refused (not found) to someone who may not see it at all.
+pub async fn inquiry(store: &Store, viewer: &Viewer, id: i64) -> Result<(Inquiry, Vec<Reply>)> {
+    let nf = || {
+        PartnersError::NotFound(format!(
+            "相談 {id} が見つかりません / inquiry {id} not found"
+        ))
+    };
+    let (i, replies) = store.inquiry(id).await?.ok_or_else(nf)?;
+    if !may_handle(viewer, &i) {
+        return Err(nf());
+    }
+    Ok((viewer.view(i), replies))
+}
+
+/// The desk handles every inquiry; a department only those routed to it.
+pub fn may_handle(viewer: &Viewer, i: &Inquiry) -> bool {
+    is_desk(viewer.role)
+        || (!viewer.department.is_empty() && i.departments.contains(&viewer.department))
+}
+
+pub async fn reply_inquiry(
+    store: &Store,
+    viewer: &Viewer,
+    id: i64,
+    status: &str,
+    body: &str,
+) -> Result<Inquiry> {
+    let (i, _) = inquiry(store, viewer, id).await?;
+    let to = match status.trim() {
+        "" => None,
+        s => Some(InquiryStatus::parse(s).ok_or_else(|| {
+            Problems(vec![Problem::new(
+                "status",
+                format!("「{s}」は状態ではありません"),
+                format!("\"{s}\" is not a status"),
+            )])
+        })?),
+    };
+    let after = store
+        .reply_inquiry(i.id, to, body, &viewer.login, today())
+        .await?;
+    Ok(viewer.view(after))
+}
+
+/// Routing is the desk's.
+pub async fn route_inquiry(
+    store: &Store,
+    viewer: &Viewer,
+    id: i64,
+    departments: &str,
+) -> Result<Inquiry> {
+    if !is_desk(viewer.role) {
+        return Err(PartnersError::NotFound(format!(
+            "相談 {id} が見つかりません / inquiry {id} not found"
+        )));
+    }
+    let codes: Vec<String> = citykpi_domain::text::normalize(departments)
+        .split(|c: char| c == ',' || c == '、' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(store.route_inquiry(id, &codes, &viewer.login).await?)
+}
+
+/// Erases personal fields past the city's retention period (setting, else one year).
+pub async fn erase_expired(store: &Store, actor: &str) -> Result<Vec<i64>> {
+    let days = store
+        .get_setting(RETENTION_SETTING)
+        .await?
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|d| *d >= 0)
+        .unwrap_or(desk::DEFAULT_RETENTION_DAYS);
+    Ok(store.erase_expired_personal(today(), days, actor).await?)
+}
+
+// ----- proposals -----
+
+pub async fn submit_proposal(store: &Store, form: &ProposalForm, actor: &str) -> Result<Proposal> {
+    let kpis: Vec<String> = store.kpis().await?.into_iter().map(|k| k.code).collect();
+    // Themes are not published yet (no theme table): every proposal is a free one.
+    let new = proposal::validate(form, &kpis, &[])?;
+    Ok(store.insert_proposal(&new, actor).await?)
+}
+
+pub async fn proposal(store: &Store, id: i64) -> Result<Proposal> {
+    store.proposal(id).await?.ok_or_else(|| {
+        PartnersError::NotFound(format!(
+            "提案 {id} が見つかりません / proposal {id} not found"
+        ))
+    })
+}
+
+pub async fn proposals(
+    store: &Store,
+    stage: Option<ProposalStage>,
+    page: i64,
+) -> Result<Page<Proposal>> {
+    Ok(store.proposals(stage, page, PAGE_SIZE).await?)
+}
+
+/// Scores from form fields `score_<criterion>`.
+pub async fn score_proposal(
+    store: &Store,
+    id: i64,
+    values: &[(String, String)],
+    actor: &str,
+) -> Result<Proposal> {
+    let pairs: Vec<(Criterion, String)> = Criterion::ALL
+        .iter()
+        .map(|c| {
+            let key = format!("score_{}", c.code());
+            (
+                *c,
+                values
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let rubric = Rubric::parse(&pairs)?;
+    Ok(store.score_proposal(id, &rubric, actor).await?)
+}
+
+pub async fn move_proposal(
+    store: &Store,
+    id: i64,
+    stage: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<Proposal> {
+    let to = ProposalStage::parse(stage).ok_or_else(|| {
+        Problems(vec![Problem::new(
+            "stage",
+            format!("「{stage}」は段階ではありません"),
+            format!("\"{stage}\" is not a stage"),
+        )])
+    })?;
+    Ok(store.move_proposal(id, to, reason, actor).await?)
+}
+
+/// Members to suggest for a proposal: its SDG goals and the words of its title.
+pub async fn suggest_for_proposal(
+    store: &Store,
+    p: &Proposal,
+    city_code: &str,
+) -> Result<Vec<Suggestion>> {
+    let need = Need {
+        sdg_goals: p.sdg_goals.clone(),
+        keywords: keywords(&p.title),
+        lg_code: city_code.to_string(),
+    };
+    let candidates = store.match_candidates().await?;
+    Ok(suggest(&need, &candidates, 10))
+}
+
+/// Words of a title worth looking for in offers: runs of two or more
+/// characters split at spaces and Japanese particles.
+fn keywords(title: &str) -> Vec<String> {
+    citykpi_domain::text::normalize(title)
+        .split(|c: char| c.is_whitespace() || "のをにへとでがは・、。".contains(c))
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_string)
+        .collect()
+}
+
+// ----- demo -----
+
+/// Replaces the partnerships with the demo city's (members, inquiries,
+/// proposals, menu, demonstrations, PR plans).
+pub async fn build_demo(
+    store: &Store,
+    seed: u64,
+    scale: u32,
+    kpi_codes: &[String],
+) -> Result<usize> {
+    let today = today();
+    let kpis = kpi_codes.to_vec();
+    let demo = tokio::task::spawn_blocking(move || {
+        citykpi_demo::partners::generate(seed, scale, today, &kpis)
+    })
+    .await
+    .map_err(|e| PartnersError::NotFound(e.to_string()))?;
+    store.clear_partners().await?;
+    let ids = store.insert_members_bulk(&demo.members, "demo").await?;
+    // A third of the inquiries come from members: link them to the record.
+    let mut inquiries = demo.inquiries;
+    for (n, i) in inquiries.iter_mut().enumerate().filter(|(n, _)| n % 3 == 0) {
+        i.member_id = ids.get(n % ids.len().max(1)).copied();
+    }
+    store.insert_inquiries_bulk(&inquiries, "demo").await?;
+    for p in &demo.proposals {
+        store.insert_proposal(p, "demo").await?;
+    }
+    for m in &demo.menu {
+        store.upsert_menu_item(m, "demo").await?;
+    }
+    for d in &demo.demonstrations {
+        store.upsert_demonstration(d, "demo").await?;
+    }
+    for p in &demo.pr_plans {
+        store.upsert_pr_plan(p, "demo").await?;
+    }
+    Ok(ids.len() + inquiries.len())
+}
+
+/// SDG goals from checkbox values (for forms that pass them raw).
+pub fn goals_label(goals: &[SdgGoal]) -> String {
+    goals
+        .iter()
+        .map(|g| g.number().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_split_titles() {
+        assert_eq!(
+            keywords("公園の見守りセンサー"),
+            vec!["公園", "見守りセンサー"]
+        );
+        assert!(keywords("").is_empty());
+        assert!(today().year() >= 2024);
+    }
+}

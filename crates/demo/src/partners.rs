@@ -1,1 +1,400 @@
-//! Partnerships (issue 6): filled in by its issue.
+//! The demo city's partnerships: member organisations of the SDGs platform,
+//! desk inquiries (some overdue), proposals along the pipeline, menu items,
+//! demonstrations in the five fields and PR plans. A pure function of the
+//! seed and "today", like the rest of the demo; every record goes through the
+//! same validation as a real form, so the demo cannot hold what the forms
+//! would refuse.
+
+use citykpi_domain::partner::Day;
+use citykpi_domain::partner::SdgGoal;
+use citykpi_domain::partner::desk::{self, InquiryForm, NewInquiry};
+use citykpi_domain::partner::member::{self, MemberForm, MemberStatus, NewMember};
+use citykpi_domain::partner::menu::{MenuItem, MenuKind};
+use citykpi_domain::partner::projects::{
+    Demonstration, DemonstrationForm, PrPlan, PrPlanForm, validate_demonstration, validate_pr_plan,
+};
+use citykpi_domain::partner::proposal::{self, NewProposal, ProposalForm};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A stream of its own, so that the partners do not reshuffle the city.
+const PARTNER_STREAM: u64 = 60;
+
+/// Members per scale step (a large city's platform has about 1,300).
+pub const MEMBERS_PER_SCALE: usize = 1_300;
+pub const INQUIRIES_PER_SCALE: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerDemo {
+    pub members: Vec<(NewMember, MemberStatus)>,
+    pub inquiries: Vec<NewInquiry>,
+    pub proposals: Vec<NewProposal>,
+    pub menu: Vec<MenuItem>,
+    pub demonstrations: Vec<Demonstration>,
+    pub pr_plans: Vec<PrPlan>,
+}
+
+const PREFIXES: &[&str] = &[
+    "みなと",
+    "ベイ",
+    "湊",
+    "臨海",
+    "中央",
+    "北浜",
+    "南港",
+    "緑が丘",
+    "さくら",
+    "あおぞら",
+    "浜風",
+    "港北",
+];
+const STEMS: &[(&str, &str, &str)] = &[
+    // (name stem, what they offer, a keyword of it)
+    ("エネルギー", "太陽光発電と蓄電池の導入支援", "太陽光"),
+    ("モビリティ", "オンデマンド交通の運行ノウハウ", "交通"),
+    ("ヘルスケア", "健康データを使った保健指導", "健康"),
+    (
+        "フードバンク",
+        "食品ロスの削減と子ども食堂への食材提供",
+        "食品",
+    ),
+    ("データ", "データ分析とダッシュボード構築", "データ"),
+    ("建設", "公共施設の省エネ改修", "省エネ"),
+    ("教育", "プログラミング教室の講師派遣", "教育"),
+    ("みどり", "公園の緑化と清掃ボランティア", "緑化"),
+    (
+        "ワークス",
+        "サテライトオフィスとリモートワーク環境の提供",
+        "リモートワーク",
+    ),
+    (
+        "リサイクル",
+        "資源回収とリサイクルの仕組みづくり",
+        "リサイクル",
+    ),
+];
+const TYPES: &[(&str, &str)] = &[
+    ("company", "株式会社"),
+    ("company", "合同会社"),
+    ("npo", "NPO法人"),
+    ("university", "大学"),
+    ("public", "公社"),
+    ("other", "協議会"),
+];
+/// Codes of the demo city (みなと市 = 271403) and neighbours, check digits included.
+const AREAS: &[(&str, &str)] = &[
+    ("271403", "みなと市中央区本町"),
+    ("271403", "みなと市臨海区港町"),
+    ("271276", "大阪市北区梅田"),
+    ("272078", "高槻市"),
+    ("131016", "東京都千代田区丸の内"),
+];
+const DEPARTMENTS: &[&str] = &["SHICHO", "SHIMIN", "KENKO", "KODOMO", "SANGYO", "KENCHIKU"];
+const SUBJECTS: &[(&str, &str)] = &[
+    ("partnership", "公民連携の進め方について"),
+    ("membership", "SDGs貢献メニューへの申込方法"),
+    ("proposal", "民間提案の事前相談"),
+    ("demonstration", "実証フィールドの利用について"),
+    ("startup", "市内への事業所開設の支援策"),
+    ("other", "イベントの後援依頼"),
+];
+const CHANNELS: &[&str] = &["web", "phone", "mail", "visit", "line"];
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+/// Builds the partnerships of the demo city. `kpi_codes` are the city's KPI
+/// codes (menu items, proposals and plans refer to them); `today` is the
+/// day the desk's due dates are measured from.
+pub fn generate(seed: u64, scale: u32, today: Day, kpi_codes: &[String]) -> PartnerDemo {
+    let scale = scale.clamp(1, crate::MAX_SCALE) as usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(PARTNER_STREAM);
+    let kpi = |i: usize| {
+        kpi_codes
+            .get(i % kpi_codes.len().max(1))
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    let mut members = Vec::new();
+    let mut offers_of = Vec::new();
+    for i in 0..MEMBERS_PER_SCALE * scale {
+        let (type_code, suffix) = *pick(&mut rng, TYPES);
+        let (stem, offers, _) = *pick(&mut rng, STEMS);
+        let prefix = *pick(&mut rng, PREFIXES);
+        let name = match type_code {
+            "npo" => format!("{suffix}{prefix}{stem}ネット{i}"),
+            "university" => format!("{prefix}{stem}{suffix}{i}"),
+            _ => format!("{prefix}{stem}{suffix}{i}"),
+        };
+        let (lg, addr) = *pick(&mut rng, AREAS);
+        let goals: Vec<String> = (0..rng.random_range(1..4))
+            .map(|_| rng.random_range(1..=17u8).to_string())
+            .collect();
+        let publish = rng.random_bool(0.8);
+        let form = MemberForm {
+            name,
+            org_type: type_code.into(),
+            size: pick(&mut rng, &["micro", "small", "large", ""]).to_string(),
+            postal_code: format!(
+                "{:03}-{:04}",
+                rng.random_range(530..600),
+                rng.random_range(0..10_000)
+            ),
+            lg_code: lg.into(),
+            address: format!(
+                "{addr}{}-{}",
+                rng.random_range(1..10),
+                rng.random_range(1..30)
+            ),
+            website: format!("https://member{i}.example.jp"),
+            contact_person: format!("担当 {}", i + 1),
+            email: format!("contact{i}@member{i}.example.jp"),
+            phone: format!(
+                "06-{:04}-{:04}",
+                rng.random_range(1000..10_000),
+                rng.random_range(0..10_000)
+            ),
+            sdg_goals: goals,
+            offers: offers.into(),
+            publish,
+            public_fields: [
+                "org_type",
+                "size",
+                "address",
+                "website",
+                "sdg_goals",
+                "offers",
+            ]
+            .iter()
+            .filter(|_| rng.random_bool(0.7))
+            .map(|s| s.to_string())
+            .collect(),
+        };
+        let status = match rng.random_range(0..20) {
+            0 => MemberStatus::Rejected,
+            1..=2 => MemberStatus::Pending,
+            _ => MemberStatus::Approved,
+        };
+        // The forms above are built to pass; one that would not is left out rather than stored.
+        if let Ok(m) = member::validate(&form) {
+            offers_of.push(m.org.name.clone());
+            members.push((m, status));
+        }
+    }
+
+    let mut inquiries = Vec::new();
+    for i in 0..INQUIRIES_PER_SCALE * scale {
+        let (category, subject) = *pick(&mut rng, SUBJECTS);
+        let received = today.plus_days(-rng.random_range(0..400));
+        let org = offers_of
+            .get(rng.random_range(0..offers_of.len().max(1)))
+            .cloned()
+            .unwrap_or_default();
+        let form = InquiryForm {
+            category: category.into(),
+            channel: pick(&mut rng, CHANNELS).to_string(),
+            org_name: org,
+            member_id: None,
+            subject: subject.into(),
+            content: format!("{subject}について相談したいです（問合せ番号 {i}）。"),
+            person_name: format!("相談者 {}", i + 1),
+            email: format!("inquirer{i}@example.jp"),
+            phone: String::new(),
+            departments: pick(&mut rng, DEPARTMENTS).to_string(),
+            due_on: String::new(),
+        };
+        if let Ok(new) = desk::validate(&form, received, false) {
+            inquiries.push(new);
+        }
+    }
+
+    let titles = [
+        ("公園の見守りセンサー", "11"),
+        ("AIオンデマンド交通", "11"),
+        ("健康ポイントアプリ", "3"),
+        ("公共施設の屋根貸し太陽光", "7"),
+        ("子ども食堂への食品提供網", "2"),
+        ("行政手続きのチャット案内", "16"),
+    ];
+    let mut proposals = Vec::new();
+    for (i, (title, goal)) in titles.iter().enumerate() {
+        let form = ProposalForm {
+            title: (*title).into(),
+            proposer_name: offers_of
+                .get(i * 7)
+                .cloned()
+                .unwrap_or_else(|| "みなと電機株式会社".into()),
+            member_id: None,
+            theme_code: String::new(),
+            summary: format!("{title}を市内で実施し、関連するKPIの改善を目指します。"),
+            kpi_codes: kpi(i * 3),
+            sdg_goals: vec![(*goal).into()],
+            contact_email: format!("proposal{i}@example.jp"),
+            publish_consent: i % 2 == 0,
+        };
+        if let Ok(p) = proposal::validate(&form, kpi_codes, &[]) {
+            proposals.push(p);
+        }
+    }
+
+    let menu = [
+        (
+            "M-SPONSOR",
+            "子育て支援事業への協賛",
+            MenuKind::Sponsor,
+            4u8,
+        ),
+        (
+            "M-FIELD",
+            "公共施設を実証フィールドとして提供",
+            MenuKind::Field,
+            9,
+        ),
+        (
+            "M-VOLUNTEER",
+            "公園清掃の社員ボランティア",
+            MenuKind::Volunteer,
+            11,
+        ),
+        (
+            "M-DONATION",
+            "フードドライブへの食品寄附",
+            MenuKind::Donation,
+            2,
+        ),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (code, title, kind, goal))| MenuItem {
+        code: (*code).into(),
+        title: (*title).into(),
+        kind: *kind,
+        description: format!("{title}。詳しくはワンストップ窓口までご相談ください。"),
+        kpi_codes: vec![kpi(i * 5 + 1)]
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .collect(),
+        sdg_goals: SdgGoal::new(*goal).into_iter().collect(),
+        open: true,
+    })
+    .collect();
+
+    let fields = [
+        (
+            "DX-HEALTH",
+            "健康データ連携による保健指導",
+            "healthcare",
+            "中央区",
+        ),
+        ("DX-MOBI", "臨海地区の自動運転バス", "mobility", "臨海区"),
+        ("DX-COMM", "地域アプリによる見守り", "community", "北区"),
+        (
+            "DX-REMOTE",
+            "サテライトオフィス実証",
+            "remote_work",
+            "中央区",
+        ),
+        ("DX-ENERGY", "公共施設の再エネ・蓄電池", "energy", "臨海区"),
+    ];
+    let mut demonstrations = Vec::new();
+    for (i, (code, title, field, area)) in fields.iter().enumerate() {
+        let start = today.plus_days(-(i as i64) * 90);
+        let form = DemonstrationForm {
+            code: (*code).into(),
+            title: (*title).into(),
+            field: (*field).into(),
+            area: (*area).into(),
+            start: start.to_string(),
+            end: start.plus_days(364).to_string(),
+            kpi_codes: kpi(i * 2),
+        };
+        if let Ok(d) = validate_demonstration(&form) {
+            demonstrations.push(d);
+        }
+    }
+
+    let mut pr_plans = Vec::new();
+    for (i, (code, title, channels)) in [
+        (
+            "PR-KENSHIN",
+            "特定健診の受診勧奨",
+            vec!["line", "newsletter"],
+        ),
+        (
+            "PR-SDGS",
+            "SDGs推進プラットフォーム会員募集",
+            vec!["website", "event", "press"],
+        ),
+        (
+            "PR-KOSODATE",
+            "子育て応援アプリの周知",
+            vec!["line", "website"],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let start = today.plus_days(i as i64 * 30 - 30);
+        let form = PrPlanForm {
+            code: code.into(),
+            title: title.into(),
+            section_code: String::from("SHICHO-KOHO"),
+            goal: format!("{title}により関連KPIを改善する"),
+            audience: "市民・事業者".into(),
+            message: format!("{title}をお知らせします"),
+            channels: channels.into_iter().map(String::from).collect(),
+            start: start.to_string(),
+            end: start.plus_days(60).to_string(),
+            kpi_codes: kpi(i * 4),
+            reach_target: "10000".into(),
+        };
+        if let Ok(p) = validate_pr_plan(&form) {
+            pr_plans.push(p);
+        }
+    }
+
+    PartnerDemo {
+        members,
+        inquiries,
+        proposals,
+        menu,
+        demonstrations,
+        pr_plans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_complete() {
+        let today = Day::parse("2026-11-26").unwrap();
+        let kpis = vec!["K1".to_string(), "K2".to_string()];
+        let a = generate(7, 1, today, &kpis);
+        assert_eq!(a, generate(7, 1, today, &kpis));
+        assert_ne!(a.members, generate(8, 1, today, &kpis).members);
+        assert_eq!(
+            a.members.len(),
+            MEMBERS_PER_SCALE,
+            "every generated form passes validation"
+        );
+        assert_eq!(a.inquiries.len(), INQUIRIES_PER_SCALE);
+        assert_eq!(a.proposals.len(), 6);
+        assert_eq!(a.demonstrations.len(), 5);
+        assert_eq!(a.pr_plans.len(), 3);
+        assert!(a.menu.iter().all(|m| !m.kpi_codes.is_empty()));
+        assert!(a.members.iter().any(|(_, s)| *s == MemberStatus::Pending));
+        assert!(
+            a.inquiries.iter().any(|i| i.due_on < today),
+            "some are overdue"
+        );
+        assert_eq!(
+            generate(7, 2, today, &kpis).members.len(),
+            2 * MEMBERS_PER_SCALE
+        );
+    }
+}

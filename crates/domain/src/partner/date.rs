@@ -25,6 +25,13 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 }
 
 impl Day {
+    /// 1970-01-01, the day `to_days` counts from.
+    pub const EPOCH: Day = Day {
+        y: 1970,
+        m: 1,
+        d: 1,
+    };
+
     pub fn new(y: i32, m: u32, d: u32) -> Option<Day> {
         ((1900..=2999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m))
             .then_some(Day { y, m, d })

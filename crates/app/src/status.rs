@@ -1,4 +1,5 @@
-//! KPI status for a fiscal year: every KPI judged, then rolled up per plan.
+//! KPI status for a fiscal year: every KPI judged and forecast to its final
+//! target, then rolled up per plan.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use citykpi_domain::progress::{
 use citykpi_store::{ObservationFilter, Store};
 use serde::Serialize;
 
+use crate::forecast::{KpiOutlook, forecast_kpis};
 use crate::{AppError, settings};
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +28,9 @@ pub struct KpiStatusRow {
     pub plan_code: Option<String>,
     #[serde(flatten)]
     pub progress: KpiProgress,
+    /// Will it reach its final target (forecast from the actuals known at
+    /// the end of the fiscal year)?
+    pub outlook: KpiOutlook,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,6 +110,7 @@ pub fn compute_status(
     for o in observations {
         by_kpi.entry(o.kpi_code.as_str()).or_default().push(o);
     }
+    let mut outlooks = forecast_kpis(kpis, observations, &area, fy);
     let default_thresholds = StatusThresholds::default();
     let mut counts = StatusCounts::default();
     let mut rows = Vec::with_capacity(kpis.len());
@@ -134,6 +140,11 @@ pub fn compute_status(
             final_target_fy: k.final_target.map(|t| t.fy),
             plan_code: plan_code.map(str::to_string),
             progress: p,
+            outlook: outlooks
+                .remove(&k.code)
+                .unwrap_or_else(|| KpiOutlook::NotForecast {
+                    reason: String::new(),
+                }),
         });
     }
     let plan_trees = plans

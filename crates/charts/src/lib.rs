@@ -18,7 +18,7 @@ pub mod status;
 mod svg;
 
 pub use bars::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
-pub use line::{ActualPoint, LineChart, LineLabels, line_chart};
+pub use line::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
 pub use progress::{ProgressBar, progress_bar};
 pub use status::{StatusSlice, status_bar, status_donut};
 pub use svg::{SVG_NAMESPACE_ATTR, escape, format_number};

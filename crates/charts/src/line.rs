@@ -16,6 +16,15 @@ pub struct ActualPoint {
     pub provisional: bool,
 }
 
+/// One forecast year: the central value and the 80% prediction interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastPoint {
+    pub year: i32,
+    pub mean: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
 /// Legend and tooltip words, from the page's message catalogue.
 #[derive(Debug, Clone, Copy)]
 pub struct LineLabels<'a> {
@@ -23,6 +32,8 @@ pub struct LineLabels<'a> {
     pub provisional: &'a str,
     pub target_path: &'a str,
     pub final_target: &'a str,
+    /// The forecast and its 80% band.
+    pub forecast: &'a str,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +47,8 @@ pub struct LineChart<'a> {
     /// The expected value per year (baseline → interim targets → final target).
     pub target_path: &'a [(i32, f64)],
     pub final_target: Option<(i32, f64)>,
+    /// The forecast after the last actual (empty: none drawn).
+    pub forecast: &'a [ForecastPoint],
     pub labels: LineLabels<'a>,
     pub width: u32,
     pub height: u32,
@@ -66,18 +79,26 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         .filter(|(_, v)| v.is_finite())
         .collect();
     let final_target = chart.final_target.filter(|(_, v)| v.is_finite());
+    let forecast: Vec<ForecastPoint> = chart
+        .forecast
+        .iter()
+        .copied()
+        .filter(|p| p.mean.is_finite() && p.lower.is_finite() && p.upper.is_finite())
+        .collect();
 
     let years = actuals
         .iter()
         .map(|p| p.year)
         .chain(path.iter().map(|p| p.0))
-        .chain(final_target.map(|p| p.0));
+        .chain(final_target.map(|p| p.0))
+        .chain(forecast.iter().map(|p| p.year));
     let (y_first, y_last) = years.fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let values = actuals
         .iter()
         .map(|p| p.value)
         .chain(path.iter().map(|p| p.1))
-        .chain(final_target.map(|p| p.1));
+        .chain(final_target.map(|p| p.1))
+        .chain(forecast.iter().flat_map(|p| [p.lower, p.upper]));
     let (v_lo, v_hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -213,8 +234,68 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         );
     }
 
-    // Actuals: one polyline per run of consecutive years.
     let by_year: BTreeMap<i32, ActualPoint> = actuals.iter().map(|p| (p.year, *p)).collect();
+
+    // Forecast: the 80% band as a light area, the central path dotted, both
+    // starting from the last actual so that the eye follows on.
+    if !forecast.is_empty() {
+        let start = by_year
+            .values()
+            .next_back()
+            .map(|p| (p.year, p.value))
+            .filter(|(y, _)| forecast.first().is_some_and(|f| f.year > *y));
+        let upper: Vec<String> = start
+            .into_iter()
+            .chain(forecast.iter().map(|p| (p.year, p.upper)))
+            .map(|(y, v)| format!("{},{}", c(xs.at(f64::from(y))), c(ys.at(v))))
+            .collect();
+        let lower: Vec<String> = forecast
+            .iter()
+            .rev()
+            .map(|p| (p.year, p.lower))
+            .chain(start)
+            .map(|(y, v)| format!("{},{}", c(xs.at(f64::from(y))), c(ys.at(v))))
+            .collect();
+        let _ = write!(
+            out,
+            "<polygon data-series=\"forecast-band\" points=\"{} {}\" fill=\"{}\" fill-opacity=\"0.18\" stroke=\"none\"/>",
+            upper.join(" "),
+            lower.join(" "),
+            palette::ACTUAL
+        );
+        let mean: Vec<String> = start
+            .into_iter()
+            .chain(forecast.iter().map(|p| (p.year, p.mean)))
+            .map(|(y, v)| format!("{},{}", c(xs.at(f64::from(y))), c(ys.at(v))))
+            .collect();
+        let _ = write!(
+            out,
+            "<polyline data-series=\"forecast\" points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"2 4\"/>",
+            mean.join(" "),
+            palette::ACTUAL
+        );
+        for p in &forecast {
+            let _ = write!(
+                out,
+                "<circle data-series=\"forecast\" data-year=\"{}\" data-value=\"{}\" cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\" fill-opacity=\"0.5\"><title>{}</title></circle>",
+                p.year,
+                p.mean,
+                c(xs.at(f64::from(p.year))),
+                c(ys.at(p.mean)),
+                palette::ACTUAL,
+                escape(&format!(
+                    "{} {}: {} ({}–{})",
+                    chart.labels.forecast,
+                    p.year,
+                    format_number(p.mean),
+                    format_number(p.lower),
+                    format_number(p.upper)
+                ))
+            );
+        }
+    }
+
+    // Actuals: one polyline per run of consecutive years.
     let mut runs: Vec<Vec<ActualPoint>> = Vec::new();
     for p in by_year.values() {
         match runs.last_mut() {
@@ -269,6 +350,7 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
         &by_year,
         path.len() > 1,
         final_target.is_some(),
+        !forecast.is_empty(),
     );
     close(&mut out);
     out
@@ -281,6 +363,7 @@ fn legend(
     actuals: &BTreeMap<i32, ActualPoint>,
     has_path: bool,
     has_final: bool,
+    has_forecast: bool,
 ) {
     let mut x = MIN_LEFT;
     let y = 16.0;
@@ -374,6 +457,29 @@ fn legend(
             palette::TEXT,
             chart.labels.final_target,
         );
+        x += advance(chart.labels.final_target);
+    }
+    if has_forecast {
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"20\" height=\"10\" fill=\"{}\" fill-opacity=\"0.18\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"2 4\"/>",
+            c(x),
+            c(y - 5.0),
+            palette::ACTUAL,
+            c(x),
+            c(y),
+            c(x + 20.0),
+            c(y),
+            palette::ACTUAL
+        );
+        text(
+            out,
+            x + 26.0,
+            y + 4.0,
+            "start",
+            palette::TEXT,
+            chart.labels.forecast,
+        );
     }
 }
 
@@ -386,6 +492,7 @@ mod tests {
         provisional: "速報値",
         target_path: "目標の経路",
         final_target: "最終目標",
+        forecast: "予測（80%予測区間）",
     };
 
     fn chart<'a>(actuals: &'a [ActualPoint], path: &'a [(i32, f64)]) -> LineChart<'a> {
@@ -397,6 +504,7 @@ mod tests {
             actuals,
             target_path: path,
             final_target: Some((2030, 80.0)),
+            forecast: &[],
             labels: LABELS,
             width: 640,
             height: 300,
@@ -429,6 +537,60 @@ mod tests {
                 .unwrap()
                 .contains("Noto Sans JP")
         );
+    }
+
+    #[test]
+    fn forecast_band_starts_at_last_actual_and_widens_the_scale() {
+        let actuals = [pt(2022, 50.0, false), pt(2023, 55.0, false)];
+        let forecast = [
+            ForecastPoint {
+                year: 2024,
+                mean: 58.0,
+                lower: 54.0,
+                upper: 62.0,
+            },
+            ForecastPoint {
+                year: 2025,
+                mean: 61.0,
+                lower: 40.0,
+                upper: 95.0,
+            },
+        ];
+        let mut spec = chart(&actuals, &[]);
+        spec.forecast = &forecast;
+        let svg = line_chart(&spec);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let band = doc
+            .descendants()
+            .find(|n| n.attribute("data-series") == Some("forecast-band"))
+            .expect("band drawn");
+        // Upper edge: last actual + 2 years; lower edge: 2 years + back to the last actual.
+        assert_eq!(band.attribute("points").unwrap().split(' ').count(), 6);
+        let marks: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("circle") && n.attribute("data-series") == Some("forecast"))
+            .collect();
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks[1].attribute("data-year"), Some("2025"));
+        assert!(marks[1].children().any(|c| {
+            c.text()
+                .is_some_and(|t| t.contains("40") && t.contains("95"))
+        }));
+        // The y labels (right-aligned) reach the band's top.
+        let top_tick = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text") && n.attribute("text-anchor") == Some("end"))
+            .filter_map(|n| n.text().and_then(|t| t.parse::<f64>().ok()))
+            .fold(f64::MIN, f64::max);
+        assert!(top_tick >= 95.0, "{top_tick}");
+        assert!(
+            svg.contains("予測（80%予測区間）"),
+            "legend names the forecast"
+        );
+
+        // Without a forecast nothing of it is drawn.
+        let svg = line_chart(&chart(&actuals, &[]));
+        assert!(!svg.contains("forecast"));
     }
 
     #[test]

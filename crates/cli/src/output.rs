@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use citykpi_analytics::forecast::ForecastMethod;
 use citykpi_app::data::ImportResult;
 use citykpi_app::status::StatusReport;
 use citykpi_domain::progress::{NodeProgress, Status};
@@ -83,6 +84,17 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+fn method_label(m: ForecastMethod, lang: Lang) -> &'static str {
+    match (m, lang) {
+        (ForecastMethod::Ets, _) => "ETS",
+        (ForecastMethod::LinearTrend, Lang::Ja) => "線形トレンド",
+        (ForecastMethod::LinearTrend, Lang::En) => "linear trend",
+        (ForecastMethod::NaiveDrift, Lang::Ja) => "直近変化",
+        (ForecastMethod::NaiveDrift, Lang::En) => "drift",
+        (ForecastMethod::None, _) => "-",
+    }
+}
+
 fn status_label(s: Status, lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => s.label_ja(),
@@ -109,8 +121,10 @@ pub fn print_status(r: &StatusReport, lang: Lang) {
         lang.pick("目標", "target"),
         lang.pick("達成率", "rate"),
         lang.pick("状況", "status"),
+        lang.pick("達成見込", "P(reach)"),
+        lang.pick("予測法", "method"),
     ];
-    let widths = [10, 40, 12, 6, 12, 9, 10];
+    let widths = [10, 40, 12, 6, 12, 9, 10, 9, 12];
     let line: Vec<String> = head.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
     println!("{}", line.join(" "));
     for k in &r.kpis {
@@ -138,6 +152,12 @@ pub fn print_status(r: &StatusReport, lang: Lang) {
                 status_label(p.status, lang),
                 if p.stale { "!" } else { "" }
             ),
+            pct(k.outlook.probability()),
+            k.outlook
+                .forecast()
+                .map(|f| method_label(f.method, lang))
+                .unwrap_or("-")
+                .to_string(),
         ];
         let line: Vec<String> = cells.iter().zip(widths).map(|(c, w)| pad(c, w)).collect();
         println!("{}", line.join(" ").trim_end());
@@ -145,8 +165,8 @@ pub fn print_status(r: &StatusReport, lang: Lang) {
     println!(
         "{}",
         lang.pick(
-            "* 速報値  ! 更新が遅れているデータ",
-            "* provisional  ! stale data"
+            "* 速報値  ! 更新が遅れているデータ  達成見込: 最終目標年度に目標に届く確率（予測）",
+            "* provisional  ! stale data  P(reach): forecast probability of meeting the final target in its year"
         )
     );
     println!();

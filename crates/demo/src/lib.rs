@@ -21,8 +21,8 @@
 //! programs, so that programs, sections, departments, KPIs and observations
 //! grow about N-fold while there is still one Basic Plan and one SDGs plan.
 
-pub mod names;
 pub mod cycle;
+pub mod names;
 mod org;
 pub mod partners;
 pub mod plan_data;

@@ -5,8 +5,8 @@
 //! database ids, because that is how city staff name things in Excel and it keeps
 //! export → edit → re-import a plain key-based upsert.
 
-pub mod dataset;
 pub mod cycle;
+pub mod dataset;
 pub mod fiscal;
 pub mod kpi;
 pub mod money;

@@ -423,11 +423,13 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
         |p| p.code.clone(),
     );
     let mut batch = Batch::new();
+    let mut changed_programs = Vec::new();
     for p in &ds.programs {
         let change = classify(&mut stored, p.code.clone(), p);
         sum.programs.add(change);
         if change != Change::Unchanged {
             batch.push(p.code.clone(), write::program_vals(p));
+            changed_programs.push(p);
         }
     }
     let cols = &write::PROGRAM_COLUMNS;
@@ -446,6 +448,7 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
         &batch.rows,
     )
     .await?;
+    crate::search::index_programs(conn, &changed_programs).await?;
 
     let mut stored = by_key(read::links(conn).await?, |l| {
         (l.program_code.clone(), l.kpi_code.clone())

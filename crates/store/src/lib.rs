@@ -17,6 +17,7 @@ mod error;
 mod observations;
 mod partners;
 mod read;
+mod search;
 mod settings;
 mod web;
 mod write;
@@ -44,6 +45,7 @@ pub use cycle::{
 pub use error::{Entity, Result, StoreError};
 pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;
+pub use search::{SearchHits, query_terms};
 
 use conn::{Conn, Pooled, Tx, run};
 
@@ -82,8 +84,9 @@ pub struct Store {
 }
 
 /// Tables from children to parents: the order in which rows can be deleted.
-const TABLES_CHILDREN_FIRST: [&str; 16] = [
+const TABLES_CHILDREN_FIRST: [&str; 17] = [
     "audit_log",
+    "search_docs",
     "observations",
     "program_money",
     "program_indicators",
@@ -153,9 +156,15 @@ impl Store {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Db::Sqlite(pool)
         };
-        Ok(Store {
+        let store = Store {
             db: std::sync::Arc::new(db),
-        })
+        };
+        // A database from before the search index (or one whose records were
+        // written by hand) gets its searched text built once.
+        if store.search_index_incomplete().await? {
+            store.rebuild_search_index().await?;
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -421,6 +430,7 @@ impl Store {
                 if !write::program_update_if_version(conn, program, *version).await? {
                     return Err(conflict_now(conn, Entity::Program, key, *version).await);
                 }
+                search::index_programs(conn, &[program]).await?;
                 Saved {
                     change: Change::Updated,
                     version: version + 1,
@@ -430,6 +440,7 @@ impl Store {
                 if !write::program_insert_new(conn, program).await? {
                     return Err(conflict_now(conn, Entity::Program, key, 0).await);
                 }
+                search::index_programs(conn, &[program]).await?;
                 Saved {
                     change: Change::Inserted,
                     version: 1,

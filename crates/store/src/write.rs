@@ -234,6 +234,7 @@ pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi, known_new: bool) -> Result
         )
         .map_err(err())?;
     }
+    crate::search::index_kpis(conn, &[k]).await?;
     Ok(id)
 }
 

@@ -54,6 +54,7 @@ on_both_backends!(
     settings_round_trip,
     single_observation_upsert_on_empty_table,
     key_repeated_in_one_dataset_keeps_last,
+    japanese_search_finds_substrings_and_follows_edits,
 );
 
 async fn opens_empty_and_migrated(db: &TestDb) {
@@ -1056,4 +1057,61 @@ async fn key_repeated_in_one_dataset_keeps_last(db: &TestDb) {
         (2, 2, 2)
     );
     assert_eq!(s.load_all().await.unwrap(), sorted(want));
+}
+
+/// Search for Japanese text, where words have no spaces between them: any
+/// substring is found (through the trigram index from three characters,
+/// by scanning below), full-width and half-width forms alike, every term of
+/// the query must match, and the index follows edits in the same transaction.
+async fn japanese_search_finds_substrings_and_follows_edits(db: &TestDb) {
+    let s = &db.store;
+    s.apply(&city(), "tester").await.unwrap();
+
+    // Two characters (below a trigram): still found, in the middle of a name.
+    let hits = s.search("児童").await.unwrap();
+    assert_eq!(hits.kpis, vec!["K001"]);
+    // Three or more characters, through the index.
+    assert_eq!(s.search("子育て相談").await.unwrap().kpis, vec!["K002"]);
+    assert_eq!(
+        s.search("保育所整備").await.unwrap().programs,
+        vec!["P0001"]
+    );
+    // Full-width letters and digits find the ASCII code, and the reverse.
+    assert_eq!(s.search("Ｋ００１").await.unwrap().kpis, vec!["K001"]);
+    assert_eq!(s.search("line").await.unwrap().programs, vec!["P0002"]);
+    // Every term must match (a full-width space separates terms too).
+    assert_eq!(s.search("子育て　件数").await.unwrap().kpis, vec!["K002"]);
+    assert!(s.search("子育て 待機").await.unwrap().kpis.is_empty());
+    // LIKE and FTS syntax in a query are plain characters.
+    assert_eq!(s.search("%").await.unwrap(), Default::default());
+    assert_eq!(s.search("\"保育\" OR").await.unwrap(), Default::default());
+    assert_eq!(s.search("  ").await.unwrap(), Default::default());
+
+    // An edit is searchable at once, and the old text no longer matches.
+    let (mut p, v) = s.program_with_version("P0002").await.unwrap().unwrap();
+    p.purpose = "若年層への情報発信を強化する".into();
+    s.upsert_program_versioned(&p, Some(v), "tanaka")
+        .await
+        .unwrap();
+    assert_eq!(s.search("情報発信").await.unwrap().programs, vec!["P0002"]);
+    let mut edited = city();
+    edited.kpis.retain(|k| k.code == "K001");
+    edited.kpis[0].name_ja = "保育所等利用待機児童数".into();
+    edited.programs.clear();
+    edited.observations.clear();
+    edited.links.clear();
+    edited.indicators.clear();
+    edited.money.clear();
+    s.apply(&edited, "tester").await.unwrap();
+    assert_eq!(s.search("利用待機").await.unwrap().kpis, vec!["K001"]);
+
+    // A second connection (another process) sees the same index; emptying the
+    // database empties it.
+    let other = db.reopen().await;
+    assert_eq!(
+        other.search("情報発信").await.unwrap().programs,
+        vec!["P0002"]
+    );
+    s.clear_all().await.unwrap();
+    assert_eq!(s.search("児童").await.unwrap(), Default::default());
 }

@@ -387,22 +387,19 @@ async fn search(
     Query(q): Query<SearchQuery>,
 ) -> WebResult<Json<Value>> {
     let snap = state.snapshot().await?;
-    let needle = citykpi_domain::text::normalize(&q.q).to_lowercase();
-    if needle.is_empty() {
+    let Some(hits) = crate::pages::lists::TextHits::find(&state, &q.q).await? else {
         return Ok(Json(json!({ "kpis": [], "programs": [] })));
-    }
-    let kpis: Vec<Value> = snap
-        .ds
+    };
+    let kpis: Vec<Value> = hits
         .kpis
         .iter()
-        .filter(|k| snap.kpi_matches(&k.code, &needle))
+        .filter_map(|c| snap.kpi(c))
         .map(|k| json!({ "code": k.code, "name_ja": k.name_ja, "name_en": k.name_en }))
         .collect();
-    let programs: Vec<Value> = snap
-        .ds
+    let programs: Vec<Value> = hits
         .programs
         .iter()
-        .filter(|p| snap.program_matches(&p.code, &needle))
+        .filter_map(|c| snap.program(c))
         .map(|p| json!({ "code": p.code, "name_ja": p.name_ja, "name_en": p.name_en }))
         .collect();
     Ok(Json(json!({ "kpis": kpis, "programs": programs })))

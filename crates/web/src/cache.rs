@@ -40,10 +40,6 @@ pub struct Snapshot {
     /// Money per program in fiscal-year order.
     pub money_by_program: HashMap<String, Vec<usize>>,
     pub indicators_by_program: HashMap<String, Vec<usize>>,
-    /// Search text per KPI and program: the searched fields NFKC-normalised
-    /// and lower-cased once per snapshot, so that a search is substring tests only.
-    kpi_text: HashMap<String, String>,
-    program_text: HashMap<String, String>,
     status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     /// Rendered page bodies that depend only on this snapshot and the key
@@ -97,42 +93,7 @@ impl Snapshot {
         for v in money_by_program.values_mut() {
             v.sort_by_key(|i| ds.money[*i].fy);
         }
-        let text = |fields: &[&str]| {
-            fields
-                .iter()
-                .map(|f| citykpi_domain::text::normalize(f).to_lowercase())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let kpi_text = ds
-            .kpis
-            .iter()
-            .map(|k| {
-                (
-                    k.code.clone(),
-                    text(&[&k.code, &k.name_ja, &k.name_en, &k.description, &k.source]),
-                )
-            })
-            .collect();
-        let program_text = ds
-            .programs
-            .iter()
-            .map(|p| {
-                let fields = [
-                    &p.code,
-                    &p.name_ja,
-                    &p.name_en,
-                    &p.purpose,
-                    &p.target_group,
-                    &p.intent,
-                    &p.means,
-                ];
-                (p.code.clone(), text(&fields.map(String::as_str)))
-            })
-            .collect();
         Snapshot {
-            kpi_text,
-            program_text,
             kpi_idx: index(&ds.kpis, |k| k.code.as_str()),
             program_idx: index(&ds.programs, |p| p.code.as_str()),
             node_idx: index(&ds.plan_nodes, |n| n.code.as_str()),
@@ -153,19 +114,6 @@ impl Snapshot {
             fragments: Mutex::new(HashMap::new()),
             ds,
         }
-    }
-
-    /// Whether a KPI's searched text contains `needle` (normalised, lower case).
-    pub fn kpi_matches(&self, code: &str, needle: &str) -> bool {
-        needle.is_empty() || self.kpi_text.get(code).is_some_and(|t| t.contains(needle))
-    }
-
-    pub fn program_matches(&self, code: &str, needle: &str) -> bool {
-        needle.is_empty()
-            || self
-                .program_text
-                .get(code)
-                .is_some_and(|t| t.contains(needle))
     }
 
     pub fn department_of_section(&self, section: &str) -> Option<&str> {

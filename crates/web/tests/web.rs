@@ -91,9 +91,7 @@ async fn role_route_matrix(backend: Backend) {
         }
     }
     assert_eq!(checked, all_routes().count() * (Role::ALL.len() + 1));
-    assert!(
-        all_routes().any(|r| r.access == Access::Roles(&[Role::Admin]))
-    );
+    assert!(all_routes().any(|r| r.access == Access::Roles(&[Role::Admin])));
 }
 both!(matrix, role_route_matrix);
 

@@ -3,7 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use citykpi_charts::{ActualPoint, LineChart, LineLabels, line_chart};
+use citykpi_app::forecast::{ForecastMethod, KpiOutlook};
+use citykpi_charts::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::kpi::{Direction, Frequency, Kpi};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
@@ -81,8 +82,15 @@ fn chart_years(kpi: &Kpi, actual_years: &[i32]) -> (i32, i32) {
     (lo, hi)
 }
 
-/// The chart of a KPI's yearly actuals against its target path.
-pub fn kpi_chart(lang: Lang, snap: &Snapshot, kpi: &Kpi, id: &str) -> Markup {
+/// The chart of a KPI's yearly actuals against its target path, with the
+/// forecast (80% band) after the last actual when there is one.
+pub fn kpi_chart(
+    lang: Lang,
+    snap: &Snapshot,
+    kpi: &Kpi,
+    outlook: Option<&KpiOutlook>,
+    id: &str,
+) -> Markup {
     let t = lang.text();
     let obs = snap
         .obs_by_kpi
@@ -107,6 +115,20 @@ pub fn kpi_chart(lang: Lang, snap: &Snapshot, kpi: &Kpi, id: &str) -> Markup {
         .filter_map(|y| FiscalYear::new(y).ok())
         .filter_map(|fy| expected_value(kpi, fy).map(|v| (fy.year(), v)))
         .collect();
+    let forecast: Vec<ForecastPoint> = outlook
+        .and_then(KpiOutlook::forecast)
+        .map(|f| {
+            f.path
+                .iter()
+                .map(|p| ForecastPoint {
+                    year: p.year,
+                    mean: p.mean,
+                    lower: p.lower80,
+                    upper: p.upper80,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let name = lang.name(&kpi.name_ja, &kpi.name_en);
     let svg = line_chart(&LineChart {
         id,
@@ -116,16 +138,88 @@ pub fn kpi_chart(lang: Lang, snap: &Snapshot, kpi: &Kpi, id: &str) -> Markup {
         actuals: &actuals,
         target_path: &path,
         final_target: kpi.final_target.map(|f| (f.fy.year(), f.value)),
+        forecast: &forecast,
         labels: LineLabels {
             actual: t.actual,
             provisional: t.provisional,
             target_path: t.target_path,
             final_target: t.final_target,
+            forecast: t.forecast_legend,
         },
         width: 720,
         height: 320,
     });
     html! { figure { (chart(&svg)) figcaption { (t.chart_kpi_desc) } } }
+}
+
+/// The forecast in words and numbers: the probability of meeting the final
+/// target, the method and why, and the path with its intervals (the text
+/// alternative of the chart's band).
+pub fn outlook_section(lang: Lang, kpi: &Kpi, outlook: &KpiOutlook) -> Markup {
+    let t = lang.text();
+    html! {
+        h2 { (t.forecast_title) }
+        @match outlook {
+            KpiOutlook::NotForecast { reason } => {
+                p { (t.forecast_none) @if !reason.is_empty() { "：" (reason) } }
+            }
+            KpiOutlook::Forecast(f) => {
+                dl.fields {
+                    dt { (t.forecast_probability) }
+                    dd { strong { (pct(f.probability_of_reaching)) } }
+                    @if let Some(at) = f.at_target() {
+                        dt { (t.forecast_at_target) }
+                        dd { (num(at.mean)) " " (kpi.unit) "（" (at.year) "）" }
+                        dt { (t.forecast_interval80) }
+                        dd { (num(at.lower80)) " 〜 " (num(at.upper80)) " " (kpi.unit) }
+                        dt { (t.forecast_interval95) }
+                        dd { (num(at.lower95)) " 〜 " (num(at.upper95)) " " (kpi.unit) }
+                    }
+                    dt { (t.forecast_method) }
+                    dd {
+                        (match lang { Lang::Ja => f.method.label_ja(), Lang::En => method_en(f.method) })
+                        @if let Some(m) = &f.model { "（" (m) "）" }
+                        " — " (f.reason)
+                    }
+                    dt { (t.forecast_points) }
+                    dd { (f.points_used) }
+                }
+                p.hint { (t.forecast_note) }
+                @if !f.path.is_empty() {
+                    div.table-wrap {
+                        table {
+                            caption { (t.forecast_legend) }
+                            thead { tr {
+                                th scope="col" { (t.fy_label) }
+                                th.num scope="col" { (t.forecast_title) }
+                                th.num scope="col" { (t.forecast_interval80) }
+                                th.num scope="col" { (t.forecast_interval95) }
+                            } }
+                            tbody {
+                                @for p in &f.path {
+                                    tr {
+                                        td { (p.year) }
+                                        td.num { (num(p.mean)) }
+                                        td.num { (num(p.lower80)) " 〜 " (num(p.upper80)) }
+                                        td.num { (num(p.lower95)) " 〜 " (num(p.upper95)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn method_en(m: ForecastMethod) -> &'static str {
+    match m {
+        ForecastMethod::Ets => "Exponential smoothing (ETS)",
+        ForecastMethod::LinearTrend => "Linear trend",
+        ForecastMethod::NaiveDrift => "Last change continued",
+        ForecastMethod::None => "No forecast",
+    }
 }
 
 /// The table of values with the target of each year (the chart's alternative).
@@ -258,8 +352,9 @@ pub async fn page(
             }
         }
         h2 { (t.actual) " / " (t.target_path) }
-        (kpi_chart(lang, &snap, kpi, "kpi-chart"))
+        (kpi_chart(lang, &snap, kpi, row.map(|r| &r.outlook), "kpi-chart"))
         (values_table(lang, &snap, kpi, true))
+        @if let Some(r) = row { (outlook_section(lang, kpi, &r.outlook)) }
         h2 { (t.definition) }
         dl.fields {
             dt { (t.unit) } dd { (kpi.unit) }

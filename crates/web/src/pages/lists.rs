@@ -1,10 +1,9 @@
 //! KPI and program lists with filters (plan, policy, department, status, SDG
 //! goal) and the search page.
 //!
-//! Search matches substrings of NFKC-normalised, lower-cased text (prepared
-//! once per snapshot, see `Snapshot::kpi_matches`), which
-//! works for Japanese (no word boundaries needed) as a LIKE '%…%' would.
-//! It runs over the in-memory snapshot, so it costs no database round trip.
+//! Free text (the search page, and the `q` filter of the lists) goes to the
+//! store's Japanese full-text index (`Store::search`: FTS5 trigram on SQLite,
+//! pg_trgm on PostgreSQL); the other filters run over the in-memory snapshot.
 
 use std::collections::HashSet;
 
@@ -13,7 +12,6 @@ use axum::response::Response;
 use citykpi_domain::kpi::Kpi;
 use citykpi_domain::program::Program;
 use citykpi_domain::progress::Status;
-use citykpi_domain::text::normalize;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -46,6 +44,38 @@ pub struct Filters {
 
 const PAGE_SIZE: usize = 100;
 
+/// The records a free-text query matched, in rank order; `None` when there
+/// is no query (every record passes).
+pub struct TextHits {
+    pub kpis: Vec<String>,
+    pub programs: Vec<String>,
+    kpi_set: HashSet<String>,
+    program_set: HashSet<String>,
+}
+
+impl TextHits {
+    pub async fn find(state: &AppState, q: &str) -> WebResult<Option<TextHits>> {
+        if citykpi_store::query_terms(q).is_empty() {
+            return Ok(None);
+        }
+        let hits = state.store().search(q).await?;
+        Ok(Some(TextHits {
+            kpi_set: hits.kpis.iter().cloned().collect(),
+            program_set: hits.programs.iter().cloned().collect(),
+            kpis: hits.kpis,
+            programs: hits.programs,
+        }))
+    }
+}
+
+fn text_allows_kpi(hits: Option<&TextHits>, code: &str) -> bool {
+    hits.is_none_or(|h| h.kpi_set.contains(code))
+}
+
+fn text_allows_program(hits: Option<&TextHits>, code: &str) -> bool {
+    hits.is_none_or(|h| h.program_set.contains(code))
+}
+
 /// Plan codes and node codes (the measure and its ancestors) a KPI serves.
 pub fn kpi_scope(snap: &Snapshot, kpi: &Kpi) -> HashSet<String> {
     let mut out = HashSet::new();
@@ -71,7 +101,7 @@ fn kpi_matches(
     f: &Filters,
     status: Option<Status>,
     row_status: Status,
-    needle: &str,
+    text: Option<&TextHits>,
 ) -> bool {
     if (!f.plan.is_empty() || !f.policy.is_empty()) && {
         let scope = kpi_scope(snap, k);
@@ -91,10 +121,10 @@ fn kpi_matches(
     {
         return false;
     }
-    snap.kpi_matches(&k.code, needle)
+    text_allows_kpi(text, &k.code)
 }
 
-fn program_matches(snap: &Snapshot, p: &Program, f: &Filters, needle: &str) -> bool {
+fn program_matches(snap: &Snapshot, p: &Program, f: &Filters, text: Option<&TextHits>) -> bool {
     if !f.dept.is_empty() && snap.program_department(p) != f.dept {
         return false;
     }
@@ -120,7 +150,7 @@ fn program_matches(snap: &Snapshot, p: &Program, f: &Filters, needle: &str) -> b
             return false;
         }
     }
-    snap.program_matches(&p.code, needle)
+    text_allows_program(text, &p.code)
 }
 
 fn select(id: &str, label: &str, all: &str, options: &[(String, String)], chosen: &str) -> Markup {
@@ -239,13 +269,14 @@ pub async fn kpis(
     let lang = ctx.lang;
     let report = snap.status(ctx.fy);
     let status = Status::ALL.into_iter().find(|s| s.as_str() == f.status);
-    let needle = normalize(&f.q).to_lowercase();
+    let text = TextHits::find(&state, &f.q).await?;
     let rows: Vec<_> = report
         .kpis
         .iter()
         .filter(|r| {
-            snap.kpi(&r.code)
-                .is_some_and(|k| kpi_matches(&snap, k, &f, status, r.progress.status, &needle))
+            snap.kpi(&r.code).is_some_and(|k| {
+                kpi_matches(&snap, k, &f, status, r.progress.status, text.as_ref())
+            })
         })
         .collect();
     let page = f.page.unwrap_or(1).max(1);
@@ -301,12 +332,12 @@ pub async fn programs(
     let snap = state.snapshot().await?;
     let t = ctx.t;
     let lang = ctx.lang;
-    let needle = normalize(&f.q).to_lowercase();
+    let text = TextHits::find(&state, &f.q).await?;
     let rows: Vec<&Program> = snap
         .ds
         .programs
         .iter()
-        .filter(|p| program_matches(&snap, p, &f, &needle))
+        .filter(|p| program_matches(&snap, p, &f, text.as_ref()))
         .collect();
     let page = f.page.unwrap_or(1).max(1);
     let body = html! {
@@ -365,22 +396,13 @@ pub async fn search(
     let snap = state.snapshot().await?;
     let t = ctx.t;
     let lang = ctx.lang;
-    let needle = normalize(&f.q).to_lowercase();
-    let (kpis, programs): (Vec<&Kpi>, Vec<&Program>) = if needle.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            snap.ds
-                .kpis
-                .iter()
-                .filter(|k| snap.kpi_matches(&k.code, &needle))
-                .collect(),
-            snap.ds
-                .programs
-                .iter()
-                .filter(|p| program_matches(&snap, p, &Filters::default(), &needle))
-                .collect(),
-        )
+    let text = TextHits::find(&state, &f.q).await?;
+    let (kpis, programs): (Vec<&Kpi>, Vec<&Program>) = match &text {
+        None => (Vec::new(), Vec::new()),
+        Some(h) => (
+            h.kpis.iter().filter_map(|c| snap.kpi(c)).collect(),
+            h.programs.iter().filter_map(|c| snap.program(c)).collect(),
+        ),
     };
     let body = html! {
         h1 { (t.search_title) }
@@ -391,7 +413,7 @@ pub async fn search(
             }
             div { button type="submit" { (t.search_button) } }
         }
-        @if !needle.is_empty() {
+        @if text.is_some() {
             p role="status" { (t.results_count.replace("{n}", &(kpis.len() + programs.len()).to_string())) }
             @if kpis.is_empty() && programs.is_empty() { p { (t.no_results) } }
             @if !kpis.is_empty() {

@@ -12,7 +12,9 @@ use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, fy_switcher, opt_num, pct, render, status_badge};
 use crate::pages::dashboard::{fy_options, plan_tree, status_counts};
-use crate::pages::kpi::{direction_label, kpi_chart, plan_paths, sdg_list, values_table};
+use crate::pages::kpi::{
+    direction_label, kpi_chart, outlook_section, plan_paths, sdg_list, values_table,
+};
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let snap = state.snapshot().await?;
@@ -120,8 +122,9 @@ pub async fn kpi(
                 dt { (t.progress_to_final) } dd { (pct(r.progress.progress_to_final)) }
             }
         }
-        (kpi_chart(lang, &snap, kpi, "public-kpi-chart"))
+        (kpi_chart(lang, &snap, kpi, row.map(|r| &r.outlook), "public-kpi-chart"))
         (values_table(lang, &snap, kpi, false))
+        @if let Some(r) = row { (outlook_section(lang, kpi, &r.outlook)) }
         h2 { (t.definition) }
         dl.fields {
             dt { (t.unit) } dd { (kpi.unit) }

@@ -1,1 +1,926 @@
-//! The yearly management cycle (issue 4): filled in by its issue.
+//! The yearly management cycle's services (issue 4): the one place where the
+//! CLI, the web pages and the API read the cycle's status, save, submit and
+//! review evaluation sheets, list restructuring candidates, handle budget
+//! requests and assessments, and recompute the whole cycle.
+//!
+//! Who may do what (a department editor only for its own department) is
+//! decided by the caller that knows the user (the web's `can_*` checks);
+//! these services enforce the rules of the records themselves.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use citykpi_domain::FiscalYear;
+use citykpi_domain::cycle::budget::{
+    self, BudgetRequest, Ceiling, CompileInputs, Compiled, RequestContext, check_request,
+};
+use citykpi_domain::cycle::restructure::{RestructureInputs, restructure_list};
+use citykpi_domain::cycle::sheet::{
+    EvaluationSheet, ProgramDirection, ReviewAction, SheetComputed,
+};
+use citykpi_domain::cycle::stage::{
+    CycleInputs, KpiActualState, SheetState, outstanding, owed_counts, program_runs_in,
+};
+use citykpi_domain::cycle::{
+    CalendarDate, Cycle, CycleError, FieldError, Owed, RestructureEntry, RestructureRules, Stage,
+    StageRecord,
+};
+use citykpi_domain::org::{Department, Section};
+use citykpi_domain::program::Program;
+use citykpi_domain::{Dataset, cycle::ReviewState};
+use citykpi_store::{
+    CycleStoreError, ObservationFilter, Saved, Store, StoreError, StoredRequest, StoredSheet,
+};
+use serde::Serialize;
+
+use crate::AppError;
+use crate::status::{city_code, compute_status};
+
+/// What a cycle service fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleServiceError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Cycle(#[from] CycleStoreError),
+}
+
+impl From<StoreError> for CycleServiceError {
+    fn from(e: StoreError) -> Self {
+        CycleServiceError::App(AppError::Store(e))
+    }
+}
+
+impl From<CycleError> for CycleServiceError {
+    fn from(e: CycleError) -> Self {
+        CycleServiceError::Cycle(CycleStoreError::Rule(e))
+    }
+}
+
+impl CycleServiceError {
+    fn invalid(errors: Vec<FieldError>) -> Self {
+        CycleError::Invalid(errors).into()
+    }
+    /// The field problems, for showing them next to the fields of a form.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            CycleServiceError::Cycle(CycleStoreError::Rule(CycleError::Invalid(e))) => e,
+            _ => &[],
+        }
+    }
+    /// Someone else saved first (HTTP 409).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            CycleServiceError::Cycle(CycleStoreError::Conflict { .. })
+                | CycleServiceError::App(AppError::Store(StoreError::Conflict { .. }))
+        )
+    }
+    /// The record does not exist (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            CycleServiceError::Cycle(CycleStoreError::NotFound { .. })
+                | CycleServiceError::App(AppError::NotFound(_))
+                | CycleServiceError::App(AppError::Store(StoreError::NotFound { .. }))
+        )
+    }
+    /// A rule refused the request (HTTP 422): invalid input, a closed cycle,
+    /// a stage with open work, a review step out of order.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            CycleServiceError::Cycle(
+                CycleStoreError::Rule(_)
+                    | CycleStoreError::NoCycle { .. }
+                    | CycleStoreError::CycleExists { .. }
+            ) | CycleServiceError::App(AppError::Invalid { .. })
+        )
+    }
+}
+
+pub type CycleServiceResult<T> = Result<T, CycleServiceError>;
+
+/// Everything the cycle's computations read, loaded once.
+struct CycleData {
+    ds: Dataset,
+    area: String,
+}
+
+async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleData> {
+    let area = city_code(store).await?;
+    let filter = ObservationFilter {
+        to_fy: Some(fy),
+        area_code: area.clone(),
+        ..ObservationFilter::default()
+    };
+    let observations = store.observations(&filter).await?;
+    let mut ds = store.load_all().await?;
+    ds.observations = observations;
+    let area = area.unwrap_or_else(|| {
+        ds.observations
+            .first()
+            .map(|o| o.area_code.clone())
+            .unwrap_or_default()
+    });
+    Ok(CycleData { ds, area })
+}
+
+fn department_of<'a>(sections: &'a [Section], section: &str) -> &'a str {
+    sections
+        .iter()
+        .find(|s| s.code == section)
+        .map_or("", |s| s.department_code.as_str())
+}
+
+/// The department that owns a program ("" if unknown).
+pub async fn program_department(store: &Store, program: &Program) -> CycleServiceResult<String> {
+    let sections = store.sections().await?;
+    Ok(department_of(&sections, &program.section_code).to_string())
+}
+
+// ----- status -----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageStatus {
+    #[serde(flatten)]
+    pub record: StageRecord,
+    pub number: u8,
+    pub label_ja: &'static str,
+    pub label_en: &'static str,
+    /// Items still owed in this stage.
+    pub owed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleStatus {
+    /// The fiscal year evaluated.
+    pub fy: FiscalYear,
+    /// The year whose budget this cycle builds.
+    pub budget_fy: FiscalYear,
+    pub started: bool,
+    pub state: &'static str,
+    pub current_stage: Option<Stage>,
+    pub stages: Vec<StageStatus>,
+    /// Sheets of the year by review state (draft, submitted, returned, accepted).
+    pub sheets: Vec<(ReviewState, usize)>,
+    pub programs_evaluated: usize,
+    pub budget_requests: usize,
+    /// Everything still owed, stage by stage.
+    pub owed: Vec<Owed>,
+}
+
+struct Computed {
+    status: CycleStatus,
+    restructure: Vec<RestructureEntry>,
+    compiled: Compiled,
+}
+
+fn compute(
+    data: &CycleData,
+    cycle: Option<Cycle>,
+    fy: FiscalYear,
+    sheets: &[StoredSheet],
+    requests: &[StoredRequest],
+    ceilings: &[Ceiling],
+) -> Computed {
+    let ds = &data.ds;
+    let started = cycle.is_some();
+    let cycle = cycle.unwrap_or_else(|| Cycle::new(fy));
+    let report = compute_status(
+        fy,
+        data.area.clone(),
+        &ds.plans,
+        &ds.plan_nodes,
+        &ds.kpis,
+        &ds.observations,
+    );
+    let owners: HashMap<&str, &Vec<String>> = ds
+        .kpis
+        .iter()
+        .map(|k| (k.code.as_str(), &k.owner_sections))
+        .collect();
+    let kpis: Vec<KpiActualState> = report
+        .kpis
+        .iter()
+        .map(|row| KpiActualState {
+            kpi_code: row.code.clone(),
+            owner_sections: owners
+                .get(row.code.as_str())
+                .map(|o| (*o).clone())
+                .unwrap_or_default(),
+            has_actual: row.progress.actual.is_some() && !row.progress.stale,
+        })
+        .collect();
+    let restructure = restructure_list(&RestructureInputs {
+        fy,
+        programs: &ds.programs,
+        sections: &ds.sections,
+        links: &ds.links,
+        money: &ds.money,
+        indicators: &ds.indicators,
+        rules: RestructureRules::default(),
+    });
+    let flagged: BTreeSet<String> = restructure.iter().map(|e| e.program_code.clone()).collect();
+    let sheet_states: HashMap<String, SheetState> = sheets
+        .iter()
+        .map(|s| {
+            (
+                s.sheet.program_code.clone(),
+                SheetState {
+                    state: s.sheet.state,
+                    direction: s.sheet.direction,
+                },
+            )
+        })
+        .collect();
+    let request_map: HashMap<String, Option<i64>> = requests
+        .iter()
+        .map(|r| (r.request.program_code.clone(), r.request.assessed))
+        .collect();
+    let owed = outstanding(&CycleInputs {
+        cycle: &cycle,
+        sections: &ds.sections,
+        programs: &ds.programs,
+        kpis: &kpis,
+        sheets: &sheet_states,
+        flagged: &flagged,
+        requests: &request_map,
+    });
+    let counts = owed_counts(&owed);
+    let stages = cycle
+        .stages
+        .iter()
+        .map(|r| StageStatus {
+            record: r.clone(),
+            number: r.stage.number(),
+            label_ja: r.stage.label_ja(),
+            label_en: r.stage.label_en(),
+            owed: counts.get(&r.stage).copied().unwrap_or(0),
+        })
+        .collect();
+    let policy_of = budget::policy_of_programs(&ds.links, &ds.kpis, &ds.plan_nodes);
+    let request_list: Vec<BudgetRequest> = requests.iter().map(|r| r.request.clone()).collect();
+    let compiled = budget::compile(&CompileInputs {
+        fy: cycle.budget_fy(),
+        requests: &request_list,
+        programs: &ds.programs,
+        departments: &ds.departments,
+        sections: &ds.sections,
+        policy_of: &policy_of,
+        last_year: &ds.money,
+        ceilings,
+    });
+    let status = CycleStatus {
+        fy,
+        budget_fy: cycle.budget_fy(),
+        started,
+        state: cycle.state.as_str(),
+        current_stage: if started { cycle.current_stage() } else { None },
+        stages,
+        sheets: ReviewState::ALL
+            .into_iter()
+            .map(|st| (st, sheets.iter().filter(|s| s.sheet.state == st).count()))
+            .collect(),
+        programs_evaluated: ds
+            .programs
+            .iter()
+            .filter(|p| program_runs_in(p, fy))
+            .count(),
+        budget_requests: requests.len(),
+        owed,
+    };
+    Computed {
+        status,
+        restructure,
+        compiled,
+    }
+}
+
+async fn compute_all(store: &Store, fy: FiscalYear) -> CycleServiceResult<Computed> {
+    let data = load(store, fy).await?;
+    let cycle = store.cycle(fy).await?;
+    let budget_fy = Cycle::new(fy).budget_fy();
+    let sheets = store.sheets(fy).await?;
+    let requests = store.budget_requests(budget_fy).await?;
+    let ceilings = store.ceilings(budget_fy).await?;
+    Ok(compute(&data, cycle, fy, &sheets, &requests, &ceilings))
+}
+
+/// Where the cycle of `fy` stands: each stage with what is still owed.
+pub async fn cycle_status(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleStatus> {
+    Ok(compute_all(store, fy).await?.status)
+}
+
+/// The ranked restructuring list for the evaluated year `fy`.
+pub async fn restructure(
+    store: &Store,
+    fy: FiscalYear,
+) -> CycleServiceResult<Vec<RestructureEntry>> {
+    let data = load(store, fy).await?;
+    let ds = &data.ds;
+    Ok(restructure_list(&RestructureInputs {
+        fy,
+        programs: &ds.programs,
+        sections: &ds.sections,
+        links: &ds.links,
+        money: &ds.money,
+        indicators: &ds.indicators,
+        rules: RestructureRules::default(),
+    }))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recomputed {
+    pub status: CycleStatus,
+    pub restructure: Vec<RestructureEntry>,
+    pub compiled: Compiled,
+    /// Wall time of the recomputation (loading included), milliseconds.
+    pub elapsed_ms: u128,
+}
+
+/// Recomputes the whole cycle of `fy`: KPI progress, who owes what, the
+/// restructuring list and the compiled budget, from one read of the data.
+pub async fn recompute(store: &Store, fy: FiscalYear) -> CycleServiceResult<Recomputed> {
+    let started = Instant::now();
+    let c = compute_all(store, fy).await?;
+    Ok(Recomputed {
+        status: c.status,
+        restructure: c.restructure,
+        compiled: c.compiled,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+// ----- stages -----
+
+pub async fn start_cycle(store: &Store, actor: &str, fy: FiscalYear) -> CycleServiceResult<Cycle> {
+    Ok(store.start_cycle(fy, actor).await?)
+}
+
+/// Closes a stage once nothing is owed in it.
+pub async fn close_stage(
+    store: &Store,
+    actor: &str,
+    fy: FiscalYear,
+    stage: Stage,
+) -> CycleServiceResult<Cycle> {
+    let status = cycle_status(store, fy).await?;
+    let owed = status.owed.iter().filter(|o| o.stage == stage).count();
+    let at = citykpi_store::now_rfc3339();
+    Ok(store
+        .update_cycle(fy, actor, "close_stage", |c| {
+            c.close_stage(stage, owed, actor, &at)
+        })
+        .await?)
+}
+
+pub async fn waive_stage(
+    store: &Store,
+    actor: &str,
+    fy: FiscalYear,
+    stage: Stage,
+    reason: &str,
+) -> CycleServiceResult<Cycle> {
+    let at = citykpi_store::now_rfc3339();
+    Ok(store
+        .update_cycle(fy, actor, "waive_stage", |c| {
+            c.waive_stage(stage, reason, actor, &at)
+        })
+        .await?)
+}
+
+pub async fn reopen_stage(
+    store: &Store,
+    actor: &str,
+    fy: FiscalYear,
+    stage: Stage,
+) -> CycleServiceResult<Cycle> {
+    let at = citykpi_store::now_rfc3339();
+    Ok(store
+        .update_cycle(fy, actor, "reopen_stage", |c| {
+            c.reopen_stage(stage, actor, &at)
+        })
+        .await?)
+}
+
+pub async fn set_deadline(
+    store: &Store,
+    actor: &str,
+    fy: FiscalYear,
+    stage: Stage,
+    deadline: &str,
+) -> CycleServiceResult<Cycle> {
+    let date = if deadline.trim().is_empty() {
+        None
+    } else {
+        Some(CalendarDate::parse(deadline).map_err(|e| {
+            CycleServiceError::invalid(vec![FieldError::new(
+                "deadline",
+                format!("締切日が読めません（{}）", deadline.trim()),
+                e.to_string(),
+            )])
+        })?)
+    };
+    Ok(store
+        .update_cycle(fy, actor, "set_deadline", |c| c.set_deadline(stage, date))
+        .await?)
+}
+
+/// Closes the whole cycle (read-only from then on).
+pub async fn close_cycle(store: &Store, actor: &str, fy: FiscalYear) -> CycleServiceResult<Cycle> {
+    Ok(store.update_cycle(fy, actor, "close", Cycle::close).await?)
+}
+
+/// Reopens a closed cycle for a correction; logged as `reopen`.
+pub async fn reopen_cycle(store: &Store, actor: &str, fy: FiscalYear) -> CycleServiceResult<Cycle> {
+    Ok(store
+        .update_cycle(fy, actor, "reopen", Cycle::reopen)
+        .await?)
+}
+
+// ----- evaluation sheets -----
+
+/// A program's place in the plan, shown on its sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanPosition {
+    pub kpi_code: String,
+    pub kpi_name_ja: String,
+    pub weight: f64,
+    pub node_code: String,
+    pub node_name_ja: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetView {
+    pub program: Program,
+    pub department_code: String,
+    pub sheet: EvaluationSheet,
+    /// The stored version (0 = not saved yet: the sheet is pre-filled).
+    pub version: i64,
+    pub computed: SheetComputed,
+    pub plan_position: Vec<PlanPosition>,
+    /// How many versions are stored.
+    pub versions: usize,
+    pub saved_by: String,
+    pub saved_at: String,
+}
+
+async fn program_or_404(store: &Store, code: &str) -> CycleServiceResult<Program> {
+    store
+        .program(code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("事務事業 / program {code}")).into())
+}
+
+/// The sheet of `program` for `fy`: the stored one, or a new one pre-filled
+/// from last year's sheet and the program's indicators and money.
+pub async fn sheet_view(
+    store: &Store,
+    program_code: &str,
+    fy: FiscalYear,
+) -> CycleServiceResult<SheetView> {
+    let program = program_or_404(store, program_code).await?;
+    let sections = store.sections().await?;
+    let department_code = department_of(&sections, &program.section_code).to_string();
+    let versions = store.sheet_versions(program_code, fy).await?;
+    let (sheet, version, saved_by, saved_at) = match versions.last() {
+        Some(s) => (
+            s.sheet.clone(),
+            s.version,
+            s.saved_by.clone(),
+            s.saved_at.clone(),
+        ),
+        None => {
+            let last = store.sheet(program_code, fy.prev()).await?;
+            let indicators: Vec<_> = store
+                .indicators()
+                .await?
+                .into_iter()
+                .filter(|i| i.program_code == program_code)
+                .collect();
+            let money = store
+                .money()
+                .await?
+                .into_iter()
+                .find(|m| m.program_code == program_code && m.fy == fy);
+            let sheet = EvaluationSheet::prefilled(
+                &program,
+                fy,
+                last.as_ref().map(|l| &l.sheet),
+                &indicators,
+                money.as_ref(),
+            );
+            (sheet, 0, String::new(), String::new())
+        }
+    };
+    let kpis = store.kpis().await?;
+    let nodes = store.plan_nodes().await?;
+    let mut plan_position = Vec::new();
+    for l in store
+        .links()
+        .await?
+        .into_iter()
+        .filter(|l| l.program_code == program_code)
+    {
+        let kpi = kpis.iter().find(|k| k.code == l.kpi_code);
+        let node = kpi
+            .and_then(|k| k.nodes.first())
+            .and_then(|n| nodes.iter().find(|x| x.code == n.node_code));
+        plan_position.push(PlanPosition {
+            kpi_name_ja: kpi.map(|k| k.name_ja.clone()).unwrap_or_default(),
+            kpi_code: l.kpi_code,
+            weight: l.weight,
+            node_code: node.map(|n| n.code.clone()).unwrap_or_default(),
+            node_name_ja: node.map(|n| n.name_ja.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(SheetView {
+        computed: sheet.computed(),
+        program,
+        department_code,
+        sheet,
+        version,
+        plan_position,
+        versions: versions.len(),
+        saved_by,
+        saved_at,
+    })
+}
+
+/// Saves the section's work on a sheet. The review state and the reviewer's
+/// comment are not the section's to set: they are kept as stored. A sheet
+/// handed in (submitted or accepted) can no longer be changed by the section.
+pub async fn save_sheet(
+    store: &Store,
+    actor: &str,
+    mut sheet: EvaluationSheet,
+    expected_version: i64,
+) -> CycleServiceResult<Saved> {
+    program_or_404(store, &sheet.program_code).await?;
+    let stored = store.sheet(&sheet.program_code, sheet.fy).await?;
+    let state = stored.as_ref().map(|s| s.sheet.state).unwrap_or_default();
+    if !state.editable_by_section() {
+        return Err(CycleServiceError::invalid(vec![FieldError::new(
+            "state",
+            format!("「{}」の評価シートは編集できません", state.label_ja()),
+            format!("a sheet that is {} cannot be edited", state.label_en()),
+        )]));
+    }
+    sheet.state = state;
+    sheet.reviewer_comment = stored
+        .as_ref()
+        .map(|s| s.sheet.reviewer_comment.clone())
+        .unwrap_or_default();
+    let errors = sheet.validate_draft();
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    Ok(store
+        .save_sheet(&sheet, Some(expected_version), actor, "save")
+        .await?)
+}
+
+/// Hands a sheet in for review after checking it is complete.
+pub async fn submit_sheet(
+    store: &Store,
+    actor: &str,
+    program_code: &str,
+    fy: FiscalYear,
+    expected_version: i64,
+) -> CycleServiceResult<Saved> {
+    let program = program_or_404(store, program_code).await?;
+    let stored = store.sheet(program_code, fy).await?.ok_or_else(|| {
+        CycleServiceError::invalid(vec![FieldError::new(
+            "version",
+            "評価シートを先に保存してください",
+            "save the sheet before submitting it",
+        )])
+    })?;
+    let mut sheet = stored.sheet;
+    sheet.state = sheet.state.after(ReviewAction::Submit)?;
+    let errors = sheet.validate_for_submit(&program);
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    Ok(store
+        .save_sheet(&sheet, Some(expected_version), actor, "submit")
+        .await?)
+}
+
+/// The strategy office's decision on a submitted sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub action: ReviewAction,
+    /// 所見; required to return a sheet.
+    pub comment: String,
+    /// The direction as decided (the restructuring decision); None keeps the section's.
+    pub direction: Option<ProgramDirection>,
+    pub expected_version: i64,
+}
+
+/// The strategy office's review: return with a comment (required) or accept,
+/// optionally settling the direction (the restructuring decision).
+pub async fn review_sheet(
+    store: &Store,
+    actor: &str,
+    program_code: &str,
+    fy: FiscalYear,
+    review: &Review,
+) -> CycleServiceResult<Saved> {
+    let Review {
+        action,
+        ref comment,
+        direction,
+        expected_version,
+    } = *review;
+    let program = program_or_404(store, program_code).await?;
+    let stored = store.sheet(program_code, fy).await?.ok_or_else(|| {
+        AppError::NotFound(format!("評価シート / evaluation sheet {program_code}/{fy}"))
+    })?;
+    let mut sheet = stored.sheet;
+    if action == ReviewAction::Submit {
+        return Err(CycleError::Transition {
+            from: sheet.state,
+            action,
+        }
+        .into());
+    }
+    sheet.state = sheet.state.after(action)?;
+    if action == ReviewAction::Return && comment.trim().is_empty() {
+        return Err(CycleServiceError::invalid(vec![FieldError::new(
+            "reviewer_comment",
+            "差戻しには所見（理由）が必要です",
+            "returning a sheet needs a comment",
+        )]));
+    }
+    sheet.reviewer_comment = comment.trim().to_string();
+    if let Some(d) = direction {
+        sheet.direction = Some(d);
+    }
+    let errors = if action == ReviewAction::Accept {
+        sheet.validate_for_submit(&program)
+    } else {
+        sheet.validate_draft()
+    };
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    Ok(store
+        .save_sheet(&sheet, Some(expected_version), actor, action.as_str())
+        .await?)
+}
+
+/// One line of the sheet list of a year.
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetRow {
+    pub program_code: String,
+    pub name_ja: String,
+    pub section_code: String,
+    pub department_code: String,
+    /// None = no sheet saved yet.
+    pub state: Option<ReviewState>,
+    pub direction: Option<ProgramDirection>,
+    pub version: i64,
+    pub full_cost: Option<i64>,
+}
+
+/// Every program running in `fy` with its sheet's state, optionally only
+/// one department's.
+pub async fn sheet_list(
+    store: &Store,
+    fy: FiscalYear,
+    department: Option<&str>,
+) -> CycleServiceResult<Vec<SheetRow>> {
+    let programs = store.programs().await?;
+    let sections = store.sections().await?;
+    let sheets: HashMap<String, StoredSheet> = store
+        .sheets(fy)
+        .await?
+        .into_iter()
+        .map(|s| (s.sheet.program_code.clone(), s))
+        .collect();
+    Ok(programs
+        .into_iter()
+        .filter(|p| program_runs_in(p, fy))
+        .filter_map(|p| {
+            let dept = department_of(&sections, &p.section_code).to_string();
+            if department.is_some_and(|d| d != dept) {
+                return None;
+            }
+            let s = sheets.get(&p.code);
+            Some(SheetRow {
+                state: s.map(|s| s.sheet.state),
+                direction: s.and_then(|s| s.sheet.direction),
+                version: s.map_or(0, |s| s.version),
+                full_cost: s.map(|s| s.sheet.computed().full_cost),
+                program_code: p.code,
+                name_ja: p.name_ja,
+                section_code: p.section_code,
+                department_code: dept,
+            })
+        })
+        .collect())
+}
+
+// ----- budget -----
+
+/// One program's line in the budget stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRow {
+    pub program_code: String,
+    pub name_ja: String,
+    pub department_code: String,
+    /// Direction of the evaluation sheet of the cycle's year.
+    pub direction: Option<ProgramDirection>,
+    /// The budget of the running year.
+    pub last_year_budget: i64,
+    pub request: Option<BudgetRequest>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetView {
+    /// The budget year.
+    pub fy: FiscalYear,
+    /// The cycle (evaluated year) building it.
+    pub cycle_fy: FiscalYear,
+    pub ceilings: Vec<Ceiling>,
+    pub rows: Vec<RequestRow>,
+    pub compiled: Compiled,
+}
+
+/// The requests of the budget year `budget_fy` (all programs that run in it
+/// or have a request), optionally one department's.
+pub async fn budget_view(
+    store: &Store,
+    budget_fy: FiscalYear,
+    department: Option<&str>,
+) -> CycleServiceResult<BudgetView> {
+    let cycle_fy = Cycle::fy_for_budget(budget_fy);
+    let data = load(store, cycle_fy).await?;
+    let sheets = store.sheets(cycle_fy).await?;
+    let requests = store.budget_requests(budget_fy).await?;
+    let ceilings = store.ceilings(budget_fy).await?;
+    let computed = compute(
+        &data,
+        store.cycle(cycle_fy).await?,
+        cycle_fy,
+        &sheets,
+        &requests,
+        &ceilings,
+    );
+    let ds = &data.ds;
+    let direction_of: HashMap<&str, Option<ProgramDirection>> = sheets
+        .iter()
+        .map(|s| (s.sheet.program_code.as_str(), s.sheet.direction))
+        .collect();
+    let request_of: HashMap<&str, &StoredRequest> = requests
+        .iter()
+        .map(|r| (r.request.program_code.as_str(), r))
+        .collect();
+    let base_fy = budget_fy.prev();
+    let rows = ds
+        .programs
+        .iter()
+        .filter(|p| program_runs_in(p, budget_fy) || request_of.contains_key(p.code.as_str()))
+        .filter_map(|p| {
+            let dept = department_of(&ds.sections, &p.section_code);
+            if department.is_some_and(|d| d != dept) {
+                return None;
+            }
+            let stored = request_of.get(p.code.as_str());
+            Some(RequestRow {
+                program_code: p.code.clone(),
+                name_ja: p.name_ja.clone(),
+                department_code: dept.to_string(),
+                direction: direction_of.get(p.code.as_str()).copied().flatten(),
+                last_year_budget: ds
+                    .money
+                    .iter()
+                    .find(|m| m.program_code == p.code && m.fy == base_fy)
+                    .map_or(0, |m| m.budget()),
+                request: stored.map(|r| r.request.clone()),
+                version: stored.map_or(0, |r| r.version),
+            })
+        })
+        .collect();
+    Ok(BudgetView {
+        fy: budget_fy,
+        cycle_fy,
+        ceilings,
+        rows,
+        compiled: computed.compiled,
+    })
+}
+
+/// Saves a section's request for `req.fy` (the budget year): the general
+/// funds are computed, the direction of the program's evaluation and the
+/// department's ceiling are checked inside the write.
+pub async fn save_request(
+    store: &Store,
+    actor: &str,
+    req: BudgetRequest,
+    expected_version: i64,
+) -> CycleServiceResult<Saved> {
+    program_or_404(store, &req.program_code).await?;
+    let req = req.with_general_funds();
+    let cycle_fy = Cycle::fy_for_budget(req.fy);
+    let direction = store
+        .sheet(&req.program_code, cycle_fy)
+        .await?
+        .and_then(|s| s.sheet.direction);
+    let base_fy = req.fy.prev();
+    let last_year_budget = store
+        .money()
+        .await?
+        .into_iter()
+        .find(|m| m.program_code == req.program_code && m.fy == base_fy)
+        .map_or(0, |m| m.budget());
+    let check = |dept: citykpi_store::DepartmentBudget| {
+        let errors = check_request(
+            &req,
+            &RequestContext {
+                direction,
+                last_year_budget,
+                ceiling: dept.ceiling,
+                department_other_requests: dept.other_requests,
+            },
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CycleError::Invalid(errors))
+        }
+    };
+    Ok(store
+        .save_budget_request(&req, Some(expected_version), actor, check)
+        .await?)
+}
+
+/// Finance's assessed amount (査定額); None clears it.
+pub async fn assess_request(
+    store: &Store,
+    actor: &str,
+    program_code: &str,
+    budget_fy: FiscalYear,
+    assessed: Option<i64>,
+    expected_version: i64,
+) -> CycleServiceResult<Saved> {
+    if let Some(a) = assessed {
+        let errors = budget::check_assessment(a);
+        if !errors.is_empty() {
+            return Err(CycleServiceError::invalid(errors));
+        }
+    }
+    Ok(store
+        .assess_budget_request(
+            program_code,
+            budget_fy,
+            assessed,
+            Some(expected_version),
+            actor,
+        )
+        .await?)
+}
+
+/// Sets a department's ceiling (枠) for the budget year.
+pub async fn set_ceiling(
+    store: &Store,
+    actor: &str,
+    ceiling: &Ceiling,
+) -> CycleServiceResult<citykpi_store::Change> {
+    let errors = budget::check_ceiling(ceiling.amount);
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    Ok(store.set_ceiling(ceiling, actor).await?)
+}
+
+/// The compiled budget of `budget_fy`.
+pub async fn compiled_budget(store: &Store, budget_fy: FiscalYear) -> CycleServiceResult<Compiled> {
+    Ok(budget_view(store, budget_fy, None).await?.compiled)
+}
+
+/// Departments by sort order, for pickers.
+pub async fn departments(store: &Store) -> CycleServiceResult<Vec<Department>> {
+    Ok(store.departments().await?)
+}
+
+// ----- demo -----
+
+/// Gives the demo city its cycle in progress (see `citykpi_demo::cycle`).
+pub async fn build_demo(store: &Store, ds: &Dataset, fy: FiscalYear) -> CycleServiceResult<()> {
+    let demo = citykpi_demo::cycle::generate(ds, fy);
+    store
+        .load_cycle_records(
+            demo.fy,
+            &demo.waived,
+            &demo.sheet_versions,
+            &demo.ceilings,
+            &demo.requests,
+            "demo",
+        )
+        .await?;
+    Ok(())
+}

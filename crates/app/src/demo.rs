@@ -39,12 +39,21 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
         ..DemoOptions::default()
     };
     let city_code = opts.city_code.clone();
+    let cycle_fy = opts.current_fy.prev();
     let ds = tokio::task::spawn_blocking(move || citykpi_demo::generate(&opts))
         .await
         .map_err(|e| AppError::invalid("demo", e.to_string()))?;
+    // The cycle's tables are kept apart from clear_all's list: empty them first.
+    store
+        .clear_cycle_data()
+        .await
+        .map_err(|e| AppError::invalid("cycle", e.to_string()))?;
     store.clear_all().await?;
     let summary = store.apply(&ds, "demo").await?;
     store.set_setting(settings::CITY_CODE, &city_code).await?;
+    crate::cycle::build_demo(store, &ds, cycle_fy)
+        .await
+        .map_err(|e| AppError::invalid("cycle", e.to_string()))?;
     let kpi_codes: Vec<String> = ds.kpis.iter().map(|k| k.code.clone()).collect();
     crate::partners::build_demo(store, seed, scale, &kpi_codes)
         .await

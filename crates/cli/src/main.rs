@@ -1,6 +1,7 @@
 //! `citykpi`: the command line. Thin: it parses arguments, calls the services
 //! in `citykpi-app`, and prints. No rule lives here.
 
+mod cycle;
 mod evidence;
 mod output;
 
@@ -88,6 +89,16 @@ enum Command {
     },
     /// 目標達成見込み（予測）/ forecast a series toward its target
     Forecast(evidence::ForecastArgs),
+    /// 進行管理サイクル（KPI進捗→事務事業評価→再編→予算）/ the yearly management cycle
+    Cycle {
+        #[command(subcommand)]
+        command: cycle::CycleCommand,
+    },
+    /// 事業再編 / program restructuring
+    Restructure {
+        #[command(subcommand)]
+        command: cycle::RestructureCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,7 +141,7 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     })
 }
 
-fn parse_fy(s: &str) -> Result<FiscalYear, String> {
+pub(crate) fn parse_fy(s: &str) -> Result<FiscalYear, String> {
     FiscalYear::parse(s).map_err(|e| e.to_string())
 }
 
@@ -290,6 +301,14 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         }
         Command::Evidence { command } => evidence::run(command)?,
         Command::Forecast(args) => evidence::run_forecast(args)?,
+        Command::Cycle { command } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            cycle::run_cycle(&store, command, lang).await?;
+        }
+        Command::Restructure { command } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            cycle::run_restructure(&store, command, lang).await?;
+        }
     }
     Ok(())
 }

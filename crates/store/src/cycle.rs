@@ -1089,6 +1089,110 @@ impl Store {
             .collect()
     }
 
+    /// Writes a whole cycle in one transaction with one audit row: the cycle
+    /// with `waived` stages, every version of every sheet in order, the
+    /// ceilings and the requests. For `citykpi demo` and bulk loads into an
+    /// empty cycle; the cycle of `fy` must not exist yet. Program and
+    /// department codes are checked; on any error nothing is written.
+    pub async fn load_cycle_records(
+        &self,
+        fy: FiscalYear,
+        waived: &[(Stage, String)],
+        sheet_versions: &[(EvaluationSheet, String)],
+        ceilings: &[Ceiling],
+        requests: &[BudgetRequest],
+        actor: &str,
+    ) -> CycleResult<()> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        if load_cycle(conn, fy).await?.is_some() {
+            return Err(CycleStoreError::CycleExists { fy: fy.year() });
+        }
+        let now = now_rfc3339();
+        let mut cycle = Cycle::new(fy);
+        for (stage, reason) in waived {
+            cycle.waive_stage(*stage, reason, actor, &now)?;
+        }
+        write_cycle(conn, &cycle, actor, true).await?;
+        let programs: std::collections::HashSet<String> = run!(
+            conn,
+            sqlx::query_scalar::<_, String>("SELECT code FROM programs"),
+            fetch_all
+        )?
+        .into_iter()
+        .collect();
+        let known = |code: &str| -> CycleResult<()> {
+            if programs.contains(code) {
+                Ok(())
+            } else {
+                Err(CycleStoreError::NotFound {
+                    what_ja: "事務事業",
+                    what_en: "program",
+                    key: code.to_string(),
+                })
+            }
+        };
+        let mut versions: std::collections::HashMap<(String, FiscalYear), i64> =
+            std::collections::HashMap::new();
+        for (sheet, saved_by) in sheet_versions {
+            known(&sheet.program_code)?;
+            let v = versions
+                .entry((sheet.program_code.clone(), sheet.fy))
+                .or_insert(0);
+            *v += 1;
+            run!(
+                conn,
+                sqlx::query(
+                    "INSERT INTO evaluation_sheets (program_code, fy, version, state, direction, body, saved_by, saved_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                )
+                .bind(&sheet.program_code)
+                .bind(i64::from(sheet.fy.year()))
+                .bind(*v)
+                .bind(sheet.state.as_str())
+                .bind(sheet.direction.map(|d| d.as_str()))
+                .bind(json_text(sheet))
+                .bind(saved_by)
+                .bind(&now),
+                execute
+            )?;
+        }
+        for c in ceilings {
+            run!(
+                conn,
+                sqlx::query(
+                    "INSERT INTO budget_ceilings (fy, department_code, amount) VALUES ($1, $2, $3)"
+                )
+                .bind(i64::from(c.fy.year()))
+                .bind(&c.department_code)
+                .bind(c.amount),
+                execute
+            )?;
+        }
+        for r in requests {
+            known(&r.program_code)?;
+            write_request(conn, r, 1, actor).await?;
+        }
+        let summary = serde_json::json!({
+            "sheet_versions": sheet_versions.len(),
+            "sheets": versions.len(),
+            "ceilings": ceilings.len(),
+            "requests": requests.len(),
+        });
+        audit_row(
+            conn,
+            actor,
+            "load",
+            "cycle",
+            &fy.to_string(),
+            None,
+            Some(&summary),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Deletes every cycle record (for `citykpi demo`, which rebuilds from
     /// scratch; `clear_all` leaves these tables to their own module).
     pub async fn clear_cycle_data(&self) -> CycleResult<()> {

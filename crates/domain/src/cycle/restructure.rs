@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fiscal::FiscalYear;
 use crate::money::{ProgramMoney, format_yen};
+use crate::org::Section;
 use crate::program::{IndicatorKind, KpiLink, Program, ProgramIndicator};
 
 use super::stage::program_runs_in;
@@ -23,6 +24,10 @@ pub struct RestructureRules {
     /// Share of KPIs two programs must have in common (of all KPIs either
     /// serves, Jaccard) to be merge candidates.
     pub overlap_min: f64,
+    /// How alike their names must be (Dice coefficient of character pairs,
+    /// 0..1): serving the same KPI is normal, doing the same thing for it in
+    /// the same department is what makes a merge candidate.
+    pub name_similarity_min: f64,
 }
 
 impl Default for RestructureRules {
@@ -31,6 +36,7 @@ impl Default for RestructureRules {
             low_share: 0.1,
             falling_years: 3,
             overlap_min: 0.67,
+            name_similarity_min: 0.5,
         }
     }
 }
@@ -105,6 +111,9 @@ pub struct RestructureEntry {
 pub struct RestructureInputs<'a> {
     pub fy: FiscalYear,
     pub programs: &'a [Program],
+    /// Sections, for the department of each program (merge candidates are
+    /// looked for within a department).
+    pub sections: &'a [Section],
     pub links: &'a [KpiLink],
     pub money: &'a [ProgramMoney],
     pub indicators: &'a [ProgramIndicator],
@@ -115,6 +124,39 @@ pub struct RestructureInputs<'a> {
 type OutcomeSeries<'a> = BTreeMap<FiscalYear, (f64, &'a str)>;
 
 const HUNDRED_MILLION: f64 = 100_000_000.0;
+
+/// Dice coefficient of the character pairs of two program names, without
+/// the generic endings (事業, 事務) every name has.
+pub fn name_similarity(a: &str, b: &str) -> f64 {
+    fn pairs(s: &str) -> Vec<(char, char)> {
+        let s = s
+            .trim_end_matches("事業")
+            .trim_end_matches("事務")
+            .trim_end_matches("事業");
+        let chars: Vec<char> = s.chars().collect();
+        let mut p: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        p.sort_unstable();
+        p
+    }
+    let (pa, pb) = (pairs(a), pairs(b));
+    if pa.is_empty() || pb.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    // Multiset intersection of two sorted lists.
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < pa.len() && j < pb.len() {
+        match pa[i].cmp(&pb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * common as f64 / (pa.len() + pb.len()) as f64
+}
 
 /// Formats a number for an explanation: two decimals at most, no trailing zeros.
 fn num(v: f64) -> String {
@@ -136,6 +178,23 @@ pub fn restructure_list(inputs: &RestructureInputs<'_>) -> Vec<RestructureEntry>
     let name_of: HashMap<&str, &str> = programs
         .iter()
         .map(|p| (p.code.as_str(), p.name_ja.as_str()))
+        .collect();
+    let dept_of_section: HashMap<&str, &str> = inputs
+        .sections
+        .iter()
+        .map(|s| (s.code.as_str(), s.department_code.as_str()))
+        .collect();
+    let dept_of: HashMap<&str, &str> = programs
+        .iter()
+        .map(|p| {
+            (
+                p.code.as_str(),
+                dept_of_section
+                    .get(p.section_code.as_str())
+                    .copied()
+                    .unwrap_or(p.section_code.as_str()),
+            )
+        })
         .collect();
 
     // KPIs each program serves (weight > 0), sorted, and their summed weight.
@@ -274,13 +333,19 @@ pub fn restructure_list(inputs: &RestructureInputs<'_>) -> Vec<RestructureEntry>
                     }
                 }
             }
+            let own_name = name_of.get(code).copied().unwrap_or("");
+            let own_dept = dept_of.get(code).copied().unwrap_or("");
             let mut partners: Vec<(&str, usize, f64)> = shared
                 .into_iter()
                 .filter_map(|(other, common)| {
                     let theirs = kpis_of.get(other).map_or(0, Vec::len);
                     let union = kpis.len() + theirs - common;
                     let j = common as f64 / union as f64;
-                    (j >= rules.overlap_min).then_some((other, common, j))
+                    let same_dept = dept_of.get(other).copied() == Some(own_dept);
+                    let alike =
+                        name_similarity(own_name, name_of.get(other).copied().unwrap_or(""));
+                    (j >= rules.overlap_min && same_dept && alike >= rules.name_similarity_min)
+                        .then_some((other, common, j))
                 })
                 .collect();
             partners.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(b.0)));
@@ -299,12 +364,12 @@ pub fn restructure_list(inputs: &RestructureInputs<'_>) -> Vec<RestructureEntry>
                 flags.push(Flag {
                     kind: FlagKind::Overlap,
                     explanation_ja: format!(
-                        "同じKPI（{}）に寄与する事業があります：{}。統合を検討してください",
+                        "同じ部局で同じKPI（{}）に寄与する似た事業があります：{}。統合を検討してください",
                         kpis.join("・"),
                         list_ja.join("、")
                     ),
                     explanation_en: format!(
-                        "Other programs serve the same KPIs ({}): {}. Consider merging them",
+                        "Similar programs of the same department serve the same KPIs ({}): {}. Consider merging them",
                         kpis.join(", "),
                         list_en.join(", ")
                     ),
@@ -407,6 +472,10 @@ mod tests {
     #[test]
     fn each_rule_flags_and_explains() {
         let mut programs: Vec<Program> = (1..=10).map(|i| program(&format!("P{i:02}"))).collect();
+        programs[8].name_ja = "子育て相談事業".into();
+        programs[9].name_ja = "子育て相談支援事業".into();
+        // Another department's program: counted for the cut-off like any other.
+        programs[7].section_code = "S2".into();
         let mut ended = program("P99");
         ended.end_fy = Some(fy(2020));
         programs.push(ended);
@@ -439,9 +508,26 @@ mod tests {
         ];
         // The overlap rule needs a KPI-less program too: P11.
         programs.push(program("P11"));
+        let sections = vec![
+            Section {
+                code: "S1".into(),
+                department_code: "D1".into(),
+                name_ja: "課1".into(),
+                name_en: String::new(),
+                sort_order: 1,
+            },
+            Section {
+                code: "S2".into(),
+                department_code: "D2".into(),
+                name_ja: "課2".into(),
+                name_en: String::new(),
+                sort_order: 2,
+            },
+        ];
         let list = restructure_list(&RestructureInputs {
             fy: fy(2024),
             programs: &programs,
+            sections: &sections,
             links: &links,
             money: &money_rows,
             indicators: &indicators,
@@ -487,7 +573,7 @@ mod tests {
         let p09 = list.iter().find(|e| e.program_code == "P09").unwrap();
         assert_eq!(p09.flags[0].related, vec!["P10".to_string()]);
         assert!(
-            p09.flags[0].explanation_ja.contains("P10（事業P10）と2件"),
+            p09.flags[0].explanation_ja.contains("P10（子育て相談支援事業）と2件"),
             "{}",
             p09.flags[0].explanation_ja
         );
@@ -501,10 +587,20 @@ mod tests {
     }
 
     #[test]
+    fn name_similarity_of_program_names() {
+        assert_eq!(name_similarity("感染症対策事業", "感染症対策事業"), 1.0);
+        let s = name_similarity("感染症対策事業", "感染症対策充実事業");
+        assert!((s - 0.8).abs() < 1e-9, "{s}");
+        assert_eq!(name_similarity("選挙事務", "法務推進事業"), 0.0);
+        assert_eq!(name_similarity("", "x"), 0.0);
+    }
+
+    #[test]
     fn empty_inputs_give_an_empty_list() {
         let list = restructure_list(&RestructureInputs {
             fy: fy(2024),
             programs: &[],
+            sections: &[],
             links: &[],
             money: &[],
             indicators: &[],

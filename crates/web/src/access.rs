@@ -427,10 +427,17 @@ mod tests {
                 );
             }
         }
-        // Nothing that changes data is public except the login form itself.
-        for r in all_routes().filter(|r| r.access == Access::Public && r.method != "GET")
-        {
-            assert_eq!(r.path, "/login");
+        // Nothing that changes data is public except the login form and the
+        // partnership forms meant for the public (registration, inquiry),
+        // which carry the pre-session CSRF token, a honeypot and a rate limit.
+        const PUBLIC_FORMS: &[&str] = &["/login", "/partners/join", "/partners/inquire"];
+        for r in all_routes().filter(|r| r.access == Access::Public && r.method != "GET") {
+            assert!(
+                PUBLIC_FORMS.contains(&r.path),
+                "public {} {}",
+                r.method,
+                r.path
+            );
         }
         assert!(rule_for(&Method::HEAD, "/").is_some());
         assert!(rule_for(&Method::DELETE, "/").is_none());

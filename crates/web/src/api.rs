@@ -582,7 +582,8 @@ fn schema_components() -> Value {
 /// The OpenAPI 3.1 document of /api/v1.
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
-    for (method, path, ja, en, body) in API_DOCS {
+    // The partnership area documents its own routes beside them.
+    for (method, path, ja, en, body) in API_DOCS.iter().chain(crate::pages::partners::API_DOCS) {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))

@@ -1,14 +1,1938 @@
-//! Pages of the partners area (filled in by its issue): its routes and their
-//! access rules live here, joined to the core ones by `access::all_routes`.
+//! Pages and API of the partnerships area (issue 6): the public member
+//! registration and inquiry forms, the public member directory, the staff
+//! review of registrations, the one-stop desk's inquiries and the proposal
+//! desk. The routes and their access rules live here, joined to the core ones
+//! by `access::all_routes`; everything is done by `citykpi_app::partners`.
+//!
+//! Public forms have no session, so they carry the pre-session CSRF token the
+//! login form uses, a honeypot field, a per-address rate limit and a small
+//! body limit. All output goes through maud, which escapes it.
 
-use axum::Router;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Json, Router};
+use citykpi_app::partners::{self as svc, PartnersError, Viewer, is_desk};
+use citykpi_domain::org::Role;
+use citykpi_domain::partner::desk::{
+    Channel, Inquiry, InquiryCategory, InquiryForm, InquiryStatus,
+};
+use citykpi_domain::partner::member::{
+    Member, MemberForm, MemberStatus, OrgSize, OrgType, PublicField,
+};
+use citykpi_domain::partner::proposal::{Criterion, MAX_SCORE, ProposalStage};
+use citykpi_domain::partner::{Problem, Problems, SdgGoal};
+use citykpi_store::{InquiryFilter, MemberFilter, Page as ListPage};
+use maud::{Markup, html};
+use serde_json::json;
 
 use crate::AppState;
-use crate::access::RouteRule;
+use crate::access::{Access, RouteRule};
+use crate::ctx::{Ctx, query_param};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::layout::{Nav, Page, field_error, render};
+use crate::session::{PRE_SESSION_COOKIE, cookie, random_token, set_cookie};
+
+use Role::*;
+
+/// The one-stop desk: the Mayor's Office and the administrators.
+pub const DESK: &[Role] = &[Admin, StrategyOffice];
+/// Who may write in an inquiry's history (the service also checks the routing).
+pub const RESPONDERS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
+    RouteRule {
+        method,
+        path,
+        access,
+    }
+}
 
 /// This area's routes with the roles they admit.
-pub const ROUTES: &[RouteRule] = &[];
+pub const ROUTES: &[RouteRule] = &[
+    r("GET", "/partners/join", Access::Public),
+    r("POST", "/partners/join", Access::Public),
+    r("GET", "/partners/join/thanks", Access::Public),
+    r("GET", "/partners/directory", Access::Public),
+    r("GET", "/partners/inquire", Access::Public),
+    r("POST", "/partners/inquire", Access::Public),
+    r("GET", "/partners/inquire/thanks", Access::Public),
+    r("GET", "/partners/members", Access::Roles(DESK)),
+    r("GET", "/partners/members/{id}", Access::Roles(DESK)),
+    r(
+        "POST",
+        "/partners/members/{id}/decision",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/partners/inquiries", Access::Login),
+    r("POST", "/partners/inquiries", Access::Roles(DESK)),
+    r("GET", "/partners/inquiries/new", Access::Roles(DESK)),
+    r("GET", "/partners/inquiries/{id}", Access::Login),
+    r(
+        "POST",
+        "/partners/inquiries/{id}/reply",
+        Access::Roles(RESPONDERS),
+    ),
+    r(
+        "POST",
+        "/partners/inquiries/{id}/route",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/partners/proposals", Access::Login),
+    r("GET", "/partners/proposals/{id}", Access::Login),
+    r(
+        "POST",
+        "/partners/proposals/{id}/score",
+        Access::Roles(DESK),
+    ),
+    r(
+        "POST",
+        "/partners/proposals/{id}/stage",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/api/v1/partners/directory", Access::Public),
+    r("GET", "/api/v1/partners/members", Access::Roles(DESK)),
+    r(
+        "POST",
+        "/api/v1/partners/members/{id}/decision",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/api/v1/partners/inquiries", Access::Login),
+    r("GET", "/api/v1/partners/inquiries/{id}", Access::Login),
+    r("GET", "/api/v1/partners/proposals", Access::Login),
+];
+
+/// API documentation of this area, in `api::API_DOCS`'s shape.
+pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    (
+        "GET",
+        "/api/v1/partners/directory",
+        "公開会員名簿（公開に同意した会員の同意した項目のみ、?q= ?page=）",
+        "Public member directory (consenting members, consented fields; ?q= ?page=)",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/members",
+        "会員一覧（窓口用、?status= ?q= ?page=）",
+        "Members for the desk (?status= ?q= ?page=)",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/partners/members/{id}/decision",
+        "会員登録の承認・却下",
+        "Approve or reject a registration",
+        Some(
+            r#"{"type":"object","required":["decision"],"properties":{"decision":{"enum":["approve","reject"]},"reason":{"type":"string"}}}"#,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/partners/inquiries",
+        "相談一覧（期限超過が先、?status= ?overdue=1 ?page=）",
+        "Desk inquiries, overdue first (?status= ?overdue=1 ?page=)",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/inquiries/{id}",
+        "相談と対応履歴",
+        "An inquiry with its reply history",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/proposals",
+        "民間提案の一覧（?stage= ?page=）",
+        "Private proposals (?stage= ?page=)",
+        None,
+    ),
+];
+
+/// Largest body of any form or request of this area: the longest text
+/// fields (10,000 characters of UTF-8) fit; anything larger is refused.
+pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/partners/join", get(join_form).post(join))
+        .route("/partners/join/thanks", get(join_thanks))
+        .route("/partners/directory", get(directory))
+        .route("/partners/inquire", get(inquire_form).post(inquire))
+        .route("/partners/inquire/thanks", get(inquire_thanks))
+        .route("/partners/members", get(members))
+        .route("/partners/members/{id}", get(member_page))
+        .route("/partners/members/{id}/decision", post(decide))
+        .route("/partners/inquiries", get(inquiries).post(create_inquiry))
+        .route("/partners/inquiries/new", get(new_inquiry_form))
+        .route("/partners/inquiries/{id}", get(inquiry_page))
+        .route("/partners/inquiries/{id}/reply", post(reply))
+        .route("/partners/inquiries/{id}/route", post(route_inquiry))
+        .route("/partners/proposals", get(proposals))
+        .route("/partners/proposals/{id}", get(proposal_page))
+        .route("/partners/proposals/{id}/score", post(score))
+        .route("/partners/proposals/{id}/stage", post(move_stage))
+        .route("/api/v1/partners/directory", get(api_directory))
+        .route("/api/v1/partners/members", get(api_members))
+        .route("/api/v1/partners/members/{id}/decision", post(api_decide))
+        .route("/api/v1/partners/inquiries", get(api_inquiries))
+        .route("/api/v1/partners/inquiries/{id}", get(api_inquiry))
+        .route("/api/v1/partners/proposals", get(api_proposals))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+// ----- the UI text of this area -----
+
+/// UI text of the partnership pages (kept here so the area owns its words).
+pub struct PartnerText {
+    pub join_title: &'static str,
+    pub join_intro: &'static str,
+    pub name: &'static str,
+    pub org_type: &'static str,
+    pub size: &'static str,
+    pub size_unknown: &'static str,
+    pub postal_code: &'static str,
+    pub lg_code: &'static str,
+    pub lg_code_hint: &'static str,
+    pub address: &'static str,
+    pub website: &'static str,
+    pub contact_person: &'static str,
+    pub email: &'static str,
+    pub phone: &'static str,
+    pub sdg_goals: &'static str,
+    pub offers: &'static str,
+    pub publish: &'static str,
+    pub public_fields: &'static str,
+    pub public_fields_hint: &'static str,
+    pub honeypot: &'static str,
+    pub send: &'static str,
+    pub optional: &'static str,
+    pub thanks_title: &'static str,
+    pub thanks_body: &'static str,
+    pub directory_title: &'static str,
+    pub directory_intro: &'static str,
+    pub search: &'static str,
+    pub search_button: &'static str,
+    pub none_found: &'static str,
+    pub results: &'static str,
+    pub prev: &'static str,
+    pub next: &'static str,
+    pub members_title: &'static str,
+    pub status: &'static str,
+    pub all: &'static str,
+    pub registered_at: &'static str,
+    pub decision: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub reason: &'static str,
+    pub reason_hint: &'static str,
+    pub notice_title: &'static str,
+    pub decided_by: &'static str,
+    pub rate_limited: &'static str,
+    pub inquire_title: &'static str,
+    pub inquire_intro: &'static str,
+    pub inquire_thanks: &'static str,
+    pub inquiries_title: &'static str,
+    pub overdue: &'static str,
+    pub overdue_only: &'static str,
+    pub due_on: &'static str,
+    pub received_on: &'static str,
+    pub category: &'static str,
+    pub channel: &'static str,
+    pub subject: &'static str,
+    pub content: &'static str,
+    pub org_name: &'static str,
+    pub departments: &'static str,
+    pub departments_hint: &'static str,
+    pub person_name: &'static str,
+    pub personal_title: &'static str,
+    pub personal_hidden: &'static str,
+    pub personal_erased: &'static str,
+    pub history: &'static str,
+    pub reply_title: &'static str,
+    pub move_to: &'static str,
+    pub keep_status: &'static str,
+    pub body: &'static str,
+    pub record: &'static str,
+    pub new_inquiry: &'static str,
+    pub route: &'static str,
+    pub save: &'static str,
+    pub proposals_title: &'static str,
+    pub proposer: &'static str,
+    pub stage: &'static str,
+    pub kpis: &'static str,
+    pub rubric: &'static str,
+    pub rubric_hint: &'static str,
+    pub total: &'static str,
+    pub score_save: &'static str,
+    pub move_stage: &'static str,
+    pub no_moves: &'static str,
+    pub suggestions: &'static str,
+    pub suggestions_none: &'static str,
+    pub decision_reason: &'static str,
+    pub publish_consent: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub saved: &'static str,
+}
+
+pub const JA: PartnerText = PartnerText {
+    join_title: "SDGs推進プラットフォーム 会員登録",
+    join_intro: "企業・団体の皆さまの登録を受け付けています。市の担当者が内容を確認し、結果をお知らせします。",
+    name: "団体名",
+    org_type: "団体種別",
+    size: "規模",
+    size_unknown: "選択しない",
+    postal_code: "郵便番号",
+    lg_code: "所在地の団体コード",
+    lg_code_hint: "市区町村の全国地方公共団体コード（5桁、または検査数字付き6桁）",
+    address: "所在地",
+    website: "ウェブサイト",
+    contact_person: "担当者名",
+    email: "メールアドレス",
+    phone: "電話番号",
+    sdg_goals: "関心のあるSDGsの目標",
+    offers: "提供できること",
+    publish: "会員名簿（公開）に掲載することに同意します",
+    public_fields: "名簿で公開してよい項目",
+    public_fields_hint: "団体名は掲載に同意した場合に公開されます。担当者名・メールアドレス・電話番号は公開しません。",
+    honeypot: "この欄には何も入力しないでください",
+    send: "送信する",
+    optional: "任意",
+    thanks_title: "登録を受け付けました",
+    thanks_body: "ご登録ありがとうございます。審査の結果はメールでお知らせします。",
+    directory_title: "SDGs推進プラットフォーム 会員名簿",
+    directory_intro: "掲載に同意した会員を、同意した項目だけ掲載しています。",
+    search: "団体名で検索",
+    search_button: "検索",
+    none_found: "該当する会員はいません。",
+    results: "件",
+    prev: "前へ",
+    next: "次へ",
+    members_title: "会員登録の審査",
+    status: "状態",
+    all: "すべて",
+    registered_at: "登録日時",
+    decision: "審査",
+    approve: "承認する",
+    reject: "却下する",
+    reason: "理由・連絡事項",
+    reason_hint: "却下する場合は必須です。申請者に伝えられます。",
+    notice_title: "申請者への通知文",
+    decided_by: "審査者",
+    rate_limited: "送信が多すぎます。しばらくしてからもう一度お試しください。",
+    inquire_title: "ワンストップ窓口 ご相談フォーム",
+    inquire_intro: "公民連携・SDGs・実証実験などのご相談を受け付けます。担当部局におつなぎします。",
+    inquire_thanks: "ご相談を受け付けました。担当からご連絡します。",
+    inquiries_title: "ワンストップ窓口 相談一覧",
+    overdue: "期限超過",
+    overdue_only: "期限超過のみ",
+    due_on: "回答期限",
+    received_on: "受付日",
+    category: "相談の種類",
+    channel: "受付方法",
+    subject: "件名",
+    content: "内容",
+    org_name: "団体名",
+    departments: "担当部局",
+    departments_hint: "部局コードをカンマ区切りで",
+    person_name: "お名前",
+    personal_title: "相談者の個人情報",
+    personal_hidden: "個人情報は窓口と担当部局にだけ表示されます。",
+    personal_erased: "保存期間を過ぎたため個人情報は消去されました",
+    history: "対応履歴",
+    reply_title: "対応を記録",
+    move_to: "状態を進める",
+    keep_status: "変更しない（メモのみ）",
+    body: "回答・メモ",
+    record: "記録する",
+    new_inquiry: "相談を登録",
+    route: "担当部局を設定",
+    save: "保存",
+    proposals_title: "民間提案",
+    proposer: "提案者",
+    stage: "段階",
+    kpis: "寄与するKPI",
+    rubric: "評価表",
+    rubric_hint: "各項目0〜5点。計画のKPIへの寄与が第一の基準で、3点未満の提案は採択できません。",
+    total: "合計（100点満点）",
+    score_save: "採点を保存",
+    move_stage: "段階を進める",
+    no_moves: "これ以上進める段階はありません。",
+    suggestions: "連携候補の会員",
+    suggestions_none: "候補はいません。",
+    decision_reason: "決定の理由",
+    publish_consent: "結果の公表への同意",
+    yes: "あり",
+    no: "なし",
+    saved: "保存しました。",
+};
+
+pub const EN: PartnerText = PartnerText {
+    join_title: "Join the SDGs partner platform",
+    join_intro: "Companies and organisations may register. City staff check each registration and tell you the result.",
+    name: "Organisation name",
+    org_type: "Type",
+    size: "Size",
+    size_unknown: "Not given",
+    postal_code: "Postal code",
+    lg_code: "Local-government code of the address",
+    lg_code_hint: "The national code of the municipality (5 digits, or 6 with the check digit)",
+    address: "Address",
+    website: "Website",
+    contact_person: "Contact person",
+    email: "E-mail",
+    phone: "Phone",
+    sdg_goals: "SDG goals of interest",
+    offers: "What you can offer",
+    publish: "I agree to be listed in the public member directory",
+    public_fields: "Fields the directory may show",
+    public_fields_hint: "The name is shown if you agree to be listed. The contact person, e-mail and phone are never shown.",
+    honeypot: "Leave this field empty",
+    send: "Send",
+    optional: "optional",
+    thanks_title: "Registration received",
+    thanks_body: "Thank you for registering. We will tell you the result by e-mail.",
+    directory_title: "SDGs partner platform: member directory",
+    directory_intro: "Members who agreed to be listed, with only the fields they agreed to show.",
+    search: "Search by name",
+    search_button: "Search",
+    none_found: "No members found.",
+    results: "results",
+    prev: "Previous",
+    next: "Next",
+    members_title: "Member registrations",
+    status: "Status",
+    all: "All",
+    registered_at: "Registered",
+    decision: "Decision",
+    approve: "Approve",
+    reject: "Reject",
+    reason: "Reason / message",
+    reason_hint: "Required to reject. The applicant is told.",
+    notice_title: "Notice to the applicant",
+    decided_by: "Decided by",
+    rate_limited: "Too many submissions. Please try again later.",
+    inquire_title: "One-stop desk: ask us",
+    inquire_intro: "Questions on partnerships, SDGs or demonstrations. We pass them to the department in charge.",
+    inquire_thanks: "We have received your inquiry and will contact you.",
+    inquiries_title: "One-stop desk: inquiries",
+    overdue: "Overdue",
+    overdue_only: "Overdue only",
+    due_on: "Due",
+    received_on: "Received",
+    category: "Category",
+    channel: "Channel",
+    subject: "Subject",
+    content: "Content",
+    org_name: "Organisation",
+    departments: "Departments",
+    departments_hint: "Department codes, comma separated",
+    person_name: "Your name",
+    personal_title: "Inquirer's personal data",
+    personal_hidden: "Personal data is shown only to the desk and the departments in charge.",
+    personal_erased: "Personal data was erased after the retention period",
+    history: "History",
+    reply_title: "Record a reply",
+    move_to: "Move to",
+    keep_status: "No change (note only)",
+    body: "Answer / note",
+    record: "Record",
+    new_inquiry: "New inquiry",
+    route: "Route to departments",
+    save: "Save",
+    proposals_title: "Private proposals",
+    proposer: "Proposer",
+    stage: "Stage",
+    kpis: "KPIs it serves",
+    rubric: "Rubric",
+    rubric_hint: "0 to 5 per criterion. Contribution to the plan's KPIs comes first; below 3 a proposal cannot be adopted.",
+    total: "Total (of 100)",
+    score_save: "Save scores",
+    move_stage: "Move stage",
+    no_moves: "No further stage.",
+    suggestions: "Members to involve",
+    suggestions_none: "No suggestions.",
+    decision_reason: "Reason of the decision",
+    publish_consent: "Consent to publish the result",
+    yes: "yes",
+    no: "no",
+    saved: "Saved.",
+};
+
+fn pt(lang: Lang) -> &'static PartnerText {
+    match lang {
+        Lang::Ja => &JA,
+        Lang::En => &EN,
+    }
+}
+
+/// A coded value's label in the reader's language.
+macro_rules! label {
+    ($lang:expr, $v:expr) => {
+        match $lang {
+            Lang::Ja => $v.label_ja(),
+            Lang::En => $v.label_en(),
+        }
+    };
+}
+
+fn problem_text(lang: Lang, p: &Problem) -> String {
+    match lang {
+        Lang::Ja => p.ja.clone(),
+        Lang::En => p.en.clone(),
+    }
+}
+
+fn field_message(lang: Lang, problems: &Problems, field: &str) -> Option<String> {
+    let msgs: Vec<String> = problems
+        .for_field(field)
+        .map(|p| problem_text(lang, p))
+        .collect();
+    (!msgs.is_empty()).then(|| msgs.join(" "))
+}
+
+/// Every problem, each linked to its field (GOV.UK error summary).
+fn error_summary(ctx: &Ctx, problems: &Problems, labels: &[(&str, &str)]) -> Markup {
+    html! {
+        @if !problems.0.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" { (ctx.t.error_summary) }
+                ul {
+                    @for p in &problems.0 {
+                        @let label = labels.iter().find(|(f, _)| *f == p.field).map_or(p.field.as_str(), |(_, l)| *l);
+                        li { a href={ "#" (p.field) } { (label) ": " (problem_text(ctx.lang, p)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn with_status(mut resp: Response, status: StatusCode) -> Response {
+    *resp.status_mut() = status;
+    resp
+}
+
+fn app_error(e: PartnersError) -> WebError {
+    match e {
+        PartnersError::Invalid(p) => WebError::BadRequest(p.to_string()),
+        PartnersError::NotFound(_) => WebError::NotFound,
+        PartnersError::Store(s) => s.into(),
+    }
+}
+
+fn viewer(ctx: &Ctx) -> WebResult<Viewer> {
+    let u = ctx.user().ok_or(WebError::Unauthorized)?;
+    Ok(Viewer {
+        login: u.login.clone(),
+        role: u.role,
+        department: u.department_code.clone(),
+    })
+}
+
+fn page_of(ctx: &Ctx) -> i64 {
+    query_param(ctx.query.as_deref(), "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn pager<T>(ctx: &Ctx, base: &str, extra: &str, page: &ListPage<T>) -> Markup {
+    let t = pt(ctx.lang);
+    html! {
+        nav.pager aria-label="pagination" {
+            @if page.page > 1 { a href={ (base) "?page=" (page.page - 1) (extra) } rel="prev" { "← " (t.prev) } }
+            " " (page.page) " / " (page.pages()) " "
+            @if page.page < page.pages() { a href={ (base) "?page=" (page.page + 1) (extra) } rel="next" { (t.next) " →" } }
+        }
+    }
+}
+
+// ----- public forms: CSRF token, honeypot, rate limit -----
+
+/// The honeypot: a field people never see or fill, which form-filling bots do.
+const HONEYPOT: &str = "fax_number";
+
+/// Submissions of the public forms allowed per client address within the window.
+pub const MAX_SUBMISSIONS: usize = 20;
+pub const SUBMISSION_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+/// Per (server, client address, form) submission times. Keyed by the
+/// server's state so that two servers in one process count apart.
+type SubmissionLog = HashMap<(usize, String, &'static str), VecDeque<Instant>>;
+static SUBMISSIONS: LazyLock<Mutex<SubmissionLog>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Records a submission; false when the address is over the limit.
+fn allow_submission(state: &AppState, ip: &str, form: &'static str) -> bool {
+    let Ok(mut map) = SUBMISSIONS.lock() else {
+        return false;
+    };
+    let now = Instant::now();
+    map.retain(|_, q| {
+        q.back()
+            .is_some_and(|t| now.duration_since(*t) < SUBMISSION_WINDOW)
+    });
+    let key = (
+        std::ptr::from_ref(state.store()) as usize,
+        ip.to_string(),
+        form,
+    );
+    let q = map.entry(key).or_default();
+    while q
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= SUBMISSION_WINDOW)
+    {
+        q.pop_front();
+    }
+    if q.len() >= MAX_SUBMISSIONS {
+        return false;
+    }
+    q.push_back(now);
+    true
+}
+
+fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    connect
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The CSRF token for a public form: the session's when logged in, else the
+/// visitor's pre-session token (kept across a re-shown form, so that a tab
+/// opened earlier still submits), else a new one set as a cookie.
+fn form_token(ctx: &Ctx, headers: &HeaderMap) -> (String, bool) {
+    if !ctx.csrf().is_empty() {
+        return (ctx.csrf().to_string(), false);
+    }
+    match cookie(headers, PRE_SESSION_COOKIE).filter(|t| t.len() >= 16) {
+        Some(t) => (t.to_string(), false),
+        None => (random_token(), true),
+    }
+}
+
+fn set_pre_session(state: &AppState, resp: &mut Response, token: &str, fresh: bool) {
+    if !fresh {
+        return;
+    }
+    let c = set_cookie(
+        PRE_SESSION_COOKIE,
+        token,
+        Some(3600),
+        state.config().secure_cookies,
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Every value of a repeated field (checkboxes).
+fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn value(pairs: &[(String, String)], key: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn member_form_of(pairs: &[(String, String)]) -> MemberForm {
+    MemberForm {
+        name: value(pairs, "name"),
+        org_type: value(pairs, "org_type"),
+        size: value(pairs, "size"),
+        postal_code: value(pairs, "postal_code"),
+        lg_code: value(pairs, "lg_code"),
+        address: value(pairs, "address"),
+        website: value(pairs, "website"),
+        contact_person: value(pairs, "contact_person"),
+        email: value(pairs, "email"),
+        phone: value(pairs, "phone"),
+        sdg_goals: values(pairs, "sdg_goals"),
+        offers: value(pairs, "offers"),
+        publish: value(pairs, "publish") == "1",
+        public_fields: values(pairs, "public_fields"),
+    }
+}
+
+/// What every field of one form shares: its problems and the language.
+struct FormCtx<'a> {
+    problems: &'a Problems,
+    lang: Lang,
+}
+
+fn text_field(
+    fc: &FormCtx<'_>,
+    id: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    required: bool,
+    hint: Option<&str>,
+) -> Markup {
+    let (problems, lang) = (fc.problems, fc.lang);
+    let msg = field_message(lang, problems, id);
+    let described = match (hint.is_some(), msg.is_some()) {
+        (true, true) => format!("{id}-hint {id}-error"),
+        (true, false) => format!("{id}-hint"),
+        (false, true) => format!("{id}-error"),
+        (false, false) => String::new(),
+    };
+    html! {
+        div class=[msg.as_ref().map(|_| "field-error")] {
+            label for=(id) { (label) @if !required { " （" (pt(lang).optional) "）" } }
+            @if let Some(h) = hint { span.hint id={ (id) "-hint" } { (h) } }
+            (field_error(id, msg.as_deref()))
+            @if kind == "textarea" {
+                textarea id=(id) name=(id) rows="5" aria-describedby=[(!described.is_empty()).then_some(described.as_str())] aria-invalid=[msg.as_ref().map(|_| "true")] { (value) }
+            } @else {
+                input type=(kind) id=(id) name=(id) value=(value) required[required] aria-describedby=[(!described.is_empty()).then_some(described.as_str())] aria-invalid=[msg.as_ref().map(|_| "true")];
+            }
+        }
+    }
+}
+
+fn honeypot_field(lang: Lang) -> Markup {
+    html! {
+        div.visually-hidden aria-hidden="true" {
+            label for=(HONEYPOT) { (pt(lang).honeypot) }
+            input type="text" id=(HONEYPOT) name=(HONEYPOT) value="" tabindex="-1" autocomplete="off";
+        }
+    }
+}
+
+fn join_view(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    form: &MemberForm,
+    problems: &Problems,
+    status: StatusCode,
+) -> Response {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let (token, fresh) = form_token(ctx, headers);
+    let labels = [
+        ("name", t.name),
+        ("org_type", t.org_type),
+        ("size", t.size),
+        ("postal_code", t.postal_code),
+        ("lg_code", t.lg_code),
+        ("address", t.address),
+        ("website", t.website),
+        ("contact_person", t.contact_person),
+        ("email", t.email),
+        ("phone", t.phone),
+        ("sdg_goals", t.sdg_goals),
+        ("offers", t.offers),
+        ("public_fields", t.public_fields),
+    ];
+    let body = html! {
+        h1 { (t.join_title) }
+        p.lead { (t.join_intro) }
+        (error_summary(ctx, problems, &labels))
+        form.stack method="post" action="/partners/join" novalidate {
+            input type="hidden" name="csrf" value=(token);
+            (text_field(&FormCtx { problems, lang }, "name", t.name, &form.name, "text", true, None))
+            @let msg = field_message(lang, problems, "org_type");
+            div class=[msg.as_ref().map(|_| "field-error")] {
+                label for="org_type" { (t.org_type) }
+                (field_error("org_type", msg.as_deref()))
+                select id="org_type" name="org_type" {
+                    option value="" { "—" }
+                    @for o in OrgType::ALL { option value=(o.code()) selected[form.org_type == o.code()] { (label!(lang, o)) } }
+                }
+            }
+            @let msg = field_message(lang, problems, "size");
+            div class=[msg.as_ref().map(|_| "field-error")] {
+                label for="size" { (t.size) " （" (t.optional) "）" }
+                (field_error("size", msg.as_deref()))
+                select id="size" name="size" {
+                    option value="" { (t.size_unknown) }
+                    @for o in OrgSize::ALL { option value=(o.code()) selected[form.size == o.code()] { (label!(lang, o)) } }
+                }
+            }
+            (text_field(&FormCtx { problems, lang }, "postal_code", t.postal_code, &form.postal_code, "text", false, None))
+            (text_field(&FormCtx { problems, lang }, "lg_code", t.lg_code, &form.lg_code, "text", true, Some(t.lg_code_hint)))
+            (text_field(&FormCtx { problems, lang }, "address", t.address, &form.address, "text", true, None))
+            (text_field(&FormCtx { problems, lang }, "website", t.website, &form.website, "url", false, None))
+            (text_field(&FormCtx { problems, lang }, "contact_person", t.contact_person, &form.contact_person, "text", true, None))
+            (text_field(&FormCtx { problems, lang }, "email", t.email, &form.email, "email", true, None))
+            (text_field(&FormCtx { problems, lang }, "phone", t.phone, &form.phone, "tel", false, None))
+            @let msg = field_message(lang, problems, "sdg_goals");
+            fieldset id="sdg_goals" class=[msg.as_ref().map(|_| "field-error")] {
+                legend { (t.sdg_goals) }
+                (field_error("sdg_goals", msg.as_deref()))
+                @for g in SdgGoal::all() {
+                    @let id = format!("sdg-{}", g.number());
+                    div {
+                        input type="checkbox" id=(id) name="sdg_goals" value=(g.number()) checked[form.sdg_goals.iter().any(|v| v == &g.number().to_string())];
+                        label for=(id) { (g.number()) ". " (label!(lang, g)) }
+                    }
+                }
+            }
+            (text_field(&FormCtx { problems, lang }, "offers", t.offers, &form.offers, "textarea", false, None))
+            div {
+                input type="checkbox" id="publish" name="publish" value="1" checked[form.publish];
+                label for="publish" { (t.publish) }
+            }
+            @let msg = field_message(lang, problems, "public_fields");
+            fieldset id="public_fields" class=[msg.as_ref().map(|_| "field-error")] {
+                legend { (t.public_fields) }
+                span.hint { (t.public_fields_hint) }
+                (field_error("public_fields", msg.as_deref()))
+                @for f in PublicField::ALL {
+                    @let id = format!("pf-{}", f.code());
+                    div {
+                        input type="checkbox" id=(id) name="public_fields" value=(f.code()) checked[form.public_fields.iter().any(|v| v == f.code())];
+                        label for=(id) { (label!(lang, f)) }
+                    }
+                }
+            }
+            (honeypot_field(lang))
+            div { button type="submit" { (t.send) } }
+        }
+    };
+    let mut resp = with_status(
+        render(
+            ctx,
+            Page {
+                title: t.join_title,
+                nav: Nav::Public,
+                body,
+            },
+        ),
+        status,
+    );
+    set_pre_session(state, &mut resp, &token, fresh);
+    resp
+}
+
+pub async fn join_form(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let form = MemberForm {
+        publish: true,
+        ..MemberForm::default()
+    };
+    join_view(
+        &state,
+        &ctx,
+        &headers,
+        &form,
+        &Problems(Vec::new()),
+        StatusCode::OK,
+    )
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let form = member_form_of(&pairs);
+    if !allow_submission(&state, &client_ip(connect), "join") {
+        let p = Problems(vec![Problem::new("name", JA.rate_limited, EN.rate_limited)]);
+        let mut resp = join_view(
+            &state,
+            &ctx,
+            &headers,
+            &form,
+            &p,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+        return Ok(resp);
+    }
+    // A filled honeypot is a bot: it is told "thank you" and nothing is stored.
+    if !value(&pairs, HONEYPOT).is_empty() {
+        return Ok(Redirect::to("/partners/join/thanks").into_response());
+    }
+    match svc::register_member(state.store(), &form).await {
+        Ok(_) => Ok(Redirect::to("/partners/join/thanks").into_response()),
+        Err(PartnersError::Invalid(p)) => Ok(join_view(
+            &state,
+            &ctx,
+            &headers,
+            &form,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn join_thanks(ctx: Ctx) -> Response {
+    let t = pt(ctx.lang);
+    let body = html! {
+        h1 { (t.thanks_title) }
+        div.notice.success role="status" { p { (t.thanks_body) } }
+        p { a href="/partners/directory" { (t.directory_title) } }
+    };
+    render(
+        &ctx,
+        Page {
+            title: t.thanks_title,
+            nav: Nav::Public,
+            body,
+        },
+    )
+}
+
+/// A website shown as text without its scheme: pages link to no other host
+/// (the closed network rule), and a reader can still see where it is.
+fn site_text(url: &str) -> String {
+    url.trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+pub async fn directory(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let q = query_param(ctx.query.as_deref(), "q").unwrap_or_default();
+    let page = svc::directory(state.store(), &q, page_of(&ctx))
+        .await
+        .map_err(app_error)?;
+    let extra = if q.is_empty() {
+        String::new()
+    } else {
+        format!("&q={}", enc(&q))
+    };
+    let body = html! {
+        h1 { (t.directory_title) }
+        p.lead { (t.directory_intro) }
+        form.inline-form method="get" action="/partners/directory" role="search" {
+            div { label for="q" { (t.search) } input type="search" id="q" name="q" value=(q); }
+            div { button.secondary type="submit" { (t.search_button) } }
+        }
+        p.muted { (page.total) " " (t.results) }
+        @if page.items.is_empty() { p { (t.none_found) } } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (t.name) } th scope="col" { (t.org_type) } th scope="col" { (t.size) }
+                    th scope="col" { (t.address) } th scope="col" { (t.sdg_goals) } th scope="col" { (t.offers) } th scope="col" { (t.website) }
+                } }
+                tbody { @for m in &page.items { tr {
+                    td { (m.name) }
+                    td { @if let Some(o) = m.org_type { (label!(lang, o)) } }
+                    td { @if let Some(s) = m.size { (label!(lang, s)) } }
+                    td { @if let Some(a) = &m.address { (a) } }
+                    td { @for g in &m.sdg_goals { span.tag title=(label!(lang, g)) { (g.number()) } " " } }
+                    td { @if let Some(o) = &m.offers { (o) } }
+                    td { @if let Some(w) = &m.website { (site_text(w)) } }
+                } } }
+            } }
+        }
+        (pager(&ctx, "/partners/directory", &extra, &page))
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.directory_title,
+            nav: Nav::Public,
+            body,
+        },
+    ))
+}
+
+// ----- public inquiry form -----
+
+fn inquiry_form_of(pairs: &[(String, String)]) -> InquiryForm {
+    InquiryForm {
+        category: value(pairs, "category"),
+        channel: value(pairs, "channel"),
+        org_name: value(pairs, "org_name"),
+        member_id: None,
+        subject: value(pairs, "subject"),
+        content: value(pairs, "content"),
+        person_name: value(pairs, "person_name"),
+        email: value(pairs, "email"),
+        phone: value(pairs, "phone"),
+        departments: value(pairs, "departments"),
+        due_on: value(pairs, "due_on"),
+    }
+}
+
+fn category_select(lang: Lang, selected: &str, problems: &Problems) -> Markup {
+    let t = pt(lang);
+    let msg = field_message(lang, problems, "category");
+    html! {
+        div class=[msg.as_ref().map(|_| "field-error")] {
+            label for="category" { (t.category) }
+            (field_error("category", msg.as_deref()))
+            select id="category" name="category" {
+                option value="" { "—" }
+                @for c in InquiryCategory::ALL { option value=(c.code()) selected[selected == c.code()] { (label!(lang, c)) } }
+            }
+        }
+    }
+}
+
+fn inquire_view(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    form: &InquiryForm,
+    problems: &Problems,
+    status: StatusCode,
+) -> Response {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let (token, fresh) = form_token(ctx, headers);
+    let labels = [
+        ("category", t.category),
+        ("org_name", t.org_name),
+        ("subject", t.subject),
+        ("content", t.content),
+        ("person_name", t.person_name),
+        ("email", t.email),
+        ("phone", t.phone),
+    ];
+    let body = html! {
+        h1 { (t.inquire_title) }
+        p.lead { (t.inquire_intro) }
+        (error_summary(ctx, problems, &labels))
+        form.stack method="post" action="/partners/inquire" novalidate {
+            input type="hidden" name="csrf" value=(token);
+            (category_select(lang, &form.category, problems))
+            (text_field(&FormCtx { problems, lang }, "org_name", t.org_name, &form.org_name, "text", false, None))
+            (text_field(&FormCtx { problems, lang }, "subject", t.subject, &form.subject, "text", true, None))
+            (text_field(&FormCtx { problems, lang }, "content", t.content, &form.content, "textarea", true, None))
+            (text_field(&FormCtx { problems, lang }, "person_name", t.person_name, &form.person_name, "text", true, None))
+            (text_field(&FormCtx { problems, lang }, "email", t.email, &form.email, "email", false, None))
+            (text_field(&FormCtx { problems, lang }, "phone", t.phone, &form.phone, "tel", false, None))
+            (honeypot_field(lang))
+            div { button type="submit" { (t.send) } }
+        }
+    };
+    let mut resp = with_status(
+        render(
+            ctx,
+            Page {
+                title: t.inquire_title,
+                nav: Nav::Public,
+                body,
+            },
+        ),
+        status,
+    );
+    set_pre_session(state, &mut resp, &token, fresh);
+    resp
+}
+
+pub async fn inquire_form(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    inquire_view(
+        &state,
+        &ctx,
+        &headers,
+        &InquiryForm::default(),
+        &Problems(Vec::new()),
+        StatusCode::OK,
+    )
+}
+
+pub async fn inquire(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let mut form = inquiry_form_of(&pairs);
+    // The public form routes nothing and sets no due date: the desk does.
+    form.departments.clear();
+    form.due_on.clear();
+    if !allow_submission(&state, &client_ip(connect), "inquire") {
+        let p = Problems(vec![Problem::new(
+            "subject",
+            JA.rate_limited,
+            EN.rate_limited,
+        )]);
+        let mut resp = inquire_view(
+            &state,
+            &ctx,
+            &headers,
+            &form,
+            &p,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+        return Ok(resp);
+    }
+    if !value(&pairs, HONEYPOT).is_empty() {
+        return Ok(Redirect::to("/partners/inquire/thanks").into_response());
+    }
+    match svc::create_inquiry(state.store(), &form, None).await {
+        Ok(_) => Ok(Redirect::to("/partners/inquire/thanks").into_response()),
+        Err(PartnersError::Invalid(p)) => Ok(inquire_view(
+            &state,
+            &ctx,
+            &headers,
+            &form,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn inquire_thanks(ctx: Ctx) -> Response {
+    let t = pt(ctx.lang);
+    let body = html! {
+        h1 { (t.inquire_title) }
+        div.notice.success role="status" { p { (t.inquire_thanks) } }
+    };
+    render(
+        &ctx,
+        Page {
+            title: t.inquire_title,
+            nav: Nav::Public,
+            body,
+        },
+    )
+}
+
+// ----- staff: registrations -----
+
+pub async fn members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let q = query_param(ctx.query.as_deref(), "q").unwrap_or_default();
+    let status_code =
+        query_param(ctx.query.as_deref(), "status").unwrap_or_else(|| "pending".into());
+    let status = MemberStatus::parse(&status_code);
+    let filter = MemberFilter {
+        status,
+        q: q.clone(),
+        page: page_of(&ctx),
+        per_page: svc::PAGE_SIZE,
+    };
+    let page = svc::members(state.store(), &filter)
+        .await
+        .map_err(app_error)?;
+    let extra = format!("&status={}&q={}", enc(&status_code), enc(&q));
+    let body = html! {
+        h1 { (t.members_title) }
+        form.inline-form method="get" action="/partners/members" {
+            div {
+                label for="status" { (t.status) }
+                select id="status" name="status" {
+                    option value="all" selected[status.is_none()] { (t.all) }
+                    @for s in MemberStatus::ALL { option value=(s.code()) selected[status == Some(*s)] { (label!(lang, s)) } }
+                }
+            }
+            div { label for="q" { (t.search) } input type="search" id="q" name="q" value=(q); }
+            div { button.secondary type="submit" { (t.search_button) } }
+        }
+        p.muted { (page.total) " " (t.results) }
+        div.table-wrap { table {
+            thead { tr { th scope="col" { (t.name) } th scope="col" { (t.org_type) } th scope="col" { (t.address) } th scope="col" { (t.status) } th scope="col" { (t.registered_at) } } }
+            tbody { @for m in &page.items { tr {
+                td { a href={ "/partners/members/" (m.id) } { (m.org.name) } }
+                td { (label!(lang, m.org.org_type)) }
+                td { (m.org.address) }
+                td { (label!(lang, m.status)) }
+                td { (m.registered_at) }
+            } } }
+        } }
+        (pager(&ctx, "/partners/members", &extra, &page))
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.members_title,
+            nav: Nav::None,
+            body,
+        },
+    ))
+}
+
+fn member_view(
+    ctx: &Ctx,
+    m: &Member,
+    problems: &Problems,
+    reason: &str,
+    status: StatusCode,
+) -> Response {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let decided = query_param(ctx.query.as_deref(), "decided").is_some();
+    let body = html! {
+        p { a href="/partners/members" { "← " (t.members_title) } }
+        h1 { (m.org.name) }
+        (error_summary(ctx, problems, &[("reason", t.reason), ("status", t.status)]))
+        @if decided && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
+        dl.fields {
+            dt { (t.status) } dd { (label!(lang, m.status)) }
+            dt { (t.org_type) } dd { (label!(lang, m.org.org_type)) }
+            dt { (t.size) } dd { @if let Some(s) = m.org.size { (label!(lang, s)) } }
+            dt { (t.address) } dd { (m.org.postal_code) " " (m.org.address) " (" (m.org.lg_code) ")" }
+            dt { (t.website) } dd { (site_text(&m.org.website)) }
+            dt { (t.contact_person) } dd { (m.contact.person) }
+            dt { (t.email) } dd { (m.contact.email) }
+            dt { (t.phone) } dd { (m.contact.phone) }
+            dt { (t.sdg_goals) } dd { @for g in &m.sdg_goals { span.tag { (g.number()) ". " (label!(lang, g)) } " " } }
+            dt { (t.offers) } dd { (m.offers) }
+            dt { (t.publish) } dd { @if m.consent.publish { (t.yes) ": " @for f in &m.consent.fields { (label!(lang, f)) " " } } @else { (t.no) } }
+            dt { (t.registered_at) } dd { (m.registered_at) }
+            @if let Some(by) = &m.decided_by { dt { (t.decided_by) } dd { (by) " " (m.decided_at.clone().unwrap_or_default()) } }
+            @if !m.decision_reason.is_empty() { dt { (t.reason) } dd { (m.decision_reason) } }
+        }
+        @if m.status == MemberStatus::Pending {
+            h2 { (t.decision) }
+            @let msg = field_message(lang, problems, "reason");
+            form.stack method="post" action={ "/partners/members/" (m.id) "/decision" } {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                div class=[msg.as_ref().map(|_| "field-error")] {
+                    label for="reason" { (t.reason) }
+                    span.hint id="reason-hint" { (t.reason_hint) }
+                    (field_error("reason", msg.as_deref()))
+                    textarea id="reason" name="reason" rows="3" aria-describedby="reason-hint" { (reason) }
+                }
+                div {
+                    button type="submit" name="decision" value="approve" { (t.approve) }
+                    " "
+                    button.secondary type="submit" name="decision" value="reject" { (t.reject) }
+                }
+            }
+        } @else {
+            h2 { (t.notice_title) }
+            pre { (citykpi_domain::partner::member::decision_notice(m)) }
+        }
+    };
+    with_status(
+        render(
+            ctx,
+            Page {
+                title: &m.org.name,
+                nav: Nav::None,
+                body,
+            },
+        ),
+        status,
+    )
+}
+
+pub async fn member_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let m = svc::member(state.store(), id).await.map_err(app_error)?;
+    Ok(member_view(
+        &ctx,
+        &m,
+        &Problems(Vec::new()),
+        "",
+        StatusCode::OK,
+    ))
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    let reason = value(&pairs, "reason");
+    let reject = value(&pairs, "decision") == "reject";
+    match svc::decide_member(state.store(), id, reject, &reason, &actor).await {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/members/{id}?decided=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => {
+            let m = svc::member(state.store(), id).await.map_err(app_error)?;
+            Ok(member_view(
+                &ctx,
+                &m,
+                &p,
+                &reason,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+// ----- staff: the desk -----
+
+fn inquiry_filter(ctx: &Ctx) -> InquiryFilter {
+    let q = ctx.query.as_deref();
+    InquiryFilter {
+        status: query_param(q, "status").and_then(|s| InquiryStatus::parse(&s)),
+        overdue_only: query_param(q, "overdue").is_some_and(|v| v == "1"),
+        q: query_param(q, "q").unwrap_or_default(),
+        page: page_of(ctx),
+        per_page: svc::PAGE_SIZE,
+        ..InquiryFilter::new(svc::today())
+    }
+}
+
+pub async fn inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let v = viewer(&ctx)?;
+    let filter = inquiry_filter(&ctx);
+    let today = filter.today;
+    let extra = format!(
+        "&status={}&overdue={}&q={}",
+        filter.status.map_or("", |s| s.code()),
+        if filter.overdue_only { "1" } else { "" },
+        enc(&filter.q)
+    );
+    let page = svc::inquiries(state.store(), &v, filter.clone())
+        .await
+        .map_err(app_error)?;
+    let body = html! {
+        h1 { (t.inquiries_title) }
+        @if is_desk(v.role) { p { a.button href="/partners/inquiries/new" { (t.new_inquiry) } } }
+        form.inline-form method="get" action="/partners/inquiries" {
+            div {
+                label for="status" { (t.status) }
+                select id="status" name="status" {
+                    option value="" { (t.all) }
+                    @for s in InquiryStatus::ALL { option value=(s.code()) selected[filter.status == Some(*s)] { (label!(lang, s)) } }
+                }
+            }
+            div { input type="checkbox" id="overdue" name="overdue" value="1" checked[filter.overdue_only]; label for="overdue" { (t.overdue_only) } }
+            div { label for="q" { (t.search_button) } input type="search" id="q" name="q" value=(filter.q); }
+            div { button.secondary type="submit" { (t.search_button) } }
+        }
+        p.muted { (page.total) " " (t.results) }
+        div.table-wrap { table {
+            thead { tr { th scope="col" { (t.due_on) } th scope="col" { (t.subject) } th scope="col" { (t.org_name) } th scope="col" { (t.category) } th scope="col" { (t.status) } th scope="col" { (t.departments) } th scope="col" { (t.received_on) } } }
+            tbody { @for i in &page.items { tr {
+                td { (i.due_on) @if i.is_overdue(today) { " " span.status.status-behind { (t.overdue) } } }
+                td { a href={ "/partners/inquiries/" (i.id) } { (i.subject) } }
+                td { (i.org_name) }
+                td { (label!(lang, i.category)) }
+                td { (label!(lang, i.status)) }
+                td { (i.departments.join(", ")) }
+                td { (i.received_on) }
+            } } }
+        } }
+        (pager(&ctx, "/partners/inquiries", &extra, &page))
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.inquiries_title,
+            nav: Nav::None,
+            body,
+        },
+    ))
+}
+
+fn new_inquiry_view(
+    ctx: &Ctx,
+    form: &InquiryForm,
+    problems: &Problems,
+    status: StatusCode,
+) -> Response {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let labels = [
+        ("category", t.category),
+        ("channel", t.channel),
+        ("subject", t.subject),
+        ("content", t.content),
+        ("email", t.email),
+        ("phone", t.phone),
+        ("departments", t.departments),
+        ("due_on", t.due_on),
+    ];
+    let msg = field_message(lang, problems, "channel");
+    let body = html! {
+        h1 { (t.new_inquiry) }
+        (error_summary(ctx, problems, &labels))
+        form.stack method="post" action="/partners/inquiries" novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            (category_select(lang, &form.category, problems))
+            div class=[msg.as_ref().map(|_| "field-error")] {
+                label for="channel" { (t.channel) }
+                (field_error("channel", msg.as_deref()))
+                select id="channel" name="channel" {
+                    @for c in Channel::ALL { option value=(c.code()) selected[form.channel == c.code()] { (label!(lang, c)) } }
+                }
+            }
+            (text_field(&FormCtx { problems, lang }, "org_name", t.org_name, &form.org_name, "text", false, None))
+            (text_field(&FormCtx { problems, lang }, "subject", t.subject, &form.subject, "text", true, None))
+            (text_field(&FormCtx { problems, lang }, "content", t.content, &form.content, "textarea", true, None))
+            (text_field(&FormCtx { problems, lang }, "person_name", t.person_name, &form.person_name, "text", false, None))
+            (text_field(&FormCtx { problems, lang }, "email", t.email, &form.email, "email", false, None))
+            (text_field(&FormCtx { problems, lang }, "phone", t.phone, &form.phone, "tel", false, None))
+            (text_field(&FormCtx { problems, lang }, "departments", t.departments, &form.departments, "text", false, Some(t.departments_hint)))
+            (text_field(&FormCtx { problems, lang }, "due_on", t.due_on, &form.due_on, "date", false, None))
+            div { button type="submit" { (t.save) } }
+        }
+    };
+    with_status(
+        render(
+            ctx,
+            Page {
+                title: t.new_inquiry,
+                nav: Nav::None,
+                body,
+            },
+        ),
+        status,
+    )
+}
+
+pub async fn new_inquiry_form(ctx: Ctx) -> Response {
+    new_inquiry_view(
+        &ctx,
+        &InquiryForm {
+            channel: "phone".into(),
+            ..InquiryForm::default()
+        },
+        &Problems(Vec::new()),
+        StatusCode::OK,
+    )
+}
+
+pub async fn create_inquiry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    let form = inquiry_form_of(&pairs);
+    match svc::create_inquiry(state.store(), &form, Some(&v)).await {
+        Ok(i) => Ok(Redirect::to(&format!("/partners/inquiries/{}", i.id)).into_response()),
+        Err(PartnersError::Invalid(p)) => Ok(new_inquiry_view(
+            &ctx,
+            &form,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+fn inquiry_view(
+    ctx: &Ctx,
+    v: &Viewer,
+    i: &Inquiry,
+    replies: &[citykpi_domain::partner::desk::Reply],
+    problems: &Problems,
+    status: StatusCode,
+) -> Response {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let today = svc::today();
+    let sees = v.sees_personal_of(i);
+    let msg_body = field_message(lang, problems, "body");
+    let body = html! {
+        p { a href="/partners/inquiries" { "← " (t.inquiries_title) } }
+        h1 { (i.subject) }
+        (error_summary(ctx, problems, &[("body", t.body), ("status", t.status), ("departments", t.departments)]))
+        @if query_param(ctx.query.as_deref(), "saved").is_some() && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
+        dl.fields {
+            dt { (t.status) } dd { (label!(lang, i.status)) @if i.is_overdue(today) { " " span.status.status-behind { (t.overdue) } } }
+            dt { (t.category) } dd { (label!(lang, i.category)) }
+            dt { (t.channel) } dd { (label!(lang, i.channel)) }
+            dt { (t.org_name) } dd { (i.org_name) @if let Some(m) = i.member_id { @if is_desk(v.role) { " (" a href={ "/partners/members/" (m) } { "#" (m) } ")" } } }
+            dt { (t.received_on) } dd { (i.received_on) }
+            dt { (t.due_on) } dd { (i.due_on) }
+            dt { (t.departments) } dd { (i.departments.join(", ")) }
+            dt { (t.content) } dd { (i.content) }
+        }
+        h2 { (t.personal_title) }
+        @if let Some(day) = i.erased_on { p.muted { (t.personal_erased) " (" (day) ")" } }
+        @else if sees {
+            dl.fields {
+                dt { (t.person_name) } dd { (i.personal.name) }
+                dt { (t.email) } dd { (i.personal.email) }
+                dt { (t.phone) } dd { (i.personal.phone) }
+            }
+        } @else { p.muted { (t.personal_hidden) } }
+        h2 { (t.history) }
+        @if replies.is_empty() { p.muted { "—" } }
+        ol { @for r in replies { li {
+            strong { (r.at) " " (r.author) } @if let Some(s) = r.status_after { " → " (label!(lang, s)) }
+            @if !r.body.is_empty() { p { (r.body) } }
+        } } }
+        @if i.status != InquiryStatus::Closed && RESPONDERS.contains(&v.role) {
+            h2 { (t.reply_title) }
+            form.stack method="post" action={ "/partners/inquiries/" (i.id) "/reply" } {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                div {
+                    label for="status" { (t.move_to) }
+                    select id="status" name="status" {
+                        option value="" { (t.keep_status) }
+                        @for s in i.status.next_allowed() { option value=(s.code()) { (label!(lang, s)) } }
+                    }
+                }
+                div class=[msg_body.as_ref().map(|_| "field-error")] {
+                    label for="body" { (t.body) }
+                    (field_error("body", msg_body.as_deref()))
+                    textarea id="body" name="body" rows="4" {}
+                }
+                div { button type="submit" { (t.record) } }
+            }
+        }
+        @if is_desk(v.role) {
+            h2 { (t.route) }
+            form.inline-form method="post" action={ "/partners/inquiries/" (i.id) "/route" } {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                div { label for="departments" { (t.departments) } input type="text" id="departments" name="departments" value=(i.departments.join(", ")); }
+                div { button.secondary type="submit" { (t.save) } }
+            }
+        }
+    };
+    with_status(
+        render(
+            ctx,
+            Page {
+                title: &i.subject,
+                nav: Nav::None,
+                body,
+            },
+        ),
+        status,
+    )
+}
+
+pub async fn inquiry_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    let (i, replies) = svc::inquiry(state.store(), &v, id)
+        .await
+        .map_err(app_error)?;
+    Ok(inquiry_view(
+        &ctx,
+        &v,
+        &i,
+        &replies,
+        &Problems(Vec::new()),
+        StatusCode::OK,
+    ))
+}
+
+async fn inquiry_error(
+    state: &AppState,
+    ctx: &Ctx,
+    v: &Viewer,
+    id: i64,
+    p: &Problems,
+) -> WebResult<Response> {
+    let (i, replies) = svc::inquiry(state.store(), v, id)
+        .await
+        .map_err(app_error)?;
+    Ok(inquiry_view(
+        ctx,
+        v,
+        &i,
+        &replies,
+        p,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    match svc::reply_inquiry(
+        state.store(),
+        &v,
+        id,
+        &value(&pairs, "status"),
+        &value(&pairs, "body"),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/inquiries/{id}?saved=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => inquiry_error(&state, &ctx, &v, id, &p).await,
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn route_inquiry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    match svc::route_inquiry(state.store(), &v, id, &value(&pairs, "departments")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/inquiries/{id}?saved=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => inquiry_error(&state, &ctx, &v, id, &p).await,
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+// ----- staff: proposals -----
+
+pub async fn proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let stage = query_param(ctx.query.as_deref(), "stage").and_then(|s| ProposalStage::parse(&s));
+    let page = svc::proposals(state.store(), stage, page_of(&ctx))
+        .await
+        .map_err(app_error)?;
+    let extra = format!("&stage={}", stage.map_or("", |s| s.code()));
+    let body = html! {
+        h1 { (t.proposals_title) }
+        form.inline-form method="get" action="/partners/proposals" {
+            div {
+                label for="stage" { (t.stage) }
+                select id="stage" name="stage" {
+                    option value="" { (t.all) }
+                    @for s in ProposalStage::ALL { option value=(s.code()) selected[stage == Some(*s)] { (label!(lang, s)) } }
+                }
+            }
+            div { button.secondary type="submit" { (t.search_button) } }
+        }
+        div.table-wrap { table {
+            thead { tr { th scope="col" { (t.subject) } th scope="col" { (t.proposer) } th scope="col" { (t.stage) } th scope="col" { (t.kpis) } th scope="col" { (t.total) } } }
+            tbody { @for p in &page.items { tr {
+                td { a href={ "/partners/proposals/" (p.id) } { (p.title) } }
+                td { (p.proposer_name) }
+                td { (label!(lang, p.stage)) }
+                td { (p.kpi_codes.join(", ")) }
+                td.num { @if let Some(r) = p.rubric { (format!("{:.0}", r.total())) } @else { "−" } }
+            } } }
+        } }
+        (pager(&ctx, "/partners/proposals", &extra, &page))
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.proposals_title,
+            nav: Nav::None,
+            body,
+        },
+    ))
+}
+
+async fn proposal_view(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    problems: &Problems,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let v = viewer(ctx)?;
+    let p = svc::proposal(state.store(), id).await.map_err(app_error)?;
+    let desk = is_desk(v.role);
+    let city = state
+        .store()
+        .get_setting(citykpi_app::settings::CITY_CODE)
+        .await?
+        .unwrap_or_default();
+    let suggestions = if desk {
+        svc::suggest_for_proposal(state.store(), &p, &city)
+            .await
+            .map_err(app_error)?
+    } else {
+        Vec::new()
+    };
+    let mut labels: Vec<(String, &str)> = Criterion::ALL
+        .iter()
+        .map(|c| (format!("score_{}", c.code()), label!(lang, c)))
+        .collect();
+    labels.push(("reason".into(), t.reason));
+    labels.push(("stage".into(), t.stage));
+    labels.push(("rubric".into(), t.rubric));
+    labels.push(("kpi_codes".into(), t.kpis));
+    let label_refs: Vec<(&str, &str)> = labels.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    let body = html! {
+        p { a href="/partners/proposals" { "← " (t.proposals_title) } }
+        h1 { (p.title) }
+        (error_summary(ctx, problems, &label_refs))
+        @if query_param(ctx.query.as_deref(), "saved").is_some() && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
+        dl.fields {
+            dt { (t.stage) } dd { (label!(lang, p.stage)) }
+            dt { (t.proposer) } dd { (p.proposer_name) }
+            @if desk { dt { (t.email) } dd { (p.contact_email) } }
+            dt { (t.kpis) } dd { (p.kpi_codes.join(", ")) }
+            dt { (t.sdg_goals) } dd { @for g in &p.sdg_goals { span.tag { (g.number()) } " " } }
+            dt { (t.content) } dd { (p.summary) }
+            dt { (t.publish_consent) } dd { @if p.publish_consent { (t.yes) } @else { (t.no) } }
+            @if !p.decision_reason.is_empty() { dt { (t.decision_reason) } dd { (p.decision_reason) } }
+        }
+        h2 { (t.rubric) }
+        p.hint { (t.rubric_hint) }
+        @if desk && matches!(p.stage, ProposalStage::Dialogue | ProposalStage::Review) {
+            form.stack method="post" action={ "/partners/proposals/" (p.id) "/score" } {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                @for c in Criterion::ALL {
+                    @let id = format!("score_{}", c.code());
+                    @let current = p.rubric.map(|r| r.score(*c));
+                    div {
+                        label for=(id) { (label!(lang, c)) " (" (c.weight()) ")" }
+                        (field_error(&id, field_message(lang, problems, &id).as_deref()))
+                        select id=(id) name=(id) {
+                            @for n in 0..=MAX_SCORE { option value=(n) selected[current == Some(n)] { (n) } }
+                        }
+                    }
+                }
+                div { button.secondary type="submit" { (t.score_save) } }
+            }
+        } @else {
+            div.table-wrap { table { tbody {
+                @for c in Criterion::ALL { tr { th scope="row" { (label!(lang, c)) " (" (c.weight()) ")" } td.num { @if let Some(r) = p.rubric { (r.score(*c)) } @else { "−" } } } }
+            } } }
+        }
+        @if let Some(r) = p.rubric { p { strong { (t.total) ": " (format!("{:.0}", r.total())) } } }
+        @if desk {
+            h2 { (t.move_stage) }
+            @let next = p.stage.next_allowed();
+            @if next.is_empty() { p.muted { (t.no_moves) } } @else {
+                form.stack method="post" action={ "/partners/proposals/" (p.id) "/stage" } {
+                    input type="hidden" name="csrf" value=(ctx.csrf());
+                    div { label for="stage" { (t.stage) } select id="stage" name="stage" { @for s in &next { option value=(s.code()) { (label!(lang, s)) } } } }
+                    div { label for="reason" { (t.reason) } (field_error("reason", field_message(lang, problems, "reason").as_deref())) textarea id="reason" name="reason" rows="3" {} }
+                    div { button type="submit" { (t.move_stage) } }
+                }
+            }
+            h2 { (t.suggestions) }
+            @if suggestions.is_empty() { p.muted { (t.suggestions_none) } }
+            ul { @for s in &suggestions { li {
+                a href={ "/partners/members/" (s.member_id) } { (s.name) } " (" (s.score) "): "
+                @for (n, r) in s.reasons.iter().enumerate() { @if n > 0 { "、" } (match lang { Lang::Ja => &r.ja, Lang::En => &r.en }) }
+            } } }
+        }
+    };
+    Ok(with_status(
+        render(
+            ctx,
+            Page {
+                title: &p.title,
+                nav: Nav::None,
+                body,
+            },
+        ),
+        status,
+    ))
+}
+
+pub async fn proposal_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    proposal_view(&state, &ctx, id, &Problems(Vec::new()), StatusCode::OK).await
+}
+
+pub async fn score(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    match svc::score_proposal(state.store(), id, &pairs, &actor).await {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/proposals/{id}?saved=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => {
+            proposal_view(&state, &ctx, id, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn move_stage(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    match svc::move_proposal(
+        state.store(),
+        id,
+        &value(&pairs, "stage"),
+        &value(&pairs, "reason"),
+        &actor,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/proposals/{id}?saved=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => {
+            proposal_view(&state, &ctx, id, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+// ----- JSON API -----
+
+/// 422 with every problem by field, in both languages.
+fn problems_json(p: &Problems) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": { "status": 422, "message": p.to_string(), "problems": p.0 } })),
+    )
+        .into_response()
+}
+
+fn page_json<T: serde::Serialize>(page: &ListPage<T>) -> Json<serde_json::Value> {
+    Json(
+        json!({ "items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page }),
+    )
+}
+
+pub async fn api_directory(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<serde_json::Value>> {
+    let q = query_param(ctx.query.as_deref(), "q").unwrap_or_default();
+    let page = svc::directory(state.store(), &q, page_of(&ctx))
+        .await
+        .map_err(app_error)?;
+    Ok(page_json(&page))
+}
+
+pub async fn api_members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<serde_json::Value>> {
+    let q = ctx.query.as_deref();
+    let filter = MemberFilter {
+        status: query_param(q, "status").and_then(|s| MemberStatus::parse(&s)),
+        q: query_param(q, "q").unwrap_or_default(),
+        page: page_of(&ctx),
+        per_page: svc::PAGE_SIZE,
+    };
+    let page = svc::members(state.store(), &filter)
+        .await
+        .map_err(app_error)?;
+    Ok(page_json(&page))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionBody {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn api_decide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(b): Json<DecisionBody>,
+) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    let reject = match b.decision.as_str() {
+        "approve" => false,
+        "reject" => true,
+        other => {
+            return Ok(problems_json(&Problems(vec![Problem::new(
+                "decision",
+                format!("「{other}」ではなく approve か reject を指定してください"),
+                format!("must be approve or reject, not \"{other}\""),
+            )])));
+        }
+    };
+    match svc::decide_member(state.store(), id, reject, &b.reason, &actor).await {
+        Ok((m, notice)) => Ok(Json(json!({ "member": m, "notice": notice })).into_response()),
+        Err(PartnersError::Invalid(p)) => Ok(problems_json(&p)),
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn api_inquiries(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = viewer(&ctx)?;
+    let page = svc::inquiries(state.store(), &v, inquiry_filter(&ctx))
+        .await
+        .map_err(app_error)?;
+    Ok(page_json(&page))
+}
+
+pub async fn api_inquiry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = viewer(&ctx)?;
+    let (i, replies) = svc::inquiry(state.store(), &v, id)
+        .await
+        .map_err(app_error)?;
+    let personal_visible = v.sees_personal_of(&i);
+    Ok(Json(
+        json!({ "inquiry": i, "replies": replies, "personal_visible": personal_visible }),
+    ))
+}
+
+pub async fn api_proposals(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = viewer(&ctx)?;
+    let stage = query_param(ctx.query.as_deref(), "stage").and_then(|s| ProposalStage::parse(&s));
+    let mut page = svc::proposals(state.store(), stage, page_of(&ctx))
+        .await
+        .map_err(app_error)?;
+    if !is_desk(v.role) {
+        for p in &mut page.items {
+            p.contact_email.clear();
+        }
+    }
+    Ok(page_json(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_and_helpers() {
+        assert_ne!(JA.join_title, EN.join_title);
+        assert_eq!(site_text("https://example.jp/"), "example.jp");
+        let pairs = vec![
+            ("sdg_goals".to_string(), "3".to_string()),
+            ("sdg_goals".to_string(), "7".to_string()),
+            ("name".to_string(), "x".to_string()),
+        ];
+        assert_eq!(values(&pairs, "sdg_goals"), vec!["3", "7"]);
+        assert_eq!(value(&pairs, "name"), "x");
+        assert_eq!(value(&pairs, "none"), "");
+        for r in ROUTES.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+            assert!(
+                API_DOCS
+                    .iter()
+                    .any(|(m, p, ..)| *m == r.method && *p == r.path),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
 }

@@ -1,0 +1,695 @@
+//! HTTP tests of the partnership area (issue 6) against the running server
+//! on both databases with the demo city: the public registration form (field
+//! messages, CSRF, honeypot, rate limit, size limit, escaping), staff
+//! decisions, the public directory (only consented members and fields), the
+//! desk's inquiries and who sees personal data, proposals, and the JSON API.
+
+mod common;
+
+use citykpi_domain::org::Role;
+use citykpi_domain::partner::member::MemberStatus;
+use citykpi_store::{Backend, MemberFilter};
+use common::{App, Client, csrf_in, spawn};
+use reqwest::{Method, StatusCode};
+
+/// A visitor who has opened a public form: holds its pre-session token.
+async fn visitor(app: &App, form_path: &str) -> Client {
+    let mut c = app.client();
+    let page = c.get(form_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{form_path}");
+    c.csrf = csrf_in(&page.body).expect("csrf token in the public form");
+    c
+}
+
+fn registration<'a>(name: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("org_type", "company"),
+        ("size", "small"),
+        ("postal_code", "530-0001"),
+        ("lg_code", "27140"),
+        ("address", "みなと市中央区本町1-1"),
+        ("website", "https://example.jp"),
+        ("contact_person", "山田 花子"),
+        ("email", email),
+        ("phone", "06-1234-5678"),
+        ("sdg_goals", "7"),
+        ("sdg_goals", "13"),
+        ("offers", "太陽光発電の知見"),
+        ("publish", "1"),
+        ("public_fields", "org_type"),
+        ("public_fields", "sdg_goals"),
+        ("fax_number", ""),
+    ]
+}
+
+async fn member_named(app: &App, name: &str) -> Option<citykpi_domain::partner::member::Member> {
+    app.store
+        .members(&MemberFilter {
+            status: None,
+            q: name.into(),
+            page: 1,
+            per_page: 5,
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.org.name == name)
+}
+
+async fn registration_review_and_directory(backend: Backend) {
+    let app = spawn(backend).await;
+    let v = visitor(&app, "/partners/join").await;
+
+    // Every problem by field, in Japanese, nothing stored.
+    let bad = v
+        .post_form(
+            "/partners/join",
+            &[
+                ("name", ""),
+                ("org_type", "x"),
+                ("lg_code", "271404"),
+                ("email", "nope"),
+                ("fax_number", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    for anchor in [
+        "#name",
+        "#org_type",
+        "#lg_code",
+        "#address",
+        "#contact_person",
+        "#email",
+        "#sdg_goals",
+    ] {
+        assert!(
+            bad.body.contains(&format!("href=\"{anchor}\"")),
+            "{anchor} missing in the error summary"
+        );
+    }
+    assert!(
+        bad.body.contains("検査数字が違います（正しくは3）"),
+        "lg_code reason"
+    );
+    assert!(bad.body.contains("id=\"email-error\""));
+    // The form keeps what was typed.
+    assert!(bad.body.contains("value=\"nope\""));
+    let en = v
+        .post_form(
+            "/partners/join?lang=en",
+            &[("name", ""), ("fax_number", "")],
+        )
+        .await;
+    assert!(en.body.contains("is required"), "English messages");
+
+    // A name with markup is stored as text and shown escaped everywhere.
+    let name = "<script>alert(1)</script>みなと環境";
+    let ok = v
+        .post_form("/partners/join", &registration(name, "hanako@example.jp"))
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location(), "/partners/join/thanks");
+    let stored = member_named(&app, name).await.expect("stored");
+    assert_eq!(stored.status, MemberStatus::Pending);
+    assert_eq!(stored.org.lg_code, "271403", "check digit added");
+
+    // Not in the directory before approval.
+    let dir = app
+        .client()
+        .get("/partners/directory?q=%E3%81%BF%E3%81%AA%E3%81%A8%E7%92%B0%E5%A2%83")
+        .await;
+    assert!(!dir.body.contains("alert(1)"), "not listed before approval");
+
+    // Staff: the desk approves; a rejection needs its reason.
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let list = desk
+        .get("/partners/members?status=pending&q=%E3%81%BF%E3%81%AA%E3%81%A8%E7%92%B0%E5%A2%83")
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;みなと環境")
+    );
+    assert!(!list.body.contains("<script>alert(1)"));
+    let path = format!("/partners/members/{}/decision", stored.id);
+    let no_reason = desk
+        .post_form(&path, &[("decision", "reject"), ("reason", "")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("id=\"reason-error\""));
+    let approved = desk
+        .post_form(&path, &[("decision", "approve"), ("reason", "ようこそ")])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    let page = desk.get(approved.location()).await;
+    assert!(
+        page.body.contains("承認しました"),
+        "the applicant's notice is shown"
+    );
+    let again = desk
+        .post_form(&path, &[("decision", "reject"), ("reason", "x")])
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "decided once only"
+    );
+
+    // The public directory: listed, escaped, only consented fields.
+    let dir = app
+        .client()
+        .get("/partners/directory?q=%E3%81%BF%E3%81%AA%E3%81%A8%E7%92%B0%E5%A2%83")
+        .await;
+    assert_eq!(dir.status, StatusCode::OK);
+    assert!(
+        dir.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;みなと環境"),
+        "{}",
+        dir.body
+    );
+    assert!(!dir.body.contains("<script>alert(1)"));
+    assert!(!dir.body.contains("hanako@example.jp") && !dir.body.contains("山田 花子"));
+    assert!(
+        !dir.body.contains("中央区本町1-1"),
+        "address was not consented"
+    );
+    let api: serde_json::Value = app
+        .client()
+        .get("/api/v1/partners/directory?q=%E7%92%B0%E5%A2%83")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let item = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .expect("in the API directory")
+        .clone();
+    assert_eq!(item["address"], serde_json::Value::Null);
+    assert_eq!(item["sdg_goals"], serde_json::json!([7, 13]));
+    assert!(!api.to_string().contains("email"));
+
+    // Paging: the demo's ~1,000 listed members come 50 a page.
+    let p2: serde_json::Value = app
+        .client()
+        .get("/api/v1/partners/directory?page=2")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert_eq!(p2["items"].as_array().unwrap().len(), 50);
+    assert!(p2["total"].as_i64().unwrap() > 500);
+
+    // Every staff action is in the audit log.
+    let audit = app.store.audit_entries(50, 0).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "approve" && e.key == stored.id.to_string())
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "register" && e.actor == "public")
+    );
+}
+both!(registration, registration_review_and_directory);
+
+async fn public_form_defences(backend: Backend) {
+    let app = spawn(backend).await;
+    let before = app
+        .store
+        .members(&MemberFilter {
+            status: None,
+            q: String::new(),
+            page: 1,
+            per_page: 1,
+        })
+        .await
+        .unwrap()
+        .total;
+
+    // No token, or another site's origin: refused.
+    let anon = app.client();
+    let r = anon
+        .post_raw_form("/partners/join", &registration("Token無し", "a@example.jp"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let v = visitor(&app, "/partners/join").await;
+    let mut fields = registration("他サイト", "a@example.jp");
+    fields.push(("csrf", v.csrf.as_str()));
+    let foreign = v
+        .send(
+            v.request(Method::POST, "/partners/join")
+                .header("origin", "http://evil.example")
+                .form(&fields),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    // The honeypot: a bot is thanked and nothing is stored.
+    let mut bot = registration("ボット商事", "bot@example.jp");
+    bot.retain(|(k, _)| *k != "fax_number");
+    bot.push(("fax_number", "0612345678"));
+    let r = v.post_form("/partners/join", &bot).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(member_named(&app, "ボット商事").await.is_none());
+
+    // Size limit: a body far beyond any field's limit is refused whole.
+    let huge = "あ".repeat(40_000);
+    let mut big = registration("大きな会社", "big@example.jp");
+    big.push(("offers", &huge));
+    let r = v.post_form("/partners/join", &big).await;
+    assert_eq!(
+        r.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        &r.body[..r.body.len().min(300)]
+    );
+
+    // Rate limit per address: after the limit, 429 with Retry-After, nothing stored.
+    let mut last = StatusCode::OK;
+    for i in 0..25 {
+        let n = format!("連投{i}");
+        let r = v
+            .post_form("/partners/join", &registration(&n, "r@example.jp"))
+            .await;
+        last = r.status;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers.get("retry-after").is_some());
+            assert!(r.body.contains("送信が多すぎます"));
+            assert!(member_named(&app, &n).await.is_none());
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let after = app
+        .store
+        .members(&MemberFilter {
+            status: None,
+            q: String::new(),
+            page: 1,
+            per_page: 1,
+        })
+        .await
+        .unwrap()
+        .total;
+    // 20 allowed per hour: the honeypot, the oversized body and 17 real ones used them.
+    assert!(after - before <= 20 && after > before, "{before} → {after}");
+}
+both!(defences, public_form_defences);
+
+async fn desk_inquiries_and_personal_data(backend: Backend) {
+    let app = spawn(backend).await;
+    // A citizen asks through the public form.
+    let v = visitor(&app, "/partners/inquire").await;
+    let bad = v
+        .post_form(
+            "/partners/inquire",
+            &[
+                ("category", "partnership"),
+                ("subject", ""),
+                ("fax_number", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#subject\"") && bad.body.contains("href=\"#email\""));
+    let subject = "実証フィールド<b>の</b>相談 ZQ7";
+    let ok = v
+        .post_form(
+            "/partners/inquire",
+            &[
+                ("category", "demonstration"),
+                ("org_name", "みなと電機"),
+                ("subject", subject),
+                ("content", "公園で実証したい"),
+                ("person_name", "佐藤 一郎"),
+                ("email", "sato@example.jp"),
+                ("fax_number", ""),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let list: serde_json::Value = desk
+        .get("/api/v1/partners/inquiries?q=zq7")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let id = list["items"][0]["id"].as_i64().expect("the new inquiry");
+    assert_eq!(
+        list["items"][0]["personal"]["email"], "sato@example.jp",
+        "the desk sees personal data"
+    );
+
+    // The desk's list: overdue first (the demo has overdue inquiries).
+    let all: serde_json::Value = desk
+        .get("/api/v1/partners/inquiries")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let today = citykpi_app::partners::today().to_string();
+    let first_due = all["items"][0]["due_on"].as_str().unwrap().to_string();
+    assert!(
+        first_due < today,
+        "first is overdue: {first_due} vs {today}"
+    );
+    let page = desk.get("/partners/inquiries").await;
+    assert!(page.body.contains("期限超過"));
+
+    // Route it to the KENKO department; its editor then sees it with personal data, another department does not see it at all.
+    let editor_kenko = app.login("editor-kenko").await;
+    assert_eq!(
+        editor_kenko
+            .get(&format!("/partners/inquiries/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let routed = desk
+        .post_form(
+            &format!("/partners/inquiries/{id}/route"),
+            &[("departments", "KENKO")],
+        )
+        .await;
+    assert_eq!(routed.status, StatusCode::SEE_OTHER);
+    let seen = editor_kenko.get(&format!("/partners/inquiries/{id}")).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("sato@example.jp"));
+    assert!(
+        seen.body
+            .contains("実証フィールド&lt;b&gt;の&lt;/b&gt;相談")
+    );
+    let editor_kodomo = app.login("editor-kodomo").await;
+    assert_eq!(
+        editor_kodomo
+            .get(&format!("/partners/inquiries/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let theirs: serde_json::Value = editor_kodomo
+        .get("/api/v1/partners/inquiries")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert!(theirs["items"].as_array().unwrap().iter().all(|i| {
+        i["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "KODOMO")
+    }));
+    // Finance has no department routing here: sees none, and the route to reply is refused.
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let fin: serde_json::Value = finance
+        .get("/api/v1/partners/inquiries")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert!(
+        fin["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["personal"]["email"] == ""),
+        "no personal data outside the routing"
+    );
+    assert_eq!(
+        finance
+            .post_form(&format!("/partners/inquiries/{id}/reply"), &[("body", "x")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The department answers: 受付 → 完了 refused, 受付 → 対応中 → 回答済 allowed.
+    let skip = editor_kenko
+        .post_form(
+            &format!("/partners/inquiries/{id}/reply"),
+            &[("status", "closed"), ("body", "x")],
+        )
+        .await;
+    assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(skip.body.contains("受付から完了には進められません"));
+    for (status, body) in [
+        ("in_progress", ""),
+        ("answered", "公園緑地課をご紹介しました"),
+    ] {
+        let r = editor_kenko
+            .post_form(
+                &format!("/partners/inquiries/{id}/reply"),
+                &[("status", status), ("body", body)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{status}: {}", r.body);
+    }
+    let detail: serde_json::Value = desk
+        .get(&format!("/api/v1/partners/inquiries/{id}"))
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert_eq!(detail["inquiry"]["status"], "answered");
+    assert_eq!(detail["replies"].as_array().unwrap().len(), 2);
+    assert!(
+        app.store
+            .audit_entries(20, 0)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "reply" && e.actor == "editor-kenko")
+    );
+
+    // Staff entry of a phone call.
+    let new = desk
+        .post_form(
+            "/partners/inquiries",
+            &[
+                ("category", "startup"),
+                ("channel", "phone"),
+                ("subject", "進出の相談"),
+                ("content", "事務所を探している"),
+                ("departments", "SANGYO"),
+                ("due_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
+    let bad_due = desk
+        .post_form(
+            "/partners/inquiries",
+            &[
+                ("category", "startup"),
+                ("channel", "phone"),
+                ("subject", "x"),
+                ("content", "y"),
+                ("due_on", "2001-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_due.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_due.body.contains("id=\"due_on-error\""));
+}
+both!(desk, desk_inquiries_and_personal_data);
+
+async fn proposals_and_api_roles(backend: Backend) {
+    let app = spawn(backend).await;
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let list: serde_json::Value = desk
+        .get("/api/v1/partners/proposals")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let id = list["items"][0]["id"].as_i64().expect("demo proposals");
+    let path = format!("/partners/proposals/{id}");
+    let page = desk.get(&path).await;
+    assert!(page.body.contains("計画のKPIへの寄与"));
+    // Scoring at intake is refused; the pipeline goes 受付 → 対話 → 検討.
+    let early = desk
+        .post_form(
+            &format!("{path}/score"),
+            &[
+                ("score_kpi_contribution", "4"),
+                ("score_feasibility", "4"),
+                ("score_city_cost", "4"),
+                ("score_sustainability", "4"),
+                ("score_novelty", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for stage in ["dialogue", "review"] {
+        assert_eq!(
+            desk.post_form(
+                &format!("{path}/stage"),
+                &[("stage", stage), ("reason", "")]
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let bad = desk
+        .post_form(&format!("{path}/score"), &[("score_kpi_contribution", "9")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#score_kpi_contribution\""));
+    let low = desk
+        .post_form(
+            &format!("{path}/score"),
+            &[
+                ("score_kpi_contribution", "2"),
+                ("score_feasibility", "5"),
+                ("score_city_cost", "5"),
+                ("score_sustainability", "5"),
+                ("score_novelty", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(low.status, StatusCode::SEE_OTHER);
+    let refused = desk
+        .post_form(
+            &format!("{path}/stage"),
+            &[("stage", "adopted"), ("reason", "総合点が高い")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("KPIへの寄与が3点未満"));
+    desk.post_form(
+        &format!("{path}/score"),
+        &[
+            ("score_kpi_contribution", "4"),
+            ("score_feasibility", "3"),
+            ("score_city_cost", "3"),
+            ("score_sustainability", "3"),
+            ("score_novelty", "3"),
+        ],
+    )
+    .await;
+    let adopted = desk
+        .post_form(
+            &format!("{path}/stage"),
+            &[("stage", "adopted"), ("reason", "KPIへの寄与が大きい")],
+        )
+        .await;
+    assert_eq!(adopted.status, StatusCode::SEE_OTHER, "{}", adopted.body);
+    let p = app.store.proposal(id).await.unwrap().unwrap();
+    assert_eq!(p.decision_reason, "KPIへの寄与が大きい");
+
+    // A viewer reads proposals without the proposer's e-mail and cannot move them.
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    let vlist: serde_json::Value = viewer
+        .get("/api/v1/partners/proposals")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert!(
+        vlist["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["contact_email"] == "")
+    );
+    assert_eq!(
+        viewer
+            .post_form(
+                &format!("{path}/stage"),
+                &[("stage", "agreement"), ("reason", "")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        viewer.get("/partners/members").await.status,
+        StatusCode::FORBIDDEN,
+        "registrations hold personal data: desk only"
+    );
+
+    // The API: members for the desk only; decisions with every problem by field.
+    assert_eq!(
+        app.client().get("/api/v1/partners/members").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        viewer.get("/api/v1/partners/members").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let pending: serde_json::Value = desk
+        .get("/api/v1/partners/members?status=pending")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let mid = pending["items"][0]["id"]
+        .as_i64()
+        .expect("demo has pending members");
+    let r = desk
+        .send(
+            desk.request(
+                Method::POST,
+                &format!("/api/v1/partners/members/{mid}/decision"),
+            )
+            .header("x-csrf-token", desk.csrf.clone())
+            .json(&serde_json::json!({ "decision": "reject", "reason": "" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = r.body.parse().unwrap();
+    assert_eq!(err["error"]["problems"][0]["field"], "reason");
+    assert!(
+        err["error"]["problems"][0]["en"]
+            .as_str()
+            .unwrap()
+            .contains("required")
+    );
+    let r = desk
+        .send(
+            desk.request(
+                Method::POST,
+                &format!("/api/v1/partners/members/{mid}/decision"),
+            )
+            .header("x-csrf-token", desk.csrf.clone())
+            .json(&serde_json::json!({ "decision": "reject", "reason": "所在地を確認できません" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ok: serde_json::Value = r.body.parse().unwrap();
+    assert_eq!(ok["member"]["status"], "rejected");
+    assert!(
+        ok["notice"]
+            .as_str()
+            .unwrap()
+            .contains("所在地を確認できません")
+    );
+    // The OpenAPI document lists this area's routes.
+    let doc: serde_json::Value = app
+        .client()
+        .get("/api/openapi.json")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/partners/directory"]["get"].is_object());
+}
+both!(proposals, proposals_and_api_roles);

@@ -14,6 +14,7 @@ pub mod date;
 pub mod desk;
 pub mod lgcode;
 pub mod matching;
+pub mod ngsi;
 pub mod member;
 pub mod menu;
 pub mod projects;

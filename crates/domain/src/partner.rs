@@ -14,9 +14,9 @@ pub mod date;
 pub mod desk;
 pub mod lgcode;
 pub mod matching;
-pub mod ngsi;
 pub mod member;
 pub mod menu;
+pub mod ngsi;
 pub mod projects;
 pub mod proposal;
 

@@ -583,7 +583,11 @@ fn schema_components() -> Value {
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
     // The partnership area documents its own routes beside them.
-    for (method, path, ja, en, body) in API_DOCS.iter().chain(crate::pages::partners::API_DOCS) {
+    for (method, path, ja, en, body) in API_DOCS
+        .iter()
+        .chain(crate::pages::partners::API_DOCS)
+        .chain(crate::pages::cycle::API_DOCS)
+    {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))

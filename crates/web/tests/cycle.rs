@@ -1,0 +1,392 @@
+//! HTTP tests of the cycle's pages and API (issue 4) against the running
+//! server with the demo city, on SQLite and PostgreSQL: department editors
+//! only see and edit their own department's sheets, validation messages sit
+//! next to their fields, a stale save is a 409, submit and review move the
+//! sheet and are in the audit log, the ceiling and finance's assessment go
+//! through, and the API answers in JSON.
+
+mod common;
+
+use citykpi_domain::FiscalYear;
+use citykpi_domain::cycle::ReviewState;
+use citykpi_domain::org::Role;
+use citykpi_store::Backend;
+use common::{App, spawn};
+use reqwest::{Method, StatusCode};
+
+fn fy(y: i32) -> FiscalYear {
+    FiscalYear::new(y).unwrap()
+}
+
+/// A program of `dept` whose 2024 sheet its section may still edit, and its version.
+async fn editable_sheet_of(app: &App, dept: &str) -> (String, i64) {
+    let sections = app.store.sections().await.unwrap();
+    let programs = app.store.programs().await.unwrap();
+    let sheets = app.store.sheets(fy(2024)).await.unwrap();
+    for s in sheets {
+        if !s.sheet.state.editable_by_section() {
+            continue;
+        }
+        let p = programs
+            .iter()
+            .find(|p| p.code == s.sheet.program_code)
+            .unwrap();
+        let d = sections
+            .iter()
+            .find(|x| x.code == p.section_code)
+            .map(|x| x.department_code.clone())
+            .unwrap_or_default();
+        if d == dept {
+            return (p.code.clone(), s.version);
+        }
+    }
+    panic!("the demo should leave an editable sheet in {dept}");
+}
+
+async fn sheets_roles_review_and_budget(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (_, other_program) = app.programs_of(&dept).await;
+    let (code, version) = editable_sheet_of(&app, &dept).await;
+    let editor = app.login(&editor_user.login).await;
+
+    let stage = editor.get("/cycle?fy=2024").await;
+    assert_eq!(stage.status, StatusCode::OK);
+    assert!(stage.body.contains("進行管理サイクル"), "{}", stage.body);
+    assert!(stage.body.contains("事務事業の自己評価"));
+    // Another department's sheet is not the editor's to see.
+    let other = editor
+        .get(&format!("/cycle/2024/sheets/{other_program}"))
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let list = editor.get("/cycle/2024/sheets").await;
+    assert!(
+        !list
+            .body
+            .contains(&format!("/cycle/2024/sheets/{other_program}\""))
+    );
+    assert!(list.body.contains(&format!("/cycle/2024/sheets/{code}\"")));
+
+    let path = format!("/cycle/2024/sheets/{code}");
+    let page = editor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("action=\"{path}\"")));
+    let v = version.to_string();
+
+    // A bad score: refused with the message next to the field; nothing saved.
+    let bad = editor
+        .post_form(
+            &path,
+            &[
+                ("version", &v),
+                ("scores_necessity", "7"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("id=\"scores_necessity-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("必要性は1〜5で評価してください（7）"));
+    let unreadable = editor
+        .post_form(
+            &path,
+            &[
+                ("version", &v),
+                ("money_staff_fte", "二人"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unreadable.body.contains("「二人」は数値として読めません"));
+    assert_eq!(
+        app.store
+            .sheet(&code, fy(2024))
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        version
+    );
+    // A stale version: 409.
+    let stale = (version - 1).to_string();
+    let conflict = editor
+        .post_form(
+            &path,
+            &[
+                ("version", &stale),
+                ("issues", "古い画面"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert!(conflict.body.contains("他の人が先に更新しました"));
+
+    // Save and submit in one go.
+    let ok = editor
+        .post_form(
+            &path,
+            &[
+                ("version", &v),
+                ("purpose", "市民の健康を守る"),
+                ("scores_necessity", "5"),
+                ("scores_effectiveness", "4"),
+                ("scores_efficiency", "3"),
+                ("scores_means", "4"),
+                ("direction", "continue"),
+                ("direction_reason", ""),
+                ("issues", "人員の不足"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let stored = app.store.sheet(&code, fy(2024)).await.unwrap().unwrap();
+    assert_eq!(stored.sheet.state, ReviewState::Submitted);
+    assert_eq!(stored.sheet.issues, "人員の不足");
+    assert_eq!(
+        stored.version,
+        version + 2,
+        "a saved version and a submitted one"
+    );
+    // Submitted: the section can no longer change it.
+    let after = editor
+        .post_form(
+            &path,
+            &[("version", &stored.version.to_string()), ("issues", "x")],
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The strategy office reviews: a return needs a comment.
+    let office = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let review = format!("{path}/review");
+    let sv = stored.version.to_string();
+    let no_comment = office
+        .post_form(&review, &[("version", &sv), ("action", "return")])
+        .await;
+    assert_eq!(no_comment.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_comment.body.contains("差戻しには所見（理由）が必要です"));
+    let returned = office
+        .post_form(
+            &review,
+            &[
+                ("version", &sv),
+                ("action", "return"),
+                ("reviewer_comment", "成果指標の根拠を補足してください"),
+            ],
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
+    let stored = app.store.sheet(&code, fy(2024)).await.unwrap().unwrap();
+    assert_eq!(stored.sheet.state, ReviewState::Returned);
+    assert_eq!(
+        stored.sheet.reviewer_comment,
+        "成果指標の根拠を補足してください"
+    );
+    // Reviews are the strategy office's: the editor and a viewer are refused.
+    let by_editor = editor
+        .post_form(
+            &review,
+            &[
+                ("version", &stored.version.to_string()),
+                ("action", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(by_editor.status, StatusCode::FORBIDDEN);
+    let audit = app.store.audit_entries(10, 0).await.unwrap();
+    let rows: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.entity == "evaluation_sheet")
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .take(3)
+        .collect();
+    assert_eq!(rows[0].0, "return");
+    assert_eq!(rows[1], ("submit", editor_user.login.as_str()));
+    assert_eq!(rows[2], ("save", editor_user.login.as_str()));
+
+    // Restructuring list page.
+    let r = editor.get("/cycle/2024/restructure").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("費用当たり寄与度が低い"));
+
+    // Budget: finance sets a tiny ceiling, the editor's request is refused
+    // with the ceiling named; with a real ceiling it goes through and finance assesses it.
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let budget = finance
+        .get(&format!("/cycle/2024/budget?department={dept}"))
+        .await;
+    assert_eq!(budget.status, StatusCode::OK);
+    assert!(budget.body.contains("部局別"));
+    let tiny = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[("department", &dept), ("amount", "1,000")],
+        )
+        .await;
+    assert_eq!(tiny.status, StatusCode::SEE_OTHER, "{}", tiny.body);
+    let program = app.store.program(&code).await.unwrap().unwrap();
+    assert!(
+        program.end_fy.is_none_or(|e| e >= fy(2026)),
+        "demo program runs on"
+    );
+    let req_path = format!("/cycle/2024/budget/{code}");
+    let current = app.store.budget_request(&code, fy(2026)).await.unwrap();
+    let rv = current.as_ref().map_or(0, |r| r.version).to_string();
+    let over = editor
+        .post_form(&req_path, &[("version", &rv), ("requested", "2,000,000")])
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        over.body.contains("部局の要求上限（枠）1,000円を超えます"),
+        "{}",
+        over.body
+    );
+    let ceiling = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[("department", &dept), ("amount", "100000000000")],
+        )
+        .await;
+    assert_eq!(ceiling.status, StatusCode::SEE_OTHER);
+    let saved = editor
+        .post_form(
+            &req_path,
+            &[
+                ("version", &rv),
+                ("requested", "2,000,000"),
+                ("national", "500000"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = app
+        .store
+        .budget_request(&code, fy(2026))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.request.requested, 2_000_000);
+    assert_eq!(stored.request.funding.general, 1_500_000);
+    let by_editor = editor
+        .post_form(
+            &format!("{req_path}/assess"),
+            &[("version", &stored.version.to_string()), ("assessed", "1")],
+        )
+        .await;
+    assert_eq!(by_editor.status, StatusCode::FORBIDDEN);
+    let assessed = finance
+        .post_form(
+            &format!("{req_path}/assess"),
+            &[
+                ("version", &stored.version.to_string()),
+                ("assessed", "1,900,000"),
+            ],
+        )
+        .await;
+    assert_eq!(assessed.status, StatusCode::SEE_OTHER, "{}", assessed.body);
+    let stored = app
+        .store
+        .budget_request(&code, fy(2026))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.request.assessed, Some(1_900_000));
+    // The editor cannot request for another department's program.
+    let foreign = editor
+        .post_form(
+            &format!("/cycle/2024/budget/{other_program}"),
+            &[("version", "0"), ("requested", "1")],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    // Without the CSRF token nothing happens.
+    let no_token = editor
+        .post_raw_form(&req_path, &[("version", "0"), ("requested", "1")])
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+}
+both!(pages, sheets_roles_review_and_budget);
+
+async fn cycle_api(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (_, other_program) = app.programs_of(&dept).await;
+    let (code, version) = editable_sheet_of(&app, &dept).await;
+    let editor = app.login(&editor_user.login).await;
+    let status: serde_json::Value =
+        serde_json::from_str(&editor.get("/api/v1/cycle/2024").await.body).unwrap();
+    assert_eq!(status["fy"], 2024);
+    assert_eq!(status["stages"].as_array().unwrap().len(), 6);
+    let sheet_path = format!("/api/v1/cycle/2024/sheets/{code}");
+    let view: serde_json::Value =
+        serde_json::from_str(&editor.get(&sheet_path).await.body).unwrap();
+    assert_eq!(view["version"], version);
+    let foreign = editor
+        .get(&format!("/api/v1/cycle/2024/sheets/{other_program}"))
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    let mut sheet = view["sheet"].clone();
+    sheet["scores"]["necessity"] = serde_json::json!(9);
+    let put = |body: serde_json::Value| {
+        editor
+            .request(Method::PUT, &sheet_path)
+            .header("x-csrf-token", editor.csrf.clone())
+            .json(&body)
+    };
+    let bad = editor
+        .send(put(
+            serde_json::json!({ "version": version, "sheet": sheet }),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = serde_json::from_str(&bad.body).unwrap();
+    assert_eq!(err["error"]["fields"][0]["field"], "scores.necessity");
+    sheet["scores"]["necessity"] = serde_json::json!(4);
+    let stale = editor
+        .send(put(
+            serde_json::json!({ "version": version - 1, "sheet": sheet }),
+        ))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let ok = editor
+        .send(put(
+            serde_json::json!({ "version": version, "sheet": sheet }),
+        ))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let saved: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
+    assert_eq!(saved["version"], version + 1);
+    let stored = app.store.sheet(&code, fy(2024)).await.unwrap().unwrap();
+    assert_eq!(stored.sheet.scores.necessity, Some(4));
+
+    let restructure: serde_json::Value =
+        serde_json::from_str(&editor.get("/api/v1/cycle/2024/restructure").await.body).unwrap();
+    assert!(restructure.as_array().unwrap().len() > 10);
+    let budget: serde_json::Value =
+        serde_json::from_str(&editor.get("/api/v1/cycle/2024/budget").await.body).unwrap();
+    assert_eq!(budget["fy"], 2026);
+    assert!(
+        budget["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["department_code"] == dept.as_str()),
+        "an editor sees only its department's requests"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&editor.get("/api/openapi.json").await.body).unwrap();
+    assert!(doc["paths"]["/api/v1/cycle/{fy}/sheets/{code}"]["put"].is_object());
+}
+both!(api, cycle_api);

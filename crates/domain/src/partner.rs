@@ -10,6 +10,7 @@
 //! Japanese and an English reason, so that a form can show them next to the
 //! fields and nothing is written while any remains.
 
+pub mod attachment;
 pub mod date;
 pub mod desk;
 pub mod lgcode;

@@ -4,6 +4,7 @@
 //! (contact person, e-mail, phone) never goes into the audit log: the log
 //! outlives the retention period the desk promises.
 
+use citykpi_domain::partner::attachment::{self, AttachmentInfo};
 use citykpi_domain::partner::desk::{
     Channel, Inquiry, InquiryCategory, InquiryStatus, NewInquiry, Personal, Reply, check_reply,
 };
@@ -1229,6 +1230,96 @@ impl Store {
         Ok(after)
     }
 
+    // ----- proposal attachments -----
+
+    /// Stores a checked file with a proposal (one transaction with its audit row).
+    pub async fn add_attachment(
+        &self,
+        proposal_id: i64,
+        raw_name: &str,
+        bytes: &[u8],
+        actor: &str,
+    ) -> PartnerResult<AttachmentInfo> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        if proposal_in(conn, proposal_id).await?.is_none() {
+            return Err(not_found("proposal", "民間提案", proposal_id));
+        }
+        let existing: i64 = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM partner_attachments WHERE proposal_id = $1"
+            )
+            .bind(proposal_id),
+            fetch_one
+        )?;
+        let checked = attachment::check(
+            raw_name,
+            bytes,
+            usize::try_from(existing).unwrap_or(usize::MAX),
+        )?;
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let id: i64 = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO partner_attachments (proposal_id, file_name, media_type, size, content, uploaded_at, uploaded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+            )
+            .bind(proposal_id)
+            .bind(&checked.file_name)
+            .bind(checked.kind.media_type())
+            .bind(size)
+            .bind(bytes)
+            .bind(now_rfc3339())
+            .bind(actor),
+            fetch_one
+        )?;
+        let info = attachments_in(conn, Some(proposal_id), Some(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| not_found("attachment", "添付ファイル", id))?;
+        audit_in(
+            conn,
+            actor,
+            "attach",
+            "partner_proposal",
+            &proposal_id.to_string(),
+            None,
+            Some(json!(info)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    /// The attachments of a proposal (without their content), by id.
+    pub async fn attachments(&self, proposal_id: i64) -> PartnerResult<Vec<AttachmentInfo>> {
+        attachments_in(&mut self.read_conn().await?.conn(), Some(proposal_id), None).await
+    }
+
+    /// One attachment with its content.
+    pub async fn attachment(&self, id: i64) -> PartnerResult<Option<(AttachmentInfo, Vec<u8>)>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let Some(info) = attachments_in(conn, None, Some(id))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let content: Vec<u8> = run!(
+            conn,
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT content FROM partner_attachments WHERE id = $1"
+            )
+            .bind(id),
+            fetch_one
+        )?;
+        Ok(Some((info, content)))
+    }
+
     // ----- demonstrations and PR plans -----
 
     pub async fn upsert_demonstration(&self, d: &Demonstration, actor: &str) -> PartnerResult<()> {
@@ -1381,6 +1472,7 @@ impl Store {
             "partner_inquiries",
             "partner_participations",
             "partner_menu_items",
+            "partner_attachments",
             "partner_proposals",
             "partner_demonstrations",
             "partner_pr_plans",
@@ -1391,6 +1483,41 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+// ----- attachment helpers -----
+
+async fn attachments_in(
+    conn: &mut Conn<'_>,
+    proposal_id: Option<i64>,
+    id: Option<i64>,
+) -> PartnerResult<Vec<AttachmentInfo>> {
+    let rows: Vec<(i64, i64, String, String, i64, String, String)> = run!(
+        conn,
+        sqlx::query_as::<_, (i64, i64, String, String, i64, String, String)>(
+            "SELECT id, proposal_id, file_name, media_type, size, uploaded_at, uploaded_by FROM partner_attachments \
+             WHERE ($1 IS NULL OR proposal_id = $1) AND ($2 IS NULL OR id = $2) ORDER BY id"
+        )
+        .bind(proposal_id)
+        .bind(id),
+        fetch_all
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, proposal_id, file_name, media_type, size, uploaded_at, uploaded_by)| {
+                AttachmentInfo {
+                    id,
+                    proposal_id,
+                    file_name,
+                    media_type,
+                    size,
+                    uploaded_at,
+                    uploaded_by,
+                }
+            },
+        )
+        .collect())
 }
 
 // ----- menu helpers -----

@@ -54,6 +54,7 @@ on_both_backends!(
     menu_participation_and_matching,
     demonstrations_and_pr_plans,
     lists_stay_fast_at_city_scale,
+    proposal_attachments_round_trip,
 );
 
 fn day(s: &str) -> Day {
@@ -674,4 +675,55 @@ async fn lists_stay_fast_at_city_scale(db: &TestDb) {
         db.backend()
     );
     assert!(worst.as_millis() < 1500, "{worst:?}");
+}
+
+async fn proposal_attachments_round_trip(db: &TestDb) {
+    let s = &db.store;
+    let new = proposal::validate(
+        &ProposalForm {
+            title: "添付つき提案".into(),
+            proposer_name: "みなと電機".into(),
+            summary: "資料を添付します".into(),
+            contact_email: "p@example.jp".into(),
+            ..ProposalForm::default()
+        },
+        &[],
+        &[],
+    )
+    .unwrap();
+    let p = s.insert_proposal(&new, "desk").await.unwrap();
+    // Bytes that are not valid UTF-8 survive as they are (BLOB / BYTEA).
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0u8..=255).collect::<Vec<_>>());
+    let info = s
+        .add_attachment(p.id, "../資料/提案書.pdf", &pdf, "desk")
+        .await
+        .unwrap();
+    assert_eq!(info.file_name, "提案書.pdf");
+    assert_eq!(info.media_type, "application/pdf");
+    assert_eq!(info.size, pdf.len() as i64);
+    let (back, content) = s.attachment(info.id).await.unwrap().unwrap();
+    assert_eq!(back, info);
+    assert_eq!(content, pdf);
+    assert_eq!(s.attachments(p.id).await.unwrap(), vec![info]);
+    let refused = s
+        .add_attachment(p.id, "run.pdf", b"MZ\x90\x00", "desk")
+        .await;
+    assert!(matches!(refused, Err(PartnerError::Invalid(ref ps)) if ps.has("file")));
+    assert!(matches!(
+        s.add_attachment(9999, "a.txt", b"x", "desk").await,
+        Err(PartnerError::NotFound { .. })
+    ));
+    assert_eq!(
+        s.attachments(p.id).await.unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+    assert!(s.attachment(424242).await.unwrap().is_none());
+    let audit = s.audit_entries(10, 0).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "attach" && e.key == p.id.to_string())
+    );
 }

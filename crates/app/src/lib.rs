@@ -8,6 +8,7 @@ pub mod data;
 pub mod demo;
 pub mod entry;
 pub mod error;
+pub mod evidence;
 pub mod forecast;
 pub mod partners;
 pub mod status;

@@ -12,7 +12,9 @@ use citykpi_analytics::forecast::{
 use citykpi_analytics::its::interrupted_time_series;
 use citykpi_analytics::panel::{Panel, PanelSpec, Table};
 use citykpi_analytics::synth::{PredictorSpec, SynthSpec, WeightSolver, synthetic_control};
+use citykpi_domain::evidence::{EvidenceMethod, LinkEvidence};
 use citykpi_domain::kpi::Direction;
+use citykpi_domain::program::EvidenceGrade;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -30,6 +32,34 @@ pub enum EvidenceCommand {
     Did(DidArgs),
     /// 分断時系列分析 / interrupted time series (segmented regression)
     Its(ItsArgs),
+    /// 事業→KPIの寄与に記録された根拠の一覧 / evidence recorded on program–KPI links
+    List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// このKPIの根拠 / evidence on this KPI's links
+    #[arg(long)]
+    pub kpi: Option<String>,
+    /// この事業の根拠 / evidence on this program's links
+    #[arg(long)]
+    pub program: Option<String>,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
+}
+
+/// Recording a result as evidence on a program–KPI link.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AttachArgs {
+    /// 結果を事業→KPIの寄与に根拠として記録する（PROGRAM:KPI）/ record the result as evidence on the program–KPI link
+    #[arg(long, value_name = "PROGRAM:KPI")]
+    pub attach: Option<String>,
+    /// 根拠の等級 A–D（既定: 因果推定はA）/ evidence grade A–D (default: A for causal designs)
+    #[arg(long, requires = "attach")]
+    pub grade: Option<String>,
+    /// 根拠に付ける注記 / a note kept with the evidence
+    #[arg(long, requires = "attach")]
+    pub note: Option<String>,
 }
 
 /// The columns of a long-format panel CSV (`;` or `,` separated).
@@ -74,6 +104,8 @@ pub struct SynthArgs {
     /// 成果変数のみの推定の解法: exact（厳密QP）か synthdid（参照実装互換）/ outcome-only solver
     #[arg(long, default_value = "exact", value_parser = parse_solver)]
     pub solver: WeightSolver,
+    #[command(flatten)]
+    pub attach: AttachArgs,
     #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
     pub format: EvidenceFormat,
 }
@@ -93,6 +125,8 @@ pub struct DidArgs {
     /// 単位でクラスタした頑健標準誤差 / cluster-robust standard errors by unit
     #[arg(long)]
     pub cluster: bool,
+    #[command(flatten)]
+    pub attach: AttachArgs,
     #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
     pub format: EvidenceFormat,
 }
@@ -118,6 +152,8 @@ pub struct ItsArgs {
     /// Newey–West 標準誤差のラグ数 / Newey–West lags
     #[arg(long = "newey-west")]
     pub newey_west: Option<usize>,
+    #[command(flatten)]
+    pub attach: AttachArgs,
     #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
     pub format: EvidenceFormat,
 }
@@ -455,12 +491,140 @@ fn print(report: &Value, format: EvidenceFormat) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(cmd: EvidenceCommand) -> anyhow::Result<()> {
-    match cmd {
-        EvidenceCommand::Synth(a) => print(&synth_report(&a)?, a.format),
-        EvidenceCommand::Did(a) => print(&did_report(&a)?, a.format),
-        EvidenceCommand::Its(a) => print(&its_report(&a)?, a.format),
+pub async fn run(cmd: EvidenceCommand, db: Option<&str>) -> anyhow::Result<()> {
+    let (report, format, attach, data) = match &cmd {
+        EvidenceCommand::List(a) => return list(a, db).await,
+        EvidenceCommand::Synth(a) => (
+            synth_report(a)?,
+            a.format,
+            &a.attach,
+            panel_description(
+                &a.panel,
+                &format!("treated={} from {}", a.treated, a.treatment_time),
+            ),
+        ),
+        EvidenceCommand::Did(a) => (
+            did_report(a)?,
+            a.format,
+            &a.attach,
+            panel_description(
+                &a.panel,
+                &format!("treated={} from {}", a.treated.join(","), a.treatment_time),
+            ),
+        ),
+        EvidenceCommand::Its(a) => (
+            its_report(a)?,
+            a.format,
+            &a.attach,
+            format!(
+                "{} (time={}, outcome={}, interruption={})",
+                a.panel.display(),
+                a.time,
+                a.outcome,
+                a.interruption
+            ),
+        ),
+    };
+    print(&report, format)?;
+    if let Some(link) = &attach.attach {
+        let ev = evidence_record(&report, link, attach, data)?;
+        let store = crate::open_store(db).await?;
+        let id = citykpi_app::evidence::record(&store, &ev, "cli").await?;
+        eprintln!(
+            "根拠として記録しました（{} → {}、#{id}）/ recorded as evidence #{id} on {} → {}",
+            ev.program_code, ev.kpi_code, ev.program_code, ev.kpi_code
+        );
     }
+    Ok(())
+}
+
+async fn list(a: &ListArgs, db: Option<&str>) -> anyhow::Result<()> {
+    let store = crate::open_store(db).await?;
+    let rows = store
+        .link_evidence(a.kpi.as_deref(), a.program.as_deref())
+        .await?;
+    if a.format == EvidenceFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "#  事業→KPI / link  方法 / method  推定値 / estimate  区間 / interval  p  等級 / grade  記録 / recorded"
+    );
+    for r in &rows {
+        let e = &r.evidence;
+        let interval = e
+            .interval
+            .map(|(lo, hi)| format!("[{lo:.4}, {hi:.4}]"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {} → {}  {}  {:.4}  {}  {}  {}  {} {}",
+            r.id,
+            e.program_code,
+            e.kpi_code,
+            e.method.label_ja(),
+            e.estimate,
+            interval,
+            e.p_value
+                .map(|p| format!("{p:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            e.grade.letter(),
+            r.recorded_by,
+            r.recorded_at
+        );
+    }
+    Ok(())
+}
+
+fn panel_description(p: &PanelArgs, treatment: &str) -> String {
+    format!(
+        "{} (unit={}, time={}, outcome={}, {treatment})",
+        p.panel.display(),
+        p.unit,
+        p.time,
+        p.outcome
+    )
+}
+
+/// The evidence record of a report (the JSON every method prints).
+pub fn evidence_record(
+    report: &Value,
+    link: &str,
+    attach: &AttachArgs,
+    data: String,
+) -> anyhow::Result<LinkEvidence> {
+    let (program, kpi) = link
+        .split_once(':')
+        .map(|(p, k)| (p.trim(), k.trim()))
+        .filter(|(p, k)| !p.is_empty() && !k.is_empty())
+        .ok_or_else(|| anyhow!("--attach は PROGRAM:KPI の形です（「{link}」）/ --attach must be PROGRAM:KPI, got \"{link}\""))?;
+    let method = report["method"]
+        .as_str()
+        .and_then(EvidenceMethod::parse)
+        .unwrap_or(EvidenceMethod::Other);
+    let grade = match &attach.grade {
+        Some(g) => EvidenceGrade::parse(g)
+            .ok_or_else(|| anyhow!("--grade は A / B / C / D です（「{g}」）/ --grade must be A, B, C or D, got \"{g}\""))?,
+        None => method.default_grade(),
+    };
+    let estimate = report["estimate"]
+        .as_f64()
+        .ok_or_else(|| anyhow!("推定値がありません / the result has no estimate"))?;
+    let interval = report["interval"]["lower"]
+        .as_f64()
+        .zip(report["interval"]["upper"].as_f64());
+    Ok(LinkEvidence {
+        program_code: program.to_string(),
+        kpi_code: kpi.to_string(),
+        method,
+        data,
+        estimate,
+        interval,
+        level: interval.and(report["interval"]["level"].as_f64()),
+        p_value: report["p_value"].as_f64(),
+        grade,
+        note: attach.note.clone().unwrap_or_default(),
+        detail: report.to_string(),
+    })
 }
 
 pub fn run_forecast(args: ForecastArgs) -> anyhow::Result<()> {
@@ -470,6 +634,14 @@ pub fn run_forecast(args: ForecastArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
     use clap::Parser;
 
     #[derive(Debug, Parser)]
@@ -603,7 +775,7 @@ mod tests {
             r["weights"]
         );
         assert!((r["weights"]["14"].as_f64().unwrap() - 0.1492).abs() < 0.01);
-        run(evidence(&argv)).unwrap();
+        block_on(run(evidence(&argv), None)).unwrap();
     }
 
     #[test]
@@ -636,7 +808,7 @@ mod tests {
         let r = did_report(&a).unwrap();
         assert!((r["estimate"].as_f64().unwrap() - -27.349).abs() < 1e-3);
         assert!(r["interval"]["lower"].as_f64().unwrap() < -27.349);
-        run(evidence(&argv)).unwrap();
+        block_on(run(evidence(&argv), None)).unwrap();
 
         let argv = [
             "its",
@@ -659,7 +831,7 @@ mod tests {
         let r = its_report(&a).unwrap();
         // statsmodels OLS on the same design: level change −20.0581.
         assert!((r["estimate"].as_f64().unwrap() - -20.05809662955463).abs() < 1e-6);
-        run(evidence(&argv)).unwrap();
+        block_on(run(evidence(&argv), None)).unwrap();
 
         let mut argv = vec!["did"];
         argv.extend_from_slice(&base);

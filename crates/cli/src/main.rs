@@ -299,7 +299,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             }
             citykpi_web::serve(store, addr).await?;
         }
-        Command::Evidence { command } => evidence::run(command)?,
+        Command::Evidence { command } => evidence::run(command, cli.db.as_deref()).await?,
         Command::Forecast(args) => evidence::run_forecast(args)?,
         Command::Cycle { command } => {
             let store = open_store(cli.db.as_deref()).await?;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `citykpi` binary on SQLite and PostgreSQL: the demo
 //! city, KPI status and its roll-up, export → import round trips for every
-//! kind, re-import after an edit, and refusal of bad files with nothing written.
+//! kind, re-import after an edit, refusal of bad files with nothing written,
+//! and causal estimates recorded as evidence on a program–KPI link.
 
 mod common;
 
@@ -238,4 +239,92 @@ on_both_backends!(
     round_trip_every_kind,
     reimport_after_edit_updates_only_changed_rows,
     bad_file_is_refused_and_nothing_is_written,
+    evidence_is_recorded_on_a_link,
 );
+
+/// A difference-in-differences estimate on the Proposition 99 panel, recorded
+/// on one of the demo city's program–KPI links and listed back; a link that
+/// does not exist is refused and nothing is stored.
+fn evidence_is_recorded_on_a_link(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.ok(&["demo", "--seed", "7"]);
+    let links =
+        json(&String::from_utf8(db.export("links", "json", &db.path("links.json"))).unwrap());
+    let link = &links.as_array().expect("links")[0];
+    let (program, kpi) = (
+        link["program_code"].as_str().expect("program"),
+        link["kpi_code"].as_str().expect("kpi"),
+    );
+    let panel = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/prop99/california_prop99.csv"
+    );
+    let did = |attach: &str| {
+        db.run(&[
+            "evidence",
+            "did",
+            "--panel",
+            panel,
+            "--unit",
+            "State",
+            "--time",
+            "Year",
+            "--outcome",
+            "PacksPerCapita",
+            "--treated",
+            "California",
+            "--treatment-time",
+            "1989",
+            "--format",
+            "json",
+            "--attach",
+            attach,
+            "--note",
+            "州の政策",
+        ])
+    };
+    let out = did(&format!("{program}:{kpi}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = json(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        (printed["estimate"].as_f64().unwrap() + 27.349).abs() < 1e-3,
+        "{printed}"
+    );
+
+    let listed = json(&db.ok(&["evidence", "list", "--kpi", kpi, "--format", "json"]));
+    let rows = listed.as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{listed}");
+    let r = &rows[0];
+    assert_eq!(r["program_code"], program);
+    assert_eq!(r["method"], "difference_in_differences");
+    assert_eq!(r["grade"], "causal");
+    assert_eq!(r["note"], "州の政策");
+    assert_eq!(r["recorded_by"], "cli");
+    assert!((r["estimate"].as_f64().unwrap() + 27.349).abs() < 1e-3);
+    let (lo, hi) = (
+        r["interval"][0].as_f64().unwrap(),
+        r["interval"][1].as_f64().unwrap(),
+    );
+    assert!(lo < -27.349 && -27.349 < hi, "{r}");
+    assert_eq!(r["level"], 0.95);
+    assert!(
+        r["data"]
+            .as_str()
+            .unwrap()
+            .contains("california_prop99.csv")
+    );
+
+    // No such link: refused, naming it; nothing more stored.
+    let out = did(&format!("{program}:NO-SUCH-KPI"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NO-SUCH-KPI"), "{err}");
+    let out = did("no-colon");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PROGRAM:KPI"));
+    let all = json(&db.ok(&["evidence", "list", "--format", "json"]));
+    assert_eq!(all.as_array().unwrap().len(), 1);
+}

@@ -7,6 +7,7 @@
 
 pub mod cycle;
 pub mod dataset;
+pub mod evidence;
 pub mod fiscal;
 pub mod kpi;
 pub mod money;

@@ -14,6 +14,7 @@ mod codec;
 mod conn;
 mod cycle;
 mod error;
+mod evidence;
 mod observations;
 mod partners;
 mod read;
@@ -43,6 +44,7 @@ pub use cycle::{
     CycleResult, CycleStoreError, DepartmentBudget, LineageRecord, StoredRequest, StoredSheet,
 };
 pub use error::{Entity, Result, StoreError};
+pub use evidence::StoredEvidence;
 pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;
 pub use search::{SearchHits, query_terms};
@@ -84,12 +86,13 @@ pub struct Store {
 }
 
 /// Tables from children to parents: the order in which rows can be deleted.
-const TABLES_CHILDREN_FIRST: [&str; 17] = [
+const TABLES_CHILDREN_FIRST: [&str; 18] = [
     "audit_log",
     "search_docs",
     "observations",
     "program_money",
     "program_indicators",
+    "link_evidence",
     "kpi_links",
     "programs",
     "kpi_sdgs",

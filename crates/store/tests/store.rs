@@ -55,6 +55,7 @@ on_both_backends!(
     single_observation_upsert_on_empty_table,
     key_repeated_in_one_dataset_keeps_last,
     japanese_search_finds_substrings_and_follows_edits,
+    evidence_is_kept_per_link_and_refused_when_unsound,
 );
 
 async fn opens_empty_and_migrated(db: &TestDb) {
@@ -1114,4 +1115,99 @@ async fn japanese_search_finds_substrings_and_follows_edits(db: &TestDb) {
     );
     s.clear_all().await.unwrap();
     assert_eq!(s.search("児童").await.unwrap(), Default::default());
+}
+
+/// Evidence on a program–KPI link: every study kept (newest first), found by
+/// KPI or by program, audited; an unknown link or an unsound record is
+/// refused with nothing written; emptying the database empties it too.
+async fn evidence_is_kept_per_link_and_refused_when_unsound(db: &TestDb) {
+    use citykpi_domain::evidence::{EvidenceMethod, LinkEvidence};
+    use citykpi_domain::program::EvidenceGrade;
+    let s = &db.store;
+    s.apply(&city(), "tester").await.unwrap();
+    let did = LinkEvidence {
+        program_code: "P0001".into(),
+        kpi_code: "K001".into(),
+        method: EvidenceMethod::DifferenceInDifferences,
+        data: "保育所パネル.csv（区×年度、2015–2024）".into(),
+        estimate: -27.349,
+        interval: Some((-35.5, -19.2)),
+        level: Some(0.95),
+        p_value: None,
+        grade: EvidenceGrade::Causal,
+        note: String::new(),
+        detail: r#"{"se": 4.1}"#.into(),
+    };
+    let first = s.record_link_evidence(&did, "strategy").await.unwrap();
+    let mut synth = did.clone();
+    synth.method = EvidenceMethod::SyntheticControl;
+    synth.estimate = -19.62;
+    synth.interval = None;
+    synth.level = None;
+    synth.p_value = Some(0.026);
+    let second = s.record_link_evidence(&synth, "strategy").await.unwrap();
+    assert!(second > first);
+    let mut other = did.clone();
+    other.program_code = "P0002".into();
+    other.kpi_code = "K004".into();
+    other.estimate = 1200.0;
+    other.interval = Some((800.0, 1600.0));
+    s.record_link_evidence(&other, "strategy").await.unwrap();
+
+    let on_k001 = s.link_evidence(Some("K001"), None).await.unwrap();
+    assert_eq!(on_k001.len(), 2);
+    assert_eq!(on_k001[0].id, second, "newest first");
+    assert_eq!(on_k001[0].evidence, synth);
+    assert_eq!(on_k001[1].evidence, did);
+    assert_eq!(on_k001[1].recorded_by, "strategy");
+    assert_eq!(
+        s.link_evidence(None, Some("P0002")).await.unwrap()[0].evidence,
+        other
+    );
+    assert_eq!(s.link_evidence(None, None).await.unwrap().len(), 3);
+    assert!(
+        s.link_evidence(Some("K002"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // P0002 does not serve K001: refused, naming the link.
+    let mut unlinked = did.clone();
+    unlinked.program_code = "P0002".into();
+    let err = s
+        .record_link_evidence(&unlinked, "strategy")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound {
+                entity: Entity::KpiLink,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("P0002 → K001"), "{err}");
+    let mut reversed = did.clone();
+    reversed.interval = Some((1.0, -1.0));
+    let err = s
+        .record_link_evidence(&reversed, "strategy")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("区間の下限"), "{err}");
+    assert_eq!(
+        s.link_evidence(None, None).await.unwrap().len(),
+        3,
+        "nothing written"
+    );
+
+    let audit = s.audit_entries(10, 0).await.unwrap();
+    assert_eq!(
+        audit.iter().filter(|a| a.entity == "link_evidence").count(),
+        3
+    );
+    s.clear_all().await.unwrap();
+    assert!(s.link_evidence(None, None).await.unwrap().is_empty());
 }

@@ -147,6 +147,7 @@ pub const ROUTES: &[RouteRule] = &[
         Access::Roles(MONEY_EDITORS),
     ),
     r("GET", "/api/v1/search", Access::Login),
+    r("GET", "/api/v1/evidence", Access::Login),
     r("GET", "/api/v1/export/{kind}", Access::Login),
     r("POST", "/api/v1/import/{kind}", Access::Roles(IMPORTERS)),
     r("GET", "/api/v1/audit", Access::Roles(ADMINS)),

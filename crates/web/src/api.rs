@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/programs/{code}", get(program).put(update_program))
         .route("/api/v1/programs/{code}/money/{fy}", put(update_money))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/evidence", get(evidence))
         .route("/api/v1/export/{kind}", get(export))
         .route("/api/v1/import/{kind}", post(import))
         .route("/api/v1/audit", get(audit))
@@ -114,6 +115,13 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         "事業費の登録",
         "Record a year's money",
         Some("MoneyInput"),
+    ),
+    (
+        "GET",
+        "/api/v1/evidence",
+        "事業→KPIの寄与に記録された根拠（?kpi=&program=）",
+        "Evidence recorded on program–KPI links (?kpi=&program=)",
+        None,
     ),
     (
         "GET",
@@ -403,6 +411,24 @@ async fn search(
         .map(|p| json!({ "code": p.code, "name_ja": p.name_ja, "name_en": p.name_en }))
         .collect();
     Ok(Json(json!({ "kpis": kpis, "programs": programs })))
+}
+
+#[derive(Deserialize)]
+struct EvidenceQuery {
+    #[serde(default)]
+    kpi: Option<String>,
+    #[serde(default)]
+    program: Option<String>,
+}
+
+async fn evidence(
+    State(state): State<AppState>,
+    Query(q): Query<EvidenceQuery>,
+) -> WebResult<Json<Value>> {
+    let kpi = q.kpi.as_deref().filter(|s| !s.is_empty());
+    let program = q.program.as_deref().filter(|s| !s.is_empty());
+    let rows = state.store().link_evidence(kpi, program).await?;
+    Ok(Json(json!({ "evidence": rows })))
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use citykpi_app::status::{StatusReport, compute_status};
 use citykpi_domain::{Dataset, FiscalYear};
-use citykpi_store::Store;
+use citykpi_store::{Store, StoredEvidence};
 
 use crate::error::WebResult;
 
@@ -40,6 +40,8 @@ pub struct Snapshot {
     /// Money per program in fiscal-year order.
     pub money_by_program: HashMap<String, Vec<usize>>,
     pub indicators_by_program: HashMap<String, Vec<usize>>,
+    /// Evidence recorded on program–KPI links, per KPI, newest first.
+    pub evidence_by_kpi: HashMap<String, Vec<StoredEvidence>>,
     status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     /// Rendered page bodies that depend only on this snapshot and the key
@@ -71,6 +73,7 @@ fn group<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, Vec<usize>
 impl Snapshot {
     fn build(
         ds: Dataset,
+        evidence: Vec<StoredEvidence>,
         area: String,
         generation: u64,
         audit_mark: Option<(i64, String)>,
@@ -93,7 +96,15 @@ impl Snapshot {
         for v in money_by_program.values_mut() {
             v.sort_by_key(|i| ds.money[*i].fy);
         }
+        let mut evidence_by_kpi: HashMap<String, Vec<StoredEvidence>> = HashMap::new();
+        for e in evidence {
+            evidence_by_kpi
+                .entry(e.evidence.kpi_code.clone())
+                .or_default()
+                .push(e);
+        }
         Snapshot {
+            evidence_by_kpi,
             kpi_idx: index(&ds.kpis, |k| k.code.as_str()),
             program_idx: index(&ds.programs, |p| p.code.as_str()),
             node_idx: index(&ds.plan_nodes, |n| n.code.as_str()),
@@ -299,7 +310,8 @@ impl Cache {
                     .area_code
             }
         };
-        let snap = Arc::new(Snapshot::build(ds, area, generation, mark));
+        let evidence = store.link_evidence(None, None).await?;
+        let snap = Arc::new(Snapshot::build(ds, evidence, area, generation, mark));
         if let Ok(mut cur) = self.current.write() {
             *cur = Some(snap.clone());
         }

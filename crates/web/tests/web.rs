@@ -772,6 +772,104 @@ async fn import_export_and_api(backend: Backend) {
 }
 both!(import_export_api, import_export_and_api);
 
+/// The KPI page shows the forecast (probability, method, the 80% band in
+/// the chart) and the evidence recorded on the KPI's links; the program page
+/// and /api/v1/evidence show the same evidence.
+async fn forecast_and_evidence_on_pages(backend: Backend) {
+    use citykpi_domain::evidence::{EvidenceMethod, LinkEvidence};
+    use citykpi_domain::program::EvidenceGrade;
+    let app = spawn(backend).await;
+    let link = app.store.links().await.unwrap()[0].clone();
+    app.store
+        .record_link_evidence(
+            &LinkEvidence {
+                program_code: link.program_code.clone(),
+                kpi_code: link.kpi_code.clone(),
+                method: EvidenceMethod::SyntheticControl,
+                data: "近隣市パネル（2010–2024）".into(),
+                estimate: -19.62,
+                interval: None,
+                level: None,
+                p_value: Some(0.026),
+                grade: EvidenceGrade::Causal,
+                note: "プラシーボ検定39単位".into(),
+                detail: String::new(),
+            },
+            "strategy",
+        )
+        .await
+        .unwrap();
+    // Written by another process's way (the store, not a page): the server
+    // notices through the audit log within its check interval.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let admin = app.login(&app.user_with(Role::Admin).await.login).await;
+
+    // A KPI with a forecast: the one status says has the most points.
+    let report =
+        citykpi_app::status::kpi_status(&app.store, citykpi_domain::FiscalYear::new(2024).unwrap())
+            .await
+            .unwrap();
+    let forecast = report
+        .kpis
+        .iter()
+        .filter_map(|r| r.outlook.forecast().map(|f| (r, f)))
+        .max_by_key(|(_, f)| f.points_used)
+        .expect("some KPI has a forecast");
+    let (row, f) = forecast;
+    let page = admin.get(&format!("/kpis/{}?fy=2024", row.code)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("達成見込み（予測）"), "forecast section");
+    let p = f.probability_of_reaching.expect("probability");
+    let after = &page.body[page
+        .body
+        .find("最終目標に届く確率")
+        .expect("probability row")..];
+    let shown =
+        &after[after.find("<strong>").expect("strong") + 8..after.find("%</strong>").expect("%")];
+    let shown: f64 = shown
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("{shown}"));
+    assert!(
+        (shown - p * 100.0).abs() < 0.1,
+        "probability {p} shown as {shown}%"
+    );
+    assert!(
+        page.body.contains("data-series=\"forecast-band\""),
+        "band in the chart"
+    );
+    assert!(page.body.contains(f.method.label_ja()));
+
+    let page = admin.get(&format!("/kpis/{}", link.kpi_code)).await;
+    assert!(page.body.contains("効果の根拠"));
+    assert!(page.body.contains("合成コントロール法"));
+    assert!(
+        page.body.contains("-19.62") || page.body.contains("−19.62"),
+        "estimate shown"
+    );
+    assert!(page.body.contains("近隣市パネル"));
+    let page = admin.get(&format!("/programs/{}", link.program_code)).await;
+    assert!(
+        page.body.contains("合成コントロール法"),
+        "program page lists it"
+    );
+
+    let api: serde_json::Value = serde_json::from_str(
+        &admin
+            .get(&format!("/api/v1/evidence?kpi={}", link.kpi_code))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(api["evidence"][0]["method"], "synthetic_control");
+    assert_eq!(api["evidence"][0]["p_value"], 0.026);
+    assert_eq!(
+        api["evidence"][0]["program_code"],
+        link.program_code.as_str()
+    );
+}
+both!(forecast_evidence, forecast_and_evidence_on_pages);
+
 /// The session id a client holds (for a plain reqwest download).
 async fn session_of(c: &Client) -> String {
     // The account page is only reachable with the session; read the cookie back through it.

@@ -9,6 +9,7 @@ use citykpi_domain::FiscalYear;
 use citykpi_domain::kpi::{Direction, Frequency, Kpi};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
 use citykpi_domain::progress::expected_value;
+use citykpi_store::StoredEvidence;
 use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
@@ -222,6 +223,69 @@ fn method_en(m: ForecastMethod) -> &'static str {
     }
 }
 
+/// An estimate with the precision studies report (three decimals, trailing
+/// zeros dropped), where the general number format rounds to one.
+fn precise(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        return num(v);
+    }
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Evidence recorded on program–KPI links: what was estimated, how, on
+/// which data, with its interval and grade.
+pub fn evidence_section(lang: Lang, snap: &Snapshot, rows: &[&StoredEvidence]) -> Markup {
+    let t = lang.text();
+    html! {
+        h2 { (t.evidence_title) }
+        @if rows.is_empty() { p.hint { (t.evidence_none) } } @else {
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { (t.program) " → " (t.kpi) }
+                        th scope="col" { (t.evidence_method) }
+                        th.num scope="col" { (t.evidence_estimate) }
+                        th.num scope="col" { (t.evidence_interval) }
+                        th.num scope="col" { (t.evidence_p) }
+                        th scope="col" { (t.evidence_grade) }
+                        th scope="col" { (t.evidence_data) }
+                        th scope="col" { (t.evidence_recorded) }
+                    } }
+                    tbody {
+                        @for r in rows {
+                            @let e = &r.evidence;
+                            tr {
+                                td {
+                                    a href={ "/programs/" (e.program_code) } {
+                                        (snap.program(&e.program_code).map(|p| lang.name(&p.name_ja, &p.name_en)).unwrap_or(&e.program_code))
+                                    }
+                                    " → "
+                                    a href={ "/kpis/" (e.kpi_code) } {
+                                        (snap.kpi(&e.kpi_code).map(|k| lang.name(&k.name_ja, &k.name_en)).unwrap_or(&e.kpi_code))
+                                    }
+                                }
+                                td { (match lang { Lang::Ja => e.method.label_ja(), Lang::En => e.method.label_en() }) }
+                                td.num { (precise(e.estimate)) " " (snap.kpi(&e.kpi_code).map(|k| k.unit.as_str()).unwrap_or("")) }
+                                td.num {
+                                    @if let Some((lo, hi)) = e.interval {
+                                        (precise(lo)) " 〜 " (precise(hi))
+                                        @if let Some(l) = e.level { "（" (pct(Some(l))) "）" }
+                                    } @else { "−" }
+                                }
+                                td.num { (e.p_value.map(|p| format!("{p:.3}")).unwrap_or_else(|| "−".into())) }
+                                td { (e.grade.letter()) }
+                                td { (e.data) @if !e.note.is_empty() { br; span.muted { (e.note) } } }
+                                td { (r.recorded_by) br; span.muted { (r.recorded_at.get(..10).unwrap_or(&r.recorded_at)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The table of values with the target of each year (the chart's alternative).
 pub fn values_table(lang: Lang, snap: &Snapshot, kpi: &Kpi, with_entered_by: bool) -> Markup {
     let t = lang.text();
@@ -399,6 +463,7 @@ pub async fn page(
                 }
             }
         }
+        (evidence_section(lang, &snap, &snap.evidence_by_kpi.get(&kpi.code).map(|v| v.iter().collect::<Vec<_>>()).unwrap_or_default()))
         h2 { (t.plans_and_sdgs) }
         ul {
             @for path in plan_paths(lang, &snap, kpi, false) {

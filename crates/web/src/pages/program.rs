@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use citykpi_charts::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
 use citykpi_domain::program::{DeliveryMethod, IndicatorKind, Program};
+use citykpi_store::StoredEvidence;
 use maud::{Markup, PreEscaped, html};
 
 use crate::AppState;
@@ -14,7 +15,7 @@ use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, chart, num, opt_num, pct, render, sen_yen, status_badge};
-use crate::pages::kpi::section_label;
+use crate::pages::kpi::{evidence_section, section_label};
 
 pub fn delivery_label(lang: Lang, d: DeliveryMethod) -> &'static str {
     match lang {
@@ -216,6 +217,13 @@ pub async fn page(
                 }
             }
         }
+        @let evidence: Vec<&StoredEvidence> = links
+            .iter()
+            .map(|i| &snap.ds.links[*i])
+            .flat_map(|l| snap.evidence_by_kpi.get(&l.kpi_code).into_iter().flatten())
+            .filter(|e| e.evidence.program_code == p.code)
+            .collect();
+        (evidence_section(lang, &snap, &evidence))
         }
         .into_string()
     });

@@ -14,6 +14,7 @@ use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::budget::{
     self, BudgetRequest, Ceiling, CompileInputs, Compiled, RequestContext, check_request,
 };
+use citykpi_domain::cycle::lineage::{LineageKind, check_step, lineage_group};
 use citykpi_domain::cycle::restructure::{RestructureInputs, restructure_list};
 use citykpi_domain::cycle::sheet::{
     EvaluationSheet, ProgramDirection, ReviewAction, SheetComputed,
@@ -29,7 +30,8 @@ use citykpi_domain::org::{Department, Section};
 use citykpi_domain::program::Program;
 use citykpi_domain::{Dataset, cycle::ReviewState};
 use citykpi_store::{
-    CycleStoreError, ObservationFilter, Saved, Store, StoreError, StoredRequest, StoredSheet,
+    CycleStoreError, LineageRecord, ObservationFilter, Saved, Store, StoreError, StoredRequest,
+    StoredSheet,
 };
 use serde::Serialize;
 
@@ -905,6 +907,78 @@ pub async fn compiled_budget(store: &Store, budget_fy: FiscalYear) -> CycleServi
 /// Departments by sort order, for pickers.
 pub async fn departments(store: &Store) -> CycleServiceResult<Vec<Department>> {
     Ok(store.departments().await?)
+}
+
+// ----- restructuring with lineage -----
+
+/// Records a merge, split, rename or abolition decided in the cycle of `fy`.
+/// Successor programs are registered first as ordinary programs; the
+/// replaced ones end with the running year (fy + 1), in the same transaction.
+pub async fn restructure_programs(
+    store: &Store,
+    actor: &str,
+    fy: FiscalYear,
+    kind: LineageKind,
+    from: &[String],
+    to: &[String],
+    note: &str,
+) -> CycleServiceResult<i64> {
+    let known = store.known_keys().await?.programs;
+    let errors = check_step(kind, from, to, &known);
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    let record = LineageRecord {
+        id: 0,
+        fy,
+        kind: kind.as_str().to_string(),
+        from_codes: from.to_vec(),
+        to_codes: to.to_vec(),
+        note: note.trim().to_string(),
+        decided_by: String::new(),
+        decided_at: String::new(),
+    };
+    let end = Cycle::new(fy).base_fy();
+    Ok(store.record_lineage(&record, Some(end), actor).await?)
+}
+
+/// A program's history across restructurings: every program connected to it,
+/// the steps between them and their KPI contributions, so that a KPI's
+/// contribution can be followed from the old programs to the new.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramHistory {
+    pub group: Vec<String>,
+    pub steps: Vec<LineageRecord>,
+    pub links: Vec<citykpi_domain::program::KpiLink>,
+}
+
+pub async fn program_history(store: &Store, code: &str) -> CycleServiceResult<ProgramHistory> {
+    let all = store.lineage().await?;
+    let pairs: Vec<(Vec<String>, Vec<String>)> = all
+        .iter()
+        .map(|r| (r.from_codes.clone(), r.to_codes.clone()))
+        .collect();
+    let group = lineage_group(code, &pairs);
+    let steps = all
+        .into_iter()
+        .filter(|r| {
+            r.from_codes
+                .iter()
+                .chain(&r.to_codes)
+                .any(|c| group.contains(c))
+        })
+        .collect();
+    let links = store
+        .links()
+        .await?
+        .into_iter()
+        .filter(|l| group.contains(&l.program_code))
+        .collect();
+    Ok(ProgramHistory {
+        group,
+        steps,
+        links,
+    })
 }
 
 // ----- demo -----

@@ -5,6 +5,7 @@ use citykpi_app::Store;
 use citykpi_app::cycle::{self, CycleStatus};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::RestructureEntry;
+use citykpi_domain::cycle::lineage::LineageKind;
 use citykpi_domain::money::format_yen;
 use citykpi_domain::text::display_width;
 use clap::Subcommand;
@@ -39,6 +40,35 @@ pub enum RestructureCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// 統合・分割・廃止・コード変更を記録する（旧事業は翌年度末で終了）/ record a merge, split, abolition or rename (the old programs end with the running year)
+    Record {
+        /// サイクルの評価年度 / the cycle's evaluated fiscal year
+        #[arg(long, value_parser = crate::parse_fy)]
+        fy: FiscalYear,
+        /// merge | split | abolish | rename（統合・分割・廃止）
+        #[arg(long, value_parser = parse_kind)]
+        kind: LineageKind,
+        /// 元の事業（繰り返し可）/ program(s) replaced (repeatable)
+        #[arg(long = "from", required = true)]
+        from: Vec<String>,
+        /// 後継事業（先に登録しておく）/ successor program(s), registered first
+        #[arg(long = "to")]
+        to: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 事業の系譜とKPI寄与度 / a program's lineage and the KPI contributions along it
+    History {
+        code: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<LineageKind, String> {
+    LineageKind::parse(s).ok_or_else(|| {
+        format!("「{s}」は merge / split / abolish / rename のいずれか / must be merge, split, abolish or rename")
+    })
 }
 
 fn pad(s: &str, w: usize) -> String {
@@ -97,6 +127,49 @@ pub async fn run_restructure(
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
                 OutputFormat::Table => print_restructure(&list, default_fy(fy), lang),
+            }
+        }
+        RestructureCommand::Record {
+            fy,
+            kind,
+            from,
+            to,
+            note,
+        } => {
+            let id = cycle::restructure_programs(store, "cli", fy, kind, &from, &to, &note)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{} #{id}: {} → {}",
+                lang.pick("事業再編を記録しました", "Recorded restructuring"),
+                from.join(", "),
+                if to.is_empty() {
+                    "-".to_string()
+                } else {
+                    to.join(", ")
+                }
+            );
+        }
+        RestructureCommand::History { code, format } => {
+            let h = cycle::program_history(store, &code).await?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&h)?),
+                OutputFormat::Table => {
+                    println!("{}: {}", lang.pick("系譜", "Lineage"), h.group.join(", "));
+                    for s in &h.steps {
+                        println!(
+                            "  {} {} {} → {} ({})",
+                            s.fy,
+                            s.kind,
+                            s.from_codes.join("+"),
+                            s.to_codes.join("+"),
+                            s.note
+                        );
+                    }
+                    for l in &h.links {
+                        println!("  {} → {} {}", l.program_code, l.kpi_code, l.weight);
+                    }
+                }
             }
         }
     }

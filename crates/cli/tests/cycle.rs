@@ -160,4 +160,118 @@ fn restructure_list_matches_the_data(backend: Backend) {
     assert!(table.contains("費用当たり寄与度が低い"), "{table}");
 }
 
-on_both_backends!(demo_cycle_status, restructure_list_matches_the_data);
+fn merge_with_lineage(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.ok(&["demo"]);
+    let programs =
+        json(&String::from_utf8(db.export("programs", "json", &db.path("p.json"))).unwrap());
+    let running: Vec<&Value> = programs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["end_fy"].is_null())
+        .collect();
+    let (a, b, c) = (
+        running[0]["code"].as_str().unwrap(),
+        running[1]["code"].as_str().unwrap(),
+        running[2]["code"].as_str().unwrap(),
+    );
+    // A merge into one program only: refused with the rule named, nothing written.
+    let bad = db.run(&[
+        "restructure",
+        "record",
+        "--fy",
+        "2024",
+        "--kind",
+        "merge",
+        "--from",
+        a,
+        "--to",
+        c,
+    ]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("a merge takes two or more programs into one"),
+        "{err}"
+    );
+    let unknown = db.run(&[
+        "restructure",
+        "record",
+        "--fy",
+        "2024",
+        "--kind",
+        "merge",
+        "--from",
+        a,
+        "--from",
+        b,
+        "--to",
+        "P99999",
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown program \"P99999\""));
+
+    let out = db.ok(&[
+        "restructure",
+        "record",
+        "--fy",
+        "2024",
+        "--kind",
+        "統合",
+        "--from",
+        a,
+        "--from",
+        b,
+        "--to",
+        c,
+        "--note",
+        "窓口の一本化",
+    ]);
+    assert!(out.contains("Recorded restructuring"), "{out}");
+    let h = json(&db.ok(&["restructure", "history", a, "--format", "json"]));
+    let group: Vec<&str> = h["group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut want = vec![a, b, c];
+    want.sort();
+    assert_eq!(group, want);
+    assert_eq!(h["steps"][0]["kind"], "merge");
+    assert_eq!(h["steps"][0]["note"], "窓口の一本化");
+    // The KPI contributions of the old and the new programs are all there.
+    let links = json(&String::from_utf8(db.export("links", "json", &db.path("l.json"))).unwrap());
+    let n = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| want.contains(&l["program_code"].as_str().unwrap()))
+        .count();
+    assert_eq!(h["links"].as_array().unwrap().len(), n);
+    // The merged programs end with the running year (FY2025).
+    let after =
+        json(&String::from_utf8(db.export("programs", "json", &db.path("p2.json"))).unwrap());
+    for code in [a, b] {
+        let p = after
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == code)
+            .unwrap();
+        assert_eq!(p["end_fy"], 2025, "{code}");
+    }
+    let p = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == c)
+        .unwrap();
+    assert!(p["end_fy"].is_null());
+}
+
+on_both_backends!(
+    demo_cycle_status,
+    restructure_list_matches_the_data,
+    merge_with_lineage
+);

@@ -11,6 +11,7 @@
 
 pub mod budget;
 pub mod date;
+pub mod lineage;
 pub mod restructure;
 pub mod sheet;
 pub mod stage;

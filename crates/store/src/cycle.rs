@@ -1001,14 +1001,47 @@ impl Store {
 
     // ----- lineage -----
 
-    /// Records a restructuring step (the programs themselves are changed by
-    /// the caller through the ordinary program writes).
-    pub async fn record_lineage(&self, record: &LineageRecord, actor: &str) -> CycleResult<i64> {
+    /// Records a restructuring step and, in the same transaction, ends the
+    /// programs it replaces with `end_fy` (each end an audited program
+    /// update; a program already ending earlier keeps its end).
+    pub async fn record_lineage(
+        &self,
+        record: &LineageRecord,
+        end_fy: Option<FiscalYear>,
+        actor: &str,
+    ) -> CycleResult<i64> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
         ensure_open(conn, record.fy).await?;
         for code in &record.from_codes {
             program_section(conn, code).await?;
+        }
+        if let Some(end) = end_fy {
+            for code in &record.from_codes {
+                let before: Option<Option<i64>> = run!(
+                    conn,
+                    sqlx::query_scalar::<_, Option<i64>>(
+                        "SELECT end_fy FROM programs WHERE code = $1"
+                    )
+                    .bind(code),
+                    fetch_optional
+                )?;
+                let ended = run!(
+                    conn,
+                    sqlx::query(
+                        "UPDATE programs SET end_fy = $1, version = version + 1 \
+                         WHERE code = $2 AND (end_fy IS NULL OR end_fy > $1)"
+                    )
+                    .bind(i64::from(end.year()))
+                    .bind(code),
+                    execute
+                )?;
+                if ended == 1 {
+                    let b = serde_json::json!({ "end_fy": before.flatten() });
+                    let a = serde_json::json!({ "end_fy": end.year() });
+                    audit_row(conn, actor, "end", "program", code, Some(&b), Some(&a)).await?;
+                }
+            }
         }
         let now = now_rfc3339();
         let id: i64 = run!(

@@ -512,7 +512,28 @@ async fn lineage_round_trips(db: &TestDb) {
         decided_by: String::new(),
         decided_at: String::new(),
     };
-    let id = s.record_lineage(&record, "kikaku").await.unwrap();
+    let id = s
+        .record_lineage(&record, Some(fy(2025)), "kikaku")
+        .await
+        .unwrap();
+    // The merged programs end with FY2025 (P0002 already ended in 2027 → now 2025).
+    for code in ["P0001", "P0002"] {
+        let p = s.program(code).await.unwrap().unwrap();
+        assert_eq!(p.end_fy, Some(fy(2025)), "{code}");
+    }
+    let audit = s.audit_entries(3, 0).await.unwrap();
+    let rows: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.entity.as_str(), e.key.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("merge", "program_lineage", id.to_string().as_str()),
+            ("end", "program", "P0002"),
+            ("end", "program", "P0001"),
+        ]
+    );
     let all = s.lineage().await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].id, id);
@@ -521,7 +542,7 @@ async fn lineage_round_trips(db: &TestDb) {
     let mut bad = record.clone();
     bad.from_codes = vec!["P0404".into()];
     assert!(matches!(
-        s.record_lineage(&bad, "kikaku").await,
+        s.record_lineage(&bad, Some(fy(2025)), "kikaku").await,
         Err(CycleStoreError::NotFound { .. })
     ));
     assert_eq!(s.lineage().await.unwrap().len(), 1);

@@ -573,7 +573,9 @@ mod tests {
         let p09 = list.iter().find(|e| e.program_code == "P09").unwrap();
         assert_eq!(p09.flags[0].related, vec!["P10".to_string()]);
         assert!(
-            p09.flags[0].explanation_ja.contains("P10（子育て相談支援事業）と2件"),
+            p09.flags[0]
+                .explanation_ja
+                .contains("P10（子育て相談支援事業）と2件"),
             "{}",
             p09.flags[0].explanation_ja
         );

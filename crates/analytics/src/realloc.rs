@@ -898,15 +898,27 @@ fn violation(p: &ReallocProblem, picks: &[usize], budget_yen: i64) -> Option<Str
 pub fn reallocate(p: &ReallocProblem) -> Result<ReallocPlan, ReallocError> {
     precheck(p)?;
     let start = Instant::now();
-    let solved = solve_once(p, p.budget_yen)?;
+    // The plan and the re-solve with one more million yen (the shadow price)
+    // are independent problems: solve them side by side.
+    let more = p.budget_yen.saturating_add(1_000_000);
+    let (solved, shadow_solved) = std::thread::scope(|scope| {
+        let shadow = scope.spawn(|| solve_once(p, more));
+        let solved = solve_once(p, p.budget_yen);
+        // A panic in the solver is a bug; re-raise it here.
+        let shadow = shadow
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (solved, shadow)
+    });
+    let solved = solved?;
     if let Some(v) = violation(p, &solved.picks, p.budget_yen) {
         return Err(ReallocError::Solver(format!(
             "the solver's plan breaks a constraint in whole yen: {v}"
         )));
     }
-    let shadow = solve_once(p, p.budget_yen.saturating_add(1_000_000))
+    let shadow = shadow_solved
         .ok()
-        .filter(|s| violation(p, &s.picks, p.budget_yen + 1_000_000).is_none())
+        .filter(|s| violation(p, &s.picks, more).is_none())
         .map(|s| (s.objective - solved.objective).max(0.0));
     let solve_seconds = start.elapsed().as_secs_f64();
 

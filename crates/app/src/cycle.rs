@@ -116,9 +116,21 @@ async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleData> {
         area_code: area.clone(),
         ..ObservationFilter::default()
     };
-    let observations = store.observations(&filter).await?;
-    let mut ds = store.load_all().await?;
-    ds.observations = observations;
+    // Only what the cycle reads: the city's observations up to the year, not
+    // every area's (load_all would read them all).
+    let ds = Dataset {
+        departments: store.departments().await?,
+        sections: store.sections().await?,
+        plans: store.plans().await?,
+        plan_nodes: store.plan_nodes().await?,
+        kpis: store.kpis().await?,
+        observations: store.observations(&filter).await?,
+        programs: store.programs().await?,
+        links: store.links().await?,
+        indicators: store.indicators().await?,
+        money: store.money().await?,
+        ..Dataset::default()
+    };
     let area = area.unwrap_or_else(|| {
         ds.observations
             .first()
@@ -339,18 +351,28 @@ pub struct Recomputed {
     pub compiled: Compiled,
     /// Wall time of the recomputation (loading included), milliseconds.
     pub elapsed_ms: u128,
+    /// Of which reading the database.
+    pub load_ms: u128,
 }
 
 /// Recomputes the whole cycle of `fy`: KPI progress, who owes what, the
 /// restructuring list and the compiled budget, from one read of the data.
 pub async fn recompute(store: &Store, fy: FiscalYear) -> CycleServiceResult<Recomputed> {
     let started = Instant::now();
-    let c = compute_all(store, fy).await?;
+    let data = load(store, fy).await?;
+    let cycle = store.cycle(fy).await?;
+    let budget_fy = Cycle::new(fy).budget_fy();
+    let sheets = store.sheets(fy).await?;
+    let requests = store.budget_requests(budget_fy).await?;
+    let ceilings = store.ceilings(budget_fy).await?;
+    let load_ms = started.elapsed().as_millis();
+    let c = compute(&data, cycle, fy, &sheets, &requests, &ceilings);
     Ok(Recomputed {
         status: c.status,
         restructure: c.restructure,
         compiled: c.compiled,
         elapsed_ms: started.elapsed().as_millis(),
+        load_ms,
     })
 }
 
@@ -782,6 +804,12 @@ pub async fn budget_view(
         .map(|r| (r.request.program_code.as_str(), r))
         .collect();
     let base_fy = budget_fy.prev();
+    let base_budget: HashMap<&str, i64> = ds
+        .money
+        .iter()
+        .filter(|m| m.fy == base_fy)
+        .map(|m| (m.program_code.as_str(), m.budget()))
+        .collect();
     let rows = ds
         .programs
         .iter()
@@ -797,11 +825,7 @@ pub async fn budget_view(
                 name_ja: p.name_ja.clone(),
                 department_code: dept.to_string(),
                 direction: direction_of.get(p.code.as_str()).copied().flatten(),
-                last_year_budget: ds
-                    .money
-                    .iter()
-                    .find(|m| m.program_code == p.code && m.fy == base_fy)
-                    .map_or(0, |m| m.budget()),
+                last_year_budget: base_budget.get(p.code.as_str()).copied().unwrap_or(0),
                 request: stored.map(|r| r.request.clone()),
                 version: stored.map_or(0, |r| r.version),
             })

@@ -100,14 +100,16 @@ pub async fn run_cycle(store: &Store, command: CycleCommand, lang: Lang) -> anyh
                     print_status(&r.status, lang);
                     println!();
                     println!(
-                        "{}: {} / {}: {} {} / {} {} ms",
+                        "{}: {} / {}: {} {} / {} {} ms ({} {} ms)",
                         lang.pick("再編候補", "Restructuring candidates"),
                         r.restructure.len(),
                         lang.pick("予算要求合計", "Requested total"),
                         format_yen(r.compiled.total.requested),
                         lang.pick("円", "yen"),
                         lang.pick("再計算時間", "recomputed in"),
-                        r.elapsed_ms
+                        r.elapsed_ms,
+                        lang.pick("うち読込", "reading"),
+                        r.load_ms
                     );
                 }
             }

@@ -633,15 +633,15 @@ pub fn outstanding(inputs: &CycleInputs<'_>) -> Vec<Owed> {
         }
     }
     // Requests of programs that end still need an assessment (normally 0).
+    let running_next: BTreeSet<&str> = programs
+        .iter()
+        .filter(|p| program_runs_in(p, budget_fy))
+        .map(|p| p.code.as_str())
+        .collect();
     let mut ended: Vec<&String> = inputs
         .requests
         .iter()
-        .filter(|(code, assessed)| {
-            assessed.is_none()
-                && !programs
-                    .iter()
-                    .any(|p| &p.code == *code && program_runs_in(p, budget_fy))
-        })
+        .filter(|(code, assessed)| assessed.is_none() && !running_next.contains(code.as_str()))
         .map(|(code, _)| code)
         .collect();
     ended.sort();

@@ -5,6 +5,7 @@
 //! store transaction with its audit row.
 
 use citykpi_domain::org::Role;
+use citykpi_domain::partner::attachment::AttachmentInfo;
 use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, Reply};
 use citykpi_domain::partner::matching::{Need, Suggestion, suggest};
 use citykpi_domain::partner::member::{self, Decision, Member, MemberForm, PublicMember};
@@ -330,6 +331,32 @@ fn keywords(title: &str) -> Vec<String> {
         .filter(|w| w.chars().count() >= 2)
         .map(str::to_string)
         .collect()
+}
+
+// ----- proposal attachments -----
+
+pub async fn add_attachment(
+    store: &Store,
+    proposal_id: i64,
+    file_name: &str,
+    bytes: &[u8],
+    actor: &str,
+) -> Result<AttachmentInfo> {
+    Ok(store
+        .add_attachment(proposal_id, file_name, bytes, actor)
+        .await?)
+}
+
+pub async fn attachments(store: &Store, proposal_id: i64) -> Result<Vec<AttachmentInfo>> {
+    Ok(store.attachments(proposal_id).await?)
+}
+
+pub async fn attachment(store: &Store, id: i64) -> Result<(AttachmentInfo, Vec<u8>)> {
+    store.attachment(id).await?.ok_or_else(|| {
+        PartnersError::NotFound(format!(
+            "添付ファイル {id} が見つかりません / attachment {id} not found"
+        ))
+    })
 }
 
 // ----- LINE official account webhook -----

@@ -693,3 +693,93 @@ async fn proposals_and_api_roles(backend: Backend) {
     assert!(doc["paths"]["/api/v1/partners/directory"]["get"].is_object());
 }
 both!(proposals, proposals_and_api_roles);
+
+async fn attachments_are_downloads_only(backend: Backend) {
+    let app = spawn(backend).await;
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let list: serde_json::Value = desk
+        .get("/api/v1/partners/proposals")
+        .await
+        .body
+        .parse()
+        .unwrap();
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let upload = |name: &'static str, bytes: Vec<u8>, client: &Client| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+        let form = reqwest::multipart::Form::new().part("file", part);
+        client
+            .request(
+                Method::POST,
+                &format!("/partners/proposals/{id}/attachments?csrf={}", client.csrf),
+            )
+            .multipart(form)
+    };
+    let pdf = b"%PDF-1.7\n<html><script>alert(1)</script>".to_vec();
+    let ok = desk.send(upload("提案書.pdf", pdf.clone(), &desk)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // A page posing as a text file, and an executable named .pdf: refused with the field named.
+    for (name, bytes) in [
+        ("page.html", b"<script>alert(1)</script>".to_vec()),
+        ("run.pdf", b"MZ\x90\x00".to_vec()),
+    ] {
+        let r = desk.send(upload(name, bytes, &desk)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(r.body.contains("href=\"#file\""), "{name}");
+    }
+    // Without the CSRF token the upload is refused.
+    let no_token = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("a.txt"),
+    );
+    let r = desk
+        .send(
+            desk.request(
+                Method::POST,
+                &format!("/partners/proposals/{id}/attachments"),
+            )
+            .multipart(no_token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A viewer reads but does not upload.
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert_eq!(
+        viewer
+            .send(upload("a.txt", b"x".to_vec(), &viewer))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let files = app.store.attachments(id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    let page = desk.get(&format!("/partners/proposals/{id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/partners/attachments/{}", files[0].id))
+    );
+    let dl = viewer
+        .get(&format!("/partners/attachments/{}", files[0].id))
+        .await;
+    assert_eq!(dl.status, StatusCode::OK);
+    assert_eq!(dl.headers["content-type"], "application/octet-stream");
+    assert_eq!(dl.headers["x-content-type-options"], "nosniff");
+    let disposition = dl.headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''%E6%8F%90%E6%A1%88%E6%9B%B8.pdf"),
+        "{disposition}"
+    );
+    assert_eq!(dl.body.as_bytes(), &pdf[..]);
+    assert_eq!(
+        app.client()
+            .get(&format!("/partners/attachments/{}", files[0].id))
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "staff only"
+    );
+}
+both!(attachments, attachments_are_downloads_only);

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -97,6 +97,12 @@ pub const ROUTES: &[RouteRule] = &[
         "/partners/proposals/{id}/stage",
         Access::Roles(DESK),
     ),
+    r(
+        "POST",
+        "/partners/proposals/{id}/attachments",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/partners/attachments/{id}", Access::Login),
     r("GET", "/api/v1/partners/directory", Access::Public),
     r("GET", "/api/v1/partners/members", Access::Roles(DESK)),
     r(
@@ -161,6 +167,9 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
 /// fields (10,000 characters of UTF-8) fit; anything larger is refused.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Largest upload request: one attachment plus the multipart framing.
+pub const UPLOAD_BODY: usize = citykpi_domain::partner::attachment::MAX_BYTES + 64 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/partners/join", get(join_form).post(join))
@@ -180,6 +189,12 @@ pub fn routes() -> Router<AppState> {
         .route("/partners/proposals/{id}", get(proposal_page))
         .route("/partners/proposals/{id}/score", post(score))
         .route("/partners/proposals/{id}/stage", post(move_stage))
+        .route(
+            "/partners/proposals/{id}/attachments",
+            // Files are larger than any form: this route alone takes up to the attachment limit.
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
+        )
+        .route("/partners/attachments/{id}", get(download))
         .route("/api/v1/partners/directory", get(api_directory))
         .route("/api/v1/partners/members", get(api_members))
         .route("/api/v1/partners/members/{id}/decision", post(api_decide))
@@ -282,6 +297,10 @@ pub struct PartnerText {
     pub yes: &'static str,
     pub no: &'static str,
     pub saved: &'static str,
+    pub attachments: &'static str,
+    pub attach: &'static str,
+    pub attach_hint: &'static str,
+    pub file: &'static str,
 }
 
 pub const JA: PartnerText = PartnerText {
@@ -374,6 +393,10 @@ pub const JA: PartnerText = PartnerText {
     yes: "あり",
     no: "なし",
     saved: "保存しました。",
+    attachments: "添付ファイル",
+    attach: "添付する",
+    attach_hint: "PDF・PNG・JPEG・Office文書・テキスト、10MBまで。ダウンロードでのみ提供します。",
+    file: "ファイル",
 };
 
 pub const EN: PartnerText = PartnerText {
@@ -466,6 +489,10 @@ pub const EN: PartnerText = PartnerText {
     yes: "yes",
     no: "no",
     saved: "Saved.",
+    attachments: "Attachments",
+    attach: "Attach",
+    attach_hint: "PDF, PNG, JPEG, Office documents or text, up to 10 MB. Served as downloads only.",
+    file: "File",
 };
 
 fn pt(lang: Lang) -> &'static PartnerText {
@@ -1647,6 +1674,9 @@ async fn proposal_view(
     let v = viewer(ctx)?;
     let p = svc::proposal(state.store(), id).await.map_err(app_error)?;
     let desk = is_desk(v.role);
+    let files = svc::attachments(state.store(), id)
+        .await
+        .map_err(app_error)?;
     let city = state
         .store()
         .get_setting(citykpi_app::settings::CITY_CODE)
@@ -1667,6 +1697,7 @@ async fn proposal_view(
     labels.push(("stage".into(), t.stage));
     labels.push(("rubric".into(), t.rubric));
     labels.push(("kpi_codes".into(), t.kpis));
+    labels.push(("file".into(), t.file));
     let label_refs: Vec<(&str, &str)> = labels.iter().map(|(a, b)| (a.as_str(), *b)).collect();
     let body = html! {
         p { a href="/partners/proposals" { "← " (t.proposals_title) } }
@@ -1707,6 +1738,21 @@ async fn proposal_view(
             } } }
         }
         @if let Some(r) = p.rubric { p { strong { (t.total) ": " (format!("{:.0}", r.total())) } } }
+        h2 { (t.attachments) }
+        ul { @for a in &files { li {
+            a href={ "/partners/attachments/" (a.id) } download { (a.file_name) } " (" (a.size) " B, " (a.uploaded_at) ")"
+        } } }
+        @if desk {
+            form.stack method="post" enctype="multipart/form-data" action={ "/partners/proposals/" (p.id) "/attachments?csrf=" (enc(ctx.csrf())) } {
+                div {
+                    label for="file" { (t.file) }
+                    span.hint id="file-hint" { (t.attach_hint) }
+                    (field_error("file", field_message(lang, problems, "file").as_deref()))
+                    input type="file" id="file" name="file" aria-describedby="file-hint";
+                }
+                div { button.secondary type="submit" { (t.attach) } }
+            }
+        }
         @if desk {
             h2 { (t.move_stage) }
             @let next = p.stage.next_allowed();
@@ -1785,6 +1831,81 @@ pub async fn move_stage(
         }
         Err(e) => Err(app_error(e)),
     }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        WebError::BadRequest(format!(
+            "アップロードを読めません / cannot read the upload: {e}"
+        ))
+    })? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| {
+                WebError::BadRequest(format!(
+                    "アップロードを読めません / cannot read the upload: {e}"
+                ))
+            })?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    match svc::add_attachment(state.store(), id, &name, &bytes, &actor).await {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/proposals/{id}?saved=1")).into_response()),
+        Err(PartnersError::Invalid(p)) => {
+            proposal_view(&state, &ctx, id, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+/// An attachment, always as a download: a generic media type, `attachment`
+/// disposition and nosniff, so that no browser renders or runs what a
+/// proposer uploaded.
+pub async fn download(State(state): State<AppState>, Path(id): Path<i64>) -> WebResult<Response> {
+    let (info, bytes) = svc::attachment(state.store(), id)
+        .await
+        .map_err(app_error)?;
+    let ascii: String = info
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let utf8: String = form_urlencoded::byte_serialize(info.file_name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}");
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
 }
 
 // ----- JSON API -----

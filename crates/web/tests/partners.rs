@@ -783,3 +783,71 @@ async fn attachments_are_downloads_only(backend: Backend) {
     );
 }
 both!(attachments, attachments_are_downloads_only);
+
+async fn retention_erases_old_personal_data(backend: Backend) {
+    use citykpi_domain::partner::Day;
+    use citykpi_domain::partner::desk::{self, InquiryForm, InquiryStatus};
+    let app = spawn(backend).await;
+    let long_ago = Day::parse("2020-01-06").unwrap();
+    let form = InquiryForm {
+        category: "other".into(),
+        channel: "mail".into(),
+        subject: "古い相談".into(),
+        content: "内容".into(),
+        person_name: "古川 一".into(),
+        email: "old@example.jp".into(),
+        ..InquiryForm::default()
+    };
+    let i = app
+        .store
+        .insert_inquiry(&desk::validate(&form, long_ago, false).unwrap(), "desk")
+        .await
+        .unwrap();
+    for (s, body) in [
+        (InquiryStatus::InProgress, ""),
+        (InquiryStatus::Answered, "回答"),
+        (InquiryStatus::Closed, ""),
+    ] {
+        app.store
+            .reply_inquiry(i.id, Some(s), body, "desk", long_ago)
+            .await
+            .unwrap();
+    }
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert_eq!(
+        viewer
+            .post_form("/partners/inquiries/retention", &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let r = desk.post_form("/partners/inquiries/retention", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.location().starts_with("/partners/inquiries?erased="),
+        "{}",
+        r.location()
+    );
+    let (after, _) = app.store.inquiry(i.id).await.unwrap().unwrap();
+    assert!(
+        after.personal.is_empty(),
+        "erased after the retention period"
+    );
+    assert_eq!(after.subject, "古い相談");
+    let page = desk.get(&format!("/partners/inquiries/{}", i.id)).await;
+    assert!(
+        page.body
+            .contains("保存期間を過ぎたため個人情報は消去されました")
+    );
+    assert!(!page.body.contains("old@example.jp"));
+    let audit = app.store.audit_entries(200, 0).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "erase_personal" && e.key == i.id.to_string())
+    );
+}
+both!(retention, retention_erases_old_personal_data);

@@ -73,6 +73,7 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     r("GET", "/partners/inquiries", Access::Login),
     r("POST", "/partners/inquiries", Access::Roles(DESK)),
+    r("POST", "/partners/inquiries/retention", Access::Roles(DESK)),
     r("GET", "/partners/inquiries/new", Access::Roles(DESK)),
     r("GET", "/partners/inquiries/{id}", Access::Login),
     r(
@@ -182,6 +183,7 @@ pub fn routes() -> Router<AppState> {
         .route("/partners/members/{id}/decision", post(decide))
         .route("/partners/inquiries", get(inquiries).post(create_inquiry))
         .route("/partners/inquiries/new", get(new_inquiry_form))
+        .route("/partners/inquiries/retention", post(erase_expired))
         .route("/partners/inquiries/{id}", get(inquiry_page))
         .route("/partners/inquiries/{id}/reply", post(reply))
         .route("/partners/inquiries/{id}/route", post(route_inquiry))
@@ -301,6 +303,8 @@ pub struct PartnerText {
     pub attach: &'static str,
     pub attach_hint: &'static str,
     pub file: &'static str,
+    pub erase_expired: &'static str,
+    pub erased: &'static str,
 }
 
 pub const JA: PartnerText = PartnerText {
@@ -397,6 +401,8 @@ pub const JA: PartnerText = PartnerText {
     attach: "添付する",
     attach_hint: "PDF・PNG・JPEG・Office文書・テキスト、10MBまで。ダウンロードでのみ提供します。",
     file: "ファイル",
+    erase_expired: "保存期間を過ぎた個人情報を消去",
+    erased: "件の相談の個人情報を消去しました。",
 };
 
 pub const EN: PartnerText = PartnerText {
@@ -493,6 +499,8 @@ pub const EN: PartnerText = PartnerText {
     attach: "Attach",
     attach_hint: "PDF, PNG, JPEG, Office documents or text, up to 10 MB. Served as downloads only.",
     file: "File",
+    erase_expired: "Erase personal data past the retention period",
+    erased: "inquiries had their personal data erased.",
 };
 
 fn pt(lang: Lang) -> &'static PartnerText {
@@ -1334,7 +1342,14 @@ pub async fn inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         .map_err(app_error)?;
     let body = html! {
         h1 { (t.inquiries_title) }
-        @if is_desk(v.role) { p { a.button href="/partners/inquiries/new" { (t.new_inquiry) } } }
+        @if let Some(n) = query_param(ctx.query.as_deref(), "erased") { div.notice.success role="status" { (n) " " (t.erased) } }
+        @if is_desk(v.role) {
+            p { a.button href="/partners/inquiries/new" { (t.new_inquiry) } }
+            form.inline-form method="post" action="/partners/inquiries/retention" {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                div { button.secondary type="submit" { (t.erase_expired) } }
+            }
+        }
         form.inline-form method="get" action="/partners/inquiries" {
             div {
                 label for="status" { (t.status) }
@@ -1426,6 +1441,16 @@ fn new_inquiry_view(
         ),
         status,
     )
+}
+
+/// Erases the personal fields of inquiries closed longer ago than the
+/// retention period (one audit row per inquiry).
+pub async fn erase_expired(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let actor = viewer(&ctx)?.login;
+    let ids = svc::erase_expired(state.store(), &actor)
+        .await
+        .map_err(app_error)?;
+    Ok(Redirect::to(&format!("/partners/inquiries?erased={}", ids.len())).into_response())
 }
 
 pub async fn new_inquiry_form(ctx: Ctx) -> Response {

@@ -29,7 +29,7 @@ pub struct KpiStatusRow {
     #[serde(flatten)]
     pub progress: KpiProgress,
     /// Will it reach its final target (forecast from the actuals known at
-    /// the end of the fiscal year)?
+    /// the end of the fiscal year)? Filled in by `add_forecasts`.
     pub outlook: KpiOutlook,
 }
 
@@ -79,17 +79,29 @@ pub async fn kpi_status(store: &Store, fy: FiscalYear) -> Result<StatusReport, A
     };
     let observations = store.observations(&filter).await?;
     let area = area.unwrap_or_else(|| most_observed_area(&observations));
-    Ok(compute_status(
-        fy,
-        area,
-        &plans,
-        &nodes,
-        &kpis,
-        &observations,
-    ))
+    let mut report = compute_status(fy, area, &plans, &nodes, &kpis, &observations);
+    add_forecasts(&mut report, &kpis, &observations);
+    Ok(report)
 }
 
-/// The pure part of `kpi_status`, also used by benchmarks.
+/// Fills in every row's forecast (the KPIs and observations the report was
+/// computed from). Kept apart from `compute_status` because the forecasts
+/// cost more than the judging itself: the dashboard and the cycle do without,
+/// a KPI page forecasts its one KPI.
+pub fn add_forecasts(report: &mut StatusReport, kpis: &[Kpi], observations: &[Observation]) {
+    let mut outlooks = forecast_kpis(kpis, observations, &report.area_code, report.fy);
+    for row in &mut report.kpis {
+        if let Some(o) = outlooks.remove(&row.code) {
+            row.outlook = o;
+        }
+    }
+}
+
+/// The outlook of a row whose forecast was not asked for.
+pub const NOT_COMPUTED: &str = "予測は計算していません / forecast not computed";
+
+/// The pure part of `kpi_status` (without the forecasts), also used by
+/// the web pages, the cycle and benchmarks.
 pub fn compute_status(
     fy: FiscalYear,
     area: String,
@@ -110,7 +122,6 @@ pub fn compute_status(
     for o in observations {
         by_kpi.entry(o.kpi_code.as_str()).or_default().push(o);
     }
-    let mut outlooks = forecast_kpis(kpis, observations, &area, fy);
     let default_thresholds = StatusThresholds::default();
     let mut counts = StatusCounts::default();
     let mut rows = Vec::with_capacity(kpis.len());
@@ -140,11 +151,9 @@ pub fn compute_status(
             final_target_fy: k.final_target.map(|t| t.fy),
             plan_code: plan_code.map(str::to_string),
             progress: p,
-            outlook: outlooks
-                .remove(&k.code)
-                .unwrap_or_else(|| KpiOutlook::NotForecast {
-                    reason: String::new(),
-                }),
+            outlook: KpiOutlook::NotForecast {
+                reason: NOT_COMPUTED.to_string(),
+            },
         });
     }
     let plan_trees = plans

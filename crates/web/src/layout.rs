@@ -20,6 +20,8 @@ pub enum Nav {
     Kpis,
     Programs,
     Search,
+    Cycle,
+    Partners,
     Data,
     Audit,
     Users,
@@ -95,6 +97,8 @@ fn frame(
                                 (nav_item("/kpis", t.nav_kpis, page.nav == Nav::Kpis))
                                 (nav_item("/programs", t.nav_programs, page.nav == Nav::Programs))
                                 (nav_item("/search", t.nav_search, page.nav == Nav::Search))
+                                (nav_item("/cycle", t.nav_cycle, page.nav == Nav::Cycle))
+                                (nav_item("/partners/inquiries", t.nav_partners, page.nav == Nav::Partners))
                                 (nav_item("/data", t.nav_data, page.nav == Nav::Data))
                                 @if u.role == Role::Admin {
                                     (nav_item("/admin/audit", t.nav_audit, page.nav == Nav::Audit))

@@ -608,7 +608,7 @@ fn page(ctx: &Ctx, title: &str, body: Markup, status: StatusCode) -> Response {
         ctx,
         Page {
             title,
-            nav: Nav::None,
+            nav: Nav::Cycle,
             body,
         },
     );

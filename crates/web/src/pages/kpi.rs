@@ -153,6 +153,17 @@ pub fn kpi_chart(
     html! { figure { (chart(&svg)) figcaption { (t.chart_kpi_desc) } } }
 }
 
+/// The KPI's forecast to its final target from the city's actuals known at
+/// the end of `fy` (one KPI: cheap, so computed when its page is drawn).
+pub fn kpi_outlook(snap: &Snapshot, kpi: &Kpi, fy: FiscalYear) -> KpiOutlook {
+    let observations: Vec<_> = snap
+        .obs_by_kpi
+        .get(&kpi.code)
+        .map(|v| v.iter().map(|i| snap.ds.observations[*i].clone()).collect())
+        .unwrap_or_default();
+    citykpi_app::forecast::forecast_kpi(kpi, &observations, &snap.area, fy)
+}
+
 /// The forecast in words and numbers: the probability of meeting the final
 /// target, the method and why, and the path with its intervals (the text
 /// alternative of the chart's band).
@@ -416,9 +427,10 @@ pub async fn page(
             }
         }
         h2 { (t.actual) " / " (t.target_path) }
-        (kpi_chart(lang, &snap, kpi, row.map(|r| &r.outlook), "kpi-chart"))
+        @let outlook = kpi_outlook(&snap, kpi, ctx.fy);
+        (kpi_chart(lang, &snap, kpi, Some(&outlook), "kpi-chart"))
         (values_table(lang, &snap, kpi, true))
-        @if let Some(r) = row { (outlook_section(lang, kpi, &r.outlook)) }
+        (outlook_section(lang, kpi, &outlook))
         h2 { (t.definition) }
         dl.fields {
             dt { (t.unit) } dd { (kpi.unit) }

@@ -1199,7 +1199,7 @@ pub async fn members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
         &ctx,
         Page {
             title: t.members_title,
-            nav: Nav::None,
+            nav: Nav::Partners,
             body,
         },
     ))
@@ -1263,7 +1263,7 @@ fn member_view(
             ctx,
             Page {
                 title: &m.org.name,
-                nav: Nav::None,
+                nav: Nav::Partners,
                 body,
             },
         ),
@@ -1381,7 +1381,7 @@ pub async fn inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         &ctx,
         Page {
             title: t.inquiries_title,
-            nav: Nav::None,
+            nav: Nav::Partners,
             body,
         },
     ))
@@ -1435,7 +1435,7 @@ fn new_inquiry_view(
             ctx,
             Page {
                 title: t.new_inquiry,
-                nav: Nav::None,
+                nav: Nav::Partners,
                 body,
             },
         ),
@@ -1560,7 +1560,7 @@ fn inquiry_view(
             ctx,
             Page {
                 title: &i.subject,
-                nav: Nav::None,
+                nav: Nav::Partners,
                 body,
             },
         ),
@@ -1681,7 +1681,7 @@ pub async fn proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         &ctx,
         Page {
             title: t.proposals_title,
-            nav: Nav::None,
+            nav: Nav::Partners,
             body,
         },
     ))
@@ -1802,7 +1802,7 @@ async fn proposal_view(
             ctx,
             Page {
                 title: &p.title,
-                nav: Nav::None,
+                nav: Nav::Partners,
                 body,
             },
         ),

@@ -13,7 +13,7 @@ use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, fy_switcher, opt_num, pct, render, status_badge};
 use crate::pages::dashboard::{fy_options, plan_tree, status_counts};
 use crate::pages::kpi::{
-    direction_label, kpi_chart, outlook_section, plan_paths, sdg_list, values_table,
+    direction_label, kpi_chart, kpi_outlook, outlook_section, plan_paths, sdg_list, values_table,
 };
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
@@ -27,6 +27,14 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
         html! {
         h1 { (t.public_title) " — " (lang.fy(ctx.fy)) }
         p.lead { (t.public_intro) }
+        nav.card aria-label=(t.public_partners) {
+            p {
+                strong { (t.public_partners) } " "
+                a href="/partners/directory" { (t.public_partner_directory) } " ・ "
+                a href="/partners/join" { (t.public_partner_join) } " ・ "
+                a href="/partners/inquire" { (t.public_partner_inquire) }
+            }
+        }
         (fy_switcher(&ctx, &years, "/public"))
         @if report.plans.is_empty() {
             p { (t.public_none) }
@@ -122,9 +130,10 @@ pub async fn kpi(
                 dt { (t.progress_to_final) } dd { (pct(r.progress.progress_to_final)) }
             }
         }
-        (kpi_chart(lang, &snap, kpi, row.map(|r| &r.outlook), "public-kpi-chart"))
+        @let outlook = kpi_outlook(&snap, kpi, ctx.fy);
+        (kpi_chart(lang, &snap, kpi, Some(&outlook), "public-kpi-chart"))
         (values_table(lang, &snap, kpi, false))
-        @if let Some(r) = row { (outlook_section(lang, kpi, &r.outlook)) }
+        (outlook_section(lang, kpi, &outlook))
         h2 { (t.definition) }
         dl.fields {
             dt { (t.unit) } dd { (kpi.unit) }

@@ -145,7 +145,20 @@ pub(crate) fn parse_fy(s: &str) -> Result<FiscalYear, String> {
     FiscalYear::parse(s).map_err(|e| e.to_string())
 }
 
+/// `citykpi kpi status | head` must end quietly when the reader goes away,
+/// as other command-line tools do, instead of panicking in `println!` on a
+/// broken pipe: Rust ignores SIGPIPE by default, so put back the default.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; setting a
+    // signal's disposition to SIG_DFL has no other precondition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
     tracing_subscriber::fmt()

@@ -328,3 +328,34 @@ fn evidence_is_recorded_on_a_link(backend: Backend) {
     let all = json(&db.ok(&["evidence", "list", "--format", "json"]));
     assert_eq!(all.as_array().unwrap().len(), 1);
 }
+
+/// `citykpi kpi status | head -1`: when the reader stops early the command
+/// ends quietly (SIGPIPE, as other tools do) instead of panicking.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let db = TestDb::new(Backend::Sqlite);
+    // Scale 3: the table (~80 KB) is more than a pipe holds (64 KB), so the
+    // command is still writing when the reader goes away.
+    db.ok(&["demo", "--seed", "7", "--scale", "3"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citykpi"))
+        .args(["--db", &db.url, "kpi", "status"])
+        .env("LANG", "en_US.UTF-8")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run citykpi");
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The pipe is closed here, with most of the table still to print.
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.status.success(), "ended by the closed pipe");
+}

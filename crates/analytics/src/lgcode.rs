@@ -2,52 +2,12 @@
 //! (2 prefecture + 3 municipality) plus a check digit. Multiply the five
 //! digits by 6, 5, 4, 3, 2, sum, r = sum mod 11, check = (11 − r) mod 10.
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LgCodeError {
-    #[error(
-        "団体コード「{0}」は5桁または6桁の数字でなければなりません / local-government code \"{0}\" must be 5 or 6 digits"
-    )]
-    Shape(String),
-    #[error(
-        "団体コード「{code}」の検査数字が違います（正しくは{expected}） / wrong check digit in \"{code}\" (expected {expected})"
-    )]
-    CheckDigit { code: String, expected: u8 },
-}
-
-/// The check digit of a 5-digit code.
-pub fn check_digit(five: &str) -> Result<u8, LgCodeError> {
-    let digits: Vec<u32> = five.chars().filter_map(|c| c.to_digit(10)).collect();
-    if five.len() != 5 || digits.len() != 5 {
-        return Err(LgCodeError::Shape(five.to_string()));
-    }
-    let sum: u32 = digits.iter().zip([6, 5, 4, 3, 2]).map(|(d, w)| d * w).sum();
-    Ok(((11 - sum % 11) % 10) as u8)
-}
+// The rule lives once, in the domain (member addresses use it too).
+pub use citykpi_domain::lgcode::{LgCodeError, check_digit, normalize};
 
 /// `01213` → `012131`.
 pub fn with_check_digit(five: &str) -> Result<String, LgCodeError> {
     Ok(format!("{five}{}", check_digit(five)?))
-}
-
-/// Accepts a 5-digit code (adds the check digit) or a 6-digit one (verifies
-/// it); full-width digits are folded first. Returns the 6-digit code.
-pub fn normalize(code: &str) -> Result<String, LgCodeError> {
-    let c = citykpi_domain::text::normalize(code);
-    if !c.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(LgCodeError::Shape(code.trim().to_string()));
-    }
-    match c.len() {
-        5 => with_check_digit(&c),
-        6 => {
-            let expected = check_digit(&c[..5])?;
-            if c.as_bytes()[5] == b'0' + expected {
-                Ok(c)
-            } else {
-                Err(LgCodeError::CheckDigit { code: c, expected })
-            }
-        }
-        _ => Err(LgCodeError::Shape(code.trim().to_string())),
-    }
 }
 
 #[cfg(test)]

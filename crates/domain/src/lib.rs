@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod evidence;
 pub mod fiscal;
 pub mod kpi;
+pub mod lgcode;
 pub mod money;
 pub mod observation;
 pub mod org;

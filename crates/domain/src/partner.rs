@@ -13,7 +13,7 @@
 pub mod attachment;
 pub mod date;
 pub mod desk;
-pub mod lgcode;
+pub use crate::lgcode;
 pub mod matching;
 pub mod member;
 pub mod menu;

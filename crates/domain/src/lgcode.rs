@@ -1,8 +1,8 @@
 //! Japanese local-government codes (全国地方公共団体コード): 2 digits of
 //! prefecture, 3 of municipality and a check digit. The five digits are
 //! multiplied by 6, 5, 4, 3, 2 and summed; r = sum mod 11; the check digit is
-//! (11 − r) mod 10. The same rule as `citykpi_analytics::lgcode`, kept here
-//! because a member's address is validated in the domain.
+//! (11 − r) mod 10. Used by member addresses and by the statistics imports
+//! (`citykpi_analytics::lgcode` re-exports it).
 
 /// Why a code is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod comparison;
 pub mod cycle;
 pub mod data;
 pub mod demo;

@@ -36,7 +36,7 @@ use citykpi_store::{
 use serde::Serialize;
 
 use crate::AppError;
-use crate::status::{city_code, compute_status};
+use crate::status::{StatusReport, city_code, compute_status};
 
 /// What a cycle service fails with.
 #[derive(Debug, thiserror::Error)]
@@ -184,49 +184,277 @@ pub struct CycleStatus {
     pub owed: Vec<Owed>,
 }
 
-struct Computed {
-    status: CycleStatus,
-    restructure: Vec<RestructureEntry>,
-    compiled: Compiled,
+/// The records of one cycle year, read once: the cycle itself, the sheets
+/// of the evaluated year, and the requests and ceilings of the budget year it
+/// builds.
+#[derive(Debug, Clone)]
+pub struct CycleRecords {
+    pub fy: FiscalYear,
+    pub cycle: Option<Cycle>,
+    pub sheets: Vec<StoredSheet>,
+    pub requests: Vec<StoredRequest>,
+    pub ceilings: Vec<Ceiling>,
 }
 
-fn compute(
-    data: &CycleData,
-    cycle: Option<Cycle>,
-    fy: FiscalYear,
-    sheets: &[StoredSheet],
-    requests: &[StoredRequest],
-    ceilings: &[Ceiling],
-) -> Computed {
-    let ds = &data.ds;
-    let started = cycle.is_some();
-    let cycle = cycle.unwrap_or_else(|| Cycle::new(fy));
+impl CycleRecords {
+    pub async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleRecords> {
+        let budget_fy = Cycle::new(fy).budget_fy();
+        Ok(CycleRecords {
+            fy,
+            cycle: store.cycle(fy).await?,
+            sheets: store.sheets(fy).await?,
+            requests: store.budget_requests(budget_fy).await?,
+            ceilings: store.ceilings(budget_fy).await?,
+        })
+    }
+}
+
+/// Everything computed about one cycle year: where it stands, the
+/// restructuring list and the compiled budget, with the records it was
+/// computed from. The CLI computes it from one read of the database; the web
+/// computes it once per data version from its in-memory read model, so the
+/// cycle's pages do not reread or recompute anything per request.
+#[derive(Debug, Clone)]
+pub struct CycleYear {
+    pub records: CycleRecords,
+    pub status: CycleStatus,
+    pub restructure: Vec<RestructureEntry>,
+    pub compiled: Compiled,
+}
+
+impl CycleYear {
+    /// Reads what the cycle of `fy` needs and computes it.
+    pub async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleYear> {
+        Ok(load_year(store, fy).await?.1)
+    }
+
+    /// Computes the cycle of `records.fy` from the data and the status of the
+    /// KPIs in that year (`report.fy` must be `records.fy`).
+    pub fn compute(ds: &Dataset, report: &StatusReport, records: CycleRecords) -> CycleYear {
+        let fy = records.fy;
+        let started = records.cycle.is_some();
+        let cycle = records.cycle.clone().unwrap_or_else(|| Cycle::new(fy));
+        let sheets = &records.sheets;
+        let requests = &records.requests;
+        let owners: HashMap<&str, &Vec<String>> = ds
+            .kpis
+            .iter()
+            .map(|k| (k.code.as_str(), &k.owner_sections))
+            .collect();
+        let kpis: Vec<KpiActualState> = report
+            .kpis
+            .iter()
+            .map(|row| KpiActualState {
+                kpi_code: row.code.clone(),
+                owner_sections: owners
+                    .get(row.code.as_str())
+                    .map(|o| (*o).clone())
+                    .unwrap_or_default(),
+                has_actual: row.progress.actual.is_some() && !row.progress.stale,
+            })
+            .collect();
+        let restructure = restructure_of(ds, fy);
+        let flagged: BTreeSet<String> =
+            restructure.iter().map(|e| e.program_code.clone()).collect();
+        let sheet_states: HashMap<String, SheetState> = sheets
+            .iter()
+            .map(|s| {
+                (
+                    s.sheet.program_code.clone(),
+                    SheetState {
+                        state: s.sheet.state,
+                        direction: s.sheet.direction,
+                    },
+                )
+            })
+            .collect();
+        let request_map: HashMap<String, Option<i64>> = requests
+            .iter()
+            .map(|r| (r.request.program_code.clone(), r.request.assessed))
+            .collect();
+        let owed = outstanding(&CycleInputs {
+            cycle: &cycle,
+            sections: &ds.sections,
+            programs: &ds.programs,
+            kpis: &kpis,
+            sheets: &sheet_states,
+            flagged: &flagged,
+            requests: &request_map,
+        });
+        let counts = owed_counts(&owed);
+        let stages = cycle
+            .stages
+            .iter()
+            .map(|r| StageStatus {
+                record: r.clone(),
+                number: r.stage.number(),
+                label_ja: r.stage.label_ja(),
+                label_en: r.stage.label_en(),
+                owed: counts.get(&r.stage).copied().unwrap_or(0),
+            })
+            .collect();
+        let policy_of = budget::policy_of_programs(&ds.links, &ds.kpis, &ds.plan_nodes);
+        let request_list: Vec<BudgetRequest> = requests.iter().map(|r| r.request.clone()).collect();
+        let compiled = budget::compile(&CompileInputs {
+            fy: cycle.budget_fy(),
+            requests: &request_list,
+            programs: &ds.programs,
+            departments: &ds.departments,
+            sections: &ds.sections,
+            policy_of: &policy_of,
+            last_year: &ds.money,
+            ceilings: &records.ceilings,
+        });
+        let status = CycleStatus {
+            fy,
+            budget_fy: cycle.budget_fy(),
+            started,
+            state: cycle.state.as_str(),
+            current_stage: if started { cycle.current_stage() } else { None },
+            stages,
+            sheets: ReviewState::ALL
+                .into_iter()
+                .map(|st| (st, sheets.iter().filter(|s| s.sheet.state == st).count()))
+                .collect(),
+            programs_evaluated: ds
+                .programs
+                .iter()
+                .filter(|p| program_runs_in(p, fy))
+                .count(),
+            budget_requests: requests.len(),
+            owed,
+        };
+        CycleYear {
+            records,
+            status,
+            restructure,
+            compiled,
+        }
+    }
+
+    /// Every program running in the year with its sheet's state, optionally
+    /// only one department's.
+    pub fn sheet_list(&self, ds: &Dataset, department: Option<&str>) -> Vec<SheetRow> {
+        sheet_rows(ds, &self.records.sheets, self.records.fy, department)
+    }
+
+    /// The requests of the budget year this cycle builds (all programs that
+    /// run in it or have a request), optionally one department's.
+    pub fn budget_view(&self, ds: &Dataset, department: Option<&str>) -> BudgetView {
+        let cycle_fy = self.records.fy;
+        let budget_fy = Cycle::new(cycle_fy).budget_fy();
+        let direction_of: HashMap<&str, Option<ProgramDirection>> = self
+            .records
+            .sheets
+            .iter()
+            .map(|s| (s.sheet.program_code.as_str(), s.sheet.direction))
+            .collect();
+        let request_of: HashMap<&str, &StoredRequest> = self
+            .records
+            .requests
+            .iter()
+            .map(|r| (r.request.program_code.as_str(), r))
+            .collect();
+        let base_fy = budget_fy.prev();
+        let base_budget: HashMap<&str, i64> = ds
+            .money
+            .iter()
+            .filter(|m| m.fy == base_fy)
+            .map(|m| (m.program_code.as_str(), m.budget()))
+            .collect();
+        let dept_of: HashMap<&str, &str> = ds
+            .sections
+            .iter()
+            .map(|s| (s.code.as_str(), s.department_code.as_str()))
+            .collect();
+        let rows = ds
+            .programs
+            .iter()
+            .filter(|p| program_runs_in(p, budget_fy) || request_of.contains_key(p.code.as_str()))
+            .filter_map(|p| {
+                let dept = dept_of.get(p.section_code.as_str()).copied().unwrap_or("");
+                if department.is_some_and(|d| d != dept) {
+                    return None;
+                }
+                let stored = request_of.get(p.code.as_str());
+                Some(RequestRow {
+                    program_code: p.code.clone(),
+                    name_ja: p.name_ja.clone(),
+                    department_code: dept.to_string(),
+                    direction: direction_of.get(p.code.as_str()).copied().flatten(),
+                    last_year_budget: base_budget.get(p.code.as_str()).copied().unwrap_or(0),
+                    request: stored.map(|r| r.request.clone()),
+                    version: stored.map_or(0, |r| r.version),
+                })
+            })
+            .collect();
+        BudgetView {
+            fy: budget_fy,
+            cycle_fy,
+            ceilings: self.records.ceilings.clone(),
+            rows,
+            compiled: self.compiled.clone(),
+        }
+    }
+}
+
+/// The data and the computed cycle of `fy`, from one read of the database.
+async fn load_year(store: &Store, fy: FiscalYear) -> CycleServiceResult<(CycleData, CycleYear)> {
+    let data = load(store, fy).await?;
+    let records = CycleRecords::load(store, fy).await?;
     let report = compute_status(
         fy,
         data.area.clone(),
-        &ds.plans,
-        &ds.plan_nodes,
-        &ds.kpis,
-        &ds.observations,
+        &data.ds.plans,
+        &data.ds.plan_nodes,
+        &data.ds.kpis,
+        &data.ds.observations,
     );
-    let owners: HashMap<&str, &Vec<String>> = ds
-        .kpis
+    let year = CycleYear::compute(&data.ds, &report, records);
+    Ok((data, year))
+}
+
+fn sheet_rows(
+    ds: &Dataset,
+    sheets: &[StoredSheet],
+    fy: FiscalYear,
+    department: Option<&str>,
+) -> Vec<SheetRow> {
+    let sheets: HashMap<&str, &StoredSheet> = sheets
         .iter()
-        .map(|k| (k.code.as_str(), &k.owner_sections))
+        .map(|s| (s.sheet.program_code.as_str(), s))
         .collect();
-    let kpis: Vec<KpiActualState> = report
-        .kpis
+    let dept_of: HashMap<&str, &str> = ds
+        .sections
         .iter()
-        .map(|row| KpiActualState {
-            kpi_code: row.code.clone(),
-            owner_sections: owners
-                .get(row.code.as_str())
-                .map(|o| (*o).clone())
-                .unwrap_or_default(),
-            has_actual: row.progress.actual.is_some() && !row.progress.stale,
+        .map(|s| (s.code.as_str(), s.department_code.as_str()))
+        .collect();
+    ds.programs
+        .iter()
+        .filter(|p| program_runs_in(p, fy))
+        .filter_map(|p| {
+            let dept = dept_of.get(p.section_code.as_str()).copied().unwrap_or("");
+            if department.is_some_and(|d| d != dept) {
+                return None;
+            }
+            let s = sheets.get(p.code.as_str());
+            Some(SheetRow {
+                state: s.map(|s| s.sheet.state),
+                direction: s.and_then(|s| s.sheet.direction),
+                version: s.map_or(0, |s| s.version),
+                full_cost: s.map(|s| s.sheet.computed().full_cost),
+                program_code: p.code.clone(),
+                name_ja: p.name_ja.clone(),
+                section_code: p.section_code.clone(),
+                department_code: dept.to_string(),
+            })
         })
-        .collect();
-    let restructure = restructure_list(&RestructureInputs {
+        .collect()
+}
+
+/// The ranked restructuring list of the evaluated year `fy`.
+pub fn restructure_of(ds: &Dataset, fy: FiscalYear) -> Vec<RestructureEntry> {
+    restructure_list(&RestructureInputs {
         fy,
         programs: &ds.programs,
         sections: &ds.sections,
@@ -234,96 +462,12 @@ fn compute(
         money: &ds.money,
         indicators: &ds.indicators,
         rules: RestructureRules::default(),
-    });
-    let flagged: BTreeSet<String> = restructure.iter().map(|e| e.program_code.clone()).collect();
-    let sheet_states: HashMap<String, SheetState> = sheets
-        .iter()
-        .map(|s| {
-            (
-                s.sheet.program_code.clone(),
-                SheetState {
-                    state: s.sheet.state,
-                    direction: s.sheet.direction,
-                },
-            )
-        })
-        .collect();
-    let request_map: HashMap<String, Option<i64>> = requests
-        .iter()
-        .map(|r| (r.request.program_code.clone(), r.request.assessed))
-        .collect();
-    let owed = outstanding(&CycleInputs {
-        cycle: &cycle,
-        sections: &ds.sections,
-        programs: &ds.programs,
-        kpis: &kpis,
-        sheets: &sheet_states,
-        flagged: &flagged,
-        requests: &request_map,
-    });
-    let counts = owed_counts(&owed);
-    let stages = cycle
-        .stages
-        .iter()
-        .map(|r| StageStatus {
-            record: r.clone(),
-            number: r.stage.number(),
-            label_ja: r.stage.label_ja(),
-            label_en: r.stage.label_en(),
-            owed: counts.get(&r.stage).copied().unwrap_or(0),
-        })
-        .collect();
-    let policy_of = budget::policy_of_programs(&ds.links, &ds.kpis, &ds.plan_nodes);
-    let request_list: Vec<BudgetRequest> = requests.iter().map(|r| r.request.clone()).collect();
-    let compiled = budget::compile(&CompileInputs {
-        fy: cycle.budget_fy(),
-        requests: &request_list,
-        programs: &ds.programs,
-        departments: &ds.departments,
-        sections: &ds.sections,
-        policy_of: &policy_of,
-        last_year: &ds.money,
-        ceilings,
-    });
-    let status = CycleStatus {
-        fy,
-        budget_fy: cycle.budget_fy(),
-        started,
-        state: cycle.state.as_str(),
-        current_stage: if started { cycle.current_stage() } else { None },
-        stages,
-        sheets: ReviewState::ALL
-            .into_iter()
-            .map(|st| (st, sheets.iter().filter(|s| s.sheet.state == st).count()))
-            .collect(),
-        programs_evaluated: ds
-            .programs
-            .iter()
-            .filter(|p| program_runs_in(p, fy))
-            .count(),
-        budget_requests: requests.len(),
-        owed,
-    };
-    Computed {
-        status,
-        restructure,
-        compiled,
-    }
-}
-
-async fn compute_all(store: &Store, fy: FiscalYear) -> CycleServiceResult<Computed> {
-    let data = load(store, fy).await?;
-    let cycle = store.cycle(fy).await?;
-    let budget_fy = Cycle::new(fy).budget_fy();
-    let sheets = store.sheets(fy).await?;
-    let requests = store.budget_requests(budget_fy).await?;
-    let ceilings = store.ceilings(budget_fy).await?;
-    Ok(compute(&data, cycle, fy, &sheets, &requests, &ceilings))
+    })
 }
 
 /// Where the cycle of `fy` stands: each stage with what is still owed.
 pub async fn cycle_status(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleStatus> {
-    Ok(compute_all(store, fy).await?.status)
+    Ok(CycleYear::load(store, fy).await?.status)
 }
 
 /// The ranked restructuring list for the evaluated year `fy`.
@@ -332,16 +476,7 @@ pub async fn restructure(
     fy: FiscalYear,
 ) -> CycleServiceResult<Vec<RestructureEntry>> {
     let data = load(store, fy).await?;
-    let ds = &data.ds;
-    Ok(restructure_list(&RestructureInputs {
-        fy,
-        programs: &ds.programs,
-        sections: &ds.sections,
-        links: &ds.links,
-        money: &ds.money,
-        indicators: &ds.indicators,
-        rules: RestructureRules::default(),
-    }))
+    Ok(restructure_of(&data.ds, fy))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -360,13 +495,17 @@ pub struct Recomputed {
 pub async fn recompute(store: &Store, fy: FiscalYear) -> CycleServiceResult<Recomputed> {
     let started = Instant::now();
     let data = load(store, fy).await?;
-    let cycle = store.cycle(fy).await?;
-    let budget_fy = Cycle::new(fy).budget_fy();
-    let sheets = store.sheets(fy).await?;
-    let requests = store.budget_requests(budget_fy).await?;
-    let ceilings = store.ceilings(budget_fy).await?;
+    let records = CycleRecords::load(store, fy).await?;
     let load_ms = started.elapsed().as_millis();
-    let c = compute(&data, cycle, fy, &sheets, &requests, &ceilings);
+    let report = compute_status(
+        fy,
+        data.area.clone(),
+        &data.ds.plans,
+        &data.ds.plan_nodes,
+        &data.ds.kpis,
+        &data.ds.observations,
+    );
+    let c = CycleYear::compute(&data.ds, &report, records);
     Ok(Recomputed {
         status: c.status,
         restructure: c.restructure,
@@ -716,35 +855,13 @@ pub async fn sheet_list(
     fy: FiscalYear,
     department: Option<&str>,
 ) -> CycleServiceResult<Vec<SheetRow>> {
-    let programs = store.programs().await?;
-    let sections = store.sections().await?;
-    let sheets: HashMap<String, StoredSheet> = store
-        .sheets(fy)
-        .await?
-        .into_iter()
-        .map(|s| (s.sheet.program_code.clone(), s))
-        .collect();
-    Ok(programs
-        .into_iter()
-        .filter(|p| program_runs_in(p, fy))
-        .filter_map(|p| {
-            let dept = department_of(&sections, &p.section_code).to_string();
-            if department.is_some_and(|d| d != dept) {
-                return None;
-            }
-            let s = sheets.get(&p.code);
-            Some(SheetRow {
-                state: s.map(|s| s.sheet.state),
-                direction: s.and_then(|s| s.sheet.direction),
-                version: s.map_or(0, |s| s.version),
-                full_cost: s.map(|s| s.sheet.computed().full_cost),
-                program_code: p.code,
-                name_ja: p.name_ja,
-                section_code: p.section_code,
-                department_code: dept,
-            })
-        })
-        .collect())
+    let ds = Dataset {
+        programs: store.programs().await?,
+        sections: store.sections().await?,
+        ..Dataset::default()
+    };
+    let sheets = store.sheets(fy).await?;
+    Ok(sheet_rows(&ds, &sheets, fy, department))
 }
 
 // ----- budget -----
@@ -782,62 +899,8 @@ pub async fn budget_view(
     department: Option<&str>,
 ) -> CycleServiceResult<BudgetView> {
     let cycle_fy = Cycle::fy_for_budget(budget_fy);
-    let data = load(store, cycle_fy).await?;
-    let sheets = store.sheets(cycle_fy).await?;
-    let requests = store.budget_requests(budget_fy).await?;
-    let ceilings = store.ceilings(budget_fy).await?;
-    let computed = compute(
-        &data,
-        store.cycle(cycle_fy).await?,
-        cycle_fy,
-        &sheets,
-        &requests,
-        &ceilings,
-    );
-    let ds = &data.ds;
-    let direction_of: HashMap<&str, Option<ProgramDirection>> = sheets
-        .iter()
-        .map(|s| (s.sheet.program_code.as_str(), s.sheet.direction))
-        .collect();
-    let request_of: HashMap<&str, &StoredRequest> = requests
-        .iter()
-        .map(|r| (r.request.program_code.as_str(), r))
-        .collect();
-    let base_fy = budget_fy.prev();
-    let base_budget: HashMap<&str, i64> = ds
-        .money
-        .iter()
-        .filter(|m| m.fy == base_fy)
-        .map(|m| (m.program_code.as_str(), m.budget()))
-        .collect();
-    let rows = ds
-        .programs
-        .iter()
-        .filter(|p| program_runs_in(p, budget_fy) || request_of.contains_key(p.code.as_str()))
-        .filter_map(|p| {
-            let dept = department_of(&ds.sections, &p.section_code);
-            if department.is_some_and(|d| d != dept) {
-                return None;
-            }
-            let stored = request_of.get(p.code.as_str());
-            Some(RequestRow {
-                program_code: p.code.clone(),
-                name_ja: p.name_ja.clone(),
-                department_code: dept.to_string(),
-                direction: direction_of.get(p.code.as_str()).copied().flatten(),
-                last_year_budget: base_budget.get(p.code.as_str()).copied().unwrap_or(0),
-                request: stored.map(|r| r.request.clone()),
-                version: stored.map_or(0, |r| r.version),
-            })
-        })
-        .collect();
-    Ok(BudgetView {
-        fy: budget_fy,
-        cycle_fy,
-        ceilings,
-        rows,
-        compiled: computed.compiled,
-    })
+    let (data, year) = load_year(store, cycle_fy).await?;
+    Ok(year.budget_view(&data.ds, department))
 }
 
 /// Saves a section's request for `req.fy` (the budget year): the general

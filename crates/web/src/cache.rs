@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use citykpi_app::cycle::{CycleRecords, CycleServiceError, CycleYear};
 use citykpi_app::status::{StatusReport, compute_status};
 use citykpi_domain::{Dataset, FiscalYear};
 use citykpi_store::{Store, StoredEvidence};
@@ -48,6 +49,11 @@ pub struct Snapshot {
     /// (language, year, permissions): the busiest pages are rendered once
     /// per data change instead of once per request.
     fragments: Mutex<HashMap<String, Arc<String>>>,
+    /// The cycle of each evaluated year, computed once per snapshot: the
+    /// cycle's records change only through writes, and every write makes a
+    /// new snapshot. An async lock, held while one request computes, so that
+    /// a burst of requests after a change computes it once.
+    cycles: tokio::sync::Mutex<HashMap<FiscalYear, Arc<CycleYear>>>,
 }
 
 /// At most this many cached fragments per snapshot (a crawler walking every
@@ -123,6 +129,7 @@ impl Snapshot {
             status: Mutex::new(HashMap::new()),
             public_status: Mutex::new(HashMap::new()),
             fragments: Mutex::new(HashMap::new()),
+            cycles: tokio::sync::Mutex::new(HashMap::new()),
             ds,
         }
     }
@@ -181,6 +188,41 @@ impl Snapshot {
             map.insert(fy, report.clone());
         }
         report
+    }
+
+    /// The cycle of the evaluated year `fy`: its status, restructuring list
+    /// and compiled budget, computed from this snapshot's data and the
+    /// cycle's records (read once). The computation runs off the async
+    /// threads.
+    pub async fn cycle_year(
+        self: &Arc<Self>,
+        store: &Store,
+        fy: FiscalYear,
+    ) -> Result<Arc<CycleYear>, CycleServiceError> {
+        let mut map = self.cycles.lock().await;
+        if let Some(y) = map.get(&fy) {
+            return Ok(y.clone());
+        }
+        let records = CycleRecords::load(store, fy).await?;
+        let snap = self.clone();
+        let year = tokio::task::spawn_blocking(move || {
+            let report = snap.status(fy);
+            CycleYear::compute(&snap.ds, &report, records)
+        })
+        .await;
+        let year = match year {
+            Ok(y) => Arc::new(y),
+            // The computation panicked: carry the panic on, as if inline.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {
+                return Err(CycleServiceError::App(citykpi_app::AppError::invalid(
+                    "cycle",
+                    "サーバーの停止で計算が中断されました / cancelled by the server's shutdown",
+                )));
+            }
+        };
+        map.insert(fy, year.clone());
+        Ok(year)
     }
 
     /// The fragment cached under `key`, rendered by `render` the first time.

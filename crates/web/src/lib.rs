@@ -190,7 +190,7 @@ pub async fn serve(store: Store, addr: SocketAddr) -> Result<(), WebError> {
 
 /// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> Result<(), WebError> {
-    // Build the read model and the default year's status while the first
+    // Build the read model, the default year's status and cycle while the first
     // visitor is still typing the address, not during their request.
     let warm = state.clone();
     tokio::spawn(async move {
@@ -198,6 +198,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> Res
             let fy = ctx::default_fy();
             snap.status(fy);
             snap.public_status(fy);
+            let _ = snap.cycle_year(warm.store(), fy).await;
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

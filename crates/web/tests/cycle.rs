@@ -390,3 +390,97 @@ async fn cycle_api(backend: Backend) {
     assert!(doc["paths"]["/api/v1/cycle/{fy}/sheets/{code}"]["put"].is_object());
 }
 both!(api, cycle_api);
+
+/// The submitted sheets of 2024 as the API reports them.
+async fn submitted_2024(client: &common::Client) -> u64 {
+    let status: serde_json::Value =
+        serde_json::from_str(&client.get("/api/v1/cycle/2024").await.body).unwrap();
+    status["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pair| pair[0] == "submitted")
+        .and_then(|pair| pair[1].as_u64())
+        .unwrap()
+}
+
+/// The cycle is computed once per data version and kept with the read
+/// model: a write through the web shows at once, a write by another process
+/// (here: straight into the store, as the CLI does) within the check interval.
+async fn cached_cycle_follows_the_data(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (code, version) = editable_sheet_of(&app, &dept).await;
+    let editor = app.login(&editor_user.login).await;
+    let before = submitted_2024(&editor).await;
+    let stored_before = app
+        .store
+        .sheets(fy(2024))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|s| s.sheet.state == ReviewState::Submitted)
+        .count() as u64;
+    assert_eq!(before, stored_before);
+    // Asked twice: the same answer from the cached computation.
+    assert_eq!(submitted_2024(&editor).await, before);
+
+    let path = format!("/cycle/2024/sheets/{code}");
+    let ok = editor
+        .post_form(
+            &path,
+            &[
+                ("version", &version.to_string()),
+                ("purpose", "市民の健康を守る"),
+                ("scores_necessity", "5"),
+                ("scores_effectiveness", "4"),
+                ("scores_efficiency", "3"),
+                ("scores_means", "4"),
+                ("direction", "continue"),
+                ("direction_reason", ""),
+                ("issues", "人員の不足"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(submitted_2024(&editor).await, before + 1);
+    let list = editor.get("/cycle/2024/sheets").await;
+    let row = list
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&format!("/cycle/2024/sheets/{code}\"")))
+        .unwrap();
+    assert!(row.contains("提出済"), "{row}");
+
+    // Another process sets a department's ceiling for the 2026 budget.
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let budget_path = format!("/api/v1/cycle/2024/budget?department={dept}");
+    let ceiling_of = |body: &str| -> Option<i64> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["ceilings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["department_code"] == dept.as_str())
+            .and_then(|c| c["amount"].as_i64())
+    };
+    let first = ceiling_of(&finance.get(&budget_path).await.body);
+    assert_ne!(first, Some(123_456_789));
+    app.store
+        .set_ceiling(
+            &citykpi_domain::cycle::budget::Ceiling {
+                fy: fy(2026),
+                department_code: dept.clone(),
+                amount: 123_456_789,
+            },
+            "cli",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let seen = ceiling_of(&finance.get(&budget_path).await.body);
+    assert_eq!(seen, Some(123_456_789));
+}
+both!(cache, cached_cycle_follows_the_data);

@@ -10,11 +10,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use citykpi_app::cycle::{self as service, CycleServiceError, CycleStatus, Review, SheetView};
+use std::sync::Arc;
+
+use citykpi_app::cycle::{
+    self as service, CycleServiceError, CycleStatus, CycleYear, Review, SheetView,
+};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::budget::{BudgetRequest, Ceiling};
 use citykpi_domain::cycle::sheet::{EvaluationSheet, ProgramDirection, ReviewAction, ReviewState};
-use citykpi_domain::cycle::{FieldError, Stage};
+use citykpi_domain::cycle::{Cycle, FieldError, Stage};
 use citykpi_domain::money::{FundingSources, format_yen};
 use citykpi_domain::org::Role;
 use citykpi_domain::text::{parse_number, parse_yen};
@@ -460,6 +464,17 @@ fn field_message(lang: Lang, e: &FieldError) -> String {
 
 /// A service error as the web's: missing records are 404, database failures
 /// stay internal; refusals are shown by the pages themselves.
+/// The cycle of the evaluated year `fy`, from the read model (computed once
+/// per data version).
+async fn cycle_year(state: &AppState, fy: FiscalYear) -> WebResult<Arc<CycleYear>> {
+    state
+        .snapshot()
+        .await?
+        .cycle_year(state.store(), fy)
+        .await
+        .map_err(web_error)
+}
+
 fn web_error(e: CycleServiceError) -> WebError {
     if e.is_not_found() {
         return WebError::NotFound;
@@ -720,11 +735,10 @@ async fn render_stage(
     status: StatusCode,
 ) -> WebResult<Response> {
     let u = user(ctx)?;
-    let s = service::cycle_status(state.store(), fy)
-        .await
-        .map_err(web_error)?;
+    let year = cycle_year(state, fy).await?;
+    let s = &year.status;
     let t = text(ctx.lang);
-    Ok(page(ctx, t.title, stage_body(ctx, u, &s, errors), status))
+    Ok(page(ctx, t.title, stage_body(ctx, u, s, errors), status))
 }
 
 pub async fn stage_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
@@ -837,9 +851,12 @@ pub async fn sheet_list(
     let fy = parse_fy(&fy)?;
     let u = user(&ctx)?;
     let only = (u.role == DepartmentEditor).then_some(u.department_code.as_str());
-    let rows = service::sheet_list(state.store(), fy, only)
+    let snap = state.snapshot().await?;
+    let rows = snap
+        .cycle_year(state.store(), fy)
         .await
-        .map_err(web_error)?;
+        .map_err(web_error)?
+        .sheet_list(&snap.ds, only);
     let lang = ctx.lang;
     let t = text(lang);
     let body = html! {
@@ -1325,9 +1342,8 @@ pub async fn restructure_page(
     Path(fy): Path<String>,
 ) -> WebResult<Response> {
     let fy = parse_fy(&fy)?;
-    let list = service::restructure(state.store(), fy)
-        .await
-        .map_err(web_error)?;
+    let year = cycle_year(&state, fy).await?;
+    let list = &year.restructure;
     let lang = ctx.lang;
     let t = text(lang);
     let body = html! {
@@ -1340,7 +1356,7 @@ pub async fn restructure_page(
                 th scope="col" { (t.flags) }
             } }
             tbody {
-                @for e in &list {
+                @for e in list {
                     tr {
                         td.num { (e.rank) }
                         td { a href={ "/cycle/" (fy.year()) "/sheets/" (e.program_code) } { (e.program_code) " " (e.name_ja) } }
@@ -1405,9 +1421,8 @@ async fn render_budget(
     let u = user(ctx)?;
     let lang = ctx.lang;
     let t = text(lang);
-    let departments = service::departments(state.store())
-        .await
-        .map_err(web_error)?;
+    let snap = state.snapshot().await?;
+    let departments = &snap.ds.departments;
     let chosen = if u.role == DepartmentEditor {
         u.department_code.clone()
     } else {
@@ -1416,9 +1431,11 @@ async fn render_budget(
             .unwrap_or_default()
     };
     let budget_fy = fy.next().next();
-    let view = service::budget_view(state.store(), budget_fy, Some(&chosen))
+    let view = snap
+        .cycle_year(state.store(), Cycle::fy_for_budget(budget_fy))
         .await
-        .map_err(web_error)?;
+        .map_err(web_error)?
+        .budget_view(&snap.ds, Some(&chosen));
     let y = fy.year();
     let edit = can_edit_sheet(u, &chosen);
     let assess = can_assess(u);
@@ -1431,7 +1448,7 @@ async fn render_budget(
             form.inline-form method="get" action={ "/cycle/" (y) "/budget" } {
                 label for="department" { (t.department) }
                 select id="department" name="department" {
-                    @for d in &departments {
+                    @for d in departments {
                         option value=(d.code) selected[d.code == chosen] { (d.code) " " (lang.name(&d.name_ja, &d.name_en)) }
                     }
                 }
@@ -1739,9 +1756,7 @@ pub async fn api_status(
 ) -> WebResult<Response> {
     let fy = parse_fy(&fy)?;
     let u = user(&ctx)?;
-    let mut s = service::cycle_status(state.store(), fy)
-        .await
-        .map_err(web_error)?;
+    let mut s = cycle_year(&state, fy).await?.status.clone();
     s.owed.retain(|o| {
         o.department_code
             .as_deref()
@@ -1755,10 +1770,7 @@ pub async fn api_restructure(
     Path(fy): Path<String>,
 ) -> WebResult<Response> {
     let fy = parse_fy(&fy)?;
-    let list = service::restructure(state.store(), fy)
-        .await
-        .map_err(web_error)?;
-    Ok(Json(list).into_response())
+    Ok(Json(&cycle_year(&state, fy).await?.restructure).into_response())
 }
 
 pub async fn api_budget(
@@ -1773,9 +1785,12 @@ pub async fn api_budget(
     } else {
         crate::ctx::query_param(ctx.query.as_deref(), "department")
     };
-    let view = service::budget_view(state.store(), fy.next().next(), department.as_deref())
+    let snap = state.snapshot().await?;
+    let view = snap
+        .cycle_year(state.store(), Cycle::fy_for_budget(fy.next().next()))
         .await
-        .map_err(web_error)?;
+        .map_err(web_error)?
+        .budget_view(&snap.ds, department.as_deref());
     Ok(Json(view).into_response())
 }
 

@@ -1,6 +1,7 @@
 //! `citykpi`: the command line. Thin: it parses arguments, calls the services
 //! in `citykpi-app`, and prints. No rule lives here.
 
+mod compare;
 mod cycle;
 mod evidence;
 mod output;
@@ -93,6 +94,11 @@ enum Command {
     Cycle {
         #[command(subcommand)]
         command: cycle::CycleCommand,
+    },
+    /// 比較団体の公的統計を取り込む（e-Stat API・SDMX-CSV・CSV）/ import official statistics of comparison municipalities
+    Compare {
+        #[command(subcommand)]
+        command: compare::CompareCommand,
     },
     /// 事業再編 / program restructuring
     Restructure {
@@ -318,6 +324,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             let store = open_store(cli.db.as_deref()).await?;
             cycle::run_cycle(&store, command, lang).await?;
         }
+        Command::Compare { command } => compare::run(command, cli.db.as_deref(), lang).await?,
         Command::Restructure { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             cycle::run_restructure(&store, command, lang).await?;

@@ -363,6 +363,10 @@ pub async fn attachment(store: &Store, id: i64) -> Result<(AttachmentInfo, Vec<u
 
 /// Settings key: the channel secret of the city's LINE official account.
 pub const LINE_SECRET_SETTING: &str = "partner_line_channel_secret";
+/// Environment variable with the channel secret when the setting is not kept.
+pub const LINE_SECRET_ENV: &str = "CITYKPI_LINE_CHANNEL_SECRET";
+/// The actor the audit log records for what the webhook writes.
+pub const LINE_ACTOR: &str = "line";
 /// Largest webhook body accepted (LINE batches a few events per request).
 pub const MAX_LINE_BODY: usize = 256 * 1024;
 
@@ -449,13 +453,13 @@ pub async fn line_webhook(
     body: &[u8],
     signature: Option<&str>,
 ) -> Result<Vec<i64>, LineWebhookError> {
-    let secret = store
-        .get_setting(LINE_SECRET_SETTING)
-        .await?
+    let signature = signature
         .filter(|s| !s.trim().is_empty())
+        .ok_or(LineError::MissingSignature)?;
+    let secret = line_channel_secret(store)
+        .await?
         .ok_or(LineError::NotConfigured)?;
-    let signature = signature.ok_or(LineError::MissingSignature)?;
-    if !line_signature_ok(secret.trim(), body, signature) {
+    if !line_signature_ok(&secret, body, signature) {
         return Err(LineError::BadSignature.into());
     }
     if body.len() > MAX_LINE_BODY {
@@ -500,17 +504,28 @@ pub async fn line_webhook(
             due_on: today.plus_days(desk::DEFAULT_DUE_DAYS),
         });
     }
-    let mut ids = Vec::new();
-    for i in &new {
-        ids.push(
-            store
-                .insert_inquiry(i, "line")
-                .await
-                .map_err(PartnersError::from)?
-                .id,
-        );
-    }
-    Ok(ids)
+    // All the messages of one call are stored together, each with its audit row.
+    let stored = store
+        .insert_inquiries(&new, LINE_ACTOR)
+        .await
+        .map_err(PartnersError::from)?;
+    Ok(stored.into_iter().map(|i| i.id).collect())
+}
+
+/// The channel secret: the setting the administrator keeps in the database,
+/// else the environment (`CITYKPI_LINE_CHANNEL_SECRET`) of the server.
+pub async fn line_channel_secret(store: &Store) -> Result<Option<String>, StoreError> {
+    let set = store
+        .get_setting(LINE_SECRET_SETTING)
+        .await?
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    Ok(set.or_else(|| {
+        std::env::var(LINE_SECRET_ENV)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }))
 }
 
 /// A webhook failure: a refusal (signature, configuration, body) or a storage error.

@@ -788,6 +788,47 @@ impl Store {
         Ok(stored)
     }
 
+    /// Several inquiries that arrived together (one LINE webhook call) in
+    /// one transaction, each with its own audit row: all are stored or none.
+    pub async fn insert_inquiries(
+        &self,
+        items: &[NewInquiry],
+        actor: &str,
+    ) -> PartnerResult<Vec<Inquiry>> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            if let Some(m) = i.member_id
+                && member_in(conn, m).await?.is_none()
+            {
+                return Err(Problems(vec![Problem::new(
+                    "member_id",
+                    "その会員は登録されていません",
+                    "no such member",
+                )])
+                .into());
+            }
+            let id = insert_inquiry_in(conn, i, actor).await?;
+            let stored = inquiry_in(conn, id)
+                .await?
+                .ok_or_else(|| not_found("inquiry", "相談", id))?;
+            audit_in(
+                conn,
+                actor,
+                "insert",
+                "partner_inquiry",
+                &id.to_string(),
+                None,
+                Some(inquiry_audit(&stored)),
+            )
+            .await?;
+            out.push(stored);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Many inquiries in one transaction with one audit row (demo, imports).
     pub async fn insert_inquiries_bulk(
         &self,

@@ -28,6 +28,14 @@ pub enum Access {
     Login,
     /// Logged-in users with one of these roles.
     Roles(&'static [Role]),
+    /// A machine caller that proves itself by a signature over the raw body
+    /// in the named header (the LINE platform's `X-Line-Signature`), not by
+    /// a session: no role admits it, no session is attached, the session's
+    /// CSRF check does not apply (there is no cookie to forge), and a call
+    /// without the header is refused here with 401. The handler checks the
+    /// signature itself, through the app service, before it reads the body.
+    /// These routes are the declared list `signed_routes`.
+    Signed(&'static str),
 }
 
 impl Access {
@@ -36,6 +44,7 @@ impl Access {
             Access::Public => true,
             Access::Login => role.is_some(),
             Access::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+            Access::Signed(_) => false,
         }
     }
 }
@@ -165,6 +174,12 @@ pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
         .chain(crate::pages::partners::ROUTES)
 }
 
+/// The signature-verified routes: the only state-changing routes that run
+/// without a session and without the CSRF check.
+pub fn signed_routes() -> impl Iterator<Item = &'static RouteRule> {
+    all_routes().filter(|r| matches!(r.access, Access::Signed(_)))
+}
+
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
     // HEAD is answered by GET routes.
     let method = if method == Method::HEAD {
@@ -193,6 +208,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
             Redirect::to(&target).into_response()
         }
         Err(Refusal::Error(e)) => e.into_response(),
+        Err(Refusal::Response(r)) => r,
     }
 }
 
@@ -200,6 +216,8 @@ enum Refusal {
     /// A page that needs a login, asked for without one: go to the login form.
     Login(String),
     Error(WebError),
+    /// A finished answer (a signed route's JSON refusal).
+    Response(Response),
 }
 
 async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
@@ -212,6 +230,20 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         tracing::error!(method = %req.method(), path, "route missing from the access table");
         return Err(Refusal::Error(WebError::Forbidden));
     };
+    if let Access::Signed(header) = rule.access {
+        // Authenticity is the signature, checked by the handler; a cookie
+        // the caller happens to send grants nothing and is not looked at.
+        let signed = req
+            .headers()
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| !v.trim().is_empty());
+        if !signed {
+            let lang = crate::ctx::lang_of(req.headers(), req.uri().query());
+            return Err(Refusal::Response(crate::pages::partners::unsigned(lang)));
+        }
+        return Ok(req);
+    }
     let is_api = path.starts_with("/api/");
     let bearer = req
         .headers()
@@ -440,6 +472,9 @@ mod tests {
                 r.path
             );
         }
+        // Only the LINE webhook proves itself by a signature instead of a session.
+        let signed: Vec<_> = signed_routes().map(|r| (r.method, r.path)).collect();
+        assert_eq!(signed, vec![("POST", "/partners/line/webhook")]);
         assert!(rule_for(&Method::HEAD, "/").is_some());
         assert!(rule_for(&Method::DELETE, "/").is_none());
     }

@@ -563,6 +563,7 @@ fn roles_of(method: &str, path: &str) -> Vec<&'static str> {
             .map(|r| r.as_str())
             .collect(),
         Some(Access::Roles(rs)) => rs.iter().map(|r| r.as_str()).collect(),
+        Some(Access::Signed(_)) => vec!["signature"],
         None => vec![],
     }
 }

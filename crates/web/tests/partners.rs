@@ -851,3 +851,139 @@ async fn retention_erases_old_personal_data(backend: Backend) {
     );
 }
 both!(retention, retention_erases_old_personal_data);
+
+/// The LINE official account's webhook: signed calls become desk inquiries
+/// (one transaction, an audit row each), wrong or missing signatures are
+/// refused with 401 and write nothing, a signed body that is not JSON is a
+/// 400 with a message; a session cookie neither helps nor is needed.
+async fn line_webhook_signed_and_tampered(backend: Backend) {
+    use citykpi_app::partners::{LINE_SECRET_SETTING, line_signature};
+    use citykpi_domain::partner::desk::Channel;
+    const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let app = spawn(backend).await;
+    let count = || async {
+        app.store
+            .inquiries(&citykpi_store::InquiryFilter::new(
+                citykpi_app::partners::today(),
+            ))
+            .await
+            .unwrap()
+            .total
+    };
+    let before = count().await;
+    let body = serde_json::json!({
+        "destination": "U0123456789abcdef0123456789abcdef",
+        "events": [
+            { "type": "message", "mode": "active", "timestamp": 1_767_225_600_000u64,
+              "source": { "type": "user", "userId": "Uaaaabbbbccccddddeeeeffff00001111" },
+              "webhookEventId": "01J0000000000000000000000A", "deliveryContext": { "isRedelivery": false },
+              "replyToken": "r1", "message": { "id": "1", "type": "text", "text": "公園のベンチが壊れています\n中央公園の東側" } },
+            { "type": "message", "timestamp": 1_767_225_601_000u64,
+              "source": { "type": "user", "userId": "Uaaaabbbbccccddddeeeeffff00002222" },
+              "replyToken": "r2", "message": { "id": "2", "type": "text", "text": "<script>alert(1)</script>SDGsの登録について" } },
+            { "type": "follow", "timestamp": 1_767_225_602_000u64, "source": { "type": "user", "userId": "U3" } }
+        ]
+    })
+    .to_string();
+    let sig = line_signature(SECRET, body.as_bytes());
+    let c = app.client();
+    let post = |body: String, sig: Option<String>| {
+        let mut req = c
+            .request(Method::POST, "/partners/line/webhook")
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = sig {
+            req = req.header("x-line-signature", s);
+        }
+        c.send(req)
+    };
+
+    // No channel secret yet: refused as a configuration problem, nothing stored.
+    let r = post(body.clone(), Some(sig.clone())).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    app.store
+        .set_setting(LINE_SECRET_SETTING, SECRET)
+        .await
+        .unwrap();
+
+    // Missing, wrong and tampered signatures: 401, nothing stored.
+    let r = post(body.clone(), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert!(r.body.contains("X-Line-Signature"), "{}", r.body);
+    let r = post(
+        body.clone(),
+        Some(line_signature("another-secret", body.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert!(r.body.contains("一致しません"), "{}", r.body);
+    let tampered = body.replace("壊れています", "直りました");
+    let r = post(tampered, Some(sig.clone())).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = post(body.clone(), Some("not base64!".into())).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(count().await, before, "nothing stored from refused calls");
+
+    // A logged-in desk user's cookie and CSRF token do not replace the signature.
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let r = desk
+        .send(
+            desk.request(Method::POST, "/partners/line/webhook")
+                .header("x-csrf-token", desk.csrf.clone())
+                .header("content-type", "application/json")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Signed: two text messages become two inquiries; the follow event does not.
+    let r = post(body.clone(), Some(sig.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let answer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let ids: Vec<i64> = answer["inquiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_i64)
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", r.body);
+    assert_eq!(count().await, before + 2);
+    let (i, _) = app.store.inquiry(ids[0]).await.unwrap().unwrap();
+    assert_eq!(i.channel, Channel::Line);
+    assert_eq!(i.subject, "公園のベンチが壊れています");
+    assert_eq!(i.personal.name, "LINE Uaaaabbbbccccddddeeeeffff00001111");
+    let audit = app.store.audit_entries(50, 0).await.unwrap();
+    for id in &ids {
+        assert!(
+            audit.iter().any(|e| e.actor == "line"
+                && e.entity == "partner_inquiry"
+                && e.key == id.to_string()),
+            "an audit row for inquiry {id}"
+        );
+    }
+    // The desk sees it in the list, escaped.
+    let list = desk.get(&format!("/partners/inquiries/{}", ids[1])).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.body.contains("<script>alert(1)</script>"));
+    assert!(list.body.contains("&lt;script&gt;"));
+
+    // LINE's "verify" call (no events) is answered 200 and stores nothing.
+    let verify = r#"{"destination":"U0123456789abcdef0123456789abcdef","events":[]}"#.to_string();
+    let r = post(
+        verify.clone(),
+        Some(line_signature(SECRET, verify.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(count().await, before + 2);
+
+    // Signed but malformed JSON: 400 with a message, nothing stored.
+    let junk = r#"{"events": [ {"type": "message", "#.to_string();
+    let r = post(junk.clone(), Some(line_signature(SECRET, junk.as_bytes()))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("JSONとして読めません"), "{}", r.body);
+    assert_eq!(count().await, before + 2);
+}
+both!(line_webhook, line_webhook_signed_and_tampered);

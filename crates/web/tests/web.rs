@@ -66,7 +66,12 @@ async fn role_route_matrix(backend: Backend) {
             let resp = client.send(req).await;
             let allowed = rule.access.allows(role);
             let what = format!("{} {} as {:?} → {}", rule.method, path, role, resp.status);
-            if allowed {
+            if let Access::Signed(_) = rule.access {
+                // A signature-verified route: no session or role admits an
+                // unsigned call, and it is refused without a login redirect.
+                assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{what}");
+                assert!(resp.body.contains("\"error\""), "{what}: {}", resp.body);
+            } else if allowed {
                 assert!(
                     resp.status != StatusCode::FORBIDDEN && resp.status != StatusCode::UNAUTHORIZED,
                     "should be allowed: {what}\n{}",

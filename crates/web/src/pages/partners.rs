@@ -104,6 +104,9 @@ pub const ROUTES: &[RouteRule] = &[
         Access::Roles(DESK),
     ),
     r("GET", "/partners/attachments/{id}", Access::Login),
+    // The city's LINE official account calls this; it proves itself by the
+    // X-Line-Signature over the body, which the handler checks (no session).
+    r("POST", LINE_WEBHOOK, Access::Signed(LINE_SIGNATURE_HEADER)),
     r("GET", "/api/v1/partners/directory", Access::Public),
     r("GET", "/api/v1/partners/members", Access::Roles(DESK)),
     r(
@@ -115,6 +118,11 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/api/v1/partners/inquiries/{id}", Access::Login),
     r("GET", "/api/v1/partners/proposals", Access::Login),
 ];
+
+/// Where the LINE platform posts the official account's events.
+pub const LINE_WEBHOOK: &str = "/partners/line/webhook";
+/// The header LINE signs each webhook body in.
+pub const LINE_SIGNATURE_HEADER: &str = "x-line-signature";
 
 /// API documentation of this area, in `api::API_DOCS`'s shape.
 pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
@@ -197,6 +205,10 @@ pub fn routes() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY)),
         )
         .route("/partners/attachments/{id}", get(download))
+        .route(
+            LINE_WEBHOOK,
+            post(line_webhook).layer(DefaultBodyLimit::max(svc::MAX_LINE_BODY)),
+        )
         .route("/api/v1/partners/directory", get(api_directory))
         .route("/api/v1/partners/members", get(api_members))
         .route("/api/v1/partners/members/{id}/decision", post(api_decide))
@@ -305,6 +317,10 @@ pub struct PartnerText {
     pub file: &'static str,
     pub erase_expired: &'static str,
     pub erased: &'static str,
+    pub line_unsigned: &'static str,
+    pub line_bad_signature: &'static str,
+    pub line_not_configured: &'static str,
+    pub line_bad_body: &'static str,
 }
 
 pub const JA: PartnerText = PartnerText {
@@ -403,6 +419,10 @@ pub const JA: PartnerText = PartnerText {
     file: "ファイル",
     erase_expired: "保存期間を過ぎた個人情報を消去",
     erased: "件の相談の個人情報を消去しました。",
+    line_unsigned: "LINEの署名（X-Line-Signature）がありません。",
+    line_bad_signature: "LINEの署名（X-Line-Signature）が本文と一致しません。",
+    line_not_configured: "LINE公式アカウントのチャネルシークレットが設定されていません。",
+    line_bad_body: "LINEから届いた本文をJSONとして読めません",
 };
 
 pub const EN: PartnerText = PartnerText {
@@ -501,6 +521,10 @@ pub const EN: PartnerText = PartnerText {
     file: "File",
     erase_expired: "Erase personal data past the retention period",
     erased: "inquiries had their personal data erased.",
+    line_unsigned: "The X-Line-Signature header is missing.",
+    line_bad_signature: "The X-Line-Signature does not match the body.",
+    line_not_configured: "No channel secret of the LINE official account is set.",
+    line_bad_body: "The body from LINE is not readable JSON",
 };
 
 fn pt(lang: Lang) -> &'static PartnerText {
@@ -2079,6 +2103,71 @@ mod tests {
                 r.method,
                 r.path
             );
+        }
+    }
+}
+
+// ----- LINE official account webhook -----
+
+/// A JSON error of the webhook (the caller is LINE's platform, not a browser).
+pub(crate) fn webhook_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "status": status.as_u16(), "message": message } })),
+    )
+        .into_response()
+}
+
+/// The answer to a call of a signed route that carries no signature.
+pub(crate) fn unsigned(lang: Lang) -> Response {
+    webhook_error(StatusCode::UNAUTHORIZED, pt(lang).line_unsigned)
+}
+
+/// `POST /partners/line/webhook`: the events of the city's LINE official
+/// account. The signature over the raw body is checked by the service before
+/// anything is read; each text message becomes a desk inquiry (channel LINE),
+/// all in one transaction with an audit row each.
+pub async fn line_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use svc::{LineError, LineWebhookError};
+    let lang = crate::ctx::lang_of(&headers, None);
+    let t = pt(lang);
+    let signature = headers
+        .get(LINE_SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    match svc::line_webhook(state.store(), &body, signature).await {
+        Ok(ids) => {
+            if !ids.is_empty() {
+                tracing::info!(count = ids.len(), "LINE messages recorded as inquiries");
+            }
+            (StatusCode::OK, Json(json!({ "inquiries": ids }))).into_response()
+        }
+        Err(LineWebhookError::Refused(e)) => match e {
+            LineError::MissingSignature => webhook_error(StatusCode::UNAUTHORIZED, t.line_unsigned),
+            LineError::BadSignature => {
+                tracing::warn!("LINE webhook with a wrong signature refused");
+                webhook_error(StatusCode::UNAUTHORIZED, t.line_bad_signature)
+            }
+            LineError::NotConfigured => {
+                webhook_error(StatusCode::SERVICE_UNAVAILABLE, t.line_not_configured)
+            }
+            LineError::BadBody(detail) => webhook_error(
+                StatusCode::BAD_REQUEST,
+                &format!("{}: {detail}", t.line_bad_body),
+            ),
+        },
+        Err(LineWebhookError::Partners(PartnersError::Invalid(p))) => {
+            webhook_error(StatusCode::BAD_REQUEST, &p.to_string())
+        }
+        Err(LineWebhookError::Partners(e)) => {
+            tracing::error!(error = %e, "LINE webhook could not be stored");
+            webhook_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang.text().error_internal,
+            )
         }
     }
 }

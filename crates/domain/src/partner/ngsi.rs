@@ -8,6 +8,13 @@
 //! object with `values: [[value, observedAt], …]`). Both are read here into
 //! plain samples, with every problem named by its place in the document.
 //!
+//! The plain entity API (`GET /ngsi-ld/v1/entities?type=…`) answers with
+//! entities whose attributes hold the current value: in the normalized form
+//! (`{"type": "Property", "value": 22, "observedAt": …}`) or, with
+//! `?options=keyValues`, as bare values (`"NO2": 22`). A value without its own
+//! `observedAt` takes the entity's `dateObserved` / `observedAt` (the Smart
+//! Data Models' convention), else the instant the caller gives.
+//!
 //! Pure: the connector that fetches from a configured broker lives outside
 //! the domain; this only reads the JSON it received.
 
@@ -34,13 +41,38 @@ pub struct Sample {
 pub struct NgsiProblem {
     /// JSON-pointer-like place, e.g. `/0/NO2/3/value`.
     pub at: String,
+    /// The entity's id, when it has one (`urn:ngsi-ld:…`).
+    #[serde(default)]
+    pub entity: String,
+    /// The attribute's name, when the problem is in one.
+    #[serde(default)]
+    pub attribute: String,
     pub ja: String,
     pub en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("NGSI-LDの文書を読めません / cannot read the NGSI-LD document: {}", .0.iter().map(|p| format!("{}: {}", p.at, p.en)).collect::<Vec<_>>().join("; "))]
+#[error("NGSI-LDの文書を読めません / cannot read the NGSI-LD document: {}", .0.iter().map(NgsiProblem::describe).collect::<Vec<_>>().join("; "))]
 pub struct NgsiError(pub Vec<NgsiProblem>);
+
+impl NgsiProblem {
+    /// `entity urn:…, attribute NO2 (/0/NO2/3/value): 値が数値ではありません / value is not a number`.
+    pub fn describe(&self) -> String {
+        let mut place = Vec::new();
+        if !self.entity.is_empty() {
+            place.push(format!("エンティティ entity {}", self.entity));
+        }
+        if !self.attribute.is_empty() {
+            place.push(format!("属性 attribute {}", self.attribute));
+        }
+        let at = if self.at.is_empty() { "/" } else { &self.at };
+        if place.is_empty() {
+            format!("{at}: {} / {}", self.ja, self.en)
+        } else {
+            format!("{} ({at}): {} / {}", place.join(", "), self.ja, self.en)
+        }
+    }
+}
 
 /// Members of an entity that are not attributes.
 const NOT_ATTRIBUTES: &[&str] = &[
@@ -53,13 +85,32 @@ const NOT_ATTRIBUTES: &[&str] = &[
     "operationSpace",
     "createdAt",
     "modifiedAt",
+    "deletedAt",
+    // The entity's own time of observation (Smart Data Models), not a measurement.
+    "dateObserved",
+    "observedAt",
 ];
 
 fn problem(at: String, ja: &str, en: &str) -> NgsiProblem {
     NgsiProblem {
         at,
+        entity: String::new(),
+        attribute: String::new(),
         ja: ja.into(),
         en: en.into(),
+    }
+}
+
+/// A date-time given as a string, a normalized property
+/// (`{"value": "…"}`) or a typed JSON-LD value (`{"@type": "DateTime", "@value": "…"}`).
+fn instant(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => o
+            .get("@value")
+            .and_then(Value::as_str)
+            .or_else(|| o.get("value").and_then(instant)),
+        _ => None,
     }
 }
 
@@ -68,6 +119,20 @@ fn problem(at: String, ja: &str, en: &str) -> NgsiProblem {
 /// asked for are skipped; asked-for ones that are not numbers are problems.
 /// Samples come sorted by entity, attribute and time.
 pub fn temporal_samples(doc: &str, attributes: &[&str]) -> Result<Vec<Sample>, NgsiError> {
+    samples(doc, attributes, None)
+}
+
+/// Reads the numeric samples of `attributes` (all numeric properties when
+/// empty) from any answer of a broker: temporal (normalized or
+/// temporalValues) or plain entities (normalized or keyValues). A value
+/// without its own `observedAt` is taken at the entity's `dateObserved` /
+/// `observedAt`, else at `default_observed_at`; without any of them it is a
+/// problem. Samples come sorted by entity, attribute and time.
+pub fn samples(
+    doc: &str,
+    attributes: &[&str],
+    default_observed_at: Option<&str>,
+) -> Result<Vec<Sample>, NgsiError> {
     let root: Value = serde_json::from_str(doc).map_err(|e| {
         NgsiError(vec![problem(
             String::new(),
@@ -115,6 +180,13 @@ pub fn temporal_samples(doc: &str, attributes: &[&str]) -> Result<Vec<Sample>, N
             problems.push(problem(format!("{path}/id"), "idがありません", "has no id"));
             continue;
         }
+        let entity_time = obj
+            .get("dateObserved")
+            .or_else(|| obj.get("observedAt"))
+            .and_then(instant)
+            .map(Value::from)
+            .or_else(|| default_observed_at.map(Value::from));
+        let problems_before = problems.len();
         for (name, attr) in obj
             .iter()
             .filter(|(k, _)| !NOT_ATTRIBUTES.contains(&k.as_str()))
@@ -194,22 +266,31 @@ pub fn temporal_samples(doc: &str, attributes: &[&str]) -> Result<Vec<Sample>, N
                         "values is not an array",
                     )),
                 },
+                // Normalized entity: one property with its value now.
                 Value::Object(o) if o.contains_key("value") => {
                     push(
                         o.get("value").unwrap_or(&Value::Null),
-                        o.get("observedAt"),
+                        o.get("observedAt").or(entity_time.as_ref()),
                         o.get("unitCode"),
                         at,
                     );
                 }
+                // keyValues: the bare value.
+                Value::Number(_) => push(attr, entity_time.as_ref(), None, at),
                 _ if strict => shape.push(problem(
                     at,
-                    "時系列の属性ではありません",
-                    "is not a temporal attribute",
+                    "数値の属性（現在値または時系列）ではありません",
+                    "is not a numeric property (current or temporal)",
                 )),
                 _ => {}
             }
             problems.extend(shape);
+        }
+        for p in &mut problems[problems_before..] {
+            p.entity = id.clone();
+            // The attribute is the path's segment after the entity's own.
+            let rest = p.at[path.len()..].trim_start_matches('/');
+            p.attribute = rest.split('/').next().unwrap_or_default().to_string();
         }
     }
     if !problems.is_empty() {
@@ -261,6 +342,138 @@ pub fn monthly_means(samples: &[Sample], attribute: &str) -> Vec<(String, f64, u
     months
         .into_iter()
         .map(|(k, sum, n)| (k, sum / n as f64, n))
+        .collect()
+}
+
+/// How the samples of one period become one actual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Concentrations, temperatures, occupancy rates.
+    Mean,
+    /// Counts: passengers, visitors, kWh generated.
+    Sum,
+    /// The latest sample of the period (cumulative counters).
+    Last,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 5] = [
+        Aggregate::Mean,
+        Aggregate::Sum,
+        Aggregate::Last,
+        Aggregate::Min,
+        Aggregate::Max,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Aggregate::Mean => "mean",
+            Aggregate::Sum => "sum",
+            Aggregate::Last => "last",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+        }
+    }
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Aggregate::Mean => "平均",
+            Aggregate::Sum => "合計",
+            Aggregate::Last => "期末値",
+            Aggregate::Min => "最小",
+            Aggregate::Max => "最大",
+        }
+    }
+    /// `mean` / `平均`, `sum` / `合計`, `last` / `期末値`, `min` / `最小`, `max` / `最大`.
+    pub fn parse(s: &str) -> Option<Aggregate> {
+        let n = crate::text::normalize(s).to_lowercase();
+        Aggregate::ALL
+            .into_iter()
+            .find(|a| a.code() == n || a.label_ja() == n)
+    }
+}
+
+/// The period an actual is kept for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// A calendar month (`2026-04`).
+    Month,
+    /// A fiscal year, April to March (`2026`).
+    FiscalYear,
+}
+
+impl Granularity {
+    pub fn parse(s: &str) -> Option<Granularity> {
+        match crate::text::normalize(s).to_lowercase().as_str() {
+            "month" | "monthly" | "月" | "月次" => Some(Granularity::Month),
+            "fy" | "year" | "fiscal_year" | "年度" => Some(Granularity::FiscalYear),
+            _ => None,
+        }
+    }
+    fn period_of(self, day: Day) -> Option<crate::observation::Period> {
+        use crate::observation::Period;
+        let month = u8::try_from(day.month()).ok()?;
+        match self {
+            Granularity::Month => Some(Period::Month(day.year(), month)),
+            Granularity::FiscalYear => {
+                crate::fiscal::FiscalYear::containing(day.year(), day.month())
+                    .ok()
+                    .map(Period::Year)
+            }
+        }
+    }
+}
+
+/// One period's actual computed from samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodValue {
+    pub period: crate::observation::Period,
+    pub value: f64,
+    /// Samples that went into it.
+    pub count: usize,
+    /// Entities they came from.
+    pub entities: Vec<String>,
+}
+
+/// The actuals of `attribute` per period (samples of every entity pooled),
+/// in period order.
+pub fn aggregate(
+    samples: &[Sample],
+    attribute: &str,
+    by: Granularity,
+    how: Aggregate,
+) -> Vec<PeriodValue> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<crate::observation::Period, Vec<&Sample>> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.attribute == attribute) {
+        if let Some(p) = observed_day(&s.observed_at).and_then(|d| by.period_of(d)) {
+            groups.entry(p).or_default().push(s);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(period, mut group)| {
+            group.sort_by(|a, b| a.observed_at.cmp(&b.observed_at));
+            let values = group.iter().map(|s| s.value);
+            let value = match how {
+                Aggregate::Mean => values.sum::<f64>() / group.len() as f64,
+                Aggregate::Sum => values.sum(),
+                Aggregate::Last => group.last().map_or(0.0, |s| s.value),
+                Aggregate::Min => values.fold(f64::INFINITY, f64::min),
+                Aggregate::Max => values.fold(f64::NEG_INFINITY, f64::max),
+            };
+            let mut entities: Vec<String> = group.iter().map(|s| s.entity_id.clone()).collect();
+            entities.sort();
+            entities.dedup();
+            PeriodValue {
+                period,
+                value,
+                count: group.len(),
+                entities,
+            }
+        })
         .collect()
 }
 
@@ -322,6 +535,82 @@ mod tests {
         );
         assert_eq!(v[1].observed_at, "2026-04-01T17:30:00Z");
         assert_eq!(temporal_samples(SIMPLIFIED, &[]).unwrap().len(), 3);
+    }
+
+    /// Current values, normalized (GET /ngsi-ld/v1/entities?type=…).
+    const ENTITIES_NORMALIZED: &str = r#"[
+      { "id": "urn:ngsi-ld:ParkingSpot:eki-01", "type": "ParkingSpot",
+        "occupancy": { "type": "Property", "value": 0.75, "observedAt": "2026-04-03T10:00:00Z" },
+        "status": { "type": "Property", "value": "occupied" } },
+      { "id": "urn:ngsi-ld:ParkingSpot:eki-02", "type": "ParkingSpot",
+        "dateObserved": { "type": "Property", "value": { "@type": "DateTime", "@value": "2026-04-20T10:00:00Z" } },
+        "occupancy": { "type": "Property", "value": 0.25 } }
+    ]"#;
+
+    /// Current values, keyValues (?options=keyValues).
+    const ENTITIES_KEY_VALUES: &str = r#"[
+      { "id": "urn:ngsi-ld:ParkingSpot:eki-01", "type": "ParkingSpot", "occupancy": 0.5,
+        "dateObserved": "2026-05-01T10:00:00+09:00", "status": "free" },
+      { "id": "urn:ngsi-ld:ParkingSpot:eki-02", "type": "ParkingSpot", "occupancy": 1 }
+    ]"#;
+
+    #[test]
+    fn current_values_normalized_and_key_values() {
+        let s = samples(ENTITIES_NORMALIZED, &["occupancy"], None).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[1].observed_at, "2026-04-20T10:00:00Z",
+            "dateObserved of the entity"
+        );
+        // keyValues: one entity has no time of its own; the caller's instant is used.
+        let err = samples(ENTITIES_KEY_VALUES, &["occupancy"], None).unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert_eq!(err.0[0].entity, "urn:ngsi-ld:ParkingSpot:eki-02");
+        assert_eq!(err.0[0].attribute, "occupancy");
+        assert!(err.to_string().contains("urn:ngsi-ld:ParkingSpot:eki-02"));
+        let kv = samples(
+            ENTITIES_KEY_VALUES,
+            &["occupancy"],
+            Some("2026-05-31T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            kv.iter().map(|x| x.value).collect::<Vec<_>>(),
+            vec![0.5, 1.0]
+        );
+        // Text values are skipped when nothing is asked for, refused when asked for.
+        assert_eq!(
+            samples(ENTITIES_KEY_VALUES, &[], Some("2026-05-31T00:00:00Z"))
+                .unwrap()
+                .len(),
+            2
+        );
+        let err = samples(ENTITIES_KEY_VALUES, &["status"], Some("2026-05-31")).unwrap_err();
+        assert_eq!(err.0[0].attribute, "status");
+
+        let all: Vec<Sample> = s.into_iter().chain(kv).collect();
+        let monthly = aggregate(&all, "occupancy", Granularity::Month, Aggregate::Mean);
+        assert_eq!(monthly.len(), 2);
+        assert_eq!(monthly[0].period.to_string(), "2026-04");
+        assert!((monthly[0].value - 0.5).abs() < 1e-12);
+        assert_eq!(monthly[0].entities.len(), 2);
+        let fy = aggregate(&all, "occupancy", Granularity::FiscalYear, Aggregate::Sum);
+        assert_eq!(fy.len(), 1);
+        assert_eq!(fy[0].period.to_string(), "2026");
+        assert!((fy[0].value - 2.5).abs() < 1e-12);
+        assert_eq!(fy[0].count, 4);
+        let last = aggregate(&all, "occupancy", Granularity::FiscalYear, Aggregate::Last);
+        assert!(
+            (last[0].value - 1.0).abs() < 1e-12,
+            "the latest sample: 2026-05-31"
+        );
+        assert_eq!(
+            aggregate(&all, "occupancy", Granularity::Month, Aggregate::Max)[1].value,
+            1.0
+        );
+        assert_eq!(Aggregate::parse("合計"), Some(Aggregate::Sum));
+        assert_eq!(Granularity::parse("年度"), Some(Granularity::FiscalYear));
+        assert_eq!(Aggregate::parse("median"), None);
     }
 
     #[test]

@@ -582,15 +582,18 @@ fn prepare_sdmx(text: &str, file: &str, spec: &ImportSpec) -> Prepared {
     let rows = match parse_sdmx_csv(text) {
         Ok(rows) => rows,
         Err(e) => {
-            let row = match &e {
-                SdmxError::Csv { line, .. } | SdmxError::Row { line, .. } => Some(*line as usize),
-                SdmxError::MissingColumn(_) => None,
+            // The line goes in the row; the reason without it.
+            let (row, reason) = match e {
+                SdmxError::Csv { line, reason } | SdmxError::Row { line, reason } => {
+                    (Some(line as usize), reason)
+                }
+                e @ SdmxError::MissingColumn(_) => (None, e.to_string()),
             };
             p.problems.push(Problem {
                 row,
                 column: None,
                 value: None,
-                reason: e.to_string(),
+                reason,
             });
             return p;
         }

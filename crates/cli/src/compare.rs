@@ -16,7 +16,7 @@ use crate::output::{Lang, OutputFormat};
 #[derive(Debug, Subcommand)]
 pub enum CompareCommand {
     /// e-Stat API（getStatsData）から取得、または保存した応答JSONを取り込む / fetch from the e-Stat API (getStatsData) or import saved JSON responses
-    Estat(EstatArgs),
+    Estat(Box<EstatArgs>),
     /// SDMX-CSV 2.0 を取り込む / import an SDMX-CSV 2.0 file
     Sdmx {
         file: PathBuf,

@@ -322,6 +322,8 @@ struct Prepared {
     skipped: Skipped,
     problems: Problems,
     warnings: Vec<String>,
+    /// KPI → the units the source gives its values in (e-Stat `@unit`).
+    units: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Prepared {
@@ -336,6 +338,7 @@ impl Prepared {
             skipped: Skipped::default(),
             problems: Problems::default(),
             warnings: Vec::new(),
+            units: BTreeMap::new(),
         }
     }
 
@@ -442,6 +445,12 @@ fn prepare_estat(data: &StatsData, source: String, pages: usize, spec: &ImportSp
         let (Some((area_code, level)), Some((period, note))) = (area, period) else {
             continue;
         };
+        if let Some(unit) = v.unit.as_deref().filter(|u| !u.trim().is_empty()) {
+            p.units
+                .entry(kpi.to_string())
+                .or_default()
+                .insert(unit.to_string());
+        }
         // The table and every classifying dimension: where the number came from.
         let mut source = estat_source(data);
         for (k, code) in &v.dims {
@@ -464,6 +473,12 @@ fn prepare_estat(data: &StatsData, source: String, pages: usize, spec: &ImportSp
                 entered_at: String::new(),
             },
         });
+    }
+    // STATUS 1: no data matched; 2: some parameters were ignored (a misspelt
+    // cd… narrows nothing) — both worth saying.
+    if data.status != 0 {
+        p.warnings
+            .push(format!("e-Stat STATUS {}: {}", data.status, data.message));
     }
     if data.next_key.is_some() {
         p.warnings.push(format!(
@@ -1013,6 +1028,28 @@ async fn finish(
     }
     if !p.problems.is_empty() {
         return Err(p.problems.into_error(&p.source, p.unit));
+    }
+    // A KPI kept in another unit than the statistics is most likely a wrong mapping.
+    if !p.units.is_empty() {
+        let fold = |u: &str| citykpi_domain::text::normalize(u).to_lowercase();
+        for kpi in store.kpis().await? {
+            let Some(units) = p.units.get(&kpi.code) else {
+                continue;
+            };
+            let other: Vec<&str> = units
+                .iter()
+                .filter(|u| fold(u) != fold(&kpi.unit))
+                .map(String::as_str)
+                .collect();
+            if !other.is_empty() {
+                p.warnings.push(format!(
+                    "KPI「{k}」の単位は「{ku}」ですが、統計の単位は「{su}」です / KPI \"{k}\" is kept in \"{ku}\" but the statistics are in \"{su}\"",
+                    k = kpi.code,
+                    ku = kpi.unit,
+                    su = other.join("、"),
+                ));
+            }
+        }
     }
     // The city's own values from another source are kept.
     if !spec.overwrite_own_city

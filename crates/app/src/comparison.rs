@@ -550,6 +550,12 @@ fn read_estat_files(files: &[PathBuf]) -> Result<(StatsData, String, usize), Com
                 all.stats_data_id, page.stats_data_id, all.stats_data_id, page.stats_data_id
             )));
         }
+        if page.from_number != all.to_number + 1 {
+            return Err(ComparisonError::Usage(format!(
+                "応答が続いていません: {}件目までの次が{}件目からです / the responses do not follow on: values up to {} are followed by values from {}",
+                all.to_number, page.from_number, all.to_number, page.from_number
+            )));
+        }
         all.to_number = page.to_number;
         all.next_key = page.next_key;
         all.values.extend(page.values);

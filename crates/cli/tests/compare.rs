@@ -417,6 +417,22 @@ fn estat_files_and_bad_codes(backend: Backend) {
     assert!(err.contains("Nothing was written."), "{err}");
     assert!(observations(&db).is_empty());
 
+    // The same page twice does not follow on.
+    let err = fails(
+        &db,
+        &[
+            "compare",
+            "estat",
+            "--file",
+            &p1,
+            "--file",
+            &p1,
+            "--kpi",
+            "AREA_TOTAL",
+        ],
+    );
+    assert!(err.contains("do not follow on"), "{err}");
+
     // Both pages from files, in either order.
     let r = json_of(&db.ok(&[
         "compare",

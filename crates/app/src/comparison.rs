@@ -272,6 +272,8 @@ struct Candidate {
     at: usize,
     obs: Observation,
     level: AreaLevel,
+    /// The classifying dimensions (`cat01=B1101 tab=00001`), for messages.
+    class: String,
 }
 
 /// Problems collected up to `MAX_PROBLEMS`.
@@ -452,15 +454,20 @@ fn prepare_estat(data: &StatsData, source: String, pages: usize, spec: &ImportSp
                 .insert(unit.to_string());
         }
         // The table and every classifying dimension: where the number came from.
-        let mut source = estat_source(data);
-        for (k, code) in &v.dims {
-            if k != "area" && k != "time" {
-                source.push_str(&format!(" {k}={code}"));
-            }
-        }
+        let class = v
+            .dims
+            .iter()
+            .filter(|(k, _)| *k != "area" && *k != "time")
+            .map(|(k, code)| format!("{k}={code}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let source = format!("{} {class}", estat_source(data))
+            .trim_end()
+            .to_string();
         p.candidates.push(Candidate {
             at,
             level,
+            class,
             obs: Observation {
                 kpi_code: kpi.to_string(),
                 period,
@@ -677,9 +684,17 @@ fn prepare_sdmx(text: &str, file: &str, spec: &ImportSpec) -> Prepared {
             Some("P") | Some("E") => ObsStatus::Provisional,
             _ => ObsStatus::Final,
         };
+        let class = o
+            .dimensions
+            .iter()
+            .filter(|(k, _)| *k != area_dim && *k != "TIME_PERIOD")
+            .map(|(k, code)| format!("{k}={code}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         p.candidates.push(Candidate {
             at,
             level,
+            class,
             obs: Observation {
                 kpi_code: kpi.to_string(),
                 period,
@@ -878,6 +893,7 @@ fn prepare_csv(text: &str, file: &str, spec: &ImportSpec) -> Prepared {
         p.candidates.push(Candidate {
             at,
             level,
+            class: String::new(),
             obs: Observation {
                 kpi_code: kpi,
                 period,
@@ -996,6 +1012,10 @@ async fn finish(
     }
     // One value per KPI, period and area: the same value twice is harmless
     // (dropped), two different values are a problem.
+    // A whole table under one KPI collides on every key: the first few
+    // collisions are listed, the rest counted.
+    const SHOWN_COLLISIONS: usize = 20;
+    let mut collisions = 0usize;
     let mut seen: HashMap<(String, Period, String), usize> = HashMap::new();
     let mut unique: Vec<Candidate> = Vec::with_capacity(p.candidates.len());
     for c in std::mem::take(&mut p.candidates) {
@@ -1006,14 +1026,21 @@ async fn finish(
         );
         match seen.get(&key) {
             Some(&i) if unique[i].obs.value == c.obs.value => {}
+            Some(_) if collisions >= SHOWN_COLLISIONS => collisions += 1,
             Some(&i) => {
+                collisions += 1;
                 let first = &unique[i];
+                let classes = if first.class != c.class {
+                    format!(" [{} / {}]", first.class, c.class)
+                } else {
+                    String::new()
+                };
                 p.problems.at(
                     c.at,
                     kpi_col,
                     &c.obs.kpi_code,
                     format!(
-                        "KPI「{k}」・{per}・地域{a}の値が{f}と重複し、値が違います（{v1} と {v2}）。--cd-cat01 などで絞り込むか --map で別のKPIに振り分けてください / KPI \"{k}\", period {per}, area {a} already has a different value at {f} ({v1} vs {v2}): narrow with a filter or --map the values to different KPIs",
+                        "KPI「{k}」・{per}・地域{a}の値が{f}と重複し、値が違います（{v1} と {v2}）{classes}。--cd-cat01 などで絞り込むか --map で別のKPIに振り分けてください / KPI \"{k}\", period {per}, area {a} already has a different value at {f} ({v1} vs {v2}){classes}: narrow with a filter or --map the values to different KPIs",
                         k = c.obs.kpi_code,
                         per = c.obs.period,
                         a = c.obs.area_code,
@@ -1031,6 +1058,12 @@ async fn finish(
                 unique.push(c);
             }
         }
+    }
+    if collisions > SHOWN_COLLISIONS {
+        let more = collisions - SHOWN_COLLISIONS;
+        p.problems.push(Problem::file(format!(
+            "ほかに{more}件、同じKPI・期間・地域に違う値があります / {more} more values collide on the same KPI, period and area"
+        )));
     }
     if !p.problems.is_empty() {
         return Err(p.problems.into_error(&p.source, p.unit));

@@ -150,6 +150,36 @@ async fn two_values_for_one_key_are_refused_and_a_map_separates_them() {
         text.contains("1件目") && text.contains("111801") && text.contains("111900"),
         "{text}"
     );
+    assert!(
+        text.contains("[cat01=B1101 tab=00001 / cat01=B1102 tab=00001]"),
+        "the message names the dimensions that differ: {text}"
+    );
+    assert!(all(&store).await.is_empty(), "nothing written");
+
+    // A whole table under one KPI: 30 collisions, 20 listed and the rest counted.
+    let mut whole = sample();
+    for (n, cat) in ["B1102", "B1103", "B1104"].into_iter().enumerate() {
+        for v in sample().values {
+            let mut v = v;
+            v.dims.insert("cat01".into(), cat.into());
+            v.value = ObsValue::Value(n as f64);
+            whole.values.push(v);
+        }
+    }
+    let err = import_estat_data(&store, &whole, &spec("AREA"))
+        .await
+        .unwrap_err();
+    let ComparisonError::Invalid(report) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(report.problems.len(), 21);
+    assert_eq!(report.problems[0].row, Some(11));
+    assert!(
+        report.problems[20]
+            .reason
+            .contains("10 more values collide"),
+        "{err}"
+    );
     assert!(all(&store).await.is_empty(), "nothing written");
 
     let mapped = ImportSpec {

@@ -11,6 +11,7 @@ pub mod entry;
 pub mod error;
 pub mod evidence;
 pub mod forecast;
+pub mod ngsi;
 pub mod partners;
 pub mod status;
 

@@ -4,6 +4,7 @@
 mod compare;
 mod cycle;
 mod evidence;
+mod ngsi;
 mod output;
 
 use std::path::PathBuf;
@@ -99,6 +100,11 @@ enum Command {
     Compare {
         #[command(subcommand)]
         command: compare::CompareCommand,
+    },
+    /// 都市OS（NGSI-LD）の測定値をKPIの実績値として取り込む / NGSI-LD measurements of the city data platform as KPI actuals
+    Ngsi {
+        #[command(subcommand)]
+        command: ngsi::NgsiCommand,
     },
     /// 事業再編 / program restructuring
     Restructure {
@@ -325,6 +331,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             cycle::run_cycle(&store, command, lang).await?;
         }
         Command::Compare { command } => compare::run(command, cli.db.as_deref(), lang).await?,
+        Command::Ngsi { command } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            ngsi::run(&store, command, lang).await?;
+        }
         Command::Restructure { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             cycle::run_restructure(&store, command, lang).await?;

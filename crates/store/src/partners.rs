@@ -788,6 +788,46 @@ impl Store {
         Ok(stored)
     }
 
+    // ----- measurements from a city data platform -----
+
+    /// Stores actuals read from a city data platform (NGSI-LD) in one
+    /// transaction, upserting by (KPI, period, area), with one audit row
+    /// (`action`, e.g. `ngsi_ld_import`) that says where they came from
+    /// (`detail`) and what changed. A KPI that does not exist writes nothing.
+    pub async fn record_measurements(
+        &self,
+        observations: &[citykpi_domain::observation::Observation],
+        actor: &str,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<crate::Counts, StoreError> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let kpi_ids = crate::read::kpi_ids(conn).await?;
+        let counts = crate::observations::write(conn, observations, &kpi_ids).await?;
+        let mut kpis: Vec<&str> = observations.iter().map(|o| o.kpi_code.as_str()).collect();
+        kpis.sort_unstable();
+        kpis.dedup();
+        let mut after = detail;
+        if let Some(map) = after.as_object_mut() {
+            map.insert("observations".into(), json!(counts));
+        }
+        audit::record(
+            conn,
+            &AuditRecord {
+                actor,
+                action,
+                entity: crate::Entity::Observation.as_str(),
+                key: &kpis.join(","),
+                before: None,
+                after: Some(after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
     /// Several inquiries that arrived together (one LINE webhook call) in
     /// one transaction, each with its own audit row: all are stored or none.
     pub async fn insert_inquiries(

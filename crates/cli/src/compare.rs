@@ -114,6 +114,22 @@ fn parse_filter(s: &str) -> Result<Filter, String> {
     }
 }
 
+/// e-Stat names areas by 5 digits: a 6-digit code (its check digit verified)
+/// loses the check digit, so that `--cd-area 271403` works as `27140`.
+fn five_digit_areas(list: &str) -> anyhow::Result<String> {
+    let codes: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            citykpi_domain::lgcode::normalize(c)
+                .map(|six| six[..5].to_string())
+                .map_err(|e| anyhow::anyhow!("--cd-area: {e}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(codes.join(","))
+}
+
 fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
@@ -143,12 +159,13 @@ impl Common {
 pub async fn run(command: CompareCommand, db: Option<&str>, lang: Lang) -> anyhow::Result<()> {
     let (result, common) = match &command {
         CompareCommand::Estat(args) => {
+            let cd_area = args.cd_area.as_deref().map(five_digit_areas).transpose()?;
             let cds = [
                 ("cdTab", "tab", &args.cd_tab),
                 ("cdCat01", "cat01", &args.cd_cat01),
                 ("cdCat02", "cat02", &args.cd_cat02),
                 ("cdCat03", "cat03", &args.cd_cat03),
-                ("cdArea", "area", &args.cd_area),
+                ("cdArea", "area", &cd_area),
                 ("cdTime", "time", &args.cd_time),
             ];
             let filters = cds

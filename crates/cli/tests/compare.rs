@@ -271,6 +271,19 @@ fn estat_api_follows_next_key_and_reimport_updates(backend: Backend) {
     assert_eq!(again["applied"]["unchanged"], 18);
     assert_eq!(observations(&db).len(), 18);
 
+    // --cd-area with a 6-digit code asks e-Stat for its 5 digits; what the
+    // server sends beyond it is filtered out here too. A dry run writes nothing.
+    let narrowed = estat_server(|| (200, page_two().to_string()));
+    let r = json_of(&db.ok(&estat_args(
+        &narrowed.url,
+        &["--cd-area", "011002", "--dry-run"],
+    )));
+    let seen = narrowed.seen.lock().unwrap().clone();
+    assert!(seen[0].ends_with("&cdCat01=B1101&cdArea=01100"), "{seen:?}");
+    assert_eq!((&r["observations"], &r["areas"]), (&json!(13), &json!(1)));
+    assert_eq!(r["skipped"]["filtered"], 7);
+    assert_eq!(r["applied"], Value::Null);
+
     // A revised page 2: updated in place.
     let revised = estat_server(|| {
         let mut p = page_two();

@@ -28,6 +28,11 @@ pub enum PartnersError {
     Invalid(#[from] Problems),
     #[error("{0}")]
     NotFound(String),
+    /// The viewer's role may not have this (an export of the member register).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Export(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -540,6 +545,340 @@ pub enum LineWebhookError {
 impl From<StoreError> for LineWebhookError {
     fn from(e: StoreError) -> Self {
         LineWebhookError::Partners(PartnersError::Store(e))
+    }
+}
+
+// ----- exports (CSV / XLSX / JSON through citykpi-io's writer) -----
+
+/// The partnership lists that can be downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerTable {
+    Members,
+    Inquiries,
+    Proposals,
+}
+
+impl PartnerTable {
+    pub const ALL: [PartnerTable; 3] = [
+        PartnerTable::Members,
+        PartnerTable::Inquiries,
+        PartnerTable::Proposals,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            PartnerTable::Members => "members",
+            PartnerTable::Inquiries => "inquiries",
+            PartnerTable::Proposals => "proposals",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PartnerTable> {
+        PartnerTable::ALL.into_iter().find(|t| t.code() == s.trim())
+    }
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            PartnerTable::Members => "SDGs推進プラットフォーム会員",
+            PartnerTable::Inquiries => "ワンストップ窓口の相談",
+            PartnerTable::Proposals => "民間提案",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            PartnerTable::Members => "partner members",
+            PartnerTable::Inquiries => "desk inquiries",
+            PartnerTable::Proposals => "private proposals",
+        }
+    }
+}
+
+/// A downloaded list: its bytes, a file name and how many rows it holds.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub bytes: Vec<u8>,
+    pub file_name: String,
+    pub rows: usize,
+    /// Whether personal data (contact persons, e-mail, phone) is in it.
+    pub personal: bool,
+}
+
+/// Writes a partnership list as `viewer` may see it, with the same writer as
+/// every other export, and records the download in the audit log (these
+/// lists hold personal data). The member register is the desk's; inquiries
+/// are those the viewer handles, with personal fields only where
+/// [`Viewer::sees_personal_of`] allows; a proposal's contact address only
+/// for the desk.
+pub async fn export(
+    store: &Store,
+    viewer: &Viewer,
+    table: PartnerTable,
+    format: citykpi_io::Format,
+    lang: citykpi_io::HeaderLang,
+) -> Result<Export> {
+    use citykpi_io::HeaderLang;
+    let ja = lang == HeaderLang::Ja;
+    let (sheet, personal) = match table {
+        PartnerTable::Members => {
+            if !is_desk(viewer.role) {
+                return Err(PartnersError::Forbidden(
+                    "会員名簿の書き出しは窓口だけができます / only the desk exports the member register"
+                        .into(),
+                ));
+            }
+            let members = store.members_for_export(&MemberFilter::default()).await?;
+            (member_sheet(&members, ja), !members.is_empty())
+        }
+        PartnerTable::Inquiries => {
+            let mut filter = InquiryFilter::new(today());
+            let list = if is_desk(viewer.role) {
+                store.inquiries_for_export(&filter).await?
+            } else if viewer.department.is_empty() {
+                Vec::new()
+            } else {
+                filter.department = Some(viewer.department.clone());
+                store.inquiries_for_export(&filter).await?
+            };
+            let list: Vec<Inquiry> = list.into_iter().map(|i| viewer.view(i)).collect();
+            let personal = list.iter().any(|i| !i.personal.is_empty());
+            (inquiry_sheet(&list, ja, today()), personal)
+        }
+        PartnerTable::Proposals => {
+            let desk = is_desk(viewer.role);
+            let list = store.proposals_for_export(None).await?;
+            (
+                proposal_sheet(&list, ja, desk),
+                desk && list.iter().any(|p| !p.contact_email.is_empty()),
+            )
+        }
+    };
+    let rows = sheet.rows.len();
+    let bytes = citykpi_io::write_sheet(&sheet, format, lang)
+        .map_err(|e| PartnersError::Export(e.to_string()))?;
+    store
+        .record_audit(&citykpi_store::AuditRecord {
+            actor: &viewer.login,
+            action: "export",
+            entity: match table {
+                PartnerTable::Members => "partner_member",
+                PartnerTable::Inquiries => "partner_inquiry",
+                PartnerTable::Proposals => "partner_proposal",
+            },
+            key: "",
+            before: None,
+            after: Some(serde_json::json!({
+                "format": format.extension(),
+                "rows": rows,
+                "personal": personal,
+            })),
+        })
+        .await?;
+    let day = today();
+    Ok(Export {
+        bytes,
+        file_name: format!(
+            "partner-{}-{:04}{:02}{:02}.{}",
+            table.code(),
+            day.year(),
+            day.month(),
+            day.day(),
+            format.extension()
+        ),
+        rows,
+        personal,
+    })
+}
+
+fn pick(ja: bool, j: &'static str, e: &'static str) -> &'static str {
+    if ja { j } else { e }
+}
+
+fn goals_cell(goals: &[SdgGoal]) -> citykpi_io::Cell {
+    citykpi_io::Cell::text(&goals_label(goals))
+}
+
+fn member_sheet(members: &[Member], ja: bool) -> citykpi_io::Sheet {
+    use citykpi_io::Cell;
+    let columns = vec![
+        ("id", "会員番号", "id"),
+        ("name", "団体名", "name"),
+        ("org_type", "団体種別", "type"),
+        ("size", "規模", "size"),
+        ("postal_code", "郵便番号", "postal code"),
+        ("lg_code", "団体コード", "local-government code"),
+        ("address", "所在地", "address"),
+        ("website", "ウェブサイト", "website"),
+        ("contact_person", "担当者名", "contact person"),
+        ("email", "メールアドレス", "e-mail"),
+        ("phone", "電話番号", "phone"),
+        ("sdg_goals", "関心のあるSDGs", "SDG goals"),
+        ("offers", "提供できること", "offers"),
+        ("publish", "名簿掲載の同意", "listed"),
+        ("public_fields", "公開項目", "public fields"),
+        ("status", "状態", "status"),
+        ("decision_reason", "審査の理由", "decision reason"),
+        ("registered_at", "登録日時", "registered at"),
+        ("decided_at", "審査日時", "decided at"),
+        ("decided_by", "審査者", "decided by"),
+    ];
+    let rows = members
+        .iter()
+        .map(|m| {
+            vec![
+                Cell::Int(m.id),
+                Cell::text(&m.org.name),
+                Cell::text(pick(
+                    ja,
+                    m.org.org_type.label_ja(),
+                    m.org.org_type.label_en(),
+                )),
+                Cell::text(
+                    m.org
+                        .size
+                        .map_or("", |s| pick(ja, s.label_ja(), s.label_en())),
+                ),
+                Cell::text(&m.org.postal_code),
+                Cell::text(&m.org.lg_code),
+                Cell::text(&m.org.address),
+                Cell::text(&m.org.website),
+                Cell::text(&m.contact.person),
+                Cell::text(&m.contact.email),
+                Cell::text(&m.contact.phone),
+                goals_cell(&m.sdg_goals),
+                Cell::text(&m.offers),
+                Cell::Bool(m.consent.publish),
+                Cell::text(
+                    &m.consent
+                        .fields
+                        .iter()
+                        .map(|f| pick(ja, f.label_ja(), f.label_en()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Cell::text(pick(ja, m.status.label_ja(), m.status.label_en())),
+                Cell::text(&m.decision_reason),
+                Cell::text(&m.registered_at),
+                Cell::text(m.decided_at.as_deref().unwrap_or("")),
+                Cell::text(m.decided_by.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    citykpi_io::Sheet {
+        name_ja: "会員".into(),
+        name_en: "members".into(),
+        columns,
+        rows,
+    }
+}
+
+fn inquiry_sheet(list: &[Inquiry], ja: bool, today: Day) -> citykpi_io::Sheet {
+    use citykpi_io::Cell;
+    let columns = vec![
+        ("id", "相談番号", "id"),
+        ("received_on", "受付日", "received on"),
+        ("due_on", "回答期限", "due on"),
+        ("status", "状態", "status"),
+        ("overdue", "期限超過", "overdue"),
+        ("category", "相談の種類", "category"),
+        ("channel", "受付方法", "channel"),
+        ("org_name", "団体名", "organisation"),
+        ("member_id", "会員番号", "member id"),
+        ("subject", "件名", "subject"),
+        ("content", "内容", "content"),
+        ("departments", "担当部局", "departments"),
+        ("person_name", "相談者名", "inquirer"),
+        ("email", "メールアドレス", "e-mail"),
+        ("phone", "電話番号", "phone"),
+        ("closed_on", "完了日", "closed on"),
+        ("erased_on", "個人情報の消去日", "personal data erased on"),
+    ];
+    let day = |d: Option<Day>| Cell::text(&d.map(|d| d.to_string()).unwrap_or_default());
+    let rows = list
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::Int(i.id),
+                Cell::text(&i.received_on.to_string()),
+                Cell::text(&i.due_on.to_string()),
+                Cell::text(pick(ja, i.status.label_ja(), i.status.label_en())),
+                Cell::Bool(i.is_overdue(today)),
+                Cell::text(pick(ja, i.category.label_ja(), i.category.label_en())),
+                Cell::text(pick(ja, i.channel.label_ja(), i.channel.label_en())),
+                Cell::text(&i.org_name),
+                i.member_id.map_or(Cell::Empty, Cell::Int),
+                Cell::text(&i.subject),
+                Cell::text(&i.content),
+                Cell::text(&i.departments.join(", ")),
+                Cell::text(&i.personal.name),
+                Cell::text(&i.personal.email),
+                Cell::text(&i.personal.phone),
+                day(i.closed_on),
+                day(i.erased_on),
+            ]
+        })
+        .collect();
+    citykpi_io::Sheet {
+        name_ja: "相談".into(),
+        name_en: "inquiries".into(),
+        columns,
+        rows,
+    }
+}
+
+fn proposal_sheet(list: &[Proposal], ja: bool, desk: bool) -> citykpi_io::Sheet {
+    use citykpi_io::Cell;
+    let mut columns = vec![
+        ("id", "提案番号", "id"),
+        ("received_at", "受付日時", "received at"),
+        ("title", "件名", "title"),
+        ("proposer_name", "提案者", "proposer"),
+        ("member_id", "会員番号", "member id"),
+        ("theme_code", "テーマ", "theme"),
+        ("summary", "概要", "summary"),
+        ("kpi_codes", "寄与するKPI", "KPIs"),
+        ("sdg_goals", "SDGs", "SDG goals"),
+        ("stage", "段階", "stage"),
+        ("score_kpi", "KPIへの寄与（0〜5）", "KPI contribution (0-5)"),
+        ("score_total", "評価点（100点満点）", "score (of 100)"),
+        ("decision_reason", "決定の理由", "decision reason"),
+        (
+            "publish_consent",
+            "結果の公表への同意",
+            "consent to publish",
+        ),
+    ];
+    if desk {
+        columns.push(("contact_email", "連絡先メールアドレス", "contact e-mail"));
+    }
+    let rows = list
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Cell::Int(p.id),
+                Cell::text(&p.received_at),
+                Cell::text(&p.title),
+                Cell::text(&p.proposer_name),
+                p.member_id.map_or(Cell::Empty, Cell::Int),
+                Cell::text(p.theme_code.as_deref().unwrap_or("")),
+                Cell::text(&p.summary),
+                Cell::text(&p.kpi_codes.join(", ")),
+                goals_cell(&p.sdg_goals),
+                Cell::text(pick(ja, p.stage.label_ja(), p.stage.label_en())),
+                p.rubric.as_ref().map_or(Cell::Empty, |r| {
+                    Cell::Int(i64::from(r.score(Criterion::KpiContribution)))
+                }),
+                Cell::opt_num(p.rubric.as_ref().map(Rubric::total)),
+                Cell::text(&p.decision_reason),
+                Cell::Bool(p.publish_consent),
+            ];
+            if desk {
+                row.push(Cell::text(&p.contact_email));
+            }
+            row
+        })
+        .collect();
+    citykpi_io::Sheet {
+        name_ja: "民間提案".into(),
+        name_en: "proposals".into(),
+        columns,
+        rows,
     }
 }
 

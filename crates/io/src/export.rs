@@ -17,7 +17,7 @@ use crate::{Format, HeaderLang};
 
 /// A typed cell, so that XLSX gets numbers as numbers.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
+pub enum Cell {
     Empty,
     Text(String),
     Num(f64),
@@ -29,17 +29,18 @@ pub(crate) enum Cell {
 }
 
 impl Cell {
-    fn text(s: &str) -> Cell {
+    /// Text; an empty string is an empty cell.
+    pub fn text(s: &str) -> Cell {
         if s.is_empty() {
             Cell::Empty
         } else {
             Cell::Text(s.to_string())
         }
     }
-    fn opt_num(v: Option<f64>) -> Cell {
+    pub fn opt_num(v: Option<f64>) -> Cell {
         v.map(Cell::Num).unwrap_or(Cell::Empty)
     }
-    fn opt_yen(v: Option<i64>) -> Cell {
+    pub fn opt_yen(v: Option<i64>) -> Cell {
         v.map(Cell::Yen).unwrap_or(Cell::Empty)
     }
 
@@ -356,19 +357,92 @@ pub(crate) fn write(
 
 fn write_csv(kind: Kind, ds: &Dataset, lang: HeaderLang) -> Result<Vec<u8>, ExportError> {
     let (cols, rows) = table(kind, ds);
+    let headers: Vec<&str> = cols.iter().map(|c| header(c, lang)).collect();
+    csv_bytes(&headers, &rows)
+}
+
+/// CSV as staff open it in Excel: UTF-8 with a BOM, CRLF, formula-guarded text.
+fn csv_bytes(headers: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ExportError> {
     // The BOM makes Excel read the file as UTF-8 instead of Shift_JIS.
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
-        w.write_record(cols.iter().map(|c| header(c, lang)))?;
-        for r in &rows {
+        w.write_record(headers)?;
+        for r in rows {
             w.write_record(r.iter().map(Cell::as_csv))?;
         }
         w.flush().map_err(csv::Error::from)?;
     }
     Ok(out)
+}
+
+/// A table that is not one of the import kinds (the partnership lists, …),
+/// written by the same CSV and XLSX code as the kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub name_ja: String,
+    pub name_en: String,
+    /// (JSON key, Japanese header, English header) per column.
+    pub columns: Vec<(&'static str, &'static str, &'static str)>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Sheet {
+    fn headers(&self, lang: HeaderLang) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .map(|(_, ja, en)| match lang {
+                HeaderLang::Ja => *ja,
+                HeaderLang::En => *en,
+            })
+            .collect()
+    }
+}
+
+/// Writes a [`Sheet`] as CSV, XLSX (one sheet, bold frozen header, filter)
+/// or JSON (an array of objects by the columns' keys).
+pub fn write_sheet(
+    sheet: &Sheet,
+    format: Format,
+    lang: HeaderLang,
+) -> Result<Vec<u8>, ExportError> {
+    let headers = sheet.headers(lang);
+    match format {
+        Format::Csv => csv_bytes(&headers, &sheet.rows),
+        Format::Xlsx => {
+            let name = match lang {
+                HeaderLang::Ja => sheet.name_ja.as_str(),
+                HeaderLang::En => sheet.name_en.as_str(),
+            };
+            xlsx_bytes(name, &headers, &sheet.rows)
+        }
+        Format::Json => {
+            let rows: Vec<serde_json::Map<String, serde_json::Value>> = sheet
+                .rows
+                .iter()
+                .map(|r| {
+                    sheet
+                        .columns
+                        .iter()
+                        .zip(r)
+                        .map(|((key, ..), c)| {
+                            let v = match c {
+                                Cell::Empty => serde_json::Value::Null,
+                                Cell::Text(s) => serde_json::Value::from(s.as_str()),
+                                Cell::Num(v) => serde_json::Value::from(*v),
+                                Cell::Yen(v) | Cell::Int(v) => serde_json::Value::from(*v),
+                                Cell::Bool(b) => serde_json::Value::from(*b),
+                            };
+                            (key.to_string(), v)
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(serde_json::to_vec_pretty(&rows)?)
+        }
+    }
 }
 
 /// Sheet name for a kind in the header language.
@@ -381,18 +455,20 @@ pub(crate) fn sheet_name(kind: Kind, lang: HeaderLang) -> &'static str {
 
 fn write_xlsx(kind: Kind, ds: &Dataset, lang: HeaderLang) -> Result<Vec<u8>, ExportError> {
     let (cols, rows) = table(kind, ds);
+    let headers: Vec<&str> = cols.iter().map(|c| header(c, lang)).collect();
+    xlsx_bytes(sheet_name(kind, lang), &headers, &rows)
+}
+
+fn xlsx_bytes(name: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ExportError> {
     let mut wb = Workbook::new();
     let bold = XlsxFormat::new().set_bold();
     let yen = XlsxFormat::new().set_num_format("#,##0");
     let wrap = XlsxFormat::new().set_text_wrap();
     let ws = wb.add_worksheet();
-    ws.set_name(sheet_name(kind, lang))?;
-    let mut widths: Vec<usize> = cols
-        .iter()
-        .map(|c| display_width(header(c, lang)))
-        .collect();
-    for (j, c) in cols.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, header(c, lang), &bold)?;
+    ws.set_name(name)?;
+    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+    for (j, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, *h, &bold)?;
     }
     for (i, r) in rows.iter().enumerate() {
         let row = (i + 1) as u32;
@@ -426,7 +502,9 @@ fn write_xlsx(kind: Kind, ds: &Dataset, lang: HeaderLang) -> Result<Vec<u8>, Exp
         ws.set_column_width(j as u16, (*w as f64 + 2.0).clamp(6.0, 60.0))?;
     }
     ws.set_freeze_panes(1, 0)?;
-    ws.autofilter(0, 0, rows.len() as u32, (cols.len() - 1) as u16)?;
+    if !headers.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, (headers.len() - 1) as u16)?;
+    }
     Ok(wb.save_to_buffer()?)
 }
 

@@ -100,6 +100,7 @@ use std::path::Path;
 pub use citykpi_domain::{Dataset, Kind, KnownKeys};
 pub use columns::{Column, columns as columns_of, columns_markdown, kind_label_ja};
 pub use error::{ExportError, ImportError, ImportReport, MAX_PROBLEMS, Problem, RowUnit};
+pub use export::{Cell, Sheet, write_sheet};
 
 use error::Problems;
 use import::{Parsed, Resolved, RowParser};

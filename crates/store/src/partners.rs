@@ -73,8 +73,15 @@ impl<T> Page<T> {
 /// Largest page a list serves.
 pub const MAX_PER_PAGE: i64 = 200;
 
+/// Most rows an export (CSV/XLSX of a whole list) reads.
+pub const MAX_EXPORT_ROWS: i64 = 200_000;
+
 fn clamp_page(page: i64, per_page: i64) -> (i64, i64, i64) {
-    let per = per_page.clamp(1, MAX_PER_PAGE);
+    clamp_page_to(page, per_page, MAX_PER_PAGE)
+}
+
+fn clamp_page_to(page: i64, per_page: i64, max: i64) -> (i64, i64, i64) {
+    let per = per_page.clamp(1, max);
     let page = page.clamp(1, 1_000_000);
     (page, per, (page - 1) * per)
 }
@@ -375,7 +382,21 @@ impl Store {
 
     /// Members for staff, newest first.
     pub async fn members(&self, f: &MemberFilter) -> PartnerResult<Page<Member>> {
-        let (page, per, offset) = clamp_page(f.page, f.per_page);
+        self.members_upto(f, MAX_PER_PAGE).await
+    }
+
+    /// Every member the filter finds (its page is ignored), newest first, for exports.
+    pub async fn members_for_export(&self, f: &MemberFilter) -> PartnerResult<Vec<Member>> {
+        let all = MemberFilter {
+            page: 1,
+            per_page: MAX_EXPORT_ROWS,
+            ..f.clone()
+        };
+        Ok(self.members_upto(&all, MAX_EXPORT_ROWS).await?.items)
+    }
+
+    async fn members_upto(&self, f: &MemberFilter, max: i64) -> PartnerResult<Page<Member>> {
+        let (page, per, offset) = clamp_page_to(f.page, f.per_page, max);
         let mut wheres = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         if let Some(s) = f.status {
@@ -908,7 +929,19 @@ impl Store {
     /// The desk's list: overdue first (by due date), then the other open
     /// ones, then answered, then closed; each by due date.
     pub async fn inquiries(&self, f: &InquiryFilter) -> PartnerResult<Page<Inquiry>> {
-        let (page, per, offset) = clamp_page(f.page, f.per_page);
+        self.inquiries_upto(f, MAX_PER_PAGE).await
+    }
+
+    /// Every inquiry the filter finds (its page is ignored), in the list's order, for exports.
+    pub async fn inquiries_for_export(&self, f: &InquiryFilter) -> PartnerResult<Vec<Inquiry>> {
+        let mut all = f.clone();
+        all.page = 1;
+        all.per_page = MAX_EXPORT_ROWS;
+        Ok(self.inquiries_upto(&all, MAX_EXPORT_ROWS).await?.items)
+    }
+
+    async fn inquiries_upto(&self, f: &InquiryFilter, max: i64) -> PartnerResult<Page<Inquiry>> {
+        let (page, per, offset) = clamp_page_to(f.page, f.per_page, max);
         let mut binds: Vec<String> = vec![f.today.to_string()];
         let mut wheres = Vec::new();
         if let Some(s) = f.status {
@@ -1178,7 +1211,29 @@ impl Store {
         page: i64,
         per_page: i64,
     ) -> PartnerResult<Page<Proposal>> {
-        let (page, per, offset) = clamp_page(page, per_page);
+        self.proposals_upto(stage, page, per_page, MAX_PER_PAGE)
+            .await
+    }
+
+    /// Every proposal (of one stage), newest first, for exports.
+    pub async fn proposals_for_export(
+        &self,
+        stage: Option<ProposalStage>,
+    ) -> PartnerResult<Vec<Proposal>> {
+        Ok(self
+            .proposals_upto(stage, 1, MAX_EXPORT_ROWS, MAX_EXPORT_ROWS)
+            .await?
+            .items)
+    }
+
+    async fn proposals_upto(
+        &self,
+        stage: Option<ProposalStage>,
+        page: i64,
+        per_page: i64,
+        max: i64,
+    ) -> PartnerResult<Page<Proposal>> {
+        let (page, per, offset) = clamp_page_to(page, per_page, max);
         let binds: Vec<String> = stage.map(|s| s.code().to_string()).into_iter().collect();
         let where_sql = if binds.is_empty() {
             ""

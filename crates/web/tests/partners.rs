@@ -987,3 +987,224 @@ async fn line_webhook_signed_and_tampered(backend: Backend) {
     assert_eq!(count().await, before + 2);
 }
 both!(line_webhook, line_webhook_signed_and_tampered);
+
+/// Cell (row, col) of the first sheet of an XLSX file as text.
+fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX file");
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).expect("the first sheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+fn column(rows: &[Vec<String>], header: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|h| h == header)
+        .unwrap_or_else(|| panic!("no column {header}: {:?}", rows[0]))
+}
+
+/// The partnership lists as CSV, XLSX and JSON: the member register for the
+/// desk only; inquiries as each user handles them, personal data only where
+/// allowed; a proposal's contact address for the desk only; each download in
+/// the audit log; the links on the pages.
+async fn exports_follow_the_personal_data_rules(backend: Backend) {
+    use citykpi_domain::partner::desk::{self, InquiryForm};
+    let app = spawn(backend).await;
+    let desk_user = app.user_with(Role::StrategyOffice).await;
+    let desk = app.login(&desk_user.login).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let editor_dept = app.department_of(&editor_user.section_code).await;
+    let other_dept = app
+        .store
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.code)
+        .find(|d| *d != editor_dept)
+        .unwrap();
+    let mut ids = Vec::new();
+    for (dept, email) in [
+        (&editor_dept, "own-dept@example.jp"),
+        (&other_dept, "other-dept@example.jp"),
+    ] {
+        let form = InquiryForm {
+            category: "other".into(),
+            channel: "phone".into(),
+            subject: format!("書き出し確認 {dept}"),
+            content: "内容".into(),
+            person_name: "書出 太郎".into(),
+            email: email.into(),
+            ..InquiryForm::default()
+        };
+        let new = desk::validate(&form, citykpi_app::partners::today(), false).unwrap();
+        let i = app.store.insert_inquiry(&new, "desk").await.unwrap();
+        app.store
+            .route_inquiry(i.id, std::slice::from_ref(dept), "desk")
+            .await
+            .unwrap();
+        ids.push(i.id);
+    }
+
+    // Members: the desk's XLSX holds the register with contacts, cell by cell.
+    let members = app
+        .store
+        .members_for_export(&MemberFilter::default())
+        .await
+        .unwrap();
+    assert!(!members.is_empty());
+    let (status, headers, bytes) = desk.get_bytes("/partners/export/members?format=xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"partner-members-")
+    );
+    let rows = xlsx_cells(&bytes);
+    assert_eq!(rows.len(), members.len() + 1);
+    let m = &members[0];
+    assert_eq!(rows[1][column(&rows, "会員番号")], m.id.to_string());
+    assert_eq!(rows[1][column(&rows, "団体名")], m.org.name);
+    assert_eq!(rows[1][column(&rows, "メールアドレス")], m.contact.email);
+    assert_eq!(
+        rows[1][column(&rows, "状態")],
+        m.status.label_ja(),
+        "labels in Japanese"
+    );
+    // English headers and labels with ?lang=en.
+    let (_, _, en) = desk
+        .get_bytes("/partners/export/members?format=xlsx&lang=en")
+        .await;
+    let en = xlsx_cells(&en);
+    assert_eq!(en[1][column(&en, "name")], m.org.name);
+    assert_eq!(en[1][column(&en, "status")], m.status.label_en());
+    // CSV: BOM, Japanese headers, the same rows.
+    let (_, _, csv) = desk.get_bytes("/partners/export/members?format=csv").await;
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.lines().next().unwrap().contains("団体名"));
+    assert_eq!(csv.lines().count(), members.len() + 1);
+    // Nobody else downloads the register, nor asks for an unknown format.
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert_eq!(
+        viewer
+            .get("/partners/export/members?format=csv")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        desk.get("/partners/export/members?format=pdf").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Inquiries: the desk sees both with personal data; the department
+    // editor only the one routed to its department.
+    let (_, _, bytes) = desk
+        .get_bytes("/partners/export/inquiries?format=xlsx")
+        .await;
+    let rows = xlsx_cells(&bytes);
+    let email = column(&rows, "メールアドレス");
+    let id = column(&rows, "相談番号");
+    for (n, want) in [
+        (ids[0], "own-dept@example.jp"),
+        (ids[1], "other-dept@example.jp"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r[id] == n.to_string())
+            .expect("the inquiry");
+        assert_eq!(row[email], want);
+    }
+    let editor = app.login(&editor_user.login).await;
+    let (status, _, bytes) = editor
+        .get_bytes("/partners/export/inquiries?format=xlsx")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = xlsx_cells(&bytes);
+    assert!(rows.iter().any(|r| r[id] == ids[0].to_string()));
+    assert!(
+        !rows.iter().any(|r| r[id] == ids[1].to_string()),
+        "another department's inquiry is not in the file"
+    );
+    assert!(rows.iter().all(|r| r[email] != "other-dept@example.jp"));
+    // A viewer without routed inquiries gets personal data of none.
+    let (_, _, csv) = viewer
+        .get_bytes("/partners/export/inquiries?format=csv")
+        .await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(!csv.contains("other-dept@example.jp"));
+
+    // Proposals: the contact address column is the desk's.
+    let proposals = app.store.proposals_for_export(None).await.unwrap();
+    let p = proposals
+        .iter()
+        .find(|p| !p.contact_email.is_empty())
+        .expect("a demo proposal with a contact");
+    let (_, _, bytes) = desk
+        .get_bytes("/partners/export/proposals?format=xlsx")
+        .await;
+    let rows = xlsx_cells(&bytes);
+    let row = rows
+        .iter()
+        .find(|r| r[column(&rows, "提案番号")] == p.id.to_string())
+        .unwrap();
+    assert_eq!(row[column(&rows, "件名")], p.title);
+    assert_eq!(row[column(&rows, "連絡先メールアドレス")], p.contact_email);
+    let (_, _, bytes) = viewer
+        .get_bytes("/partners/export/proposals?format=xlsx")
+        .await;
+    let rows = xlsx_cells(&bytes);
+    assert!(!rows[0].iter().any(|h| h == "連絡先メールアドレス"));
+    assert!(rows.iter().flatten().all(|c| *c != p.contact_email));
+
+    // The API gives the same lists (JSON by the columns' keys).
+    let api = desk
+        .get("/api/v1/partners/export/proposals?format=json")
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    let json: serde_json::Value = api.body.parse().unwrap();
+    assert_eq!(json.as_array().unwrap().len(), proposals.len());
+    assert!(json[0].get("score_total").is_some());
+    assert_eq!(
+        viewer
+            .get("/api/v1/partners/export/members?format=json")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Download links on the pages; every download in the audit log.
+    assert!(
+        desk.get("/partners/members")
+            .await
+            .body
+            .contains("/partners/export/members?format=xlsx")
+    );
+    assert!(
+        editor
+            .get("/partners/inquiries")
+            .await
+            .body
+            .contains("/partners/export/inquiries?format=csv")
+    );
+    let audit = app.store.audit_entries(200, 0).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "export"
+        && e.entity == "partner_member"
+        && e.actor == desk_user.login));
+    assert!(audit.iter().any(|e| e.action == "export"
+        && e.entity == "partner_inquiry"
+        && e.actor == editor_user.login));
+}
+both!(exports, exports_follow_the_personal_data_rules);

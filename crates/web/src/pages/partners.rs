@@ -107,6 +107,16 @@ pub const ROUTES: &[RouteRule] = &[
     // The city's LINE official account calls this; it proves itself by the
     // X-Line-Signature over the body, which the handler checks (no session).
     r("POST", LINE_WEBHOOK, Access::Signed(LINE_SIGNATURE_HEADER)),
+    r("GET", "/partners/export/members", Access::Roles(DESK)),
+    r("GET", "/partners/export/inquiries", Access::Login),
+    r("GET", "/partners/export/proposals", Access::Login),
+    r(
+        "GET",
+        "/api/v1/partners/export/members",
+        Access::Roles(DESK),
+    ),
+    r("GET", "/api/v1/partners/export/inquiries", Access::Login),
+    r("GET", "/api/v1/partners/export/proposals", Access::Login),
     r("GET", "/api/v1/partners/directory", Access::Public),
     r("GET", "/api/v1/partners/members", Access::Roles(DESK)),
     r(
@@ -170,6 +180,27 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         "Private proposals (?stage= ?page=)",
         None,
     ),
+    (
+        "GET",
+        "/api/v1/partners/export/members",
+        "会員名簿の書き出し（?format=csv|xlsx|json、窓口のみ）",
+        "The member register as a file (?format=csv|xlsx|json; the desk only)",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/export/inquiries",
+        "相談の書き出し（扱える相談のみ、個人情報は見てよい相談だけ）",
+        "Inquiries as a file (those the user handles; personal data only where allowed)",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/export/proposals",
+        "民間提案の書き出し（連絡先は窓口のみ）",
+        "Proposals as a file (contact address for the desk only)",
+        None,
+    ),
 ];
 
 /// Largest body of any form or request of this area: the longest text
@@ -209,6 +240,12 @@ pub fn routes() -> Router<AppState> {
             LINE_WEBHOOK,
             post(line_webhook).layer(DefaultBodyLimit::max(svc::MAX_LINE_BODY)),
         )
+        .route("/partners/export/members", get(export_members))
+        .route("/partners/export/inquiries", get(export_inquiries))
+        .route("/partners/export/proposals", get(export_proposals))
+        .route("/api/v1/partners/export/members", get(export_members))
+        .route("/api/v1/partners/export/inquiries", get(export_inquiries))
+        .route("/api/v1/partners/export/proposals", get(export_proposals))
         .route("/api/v1/partners/directory", get(api_directory))
         .route("/api/v1/partners/members", get(api_members))
         .route("/api/v1/partners/members/{id}/decision", post(api_decide))
@@ -317,6 +354,8 @@ pub struct PartnerText {
     pub file: &'static str,
     pub erase_expired: &'static str,
     pub erased: &'static str,
+    pub download_csv: &'static str,
+    pub download_xlsx: &'static str,
     pub line_unsigned: &'static str,
     pub line_bad_signature: &'static str,
     pub line_not_configured: &'static str,
@@ -419,6 +458,8 @@ pub const JA: PartnerText = PartnerText {
     file: "ファイル",
     erase_expired: "保存期間を過ぎた個人情報を消去",
     erased: "件の相談の個人情報を消去しました。",
+    download_csv: "CSVでダウンロード",
+    download_xlsx: "Excelでダウンロード",
     line_unsigned: "LINEの署名（X-Line-Signature）がありません。",
     line_bad_signature: "LINEの署名（X-Line-Signature）が本文と一致しません。",
     line_not_configured: "LINE公式アカウントのチャネルシークレットが設定されていません。",
@@ -521,6 +562,8 @@ pub const EN: PartnerText = PartnerText {
     file: "File",
     erase_expired: "Erase personal data past the retention period",
     erased: "inquiries had their personal data erased.",
+    download_csv: "Download CSV",
+    download_xlsx: "Download Excel",
     line_unsigned: "The X-Line-Signature header is missing.",
     line_bad_signature: "The X-Line-Signature does not match the body.",
     line_not_configured: "No channel secret of the LINE official account is set.",
@@ -585,6 +628,8 @@ fn app_error(e: PartnersError) -> WebError {
     match e {
         PartnersError::Invalid(p) => WebError::BadRequest(p.to_string()),
         PartnersError::NotFound(_) => WebError::NotFound,
+        PartnersError::Forbidden(_) => WebError::Forbidden,
+        PartnersError::Export(m) => WebError::BadRequest(m),
         PartnersError::Store(s) => s.into(),
     }
 }
@@ -1207,6 +1252,7 @@ pub async fn members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
             div { button.secondary type="submit" { (t.search_button) } }
         }
         p.muted { (page.total) " " (t.results) }
+        (download_links(lang, svc::PartnerTable::Members))
         div.table-wrap { table {
             thead { tr { th scope="col" { (t.name) } th scope="col" { (t.org_type) } th scope="col" { (t.address) } th scope="col" { (t.status) } th scope="col" { (t.registered_at) } } }
             tbody { @for m in &page.items { tr {
@@ -1366,6 +1412,7 @@ pub async fn inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         .map_err(app_error)?;
     let body = html! {
         h1 { (t.inquiries_title) }
+        (download_links(lang, svc::PartnerTable::Inquiries))
         @if let Some(n) = query_param(ctx.query.as_deref(), "erased") { div.notice.success role="status" { (n) " " (t.erased) } }
         @if is_desk(v.role) {
             p { a.button href="/partners/inquiries/new" { (t.new_inquiry) } }
@@ -1679,6 +1726,7 @@ pub async fn proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
     let extra = format!("&stage={}", stage.map_or("", |s| s.code()));
     let body = html! {
         h1 { (t.proposals_title) }
+        (download_links(lang, svc::PartnerTable::Proposals))
         form.inline-form method="get" action="/partners/proposals" {
             div {
                 label for="stage" { (t.stage) }
@@ -2170,4 +2218,67 @@ pub async fn line_webhook(
             )
         }
     }
+}
+
+// ----- downloads: the lists as CSV / XLSX (and JSON under the API) -----
+
+fn download_links(lang: Lang, table: svc::PartnerTable) -> Markup {
+    let t = pt(lang);
+    let base = format!("/partners/export/{}", table.code());
+    html! {
+        p.downloads {
+            a href={ (base) "?format=csv" } download { (t.download_csv) }
+            " · "
+            a href={ (base) "?format=xlsx" } download { (t.download_xlsx) }
+        }
+    }
+}
+
+async fn export_list(state: &AppState, ctx: &Ctx, table: svc::PartnerTable) -> WebResult<Response> {
+    use citykpi_io::{Format, HeaderLang};
+    let v = viewer(ctx)?;
+    let format = match query_param(ctx.query.as_deref(), "format").as_deref() {
+        None | Some("csv") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        Some("json") => Format::Json,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "形式「{other}」は使えません（csv, xlsx, json） / unknown format \"{other}\" (csv, xlsx, json)"
+            )));
+        }
+    };
+    let lang = match ctx.lang {
+        Lang::Ja => HeaderLang::Ja,
+        Lang::En => HeaderLang::En,
+    };
+    let file = svc::export(state.store(), &v, table, format, lang)
+        .await
+        .map_err(app_error)?;
+    let mut resp = (StatusCode::OK, file.bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.mime_type()),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, private"),
+    );
+    let disposition = format!("attachment; filename=\"{}\"", file.file_name);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+pub async fn export_members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    export_list(&state, &ctx, svc::PartnerTable::Members).await
+}
+
+pub async fn export_inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    export_list(&state, &ctx, svc::PartnerTable::Inquiries).await
+}
+
+pub async fn export_proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    export_list(&state, &ctx, svc::PartnerTable::Proposals).await
 }

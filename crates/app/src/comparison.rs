@@ -24,9 +24,10 @@
 //! one KPI, period and area) is reported with its row (or value number) and
 //! column, all together, and then nothing is written.
 //!
-//! An import is one `Store::apply`: one transaction, observations upserted
-//! by (KPI, period, area), so importing the same data again updates (or
-//! leaves unchanged) rather than duplicates. Missing and secret cells stay
+//! An import is one transaction (`Store::record_measurements`): observations
+//! upserted by (KPI, period, area) and one audit row ([`AUDIT_ACTION`]) naming
+//! the source, so importing the same data again updates (or leaves unchanged)
+//! rather than duplicates. Missing and secret cells stay
 //! explicit (`ObsValue::Missing` / `Secret`), never zero.
 //!
 //! The city's own values are protected: a row for the city's own area code
@@ -42,7 +43,6 @@ use std::path::{Path, PathBuf};
 
 use citykpi_analytics::estat::{EstatError, EstatRequest, StatsData, parse_get_stats_data};
 use citykpi_analytics::sdmx::{SdmxAction, SdmxError, parse_sdmx_csv};
-use citykpi_domain::Dataset;
 use citykpi_domain::fiscal::FiscalYear;
 use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
 use citykpi_io::{ImportReport, MAX_PROBLEMS, Problem, RowUnit};
@@ -52,6 +52,9 @@ use serde::Serialize;
 use crate::AppError;
 pub use areas::{Aggregate, Area, AreaEntry, AreaLevel, AreaList};
 pub use client::{APP_ID_ENV, DEFAULT_BASE_URL, EstatClient};
+
+/// The audit log's action for an import of comparison data.
+pub const AUDIT_ACTION: &str = "comparison_import";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComparisonError {
@@ -1144,17 +1147,25 @@ async fn finish(
         warnings: p.warnings.clone(),
     };
     if !spec.dry_run && !observations.is_empty() {
-        let ds = Dataset {
-            observations,
-            ..Dataset::default()
-        };
         let actor = if spec.actor.is_empty() {
             "comparison"
         } else {
             spec.actor.as_str()
         };
-        let summary = store.apply(&ds, actor).await?;
-        result.applied = Some(summary.observations);
+        // One transaction with one audit row saying where the values came from.
+        let detail = serde_json::json!({
+            "source": result.source,
+            "title": result.title,
+            "pages": result.pages,
+            "values_read": result.values_read,
+            "areas": result.areas,
+            "periods": [result.periods.first(), result.periods.last()],
+            "skipped": result.skipped,
+        });
+        let counts = store
+            .record_measurements(&observations, actor, AUDIT_ACTION, detail)
+            .await?;
+        result.applied = Some(counts);
     } else if !spec.dry_run {
         result.applied = Some(Counts::default());
     }

@@ -11,6 +11,7 @@ use citykpi_app::comparison::{
 };
 use citykpi_domain::observation::{ObsValue, Observation, Period};
 use citykpi_domain::{Dataset, Kind};
+
 use citykpi_store::{ObservationFilter, Store};
 
 fn sample() -> StatsData {
@@ -105,6 +106,17 @@ async fn the_citys_own_values_are_kept_unless_asked() {
         (y1981.value, y1981.source.as_str()),
         (ObsValue::Value(111_800.0), "市独自調査")
     );
+    // One audit row says where the values came from.
+    let audit = store.audit_entries(10, 0).await.unwrap();
+    let row = audit
+        .iter()
+        .find(|a| a.action == citykpi_app::comparison::AUDIT_ACTION)
+        .expect("an audit row of the import");
+    let after = row.after.as_ref().unwrap();
+    assert_eq!(row.actor, "test");
+    assert_eq!(after["source"], "e-Stat 0000020202");
+    assert_eq!(after["observations"]["inserted"], 9);
+    assert_eq!(after["skipped"]["own_city"], 1);
 
     // Importing again keeps it; asking to overwrite replaces it.
     let r = import_estat_data(

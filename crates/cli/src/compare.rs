@@ -256,6 +256,15 @@ fn require_mapping(spec: &ImportSpec, lang: Lang) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A label padded to 16 columns as the terminal shows them (kanji take two).
+fn label(s: &str) -> String {
+    let mut out = s.to_string();
+    for _ in citykpi_domain::text::display_width(s)..16 {
+        out.push(' ');
+    }
+    out
+}
+
 fn print(r: &ComparisonImport, dry_run: bool, lang: Lang) {
     let title = if r.title.is_empty() {
         String::new()
@@ -264,22 +273,22 @@ fn print(r: &ComparisonImport, dry_run: bool, lang: Lang) {
     };
     println!("{}{title}", r.source);
     if r.pages > 0 {
-        println!("  {:<16} {}", lang.pick("ページ", "pages"), r.pages);
+        println!("  {} {}", label(lang.pick("ページ", "pages")), r.pages);
     }
     println!(
-        "  {:<16} {}",
-        lang.pick("読んだ値", "values read"),
+        "  {} {}",
+        label(lang.pick("読んだ値", "values read")),
         r.values_read
     );
     println!(
-        "  {:<16} {}  (KPI: {})",
-        lang.pick("実績値", "observations"),
+        "  {} {}  (KPI: {})",
+        label(lang.pick("実績値", "observations")),
         r.observations,
         r.kpis.join(", ")
     );
     println!(
-        "  {:<16} {}  ({} {}, {} {}, {} {})",
-        lang.pick("地域", "areas"),
+        "  {} {}  ({} {}, {} {}, {} {})",
+        label(lang.pick("地域", "areas")),
         r.areas,
         lang.pick("都道府県", "prefectures"),
         r.prefectures,
@@ -293,11 +302,11 @@ fn print(r: &ComparisonImport, dry_run: bool, lang: Lang) {
         [one] => one.clone(),
         [first, .., last] => format!("{first} … {last} ({})", r.periods.len()),
     };
-    println!("  {:<16} {periods}", lang.pick("期間", "periods"));
+    println!("  {} {periods}", label(lang.pick("期間", "periods")));
     if r.missing + r.secret > 0 {
         println!(
-            "  {:<16} {} {}, {} {}",
-            lang.pick("値なし", "no value"),
+            "  {} {} {}, {} {}",
+            label(lang.pick("値なし", "no value")),
             lang.pick("欠測", "missing"),
             r.missing,
             lang.pick("秘匿", "secret"),
@@ -328,8 +337,8 @@ fn print(r: &ComparisonImport, dry_run: bool, lang: Lang) {
         .map(|(n, what)| format!("{what} {n}"))
         .collect();
         println!(
-            "  {:<16} {}",
-            lang.pick("対象外", "skipped"),
+            "  {} {}",
+            label(lang.pick("対象外", "skipped")),
             parts.join(", ")
         );
     }

@@ -48,7 +48,7 @@ COOKIE=$(login 18182)
 P=$(curl -s -H "$COOKIE" "http://127.0.0.1:18182/api/v1/programs" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("programs", d); print(d[0]["code"])')
 KPI=$(curl -s -H "$COOKIE" "http://127.0.0.1:18182/api/v1/kpis" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("kpis", d); print(d[0]["code"])')
 echo "== scale 10: first (uncached) and second request of each page"
-for page in "/" "/kpis" "/kpis/$KPI" "/programs" "/programs/$P" "/search?q=%E5%AD%90%E8%82%B2%E3%81%A6" "/data" "/admin/audit" "/cycle?fy=2024" "/cycle/2024/sheets" "/cycle/2024/restructure" "/cycle/2024/budget" "/partners/inquiries" "/partners/proposals" "/partners/directory" "/public" "/public/kpis/$KPI"; do
+for page in "/" "/kpis" "/kpis/$KPI" "/programs" "/programs/$P" "/search?q=%E5%AD%90%E8%82%B2%E3%81%A6" "/data" "/admin/audit" "/cycle?fy=2024" "/cycle/2024/sheets" "/cycle/2024/restructure" "/cycle/2024/budget" "/cycle/2024/sheets/$P" "/partners/inquiries" "/partners/proposals" "/partners/directory" "/public" "/public/kpis/$KPI"; do
     a=$(curl -s -o /dev/null -w "%{time_total}" -H "$COOKIE" "http://127.0.0.1:18182$page")
     b=$(curl -s -o /dev/null -w "%{http_code} %{time_total}" -H "$COOKIE" "http://127.0.0.1:18182$page")
     printf "%-28s first %5.0f ms   then %s %5.0f ms\n" "$page" "$(echo "$a*1000" | bc)" "${b% *}" "$(echo "${b#* }*1000" | bc)"

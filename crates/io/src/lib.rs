@@ -314,37 +314,64 @@ fn import_table(
     }
     let mut parser = RowParser::new(&map);
     let mut parsed = Parsed::default();
+    let estimated = table.estimated_rows();
     if kind == Kind::Observations {
-        let n = table.estimated_rows();
-        parsed.ds.observations.reserve(n);
-        parsed.rows.observations.reserve(n);
+        parsed.ds.observations.reserve(estimated);
+        parsed.rows.observations.reserve(estimated);
     }
     let mut rows_read = 0usize;
-    let width = map.width;
-    let result = table.for_each_after(header_row, &mut |n, cells: &dyn Cells| {
-        if cells.is_blank() {
-            return;
+    let parts = (is_csv && kind == Kind::Observations && estimated >= PARALLEL_MIN_ROWS)
+        .then(|| table.csv_parts(header_row, PARSE_THREADS))
+        .flatten();
+    if let Some(table::CsvParts {
+        head,
+        head_records,
+        delimiter,
+        ranges,
+    }) = parts
+    {
+        // A large observations file: its ranges are read on threads of their
+        // own and joined in file order, so that the result (and the rule that
+        // a later row wins) is exactly that of reading it in one go.
+        let mut first = RowSink::new(&map, &mut parser, &mut parsed, &mut problems);
+        for (n, rec) in head {
+            first.row(n, rec);
         }
-        rows_read += 1;
-        let len = cells.len();
-        if is_csv && len != width {
-            let extra_blank = len > width && (width..len).all(|i| cells.get(i).trim().is_empty());
-            if !extra_blank {
-                problems.push(Problem {
-                    row: Some(n),
-                    column: None,
-                    value: None,
-                    reason: format!(
-                        "列の数（{len}）が見出し行（{width}）と違います / {len} cells but the header has {width}"
-                    ),
-                });
-                return;
+        rows_read += first.rows_read;
+        let mut rest = ranges.into_iter();
+        let own = rest.next();
+        let others: Vec<ChunkResult> = std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .map(|range| scope.spawn(|| read_chunk(&map, delimiter, range)))
+                .collect();
+            let own = own.map(|range| read_chunk(&map, delimiter, range));
+            own.into_iter()
+                .chain(handles.into_iter().filter_map(|h| h.join().ok()))
+                .collect()
+        });
+        let mut offset = head_records;
+        for chunk in others {
+            rows_read += chunk.rows_read;
+            parsed
+                .rows
+                .observations
+                .extend(chunk.parsed.rows.observations.iter().map(|r| r + offset));
+            parsed.ds.observations.extend(chunk.parsed.ds.observations);
+            for mut p in chunk.problems.list {
+                p.row = p.row.map(|r| r + offset);
+                problems.push(p);
             }
+            problems.omitted += chunk.problems.omitted;
+            offset += chunk.records;
         }
-        parser.row(n, cells, &map, &mut parsed, &mut problems);
-    });
-    if let Err(p) = result {
-        problems.push(p);
+    } else {
+        let mut sink = RowSink::new(&map, &mut parser, &mut parsed, &mut problems);
+        let result =
+            table.for_each_after(header_row, &mut |n, cells: &dyn Cells| sink.row(n, cells));
+        rows_read = sink.rows_read;
+        if let Err(p) = result {
+            problems.push(p);
+        }
     }
     parser.finish(&map, &mut parsed, &mut problems);
     validate::validate(
@@ -368,6 +395,99 @@ fn import_table(
         rows_read,
         warnings,
     })
+}
+
+/// From this many (estimated) rows on, an observations CSV is read on
+/// several threads: below it the threads cost more than they save.
+const PARALLEL_MIN_ROWS: usize = 50_000;
+/// Threads reading one file (the machine this is built for has two cores;
+/// the writer runs after the reading).
+const PARSE_THREADS: usize = 2;
+
+/// Reads data rows into a parser's output: blank rows skipped, the cell
+/// count checked against the header (CSV), then the kind's row parser.
+struct RowSink<'s> {
+    map: &'s Resolved,
+    parser: &'s mut RowParser,
+    parsed: &'s mut Parsed,
+    problems: &'s mut Problems,
+    rows_read: usize,
+}
+
+impl<'s> RowSink<'s> {
+    fn new(
+        map: &'s Resolved,
+        parser: &'s mut RowParser,
+        parsed: &'s mut Parsed,
+        problems: &'s mut Problems,
+    ) -> Self {
+        RowSink {
+            map,
+            parser,
+            parsed,
+            problems,
+            rows_read: 0,
+        }
+    }
+
+    fn row(&mut self, n: usize, cells: &dyn Cells) {
+        if cells.is_blank() {
+            return;
+        }
+        self.rows_read += 1;
+        let width = self.map.width;
+        let len = cells.len();
+        if self.map.csv && len != width {
+            let extra_blank = len > width && (width..len).all(|i| cells.get(i).trim().is_empty());
+            if !extra_blank {
+                self.problems.push(Problem {
+                    row: Some(n),
+                    column: None,
+                    value: None,
+                    reason: format!(
+                        "列の数（{len}）が見出し行（{width}）と違います / {len} cells but the header has {width}"
+                    ),
+                });
+                return;
+            }
+        }
+        self.parser
+            .row(n, cells, self.map, self.parsed, self.problems);
+    }
+}
+
+/// One byte range of a CSV file read on its own, rows numbered from 1
+/// within the range (the caller adds the rows before it).
+struct ChunkResult {
+    parsed: Parsed,
+    problems: Problems,
+    rows_read: usize,
+    /// Records in the range, blank ones included.
+    records: usize,
+}
+
+fn read_chunk(map: &Resolved, delimiter: u8, range: &[u8]) -> ChunkResult {
+    let mut parser = RowParser::new(map);
+    let mut parsed = Parsed::default();
+    // About 40 bytes per observation row; a guess, vectors grow beyond it.
+    let guess = range.len() / 40;
+    parsed.ds.observations.reserve(guess);
+    parsed.rows.observations.reserve(guess);
+    let mut problems = Problems::default();
+    let mut sink = RowSink::new(map, &mut parser, &mut parsed, &mut problems);
+    let (records, error) = table::for_each_record(delimiter, range, &mut |n, cells: &dyn Cells| {
+        sink.row(n, cells)
+    });
+    let rows_read = sink.rows_read;
+    if let Some(p) = error {
+        problems.push(p);
+    }
+    ChunkResult {
+        parsed,
+        problems,
+        rows_read,
+        records,
+    }
 }
 
 /// Writes one kind's table.

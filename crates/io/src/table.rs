@@ -109,12 +109,26 @@ pub(crate) fn sniff_delimiter(text: &str) -> u8 {
 /// under a title row or two.
 pub(crate) const HEADER_SCAN_ROWS: usize = 10;
 
+/// A CSV file cut for reading on several threads: see [`Table::csv_parts`].
+pub(crate) struct CsvParts<'t, 'a> {
+    /// The data rows of the header scan, with their row numbers.
+    pub head: Vec<(usize, &'t csv::StringRecord)>,
+    /// Records of the header scan (the rows before the first range).
+    pub head_records: usize,
+    pub delimiter: u8,
+    pub ranges: Vec<&'a [u8]>,
+}
+
 /// A table being read: its first rows (to find the header in), then the rest.
 pub(crate) enum Table<'a> {
     Csv {
         first: Vec<csv::StringRecord>,
         reader: csv::Reader<&'a [u8]>,
         consumed: usize,
+        delimiter: u8,
+        /// The whole text (the reader's own slice is what it has not
+        /// buffered yet).
+        bytes: &'a [u8],
     },
     Sheet {
         rows: Vec<Vec<String>>,
@@ -124,11 +138,8 @@ pub(crate) enum Table<'a> {
 
 impl<'a> Table<'a> {
     pub fn csv(text: &'a str) -> Result<Table<'a>, Problem> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(sniff_delimiter(text))
-            .from_reader(text.as_bytes());
+        let delimiter = sniff_delimiter(text);
+        let mut reader = csv_reader(delimiter, text.as_bytes());
         let mut first = Vec::new();
         let mut rec = csv::StringRecord::new();
         while first.len() < HEADER_SCAN_ROWS {
@@ -142,6 +153,8 @@ impl<'a> Table<'a> {
             first,
             reader,
             consumed: 0,
+            delimiter,
+            bytes: text.as_bytes(),
         })
     }
 
@@ -149,9 +162,14 @@ impl<'a> Table<'a> {
     /// growing them through twenty doublings on a million-row file.
     pub fn estimated_rows(&self) -> usize {
         match self {
-            Table::Csv { first, reader, .. } => {
+            Table::Csv {
+                first,
+                reader,
+                bytes,
+                ..
+            } => {
                 let read = reader.position().byte() as usize;
-                let total = reader.get_ref().len();
+                let total = bytes.len();
                 if first.is_empty() || read == 0 {
                     return 0;
                 }
@@ -161,6 +179,71 @@ impl<'a> Table<'a> {
             }
             Table::Sheet { rows, .. } => rows.len(),
         }
+    }
+
+    /// For a CSV table: the rows of the header scan after `header_row`
+    /// (with their row numbers) and the rest of the file cut into at most
+    /// `parts` byte ranges, each starting at the beginning of a record, so
+    /// that they can be read on several threads. A newline ends a record
+    /// exactly when an even number of quote characters precede it (inside
+    /// quotes a quote is written twice), so the cuts never split a quoted
+    /// cell. None for a spreadsheet or a table already being read.
+    pub fn csv_parts(&self, header_row: usize, parts: usize) -> Option<CsvParts<'_, 'a>> {
+        let Table::Csv {
+            first,
+            reader,
+            consumed,
+            delimiter,
+            bytes,
+        } = self
+        else {
+            return None;
+        };
+        if *consumed != 0 {
+            return None;
+        }
+        let all: &'a [u8] = bytes;
+        let start = usize::try_from(reader.position().byte())
+            .ok()?
+            .min(all.len());
+        let rest = &all[start..];
+        let mut cuts = vec![0usize];
+        let mut quotes_before = 0usize; // quote characters in rest[..last cut]
+        for k in 1..parts.max(1) {
+            let last = *cuts.last().unwrap_or(&0);
+            let mut at = (rest.len() * k / parts).max(last);
+            let mut counted = last;
+            let cut = loop {
+                let Some(nl) = rest[at..].iter().position(|b| *b == b'\n') else {
+                    break None;
+                };
+                let end = at + nl + 1;
+                quotes_before += rest[counted..end].iter().filter(|b| **b == b'"').count();
+                counted = end;
+                if quotes_before % 2 == 0 {
+                    break Some(end);
+                }
+                at = end;
+            };
+            match cut {
+                Some(c) if c < rest.len() => cuts.push(c),
+                _ => break,
+            }
+        }
+        cuts.push(rest.len());
+        let ranges = cuts.windows(2).map(|w| &rest[w[0]..w[1]]).collect();
+        let head = first
+            .iter()
+            .enumerate()
+            .skip(header_row)
+            .map(|(i, r)| (i + 1, r))
+            .collect();
+        Some(CsvParts {
+            head,
+            head_records: first.len(),
+            delimiter: *delimiter,
+            ranges,
+        })
     }
 
     /// The first rows as text, with their 1-based row numbers.
@@ -193,6 +276,7 @@ impl<'a> Table<'a> {
                 first,
                 reader,
                 consumed,
+                ..
             } => {
                 for (i, rec) in first.iter().enumerate().skip(header_row) {
                     f(i + 1, rec);
@@ -217,6 +301,39 @@ impl<'a> Table<'a> {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+/// The reader of citykpi's CSV files: no header handling (the header row
+/// is found by its content), rows of any length (checked against the header).
+pub(crate) fn csv_reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes)
+}
+
+/// Reads every record of `bytes` (a range from [`Table::csv_parts`]),
+/// calling `f(record_number, cells)` with numbers counted from 1 within the
+/// range; returns the number of records, or the problem that ended the range.
+pub(crate) fn for_each_record(
+    delimiter: u8,
+    bytes: &[u8],
+    f: &mut dyn FnMut(usize, &dyn Cells),
+) -> (usize, Option<Problem>) {
+    let mut reader = csv_reader(delimiter, bytes);
+    let mut rec = csv::StringRecord::new();
+    let mut n = 0;
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {
+                n += 1;
+                f(n, &rec);
+            }
+            Ok(false) => return (n, None),
+            Err(e) => return (n, Some(csv_problem(n + 1, &e))),
         }
     }
 }
@@ -394,4 +511,56 @@ fn sparse_table(mut cells: Vec<(u32, u32, String)>) -> Option<Table<'static>> {
         rows,
         first_row: first as usize + 1,
     })
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+
+    /// Cuts never fall inside a quoted cell, even one spanning many lines
+    /// around the middle of the file, and the ranges rebuild the file.
+    #[test]
+    fn cuts_at_record_boundaries_only() {
+        let mut text = String::from("a,b\n");
+        for i in 0..20 {
+            text.push_str(&format!("{i},x\n"));
+        }
+        // A quoted cell of many lines (with a doubled quote) where the
+        // middle of the file falls.
+        text.push_str("20,\"");
+        for i in 0..40 {
+            text.push_str(&format!("line {i} \"\" ,\n"));
+        }
+        text.push_str("end\"\n");
+        for i in 21..40 {
+            text.push_str(&format!("{i},y\n"));
+        }
+        let table = Table::csv(&text).unwrap();
+        let parts = table.csv_parts(1, 2).unwrap();
+        assert_eq!(parts.head_records, HEADER_SCAN_ROWS);
+        assert_eq!(parts.head.len(), HEADER_SCAN_ROWS - 1);
+        assert_eq!(parts.ranges.len(), 2);
+        let whole: Vec<u8> = parts.ranges.concat();
+        assert!(text.as_bytes().ends_with(&whole));
+        // The second range starts after the long quoted cell.
+        assert!(
+            parts.ranges[1].starts_with(b"21,y\n"),
+            "{}",
+            String::from_utf8_lossy(parts.ranges[1])
+        );
+        let mut cells = Vec::new();
+        let (n, err) = for_each_record(parts.delimiter, parts.ranges[0], &mut |_, c| {
+            cells.push(c.get(0).to_string())
+        });
+        assert!(err.is_none());
+        assert_eq!(n, 12); // rows 9..=20
+        assert_eq!(cells.last().map(String::as_str), Some("20"));
+    }
+
+    #[test]
+    fn a_small_file_is_one_range() {
+        let table = Table::csv("a,b\n1,2\n").unwrap();
+        let parts = table.csv_parts(1, 2).unwrap();
+        assert_eq!(parts.ranges.iter().map(|r| r.len()).sum::<usize>(), 0);
+    }
 }

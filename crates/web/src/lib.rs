@@ -198,6 +198,9 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> Res
             let fy = ctx::default_fy();
             snap.status(fy);
             snap.public_status(fy);
+            // The cycle running in the default year evaluates the year
+            // before it; both are what the cycle's pages open on.
+            let _ = snap.cycle_year(warm.store(), fy.prev()).await;
             let _ = snap.cycle_year(warm.store(), fy).await;
         }
     });

@@ -637,9 +637,14 @@ async fn program_or_404(store: &Store, code: &str) -> CycleServiceResult<Program
 }
 
 /// The sheet of `program` for `fy`: the stored one, or a new one pre-filled
-/// from last year's sheet and the program's indicators and money.
+/// from last year's sheet and the program's indicators and money. The
+/// program, its department and the sheet are read from the store; the
+/// program's indicators, money, links, KPIs and plan nodes come from
+/// `reference` (the web's read model: no per-request read of every link
+/// and KPI).
 pub async fn sheet_view(
     store: &Store,
+    reference: &Dataset,
     program_code: &str,
     fy: FiscalYear,
 ) -> CycleServiceResult<SheetView> {
@@ -656,17 +661,17 @@ pub async fn sheet_view(
         ),
         None => {
             let last = store.sheet(program_code, fy.prev()).await?;
-            let indicators: Vec<_> = store
-                .indicators()
-                .await?
-                .into_iter()
+            let indicators: Vec<_> = reference
+                .indicators
+                .iter()
                 .filter(|i| i.program_code == program_code)
+                .cloned()
                 .collect();
-            let money = store
-                .money()
-                .await?
-                .into_iter()
-                .find(|m| m.program_code == program_code && m.fy == fy);
+            let money = reference
+                .money
+                .iter()
+                .find(|m| m.program_code == program_code && m.fy == fy)
+                .cloned();
             let sheet = EvaluationSheet::prefilled(
                 &program,
                 fy,
@@ -677,13 +682,12 @@ pub async fn sheet_view(
             (sheet, 0, String::new(), String::new())
         }
     };
-    let kpis = store.kpis().await?;
-    let nodes = store.plan_nodes().await?;
+    let kpis = &reference.kpis;
+    let nodes = &reference.plan_nodes;
     let mut plan_position = Vec::new();
-    for l in store
-        .links()
-        .await?
-        .into_iter()
+    for l in reference
+        .links
+        .iter()
         .filter(|l| l.program_code == program_code)
     {
         let kpi = kpis.iter().find(|k| k.code == l.kpi_code);
@@ -692,7 +696,7 @@ pub async fn sheet_view(
             .and_then(|n| nodes.iter().find(|x| x.code == n.node_code));
         plan_position.push(PlanPosition {
             kpi_name_ja: kpi.map(|k| k.name_ja.clone()).unwrap_or_default(),
-            kpi_code: l.kpi_code,
+            kpi_code: l.kpi_code.clone(),
             weight: l.weight,
             node_code: node.map(|n| n.code.clone()).unwrap_or_default(),
             node_name_ja: node.map(|n| n.name_ja.clone()).unwrap_or_default(),

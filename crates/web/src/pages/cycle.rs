@@ -1041,7 +1041,8 @@ async fn load_sheet(
     code: &str,
     fy: FiscalYear,
 ) -> WebResult<SheetView> {
-    let v = service::sheet_view(state.store(), code, fy)
+    let snap = state.snapshot().await?;
+    let v = service::sheet_view(state.store(), &snap.ds, code, fy)
         .await
         .map_err(web_error)?;
     if !can_view_department(u, &v.department_code) {

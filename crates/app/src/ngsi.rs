@@ -140,19 +140,18 @@ pub async fn import_documents(
     if !problems.is_empty() {
         return Err(NgsiError(problems).into());
     }
-    if let Some(expected) = spec.unit_code.as_deref().filter(|u| !u.is_empty()) {
-        if let Some(s) = samples
+    if let Some(expected) = spec.unit_code.as_deref().filter(|u| !u.is_empty())
+        && let Some(s) = samples
             .iter()
             .find(|s| s.unit_code.as_deref() != Some(expected))
-        {
-            return Err(NgsiImportError::Unit {
-                entity: s.entity_id.clone(),
-                attribute: s.attribute.clone(),
-                observed_at: s.observed_at.clone(),
-                found: s.unit_code.clone().unwrap_or_else(|| "なし / none".into()),
-                expected: expected.to_string(),
-            });
-        }
+    {
+        return Err(NgsiImportError::Unit {
+            entity: s.entity_id.clone(),
+            attribute: s.attribute.clone(),
+            observed_at: s.observed_at.clone(),
+            found: s.unit_code.clone().unwrap_or_else(|| "なし / none".into()),
+            expected: expected.to_string(),
+        });
     }
     let short = spec
         .attribute

@@ -369,6 +369,38 @@ fn estat_failures_write_nothing(backend: Backend) {
         "{err}"
     );
 
+    // The application ID from the environment.
+    let server = estat_server(|| (200, page_two().to_string()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citykpi"))
+        .args([
+            "--db",
+            &db.url,
+            "compare",
+            "estat",
+            "--stats-data-id",
+            "0000020202",
+        ])
+        .args([
+            "--kpi",
+            "AREA_TOTAL",
+            "--base-url",
+            &server.url,
+            "--dry-run",
+        ])
+        .env("LANG", "en_US.UTF-8")
+        .env("CITYKPI_ESTAT_APP_ID", "ENVKEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|s| s.contains("appId=ENVKEY&")), "{seen:?}");
+    assert_eq!(seen.len(), 2);
+    assert!(observations(&db).is_empty());
+
     // An unknown KPI is refused before anything is fetched.
     let server = estat_server(|| (200, page_two().to_string()));
     let mut args = estat_args(&server.url, &[]);

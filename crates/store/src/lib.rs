@@ -34,6 +34,7 @@ use citykpi_domain::org::{Department, Section, User};
 use citykpi_domain::plan::{Plan, PlanNode};
 use citykpi_domain::program::{KpiLink, Program, ProgramIndicator};
 use citykpi_domain::{Dataset, KnownKeys};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -108,6 +109,12 @@ const TABLES_CHILDREN_FIRST: [&str; 18] = [
 ];
 
 /// SQLite waits this long for another writer before giving up with "database is locked".
+/// A bulk import's statements run for seconds by design: sqlx's warning
+/// about slow statements would print on every large import, so slow
+/// statements are logged at debug level (`RUST_LOG=sqlx=debug` shows them).
+const SLOW_STATEMENT_LEVEL: log::LevelFilter = log::LevelFilter::Debug;
+const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Store {
@@ -121,7 +128,9 @@ impl Store {
             source,
         };
         let db = if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(target).map_err(open_err)?;
+            let options = PgConnectOptions::from_str(target)
+                .map_err(open_err)?
+                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
@@ -150,7 +159,8 @@ impl Store {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // 64 MiB page cache: bulk loads of a million observations stay in memory.
                 .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use citykpi_analytics::estat::EstatRequest;
 use citykpi_app::comparison::{
-    self, ComparisonError, ComparisonImport, EstatClient, Filter, ImportSpec, KpiMapping, MapRule,
-    client::DEFAULT_MAX_PAGES,
+    self, AreaLevel, AreaList, ComparisonError, ComparisonImport, EstatClient, Filter, ImportSpec,
+    KpiMapping, MapRule, client::DEFAULT_MAX_PAGES,
 };
 use clap::{Args, Subcommand};
 
@@ -25,6 +25,13 @@ pub enum CompareCommand {
         area_dimension: String,
         #[command(flatten)]
         common: Common,
+    },
+    /// 団体コード・名称で地方公共団体を探す（内蔵の一覧）/ look up local governments by code or name (the embedded list)
+    Areas {
+        /// コードまたは名称の一部（例 27140、堺市）/ a code or part of a name (e.g. 27140, 堺市)
+        query: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
     },
     /// CSV（area_code, period, value [, kpi_code]）を取り込む / import a plain CSV (area_code, period, value [, kpi_code])
     Csv {
@@ -158,6 +165,7 @@ impl Common {
 
 pub async fn run(command: CompareCommand, db: Option<&str>, lang: Lang) -> anyhow::Result<()> {
     let (result, common) = match &command {
+        CompareCommand::Areas { query, format } => return print_areas(query, *format, lang),
         CompareCommand::Estat(args) => {
             let cd_area = args.cd_area.as_deref().map(five_digit_areas).transpose()?;
             let cds = [
@@ -256,10 +264,55 @@ fn require_mapping(spec: &ImportSpec, lang: Lang) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The embedded list needs no database.
+fn print_areas(query: &str, format: OutputFormat, lang: Lang) -> anyhow::Result<()> {
+    let list = AreaList::embedded();
+    let hits = list.search(query);
+    match format {
+        OutputFormat::Json => {
+            let rows: Vec<_> = hits
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "code": e.code,
+                        "level": e.level,
+                        "name": e.full_name(list),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        OutputFormat::Table => {
+            for e in &hits {
+                let level = match e.level {
+                    AreaLevel::Prefecture => lang.pick("都道府県", "prefecture"),
+                    AreaLevel::Municipality => lang.pick("市区町村", "municipality"),
+                    AreaLevel::Ward => lang.pick("区", "ward"),
+                };
+                println!("{}  {}  {}", e.code, pad(level, 12), e.full_name(list));
+            }
+            if hits.is_empty() {
+                anyhow::bail!(
+                    "{}",
+                    lang.pick(
+                        "該当する地方公共団体はありません",
+                        "no local government matches"
+                    )
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A label padded to 16 columns as the terminal shows them (kanji take two).
 fn label(s: &str) -> String {
+    pad(s, 16)
+}
+
+fn pad(s: &str, width: usize) -> String {
     let mut out = s.to_string();
-    for _ in citykpi_domain::text::display_width(s)..16 {
+    for _ in citykpi_domain::text::display_width(s)..width {
         out.push(' ');
     }
     out

@@ -639,6 +639,33 @@ fn sdmx_and_csv(backend: Backend) {
     assert_eq!(observations(&db).len(), 6);
 }
 
+#[test]
+fn areas_are_found_by_code_or_name() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_citykpi"))
+            .args(["--lang", "en", "compare", "areas"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["27140", "--format", "json"]);
+    assert!(out.status.success());
+    assert_eq!(
+        json_of(&String::from_utf8_lossy(&out.stdout)),
+        json!([{"code": "271403", "level": "municipality", "name": "大阪府 堺市"}])
+    );
+    let out = run(&["浜松市"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("221384  ward          静岡県 浜松市 中央区"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 11);
+    let out = run(&["no such place"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no local government matches"));
+}
+
 on_both_backends!(
     estat_api_follows_next_key_and_reimport_updates,
     estat_failures_write_nothing,

@@ -173,6 +173,22 @@ impl AreaList {
         self.by_code.get(code6)
     }
 
+    /// Entries whose code (5 or 6 digits, or its start) or full name contains
+    /// `query`, in code order: to find the code of a comparison municipality.
+    pub fn search(&self, query: &str) -> Vec<&AreaEntry> {
+        let q = citykpi_domain::text::normalize(query);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: Vec<&AreaEntry> = self
+            .by_code
+            .values()
+            .filter(|e| e.code.starts_with(&q) || e.full_name(self).contains(&q))
+            .collect();
+        hits.sort_by(|a, b| a.code.cmp(&b.code));
+        hits
+    }
+
     /// Checks a code as written in a file (5 or 6 digits, full-width digits
     /// folded). The error is the reason, Japanese first, naming the code.
     pub fn resolve(&self, raw: &str) -> Result<Area<'_>, String> {
@@ -264,5 +280,20 @@ mod tests {
             "{unknown}"
         );
         assert!(list.resolve("27a40").is_err());
+    }
+
+    #[test]
+    fn searching() {
+        let list = AreaList::embedded();
+        let codes =
+            |q: &str| -> Vec<String> { list.search(q).iter().map(|e| e.code.clone()).collect() };
+        assert_eq!(codes("27140"), vec!["271403"]);
+        // 堺市 and its seven wards.
+        let sakai = codes("堺市");
+        assert_eq!((sakai[0].as_str(), sakai.len()), ("271403", 8));
+        // 札幌市 and its ten wards.
+        assert_eq!(codes("札幌市").len(), 11);
+        assert_eq!(codes("浜松市").len(), 1 + 7 + 3);
+        assert!(codes("").is_empty());
     }
 }

@@ -19,10 +19,23 @@ pub enum CompareCommand {
     Estat(Box<EstatArgs>),
     /// SDMX-CSV 2.0 を取り込む / import an SDMX-CSV 2.0 file
     Sdmx {
+        /// SDMX-CSV 2.0 のファイル / the SDMX-CSV 2.0 file
         file: PathBuf,
         /// 地域の次元 / the dimension holding the area code
         #[arg(long, default_value = "REF_AREA")]
         area_dimension: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// CSV（area_code, period, value [, kpi_code]）を取り込む / import a plain CSV (area_code, period, value [, kpi_code])
+    ///
+    /// 列 / columns: 団体コード|地域コード|area_code (5 or 6 digits), 年度|期間|period|fiscal_year
+    /// (2024, 令和6年度, 2024-04, 2024Q1), 値|実績値|value (X = 秘匿/secret, - = 欠測/missing);
+    /// optional KPIコード|kpi_code (else --kpi), 状態|status, 出典|source, 備考|note.
+    /// Any other column can be used by --where and --map.
+    Csv {
+        /// UTF-8 (BOM可) または Shift_JIS のCSV / a UTF-8 (BOM allowed) or Shift_JIS CSV file
+        file: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -32,12 +45,6 @@ pub enum CompareCommand {
         query: String,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
-    },
-    /// CSV（area_code, period, value [, kpi_code]）を取り込む / import a plain CSV (area_code, period, value [, kpi_code])
-    Csv {
-        file: PathBuf,
-        #[command(flatten)]
-        common: Common,
     },
 }
 

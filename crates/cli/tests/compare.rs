@@ -620,6 +620,35 @@ fn sdmx_and_csv(backend: Backend) {
     );
     assert_eq!(find(&obs, "POP", "2022", "011002")["source"], "pop.csv");
 
+    // Shift_JIS as Excel saves it (団体コード,年度,値 / 271403,令和2年度,826161).
+    let sjis = db.path("sjis.csv");
+    std::fs::write(
+        &sjis,
+        b"\x92c\x91\xcc\x83R\x81[\x83h,\x94N\x93x,\x92l\r\n271403,\x97\xdf\x98a2\x94N\x93x,826161\r\n",
+    )
+    .unwrap();
+    let r = json_of(&db.ok(&[
+        "compare",
+        "csv",
+        &sjis.display().to_string(),
+        "--kpi",
+        "POP",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        (&r["periods"], &r["applied"]["unchanged"]),
+        (&json!(["2020"]), &json!(0))
+    );
+    assert_eq!(
+        r["applied"]["updated"], 1,
+        "the SDMX value of 2020, now from sjis.csv"
+    );
+    assert_eq!(
+        find(&observations(&db), "POP", "2020", "271403")["source"],
+        "sjis.csv"
+    );
+
     // Unknown code and wrong check digit in a CSV: each named by row and column.
     std::fs::write(
         &csv,

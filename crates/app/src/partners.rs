@@ -9,6 +9,8 @@ use citykpi_domain::partner::attachment::AttachmentInfo;
 use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, Reply};
 use citykpi_domain::partner::matching::{Need, Suggestion, suggest};
 use citykpi_domain::partner::member::{self, Decision, Member, MemberForm, PublicMember};
+use citykpi_domain::partner::menu::{MenuItem, Participation};
+use citykpi_domain::partner::projects::{Demonstration, PrPlan};
 use citykpi_domain::partner::proposal::{
     self, Criterion, Proposal, ProposalForm, ProposalStage, Rubric,
 };
@@ -546,6 +548,69 @@ impl From<StoreError> for LineWebhookError {
     fn from(e: StoreError) -> Self {
         LineWebhookError::Partners(PartnersError::Store(e))
     }
+}
+
+// ----- SDGs contribution menu, demonstrations, PR plans (read) -----
+
+/// The SDGs contribution menu with each item's participations and the
+/// names of the members who applied.
+pub async fn menu(store: &Store) -> Result<Vec<(MenuItem, Vec<(Participation, String)>)>> {
+    let items = store.menu_items().await?;
+    let all = store.participations(None).await?;
+    let names = member_names(store, all.iter().map(|p| p.member_id)).await?;
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let of: Vec<(Participation, String)> = all
+                .iter()
+                .filter(|p| p.menu_code == item.code)
+                .map(|p| (p.clone(), name_of(&names, p.member_id)))
+                .collect();
+            (item, of)
+        })
+        .collect())
+}
+
+/// The demonstrations registry with the names of each one's partners.
+pub async fn demonstrations(store: &Store) -> Result<Vec<(Demonstration, Vec<String>)>> {
+    let list = store.demonstrations().await?;
+    let names = member_names(store, list.iter().flat_map(|d| d.partner_ids.clone())).await?;
+    Ok(list
+        .into_iter()
+        .map(|d| {
+            let partners = d
+                .partner_ids
+                .iter()
+                .map(|id| name_of(&names, *id))
+                .collect();
+            (d, partners)
+        })
+        .collect())
+}
+
+/// PR plans running at some time between `from` and `to` (the calendar).
+pub async fn pr_plans(store: &Store, from: Day, to: Day) -> Result<Vec<PrPlan>> {
+    Ok(store.pr_plans_between(from, to).await?)
+}
+
+async fn member_names(store: &Store, ids: impl Iterator<Item = i64>) -> Result<Vec<(i64, String)>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(m) = store.member(id).await? {
+            out.push((id, m.org.name));
+        }
+    }
+    Ok(out)
+}
+
+fn name_of(names: &[(i64, String)], id: i64) -> String {
+    names
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
 }
 
 // ----- exports (CSV / XLSX / JSON through citykpi-io's writer) -----

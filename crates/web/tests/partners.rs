@@ -1208,3 +1208,76 @@ async fn exports_follow_the_personal_data_rules(backend: Backend) {
         && e.actor == editor_user.login));
 }
 both!(exports, exports_follow_the_personal_data_rules);
+
+/// The SDGs menu, the demonstrations registry and the PR calendar: every
+/// logged-in user reads them (demo data shown, escaped), visitors are sent
+/// to the login, and the pages link to each other.
+async fn menu_demonstrations_and_pr_pages(backend: Backend) {
+    let app = spawn(backend).await;
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    let menu = app.store.menu_items().await.unwrap();
+    let demos = app.store.demonstrations().await.unwrap();
+    assert!(!menu.is_empty() && !demos.is_empty(), "the demo has both");
+
+    let page = viewer.get("/partners/menu").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("SDGs貢献メニュー"));
+    for item in &menu {
+        assert!(page.body.contains(&format!("id=\"menu-{}\"", item.code)));
+    }
+    assert!(
+        page.body
+            .contains(&format!("href=\"/kpis/{}\"", menu[0].kpi_codes[0]))
+    );
+
+    let page = viewer.get("/partners/demonstrations").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for d in &demos {
+        assert!(
+            page.body.contains(&format!("id=\"demo-{}\"", d.code)),
+            "{}",
+            d.code
+        );
+    }
+    assert!(page.body.contains("分野：モビリティ") || page.body.contains("分野：ヘルスケア"));
+    assert!(page.body.contains("citykpi ngsi import"));
+
+    // The PR calendar: a month with a plan shows it; a bad month is a 400.
+    let plans = app
+        .store
+        .pr_plans_between(
+            citykpi_domain::partner::Day::parse("2000-01-01").unwrap(),
+            citykpi_domain::partner::Day::parse("2100-01-01").unwrap(),
+        )
+        .await
+        .unwrap();
+    let p = plans.first().expect("a demo PR plan");
+    let month = format!("{:04}-{:02}", p.start.year(), p.start.month());
+    let page = viewer.get(&format!("/partners/pr?month={month}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("id=\"pr-{}\"", p.code)),
+        "{month}"
+    );
+    assert_eq!(
+        viewer.get("/partners/pr?month=2026-13").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(viewer.get("/partners/pr").await.status, StatusCode::OK);
+
+    // The pages link to each other; the register only for the desk.
+    assert!(page.body.contains("href=\"/partners/demonstrations\""));
+    assert!(!page.body.contains("href=\"/partners/members\""));
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    assert!(
+        desk.get("/partners/menu")
+            .await
+            .body
+            .contains("href=\"/partners/members\"")
+    );
+    let anonymous = app.client().get("/partners/menu").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+}
+both!(menu_pages, menu_demonstrations_and_pr_pages);

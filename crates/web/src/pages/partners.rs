@@ -107,6 +107,9 @@ pub const ROUTES: &[RouteRule] = &[
     // The city's LINE official account calls this; it proves itself by the
     // X-Line-Signature over the body, which the handler checks (no session).
     r("POST", LINE_WEBHOOK, Access::Signed(LINE_SIGNATURE_HEADER)),
+    r("GET", "/partners/menu", Access::Login),
+    r("GET", "/partners/demonstrations", Access::Login),
+    r("GET", "/partners/pr", Access::Login),
     r("GET", "/partners/export/members", Access::Roles(DESK)),
     r("GET", "/partners/export/inquiries", Access::Login),
     r("GET", "/partners/export/proposals", Access::Login),
@@ -240,6 +243,9 @@ pub fn routes() -> Router<AppState> {
             LINE_WEBHOOK,
             post(line_webhook).layer(DefaultBodyLimit::max(svc::MAX_LINE_BODY)),
         )
+        .route("/partners/menu", get(menu_page))
+        .route("/partners/demonstrations", get(demonstrations_page))
+        .route("/partners/pr", get(pr_page))
         .route("/partners/export/members", get(export_members))
         .route("/partners/export/inquiries", get(export_inquiries))
         .route("/partners/export/proposals", get(export_proposals))
@@ -354,6 +360,34 @@ pub struct PartnerText {
     pub file: &'static str,
     pub erase_expired: &'static str,
     pub erased: &'static str,
+    pub area_nav: &'static str,
+    pub menu_title: &'static str,
+    pub menu_intro: &'static str,
+    pub menu_kind: &'static str,
+    pub menu_open: &'static str,
+    pub menu_closed: &'static str,
+    pub participations: &'static str,
+    pub member: &'static str,
+    pub result: &'static str,
+    pub note: &'static str,
+    pub none_yet: &'static str,
+    pub demonstrations_title: &'static str,
+    pub demonstrations_intro: &'static str,
+    pub field: &'static str,
+    pub area: &'static str,
+    pub period: &'static str,
+    pub partners: &'static str,
+    pub results_col: &'static str,
+    pub pr_title: &'static str,
+    pub pr_intro: &'static str,
+    pub section: &'static str,
+    pub goal: &'static str,
+    pub audience: &'static str,
+    pub message: &'static str,
+    pub channels: &'static str,
+    pub reach: &'static str,
+    pub month: &'static str,
+    pub show: &'static str,
     pub download_csv: &'static str,
     pub download_xlsx: &'static str,
     pub line_unsigned: &'static str,
@@ -458,6 +492,34 @@ pub const JA: PartnerText = PartnerText {
     file: "ファイル",
     erase_expired: "保存期間を過ぎた個人情報を消去",
     erased: "件の相談の個人情報を消去しました。",
+    area_nav: "公民連携のページ",
+    menu_title: "SDGs貢献メニュー",
+    menu_intro: "市が会員に提示する貢献メニューと、会員の申込・受入・成果です。各メニューは計画のKPIとSDGsの目標に結び付いています。",
+    menu_kind: "種類",
+    menu_open: "受付中",
+    menu_closed: "受付終了",
+    participations: "申込・参加",
+    member: "会員",
+    result: "成果",
+    note: "メモ",
+    none_yet: "まだありません。",
+    demonstrations_title: "実証プロジェクト",
+    demonstrations_intro: "重点地区で行う実証プロジェクトの一覧です（分野・段階・連携する会員・KPI）。都市OS（NGSI-LD）の測定値は「citykpi ngsi import」でKPIの実績値として取り込めます。",
+    field: "分野",
+    area: "地区",
+    period: "期間",
+    partners: "連携する会員",
+    results_col: "成果",
+    pr_title: "広報計画カレンダー",
+    pr_intro: "全部局の広報計画（目的→対象→メッセージ→媒体→効果測定）を月ごとに表示します。",
+    section: "担当課",
+    goal: "目的",
+    audience: "対象",
+    message: "メッセージ",
+    channels: "媒体",
+    reach: "到達数（実績／目標）",
+    month: "表示する月",
+    show: "表示",
     download_csv: "CSVでダウンロード",
     download_xlsx: "Excelでダウンロード",
     line_unsigned: "LINEの署名（X-Line-Signature）がありません。",
@@ -562,6 +624,34 @@ pub const EN: PartnerText = PartnerText {
     file: "File",
     erase_expired: "Erase personal data past the retention period",
     erased: "inquiries had their personal data erased.",
+    area_nav: "Partnership pages",
+    menu_title: "SDGs contribution menu",
+    menu_intro: "The menu the city offers members, with applications, acceptances and results. Each item is tied to the plan's KPIs and SDG goals.",
+    menu_kind: "Kind",
+    menu_open: "Open",
+    menu_closed: "Closed",
+    participations: "Applications",
+    member: "Member",
+    result: "Result",
+    note: "Note",
+    none_yet: "None yet.",
+    demonstrations_title: "Smart-city demonstrations",
+    demonstrations_intro: "Demonstration projects in the focus area (field, stage, partner members, KPIs). Measurements of the city data platform (NGSI-LD) are stored as KPI actuals with `citykpi ngsi import`.",
+    field: "Field",
+    area: "Area",
+    period: "Period",
+    partners: "Partners",
+    results_col: "Results",
+    pr_title: "PR plan calendar",
+    pr_intro: "Every department's PR plans (goal → audience → message → channel → measured reach) by month.",
+    section: "Section",
+    goal: "Goal",
+    audience: "Audience",
+    message: "Message",
+    channels: "Channels",
+    reach: "Reach (actual / target)",
+    month: "Month",
+    show: "Show",
     download_csv: "Download CSV",
     download_xlsx: "Download Excel",
     line_unsigned: "The X-Line-Signature header is missing.",
@@ -1239,6 +1329,7 @@ pub async fn members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
         .map_err(app_error)?;
     let extra = format!("&status={}&q={}", enc(&status_code), enc(&q));
     let body = html! {
+        (area_nav(&ctx, ""))
         h1 { (t.members_title) }
         form.inline-form method="get" action="/partners/members" {
             div {
@@ -1411,6 +1502,7 @@ pub async fn inquiries(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         .await
         .map_err(app_error)?;
     let body = html! {
+        (area_nav(&ctx, ""))
         h1 { (t.inquiries_title) }
         (download_links(lang, svc::PartnerTable::Inquiries))
         @if let Some(n) = query_param(ctx.query.as_deref(), "erased") { div.notice.success role="status" { (n) " " (t.erased) } }
@@ -1725,6 +1817,7 @@ pub async fn proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
         .map_err(app_error)?;
     let extra = format!("&stage={}", stage.map_or("", |s| s.code()));
     let body = html! {
+        (area_nav(&ctx, ""))
         h1 { (t.proposals_title) }
         (download_links(lang, svc::PartnerTable::Proposals))
         form.inline-form method="get" action="/partners/proposals" {
@@ -2281,4 +2374,219 @@ pub async fn export_inquiries(State(state): State<AppState>, ctx: Ctx) -> WebRes
 
 pub async fn export_proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     export_list(&state, &ctx, svc::PartnerTable::Proposals).await
+}
+
+// ----- the SDGs menu, demonstrations and the PR calendar -----
+
+/// Links between the partnership pages (the register only for the desk).
+fn area_nav(ctx: &Ctx, current: &str) -> Markup {
+    let t = pt(ctx.lang);
+    let desk = ctx.user().is_some_and(|u| is_desk(u.role));
+    let links: Vec<(&str, &str)> = [
+        Some(("/partners/inquiries", t.inquiries_title)),
+        desk.then_some(("/partners/members", t.members_title)),
+        Some(("/partners/proposals", t.proposals_title)),
+        Some(("/partners/menu", t.menu_title)),
+        Some(("/partners/demonstrations", t.demonstrations_title)),
+        Some(("/partners/pr", t.pr_title)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    html! {
+        nav.subnav aria-label=(t.area_nav) {
+            ul {
+                @for (href, label) in links {
+                    li {
+                        @if href == current { a href=(href) aria-current="page" { (label) } }
+                        @else { a href=(href) { (label) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn goal_tags(lang: Lang, goals: &[SdgGoal]) -> Markup {
+    html! { @for g in goals { span.tag title=(label!(lang, g)) { (g.number()) } " " } }
+}
+
+fn kpi_links(codes: &[String]) -> Markup {
+    html! { @for (i, k) in codes.iter().enumerate() { @if i > 0 { ", " } a href={ "/kpis/" (enc(k)) } { (k) } } }
+}
+
+pub async fn menu_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let items = svc::menu(state.store()).await.map_err(app_error)?;
+    let body = html! {
+        (area_nav(&ctx, "/partners/menu"))
+        h1 { (t.menu_title) }
+        p.lead { (t.menu_intro) }
+        @if items.is_empty() { p { (t.none_yet) } }
+        @for (item, parts) in &items {
+            section.card id={ "menu-" (item.code) } {
+                h2 { (item.title) " " span.muted { "(" (item.code) ")" } }
+                dl.fields {
+                    dt { (t.menu_kind) } dd { (label!(lang, item.kind)) }
+                    dt { (t.status) } dd { @if item.open { (t.menu_open) } @else { (t.menu_closed) } }
+                    dt { (t.kpis) } dd { (kpi_links(&item.kpi_codes)) }
+                    dt { (t.sdg_goals) } dd { (goal_tags(lang, &item.sdg_goals)) }
+                }
+                @if !item.description.is_empty() { p { (item.description) } }
+                h3 { (t.participations) " (" (parts.len()) ")" }
+                @if parts.is_empty() { p.muted { (t.none_yet) } } @else {
+                    div.table-wrap { table {
+                        thead { tr { th scope="col" { (t.member) } th scope="col" { (t.status) } th scope="col" { (t.note) } th scope="col" { (t.result) } } }
+                        tbody { @for (p, name) in parts { tr {
+                            td { (name) }
+                            td { (label!(lang, p.status)) }
+                            td { (p.note) }
+                            td { (p.result) }
+                        } } }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.menu_title,
+            nav: Nav::Partners,
+            body,
+        },
+    ))
+}
+
+pub async fn demonstrations_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    use citykpi_domain::partner::projects::DemoField;
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let list = svc::demonstrations(state.store())
+        .await
+        .map_err(app_error)?;
+    let body = html! {
+        (area_nav(&ctx, "/partners/demonstrations"))
+        h1 { (t.demonstrations_title) }
+        p.lead { (t.demonstrations_intro) }
+        @if list.is_empty() { p { (t.none_yet) } }
+        @for field in DemoField::ALL {
+            @let of: Vec<_> = list.iter().filter(|(d, _)| d.field == *field).collect();
+            @if !of.is_empty() {
+                h2 id={ "field-" (field.code()) } { (t.field) "：" (label!(lang, field)) " (" (of.len()) ")" }
+                div.table-wrap { table {
+                    thead { tr {
+                        th scope="col" { (t.subject) } th scope="col" { (t.stage) } th scope="col" { (t.area) }
+                        th scope="col" { (t.period) } th scope="col" { (t.partners) } th scope="col" { (t.kpis) } th scope="col" { (t.results_col) }
+                    } }
+                    tbody { @for (d, partners) in &of { tr id={ "demo-" (d.code) } {
+                        td { (d.title) br; span.muted { (d.code) } }
+                        td { (label!(lang, d.stage)) }
+                        td { (d.area) }
+                        td { (d.start) " 〜 " (d.end) }
+                        td { (partners.join("、")) }
+                        td { (kpi_links(&d.kpi_codes)) }
+                        td { (d.results) }
+                    } } }
+                } }
+            }
+        }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.demonstrations_title,
+            nav: Nav::Partners,
+            body,
+        },
+    ))
+}
+
+/// `YYYY-MM` → the first and last day of that month.
+fn month_bounds(s: &str) -> Option<(citykpi_domain::partner::Day, citykpi_domain::partner::Day)> {
+    use citykpi_domain::partner::Day;
+    let (y, m) = s.trim().split_once('-')?;
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    let first = Day::new(y, m, 1)?;
+    let next = if m == 12 {
+        Day::new(y + 1, 1, 1)?
+    } else {
+        Day::new(y, m + 1, 1)?
+    };
+    Some((first, next.plus_days(-1)))
+}
+
+pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let today = svc::today();
+    let this_month = format!("{:04}-{:02}", today.year(), today.month());
+    let asked = query_param(ctx.query.as_deref(), "month").unwrap_or_default();
+    let month = if asked.trim().is_empty() {
+        this_month
+    } else {
+        asked.trim().to_string()
+    };
+    let (first, last) = month_bounds(&month).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "「{month}」は年月（YYYY-MM）ではありません / \"{month}\" is not a month (YYYY-MM)"
+        ))
+    })?;
+    let prev = format!(
+        "{:04}-{:02}",
+        first.plus_days(-1).year(),
+        first.plus_days(-1).month()
+    );
+    let next = format!(
+        "{:04}-{:02}",
+        last.plus_days(1).year(),
+        last.plus_days(1).month()
+    );
+    let plans = svc::pr_plans(state.store(), first, last)
+        .await
+        .map_err(app_error)?;
+    let body = html! {
+        (area_nav(&ctx, "/partners/pr"))
+        h1 { (t.pr_title) " " (first.year()) "-" (format!("{:02}", first.month())) }
+        p.lead { (t.pr_intro) }
+        form.inline-form method="get" action="/partners/pr" {
+            div { label for="month" { (t.month) } input type="month" id="month" name="month" value=(month); }
+            div { button.secondary type="submit" { (t.show) } }
+        }
+        nav.pager aria-label="month" {
+            a href={ "/partners/pr?month=" (prev) } rel="prev" { "← " (prev) } " " a href={ "/partners/pr?month=" (next) } rel="next" { (next) " →" }
+        }
+        @if plans.is_empty() { p { (t.none_yet) } } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (t.subject) } th scope="col" { (t.section) } th scope="col" { (t.period) } th scope="col" { (t.goal) }
+                    th scope="col" { (t.audience) } th scope="col" { (t.message) } th scope="col" { (t.channels) } th scope="col" { (t.kpis) } th scope="col" { (t.reach) }
+                } }
+                tbody { @for p in &plans { tr id={ "pr-" (p.code) } {
+                    td { (p.title) }
+                    td { (p.section_code) }
+                    td { (p.start) " 〜 " (p.end) }
+                    td { (p.goal) }
+                    td { (p.audience) }
+                    td { (p.message) }
+                    td { @for (i, c) in p.channels.iter().enumerate() { @if i > 0 { "、" } (label!(lang, c)) } }
+                    td { (kpi_links(&p.kpi_codes)) }
+                    td.num {
+                        (p.reach_actual.map_or_else(|| "−".to_string(), |v| v.to_string()))
+                        " / "
+                        (p.reach_target.map_or_else(|| "−".to_string(), |v| v.to_string()))
+                    }
+                } } }
+            } }
+        }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.pr_title,
+            nav: Nav::Partners,
+            body,
+        },
+    ))
 }

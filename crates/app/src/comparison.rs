@@ -30,6 +30,12 @@
 //! rather than duplicates. Missing and secret cells stay
 //! explicit (`ObsValue::Missing` / `Secret`), never zero.
 //!
+//! The city's own local-government code (setting `city_code`) must be known
+//! before comparison data is written: without it, KPI status takes the area
+//! with the most observations as the city, which after such an import would
+//! be another municipality. It is given once ([`ImportSpec::city`], `--city`)
+//! and kept; an import without it is refused.
+//!
 //! The city's own values are protected: a row for the city's own area code
 //! (setting `city_code`) is skipped when that KPI and period already hold a
 //! value from another source (staff's actuals), unless
@@ -62,6 +68,14 @@ pub enum ComparisonError {
         "e-Stat APIのアプリケーションIDがありません。環境変数 {APP_ID_ENV} か --app-id で指定してください（https://www.e-stat.go.jp/api/ で登録）。ネットワークがない場合は、ダウンロード済みの getStatsData 応答（JSON）を --file で取り込めます / an e-Stat application ID is needed: set {APP_ID_ENV} or pass --app-id (register at https://www.e-stat.go.jp/api/). Without network access, import a downloaded getStatsData JSON response with --file"
     )]
     NoAppId,
+    #[error(
+        "自市の団体コードが未設定です。初回は --city 271403 のように指定してください（citykpi compare areas 市名 で調べられます）。未設定のままでは、KPIの状況は実績値の最も多い地域を自市とみなすため、比較団体の値を入れると他市で判定されます / the city's own local-government code is not set: give it once, e.g. --city 271403 (find it with citykpi compare areas NAME). Without it KPI status takes the area with the most observations as the city, which after comparison data would be another municipality"
+    )]
+    NoCityCode,
+    #[error(
+        "自市の団体コードは {set} に設定済みです（--city {given} とは違います） / the city's own code is already {set}, not {given}"
+    )]
+    CityMismatch { set: String, given: String },
     #[error("{url}: 通信できません / request failed: {reason}")]
     Http { url: String, reason: String },
     #[error("{url}: HTTP {status} が返りました / the server answered HTTP {status}: {body}")]
@@ -195,6 +209,9 @@ pub struct ImportSpec {
     pub dry_run: bool,
     /// Write rows of the city's own area even over values from another source.
     pub overwrite_own_city: bool,
+    /// The city's own local-government code (setting `city_code`), given
+    /// once: required for the first import into a database without it.
+    pub city: Option<String>,
     /// SDMX: the dimension holding the area (default `REF_AREA`).
     pub area_dimension: Option<String>,
     /// Recorded as `entered_by` and in the audit row.
@@ -510,7 +527,7 @@ pub async fn import_estat_api(
     request: EstatRequest,
     spec: &ImportSpec,
 ) -> Result<ComparisonImport, ComparisonError> {
-    check_mapped_kpis(store, spec).await?;
+    preflight(store, spec).await?;
     let (data, pages) = tokio::task::spawn_blocking(move || client.fetch_pages(&request))
         .await
         .map_err(|e| ComparisonError::Usage(e.to_string()))??;
@@ -524,7 +541,7 @@ pub async fn import_estat_files(
     files: &[PathBuf],
     spec: &ImportSpec,
 ) -> Result<ComparisonImport, ComparisonError> {
-    check_mapped_kpis(store, spec).await?;
+    preflight(store, spec).await?;
     let files = files.to_vec();
     let merged = tokio::task::spawn_blocking(move || read_estat_files(&files))
         .await
@@ -584,7 +601,7 @@ pub async fn import_estat_data(
     data: &StatsData,
     spec: &ImportSpec,
 ) -> Result<ComparisonImport, ComparisonError> {
-    check_mapped_kpis(store, spec).await?;
+    preflight(store, spec).await?;
     let prepared = prepare_estat(data, estat_source(data), 1, spec);
     finish(store, prepared, spec).await
 }
@@ -730,7 +747,7 @@ pub async fn import_sdmx_text(
     text: &str,
     spec: &ImportSpec,
 ) -> Result<ComparisonImport, ComparisonError> {
-    check_mapped_kpis(store, spec).await?;
+    preflight(store, spec).await?;
     let prepared = prepare_sdmx(text, file, spec);
     finish(store, prepared, spec).await
 }
@@ -936,7 +953,7 @@ pub async fn import_csv_text(
     text: &str,
     spec: &ImportSpec,
 ) -> Result<ComparisonImport, ComparisonError> {
-    check_mapped_kpis(store, spec).await?;
+    preflight(store, spec).await?;
     let prepared = prepare_csv(text, file, spec);
     finish(store, prepared, spec).await
 }
@@ -969,8 +986,10 @@ fn read_text(path: &Path) -> Result<String, ComparisonError> {
     }
 }
 
-/// The KPIs named by flags must exist before anything is fetched or read.
-async fn check_mapped_kpis(store: &Store, spec: &ImportSpec) -> Result<(), ComparisonError> {
+/// What must hold before anything is fetched or read: the city's own code is
+/// known, and the KPIs named by flags exist.
+async fn preflight(store: &Store, spec: &ImportSpec) -> Result<(), ComparisonError> {
+    city_code(store, spec).await?;
     if spec.mapping.is_empty() {
         return Ok(());
     }
@@ -984,6 +1003,39 @@ async fn check_mapped_kpis(store: &Store, spec: &ImportSpec) -> Result<(), Compa
         return Err(ComparisonError::UnknownKpi(k.to_string()));
     }
     Ok(())
+}
+
+/// The city's own code: the setting, else `spec.city` (checked against the
+/// list of local governments). Without either a write is refused: KPI status
+/// takes the area with the most observations as the city when the setting is
+/// missing, which after an import of comparison data would be another
+/// municipality. A dry run only warns (None).
+async fn city_code(store: &Store, spec: &ImportSpec) -> Result<Option<String>, ComparisonError> {
+    let current = crate::status::city_code(store).await?;
+    let Some(given) = spec.city.as_deref() else {
+        return match current {
+            Some(c) => Ok(Some(c)),
+            None if spec.dry_run => Ok(None),
+            None => Err(ComparisonError::NoCityCode),
+        };
+    };
+    let code = match AreaList::embedded().resolve(given) {
+        Ok(Area::Local(e)) => e.code.clone(),
+        Ok(Area::Aggregate(a)) => {
+            return Err(ComparisonError::Usage(format!(
+                "--city: {} は地方公共団体ではありません / is not a local government",
+                a.label()
+            )));
+        }
+        Err(reason) => return Err(ComparisonError::Usage(format!("--city: {reason}"))),
+    };
+    match current {
+        Some(c) if c != code => Err(ComparisonError::CityMismatch {
+            set: c,
+            given: code,
+        }),
+        _ => Ok(Some(code)),
+    }
 }
 
 /// Checks what only the whole set and the database can tell (KPIs named in
@@ -1093,9 +1145,15 @@ async fn finish(
             }
         }
     }
+    let city = city_code(store, spec).await?;
+    if city.is_none() {
+        p.warnings.push(
+            "自市の団体コードが未設定です（取り込むときは --city で指定） / the city's own code is not set (give --city when importing)".into(),
+        );
+    }
     // The city's own values from another source are kept.
     if !spec.overwrite_own_city
-        && let Some(city) = crate::status::city_code(store).await?
+        && let Some(city) = city.clone()
         && unique.iter().any(|c| c.obs.area_code == city)
     {
         let kpis: BTreeSet<&str> = unique.iter().map(|c| c.obs.kpi_code.as_str()).collect();
@@ -1146,6 +1204,14 @@ async fn finish(
         applied: None,
         warnings: p.warnings.clone(),
     };
+    // A city code given for the first time is kept (before the data, so
+    // that status never sees comparison data without it).
+    if !spec.dry_run
+        && let Some(city) = &city
+        && crate::status::city_code(store).await?.is_none()
+    {
+        store.set_setting(crate::settings::CITY_CODE, city).await?;
+    }
     if !spec.dry_run && !observations.is_empty() {
         let actor = if spec.actor.is_empty() {
             "comparison"

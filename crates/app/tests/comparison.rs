@@ -46,6 +46,8 @@ fn spec(kpi: &str) -> ImportSpec {
     ImportSpec {
         mapping: KpiMapping::to(kpi),
         actor: "test".into(),
+        // 千代田区: a city outside the sample.
+        city: Some("131016".into()),
         ..ImportSpec::default()
     }
 }
@@ -89,6 +91,18 @@ async fn the_citys_own_values_are_kept_unless_asked() {
         .unwrap();
 
     let data = sample();
+    // The code is set: no --city needed, and a different one is refused.
+    let err = import_estat_data(&store, &data, &spec("AREA"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ComparisonError::CityMismatch { set, given } if set == "011002" && given == "131016"),
+        "{err}"
+    );
+    let spec = |kpi| ImportSpec {
+        city: None,
+        ..spec(kpi)
+    };
     let r = import_estat_data(&store, &data, &spec("AREA"))
         .await
         .unwrap();
@@ -135,6 +149,75 @@ async fn the_citys_own_values_are_kept_unless_asked() {
     let obs = all(&store).await;
     let y1981 = obs.iter().find(|o| o.period.to_string() == "1981").unwrap();
     assert_eq!(y1981.value, ObsValue::Value(111_801.0));
+}
+
+#[tokio::test]
+async fn the_city_code_is_needed_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_kpis(&dir, KPIS).await;
+    let without = ImportSpec {
+        city: None,
+        ..spec("AREA")
+    };
+    let err = import_estat_data(&store, &sample(), &without)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ComparisonError::NoCityCode), "{err}");
+    assert!(err.to_string().contains("--city"));
+    assert!(all(&store).await.is_empty());
+    // A dry run only warns.
+    let r = import_estat_data(
+        &store,
+        &sample(),
+        &ImportSpec {
+            dry_run: true,
+            ..without.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("--city")),
+        "{:?}",
+        r.warnings
+    );
+    // Not a local government, or a wrong check digit.
+    for bad in ["00000", "131017"] {
+        let err = import_estat_data(
+            &store,
+            &sample(),
+            &ImportSpec {
+                city: Some(bad.into()),
+                ..spec("AREA")
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ComparisonError::Usage(_)), "{bad}: {err}");
+    }
+    // Given once (5 digits are fine), kept.
+    import_estat_data(
+        &store,
+        &sample(),
+        &ImportSpec {
+            city: Some("13101".into()),
+            ..spec("AREA")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store
+            .get_setting(citykpi_app::settings::CITY_CODE)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("131016")
+    );
+    let r = import_estat_data(&store, &sample(), &without)
+        .await
+        .unwrap();
+    assert_eq!(r.applied.unwrap().unchanged, 10);
 }
 
 #[tokio::test]

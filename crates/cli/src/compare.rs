@@ -62,6 +62,9 @@ pub struct Common {
     /// 検査のみで書き込まない / check only, write nothing
     #[arg(long)]
     dry_run: bool,
+    /// 自市の団体コード（初回のみ必要、以後は設定に保存）/ the city's own local-government code (needed once, then kept in the settings)
+    #[arg(long)]
+    city: Option<String>,
     /// 自市の既存の値（別の出典）も上書きする / also replace the city's own values that came from another source
     #[arg(long)]
     overwrite_own_city: bool,
@@ -164,6 +167,7 @@ impl Common {
             filters: filters.into_iter().chain(self.filters.clone()).collect(),
             dry_run: self.dry_run,
             overwrite_own_city: self.overwrite_own_city,
+            city: self.city.clone(),
             area_dimension: None,
             actor: "cli".into(),
         })

@@ -132,6 +132,21 @@ fn setup(backend: Backend) -> TestDb {
     )
     .unwrap();
     db.ok(&["import", &kpis.display().to_string()]);
+    // The city's own code, given once (千代田区: outside the test data).
+    let empty = db.path("empty.csv");
+    std::fs::write(&empty, "area_code,period,value\n").unwrap();
+    let r = json_of(&db.ok(&[
+        "compare",
+        "csv",
+        &empty.display().to_string(),
+        "--kpi",
+        "POP",
+        "--city",
+        "131016",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(r["observations"], 0);
     db
 }
 
@@ -400,6 +415,28 @@ fn estat_failures_write_nothing(backend: Backend) {
     assert!(seen.iter().all(|s| s.contains("appId=ENVKEY&")), "{seen:?}");
     assert_eq!(seen.len(), 2);
     assert!(observations(&db).is_empty());
+
+    // Without the city's own code nothing is fetched.
+    let fresh = TestDb::new(match db.url.starts_with("postgres") {
+        true => Backend::Postgres,
+        false => Backend::Sqlite,
+    });
+    let kpis = fresh.path("kpis.csv");
+    std::fs::write(
+        &kpis,
+        "kpi_code,name_ja,unit,direction\nAREA_TOTAL,総面積,ha,higher\n",
+    )
+    .unwrap();
+    fresh.ok(&["import", &kpis.display().to_string()]);
+    let server = estat_server(|| (200, page_two().to_string()));
+    let err = fails(&fresh, &estat_args(&server.url, &[]));
+    assert!(
+        err.contains("own local-government code is not set") && err.contains("--city"),
+        "{err}"
+    );
+    assert!(server.seen.lock().unwrap().is_empty());
+    let err = fails(&db, &estat_args(&server.url, &["--city", "271403"]));
+    assert!(err.contains("already 131016"), "{err}");
 
     // An unknown KPI is refused before anything is fetched.
     let server = estat_server(|| (200, page_two().to_string()));

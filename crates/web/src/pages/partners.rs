@@ -2219,35 +2219,6 @@ pub async fn api_proposals(
     Ok(page_json(&page))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalogue_and_helpers() {
-        assert_ne!(JA.join_title, EN.join_title);
-        assert_eq!(site_text("https://example.jp/"), "example.jp");
-        let pairs = vec![
-            ("sdg_goals".to_string(), "3".to_string()),
-            ("sdg_goals".to_string(), "7".to_string()),
-            ("name".to_string(), "x".to_string()),
-        ];
-        assert_eq!(values(&pairs, "sdg_goals"), vec!["3", "7"]);
-        assert_eq!(value(&pairs, "name"), "x");
-        assert_eq!(value(&pairs, "none"), "");
-        for r in ROUTES.iter().filter(|r| r.path.starts_with("/api/v1/")) {
-            assert!(
-                API_DOCS
-                    .iter()
-                    .any(|(m, p, ..)| *m == r.method && *p == r.path),
-                "{} {}",
-                r.method,
-                r.path
-            );
-        }
-    }
-}
-
 // ----- LINE official account webhook -----
 
 /// A JSON error of the webhook (the caller is LINE's platform, not a browser).
@@ -2589,4 +2560,33 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
             body,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_and_helpers() {
+        assert_ne!(JA.join_title, EN.join_title);
+        assert_eq!(site_text("https://example.jp/"), "example.jp");
+        let pairs = vec![
+            ("sdg_goals".to_string(), "3".to_string()),
+            ("sdg_goals".to_string(), "7".to_string()),
+            ("name".to_string(), "x".to_string()),
+        ];
+        assert_eq!(values(&pairs, "sdg_goals"), vec!["3", "7"]);
+        assert_eq!(value(&pairs, "name"), "x");
+        assert_eq!(value(&pairs, "none"), "");
+        for r in ROUTES.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+            assert!(
+                API_DOCS
+                    .iter()
+                    .any(|(m, p, ..)| *m == r.method && *p == r.path),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
 }

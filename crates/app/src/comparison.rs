@@ -34,7 +34,8 @@
 //! before comparison data is written: without it, KPI status takes the area
 //! with the most observations as the city, which after such an import would
 //! be another municipality. It is given once ([`ImportSpec::city`], `--city`)
-//! and kept; an import without it is refused.
+//! and kept. Without it, an import is refused when it would change which
+//! area is the most observed (always, into a database without observations).
 //!
 //! The city's own values are protected: a row for the city's own area code
 //! (setting `city_code`) is skipped when that KPI and period already hold a
@@ -76,6 +77,10 @@ pub enum ComparisonError {
         "自市の団体コードは {set} に設定済みです（--city {given} とは違います） / the city's own code is already {set}, not {given}"
     )]
     CityMismatch { set: String, given: String },
+    #[error(
+        "自市の値{blank}件が地域コード空欄で保存されています。団体コード {code} を設定するとKPIの状況に表れなくなるため、先に地域コードを埋めてください（export observations → 地域コード列に {code} → import） / {blank} of the city's own values are kept without an area code; with the code {code} set they would drop out of the KPI status, so fill in their area code first (export observations, put {code} in area_code, import)"
+    )]
+    BlankAreaValues { blank: usize, code: String },
     #[error("{url}: 通信できません / request failed: {reason}")]
     Http { url: String, reason: String },
     #[error("{url}: HTTP {status} が返りました / the server answered HTTP {status}: {body}")]
@@ -989,7 +994,17 @@ fn read_text(path: &Path) -> Result<String, ComparisonError> {
 /// What must hold before anything is fetched or read: the city's own code is
 /// known, and the KPIs named by flags exist.
 async fn preflight(store: &Store, spec: &ImportSpec) -> Result<(), ComparisonError> {
-    city_code(store, spec).await?;
+    // Into a database with no observations and no city code, comparison data
+    // would become "the city" at once.
+    if city_code(store, spec).await?.is_none()
+        && !spec.dry_run
+        && store
+            .observations(&ObservationFilter::default())
+            .await?
+            .is_empty()
+    {
+        return Err(ComparisonError::NoCityCode);
+    }
     if spec.mapping.is_empty() {
         return Ok(());
     }
@@ -1005,19 +1020,12 @@ async fn preflight(store: &Store, spec: &ImportSpec) -> Result<(), ComparisonErr
     Ok(())
 }
 
-/// The city's own code: the setting, else `spec.city` (checked against the
-/// list of local governments). Without either a write is refused: KPI status
-/// takes the area with the most observations as the city when the setting is
-/// missing, which after an import of comparison data would be another
-/// municipality. A dry run only warns (None).
+/// The city's own code as far as it is known: the setting, else `spec.city`
+/// (checked against the list of local governments; not yet stored).
 async fn city_code(store: &Store, spec: &ImportSpec) -> Result<Option<String>, ComparisonError> {
     let current = crate::status::city_code(store).await?;
     let Some(given) = spec.city.as_deref() else {
-        return match current {
-            Some(c) => Ok(Some(c)),
-            None if spec.dry_run => Ok(None),
-            None => Err(ComparisonError::NoCityCode),
-        };
+        return Ok(current);
     };
     let code = match AreaList::embedded().resolve(given) {
         Ok(Area::Local(e)) => e.code.clone(),
@@ -1034,8 +1042,29 @@ async fn city_code(store: &Store, spec: &ImportSpec) -> Result<Option<String>, C
             set: c,
             given: code,
         }),
-        _ => Ok(Some(code)),
+        Some(c) => Ok(Some(c)),
+        None => {
+            // Values kept without an area code are the city's own today;
+            // once the code is set, the status would no longer see them.
+            let blank = store
+                .observations(&ObservationFilter::default().area(""))
+                .await?
+                .len();
+            if blank > 0 {
+                return Err(ComparisonError::BlankAreaValues { blank, code });
+            }
+            Ok(Some(code))
+        }
     }
+}
+
+/// The area KPI status takes as the city when the code is not set (the most
+/// observed; ties to the smaller code, as `status` does).
+fn most_observed<'a>(counts: &HashMap<&'a str, usize>) -> Option<&'a str> {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(a, _)| *a)
 }
 
 /// Checks what only the whole set and the database can tell (KPIs named in
@@ -1145,11 +1174,40 @@ async fn finish(
             }
         }
     }
-    let city = city_code(store, spec).await?;
-    if city.is_none() {
-        p.warnings.push(
-            "自市の団体コードが未設定です（取り込むときは --city で指定） / the city's own code is not set (give --city when importing)".into(),
-        );
+    let mut city = city_code(store, spec).await?;
+    let city_known = city.is_some();
+    if !city_known {
+        // Status takes the most observed area as the city: the import may not
+        // change which one that is.
+        let existing = store.observations(&ObservationFilter::default()).await?;
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut keys: std::collections::HashSet<(&str, Period, &str)> =
+            std::collections::HashSet::new();
+        for o in &existing {
+            *counts.entry(o.area_code.as_str()).or_default() += 1;
+            keys.insert((o.kpi_code.as_str(), o.period, o.area_code.as_str()));
+        }
+        let before = most_observed(&counts).map(str::to_string);
+        for c in &unique {
+            let key = (
+                c.obs.kpi_code.as_str(),
+                c.obs.period,
+                c.obs.area_code.as_str(),
+            );
+            if !keys.contains(&key) {
+                *counts.entry(c.obs.area_code.as_str()).or_default() += 1;
+            }
+        }
+        let after = most_observed(&counts).map(str::to_string);
+        if before != after {
+            if !spec.dry_run {
+                return Err(ComparisonError::NoCityCode);
+            }
+            p.warnings.push(
+                "自市の団体コードが未設定です（取り込むときは --city で指定） / the city's own code is not set (give --city when importing)".into(),
+            );
+        }
+        city = before.filter(|c| !c.is_empty());
     }
     // The city's own values from another source are kept.
     if !spec.overwrite_own_city
@@ -1207,6 +1265,7 @@ async fn finish(
     // A city code given for the first time is kept (before the data, so
     // that status never sees comparison data without it).
     if !spec.dry_run
+        && city_known
         && let Some(city) = &city
         && crate::status::city_code(store).await?.is_none()
     {

@@ -220,6 +220,81 @@ async fn the_city_code_is_needed_once_and_kept() {
     assert_eq!(r.applied.unwrap().unchanged, 10);
 }
 
+/// The city's own values of AREA for `years`, kept without an area code.
+async fn own_values_without_area(store: &Store, years: std::ops::Range<i32>) {
+    let observations = years
+        .map(|y| Observation {
+            kpi_code: "AREA".into(),
+            period: Period::parse(&y.to_string()).unwrap(),
+            area_code: String::new(),
+            value: ObsValue::Value(f64::from(y)),
+            status: Default::default(),
+            source: "市".into(),
+            note: String::new(),
+            entered_by: "staff".into(),
+            entered_at: String::new(),
+        })
+        .collect();
+    store
+        .apply(
+            &Dataset {
+                observations,
+                ..Dataset::default()
+            },
+            "staff",
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn without_a_code_the_most_observed_area_must_stay_the_city() {
+    let without = ImportSpec {
+        city: None,
+        ..spec("AREA")
+    };
+    // 30 own values (no area code) outnumber Sapporo's 10: status keeps the city.
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_kpis(&dir, KPIS).await;
+    own_values_without_area(&store, 1991..2021).await;
+    let r = import_estat_data(&store, &sample(), &without)
+        .await
+        .unwrap();
+    assert_eq!(r.applied.unwrap().inserted, 10);
+    assert_eq!(all(&store).await.len(), 40);
+    let fy = citykpi_domain::FiscalYear::new(2020).unwrap();
+    let status = citykpi_app::status::kpi_status(&store, fy).await.unwrap();
+    assert_eq!(
+        status.area_code, "",
+        "the status still reads the city's own values"
+    );
+    // Setting a code now would hide those 30 from the status: refused.
+    let err = import_estat_data(&store, &sample(), &spec("AREA"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ComparisonError::BlankAreaValues { blank: 30, .. }),
+        "{err}"
+    );
+    assert!(
+        store
+            .get_setting(citykpi_app::settings::CITY_CODE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // 5 own values against Sapporo's 10: Sapporo would become "the city".
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_kpis(&dir, KPIS).await;
+    own_values_without_area(&store, 2016..2021).await;
+    let err = import_estat_data(&store, &sample(), &without)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ComparisonError::NoCityCode), "{err}");
+    assert_eq!(all(&store).await.len(), 5);
+}
+
 #[tokio::test]
 async fn two_values_for_one_key_are_refused_and_a_map_separates_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,8 +27,8 @@
 //! An import is one transaction (`Store::record_measurements`): observations
 //! upserted by (KPI, period, area) and one audit row ([`AUDIT_ACTION`]) naming
 //! the source, so importing the same data again updates (or leaves unchanged)
-//! rather than duplicates. Missing and secret cells stay
-//! explicit (`ObsValue::Missing` / `Secret`), never zero.
+//! rather than duplicates. Missing and secret cells stay explicit
+//! (`ObsValue::Missing` / `Secret`), never zero.
 //!
 //! The city's own local-government code (setting `city_code`) must be known
 //! before comparison data is written: without it, KPI status takes the area
@@ -38,9 +38,9 @@
 //! area is the most observed (always, into a database without observations).
 //!
 //! The city's own values are protected: a row for the city's own area code
-//! (setting `city_code`) is skipped when that KPI and period already hold a
-//! value from another source (staff's actuals), unless
-//! [`ImportSpec::overwrite_own_city`] is set.
+//! (the setting, or while it is unset the most observed area) is skipped
+//! when that KPI and period already hold a value from another source
+//! (staff's actuals), unless [`ImportSpec::overwrite_own_city`] is set.
 
 pub mod areas;
 pub mod client;

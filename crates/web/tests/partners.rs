@@ -1281,3 +1281,153 @@ async fn menu_demonstrations_and_pr_pages(backend: Backend) {
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 }
 both!(menu_pages, menu_demonstrations_and_pr_pages);
+
+/// NGSI-LD through the API: a broker's subscription notification, posted
+/// with an API token (as a broker sends it through `receiverInfo`), becomes
+/// the KPI's monthly actuals with an audit row; bad values are a 422 naming
+/// entity and attribute, nothing written; unknown KPIs 404; viewers 403.
+async fn ngsi_notifications_through_the_api(backend: Backend) {
+    use citykpi_domain::observation::Period;
+    let app = spawn(backend).await;
+    let kpi = app.store.kpis().await.unwrap()[0].code.clone();
+    let desk = app.login("admin").await;
+    let issued = desk.post_form("/account/token", &[]).await;
+    let i = issued.body.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let token = issued.body[i..i + 64].to_string();
+    let http = reqwest::Client::new();
+    let spot = |id: &str, v: serde_json::Value, at: &str| {
+        serde_json::json!({ "id": id, "type": "ParkingSpot",
+            "occupancy": { "type": "Property", "value": v, "observedAt": at } })
+    };
+    let notification = |data: Vec<serde_json::Value>| {
+        serde_json::json!({ "id": "urn:ngsi-ld:Notification:42", "type": "Notification",
+            "subscriptionId": "urn:ngsi-ld:Subscription:parking", "notifiedAt": "2019-08-01T00:00:00Z",
+            "data": data })
+        .to_string()
+    };
+    let url = format!(
+        "{}/api/v1/kpis/{kpi}/ngsi?attr=occupancy&aggregate=max",
+        app.base
+    );
+    let post = |url: String, body: String| {
+        http.post(url)
+            .bearer_auth(&token)
+            .header("content-type", "application/ld+json")
+            .body(body)
+            .send()
+    };
+    let count = || async {
+        app.store
+            .observations(&citykpi_store::ObservationFilter {
+                kpi_codes: vec![kpi.clone()],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|o| matches!(o.period, Period::Month(2019, _)))
+            .count()
+    };
+
+    // A value that is not a number: 422 naming the entity and attribute; nothing stored.
+    let bad = notification(vec![
+        spot(
+            "urn:ngsi-ld:ParkingSpot:a",
+            serde_json::json!(0.4),
+            "2019-07-01T10:00:00Z",
+        ),
+        spot(
+            "urn:ngsi-ld:ParkingSpot:b",
+            serde_json::json!("full"),
+            "2019-07-02T10:00:00Z",
+        ),
+    ]);
+    let r = post(url.clone(), bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["problems"][0]["entity"],
+        "urn:ngsi-ld:ParkingSpot:b"
+    );
+    assert_eq!(body["error"]["problems"][0]["attribute"], "occupancy");
+    assert_eq!(count().await, 0);
+
+    // The good notification: two months, the maximum of each.
+    let good = notification(vec![
+        spot(
+            "urn:ngsi-ld:ParkingSpot:a",
+            serde_json::json!(0.4),
+            "2019-07-01T10:00:00Z",
+        ),
+        spot(
+            "urn:ngsi-ld:ParkingSpot:b",
+            serde_json::json!(0.9),
+            "2019-07-02T10:00:00Z",
+        ),
+        spot(
+            "urn:ngsi-ld:ParkingSpot:a",
+            serde_json::json!(0.7),
+            "2019-08-01T10:00:00Z",
+        ),
+    ]);
+    let r = post(url.clone(), good.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["counts"]["inserted"], 2, "{body}");
+    assert_eq!(count().await, 2);
+    let july = app
+        .store
+        .observations(&citykpi_store::ObservationFilter {
+            kpi_codes: vec![kpi.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.period == Period::Month(2019, 7))
+        .unwrap();
+    assert_eq!(july.value.value(), Some(0.9));
+    assert_eq!(july.entered_by, "admin");
+    let audit = app.store.audit_entries(20, 0).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "ngsi_ld_import" && e.key == kpi && e.actor == "admin")
+    );
+    // The KPI page's data follows (the read model is refreshed).
+    let api: serde_json::Value = desk
+        .get(&format!("/api/v1/kpis/{kpi}/observations"))
+        .await
+        .body
+        .parse()
+        .unwrap();
+    assert!(api.to_string().contains("2019-07"), "{api}");
+
+    // Unknown KPI, missing attribute, a viewer.
+    let r = post(
+        format!("{}/api/v1/kpis/NO_SUCH_KPI/ngsi?attr=occupancy", app.base),
+        good.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = post(format!("{}/api/v1/kpis/{kpi}/ngsi", app.base), good.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    let r = viewer
+        .send(
+            viewer
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/kpis/{kpi}/ngsi?attr=occupancy"),
+                )
+                .header("x-csrf-token", viewer.csrf.clone())
+                .header("content-type", "application/json")
+                .body(good),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+both!(ngsi_api, ngsi_notifications_through_the_api);

@@ -15,6 +15,9 @@
 //! `observedAt` takes the entity's `dateObserved` / `observedAt` (the Smart
 //! Data Models' convention), else the instant the caller gives.
 //!
+//! A broker's notification to a subscriber (`{"type": "Notification",
+//! "data": [entities]}`) is read as its entities.
+//!
 //! Pure: the connector that fetches from a configured broker lives outside
 //! the domain; this only reads the JSON it received.
 
@@ -146,6 +149,23 @@ pub fn samples(
             .enumerate()
             .map(|(i, v)| (format!("/{i}"), v))
             .collect(),
+        // A subscription's notification (POSTed by the broker): its `data` are the entities.
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Notification") => {
+            match o.get("data") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("/data/{i}"), v))
+                    .collect(),
+                _ => {
+                    return Err(NgsiError(vec![problem(
+                        "/data".into(),
+                        "通知にエンティティの配列（data）がありません",
+                        "the notification has no data array of entities",
+                    )]));
+                }
+            }
+        }
         Value::Object(_) => vec![(String::new(), &root)],
         _ => {
             return Err(NgsiError(vec![problem(
@@ -611,6 +631,20 @@ mod tests {
         assert_eq!(Aggregate::parse("合計"), Some(Aggregate::Sum));
         assert_eq!(Granularity::parse("年度"), Some(Granularity::FiscalYear));
         assert_eq!(Aggregate::parse("median"), None);
+    }
+
+    #[test]
+    fn notifications_carry_entities() {
+        let n = r#"{"id": "urn:ngsi-ld:Notification:1", "type": "Notification",
+            "subscriptionId": "urn:ngsi-ld:Subscription:parking", "notifiedAt": "2026-04-03T10:00:01Z",
+            "data": [ { "id": "urn:ngsi-ld:ParkingSpot:eki-01", "type": "ParkingSpot",
+                        "occupancy": { "type": "Property", "value": "full", "observedAt": "2026-04-03T10:00:00Z" } } ] }"#;
+        let err = samples(n, &["occupancy"], None).unwrap_err();
+        assert_eq!(err.0[0].at, "/data/0/occupancy/value");
+        assert_eq!(err.0[0].entity, "urn:ngsi-ld:ParkingSpot:eki-01");
+        let ok = n.replace("\"full\"", "0.9");
+        assert_eq!(samples(&ok, &["occupancy"], None).unwrap()[0].value, 0.9);
+        assert!(samples(r#"{"type": "Notification"}"#, &[], None).is_err());
     }
 
     #[test]

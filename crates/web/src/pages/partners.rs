@@ -110,6 +110,11 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/partners/menu", Access::Login),
     r("GET", "/partners/demonstrations", Access::Login),
     r("GET", "/partners/pr", Access::Login),
+    r(
+        "POST",
+        "/api/v1/kpis/{code}/ngsi",
+        Access::Roles(NGSI_WRITERS),
+    ),
     r("GET", "/partners/export/members", Access::Roles(DESK)),
     r("GET", "/partners/export/inquiries", Access::Login),
     r("GET", "/partners/export/proposals", Access::Login),
@@ -131,6 +136,11 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/api/v1/partners/inquiries/{id}", Access::Login),
     r("GET", "/api/v1/partners/proposals", Access::Login),
 ];
+
+/// Who may store a city data platform's measurements as KPI actuals.
+pub const NGSI_WRITERS: &[Role] = &[Admin, StrategyOffice];
+/// Largest NGSI-LD document accepted by the API.
+pub const NGSI_BODY: usize = 8 * 1024 * 1024;
 
 /// Where the LINE platform posts the official account's events.
 pub const LINE_WEBHOOK: &str = "/partners/line/webhook";
@@ -182,6 +192,15 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         "民間提案の一覧（?stage= ?page=）",
         "Private proposals (?stage= ?page=)",
         None,
+    ),
+    (
+        "POST",
+        "/api/v1/kpis/{code}/ngsi",
+        "都市OS（NGSI-LD）のエンティティ・時系列・購読通知を本文に送り、属性の値を月または年度ごとに集計してKPIの実績値として保存（?attr= 必須、?period=month|fy ?aggregate=mean|sum|last|min|max ?area= ?unit= ?observed_at= ?dry_run=1）",
+        "Send NGSI-LD entities, temporal entities or a subscription notification; the attribute's values are aggregated per month or fiscal year and stored as the KPI's actuals (?attr= required; ?period=month|fy ?aggregate=mean|sum|last|min|max ?area= ?unit= ?observed_at= ?dry_run=1)",
+        Some(
+            r#"{"description":"NGSI-LD JSON: an entity, an array of entities, or a Notification"}"#,
+        ),
     ),
     (
         "GET",
@@ -246,6 +265,10 @@ pub fn routes() -> Router<AppState> {
         .route("/partners/menu", get(menu_page))
         .route("/partners/demonstrations", get(demonstrations_page))
         .route("/partners/pr", get(pr_page))
+        .route(
+            "/api/v1/kpis/{code}/ngsi",
+            post(api_ngsi).layer(DefaultBodyLimit::max(NGSI_BODY)),
+        )
         .route("/partners/export/members", get(export_members))
         .route("/partners/export/inquiries", get(export_inquiries))
         .route("/partners/export/proposals", get(export_proposals))
@@ -2560,6 +2583,108 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
             body,
         },
     ))
+}
+
+// ----- NGSI-LD measurements through the API -----
+
+fn ngsi_error(status: StatusCode, message: String, problems: serde_json::Value) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "status": status.as_u16(), "message": message, "problems": problems } })),
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/kpis/{code}/ngsi?attr=…`: a city data platform's NGSI-LD
+/// document (entities, temporal entities, or a subscription's notification,
+/// which a broker can send with an API token in its `receiverInfo`) stored
+/// as the KPI's actuals through `citykpi_app::ngsi`, in one transaction
+/// with an audit row. Every problem names its entity and attribute.
+pub async fn api_ngsi(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult<Response> {
+    use citykpi_app::ngsi::{self, MeasurementSpec, NgsiImportError};
+    use citykpi_domain::partner::ngsi::{Aggregate, Granularity};
+    let v = viewer(&ctx)?;
+    let q = ctx.query.as_deref();
+    let param = |k: &str| query_param(q, k).filter(|s| !s.trim().is_empty());
+    let Some(attribute) = param("attr") else {
+        return Err(WebError::BadRequest(
+            "属性（?attr=）を指定してください / give the attribute (?attr=)".into(),
+        ));
+    };
+    let granularity = match param("period") {
+        None => Granularity::Month,
+        Some(p) => Granularity::parse(&p).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "「{p}」は集計の単位ではありません（month, fy） / not a period: month or fy"
+            ))
+        })?,
+    };
+    let aggregate = match param("aggregate") {
+        None => Aggregate::Mean,
+        Some(a) => Aggregate::parse(&a).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "「{a}」は集計方法ではありません（mean, sum, last, min, max） / not an aggregate"
+            ))
+        })?,
+    };
+    let doc = String::from_utf8(body.to_vec()).map_err(|_| {
+        WebError::BadRequest("本文がUTF-8ではありません / the body is not UTF-8".into())
+    })?;
+    let spec = MeasurementSpec {
+        kpi_code: code,
+        attribute,
+        area_code: param("area"),
+        granularity,
+        aggregate,
+        unit_code: param("unit"),
+        observed_at: param("observed_at"),
+        source: format!("API {}", v.login),
+    };
+    let dry_run = param("dry_run").is_some_and(|d| d == "1" || d == "true");
+    match ngsi::import_documents(state.store(), &[doc], &spec, &v.login, dry_run).await {
+        Ok(outcome) => {
+            if !dry_run {
+                state.data_changed();
+            }
+            Ok((StatusCode::OK, Json(json!(outcome))).into_response())
+        }
+        Err(NgsiImportError::Document(e)) => {
+            let problems: Vec<serde_json::Value> = e
+                .0
+                .iter()
+                .map(|p| {
+                    json!({ "at": p.at, "entity": p.entity, "attribute": p.attribute, "ja": p.ja, "en": p.en })
+                })
+                .collect();
+            Ok(ngsi_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.to_string(),
+                json!(problems),
+            ))
+        }
+        Err(e @ NgsiImportError::UnknownKpi(_)) => {
+            Ok(ngsi_error(StatusCode::NOT_FOUND, e.to_string(), json!([])))
+        }
+        Err(
+            e @ (NgsiImportError::NoArea
+            | NgsiImportError::NoSamples(_)
+            | NgsiImportError::Unit { .. }),
+        ) => Ok(ngsi_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string(),
+            json!([]),
+        )),
+        Err(NgsiImportError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "NGSI-LD import failed");
+            Err(WebError::BadRequest(e.to_string()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod forecast;
 pub mod ngsi;
 pub mod partners;
+pub mod reports;
 pub mod status;
 
 pub use citykpi_store::Store;

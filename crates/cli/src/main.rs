@@ -6,6 +6,7 @@ mod cycle;
 mod evidence;
 mod ngsi;
 mod output;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +111,11 @@ enum Command {
     Restructure {
         #[command(subcommand)]
         command: cycle::RestructureCommand,
+    },
+    /// 帳票とオープンデータ（評価シート・予算編成のXLSX、公開データのCSV/JSON）/ reports: evaluation sheets and budget as XLSX, open data as CSV/JSON
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
     },
 }
 
@@ -338,6 +344,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         Command::Restructure { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             cycle::run_restructure(&store, command, lang).await?;
+        }
+        Command::Report { command } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            report::run(&store, command, lang).await?;
         }
     }
     Ok(())

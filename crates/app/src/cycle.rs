@@ -1045,31 +1045,43 @@ pub struct ProgramHistory {
 
 pub async fn program_history(store: &Store, code: &str) -> CycleServiceResult<ProgramHistory> {
     let all = store.lineage().await?;
+    let links = store.links().await?;
+    Ok(history_of(code, &all, &links))
+}
+
+/// The history of `code` from every recorded step and link: the programs
+/// it came from or became (transitively), the steps among them, and their
+/// links to KPIs.
+pub fn history_of(
+    code: &str,
+    all: &[LineageRecord],
+    links: &[citykpi_domain::program::KpiLink],
+) -> ProgramHistory {
     let pairs: Vec<(Vec<String>, Vec<String>)> = all
         .iter()
         .map(|r| (r.from_codes.clone(), r.to_codes.clone()))
         .collect();
     let group = lineage_group(code, &pairs);
     let steps = all
-        .into_iter()
+        .iter()
         .filter(|r| {
             r.from_codes
                 .iter()
                 .chain(&r.to_codes)
                 .any(|c| group.contains(c))
         })
+        .cloned()
         .collect();
-    let links = store
-        .links()
-        .await?
-        .into_iter()
+    let links = links
+        .iter()
         .filter(|l| group.contains(&l.program_code))
+        .cloned()
         .collect();
-    Ok(ProgramHistory {
+    ProgramHistory {
         group,
         steps,
         links,
-    })
+    }
 }
 
 // ----- demo -----

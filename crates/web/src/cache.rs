@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use citykpi_app::cycle::{CycleRecords, CycleServiceError, CycleYear};
 use citykpi_app::status::{StatusReport, compute_status};
 use citykpi_domain::{Dataset, FiscalYear};
-use citykpi_store::{Store, StoredEvidence};
+use citykpi_store::{LineageRecord, Store, StoredEvidence};
 
 use crate::error::WebResult;
 
@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub indicators_by_program: HashMap<String, Vec<usize>>,
     /// Evidence recorded on program–KPI links, per KPI, newest first.
     pub evidence_by_kpi: HashMap<String, Vec<StoredEvidence>>,
+    /// Every recorded restructuring step (merges, splits, abolitions, renames).
+    pub lineage: Vec<LineageRecord>,
     status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     /// Rendered page bodies that depend only on this snapshot and the key
@@ -80,6 +82,7 @@ impl Snapshot {
     fn build(
         ds: Dataset,
         evidence: Vec<StoredEvidence>,
+        lineage: Vec<LineageRecord>,
         area: String,
         generation: u64,
         audit_mark: Option<(i64, String)>,
@@ -111,6 +114,7 @@ impl Snapshot {
         }
         Snapshot {
             evidence_by_kpi,
+            lineage,
             kpi_idx: index(&ds.kpis, |k| k.code.as_str()),
             program_idx: index(&ds.programs, |p| p.code.as_str()),
             node_idx: index(&ds.plan_nodes, |n| n.code.as_str()),
@@ -353,7 +357,10 @@ impl Cache {
             }
         };
         let evidence = store.link_evidence(None, None).await?;
-        let snap = Arc::new(Snapshot::build(ds, evidence, area, generation, mark));
+        let lineage = store.lineage().await?;
+        let snap = Arc::new(Snapshot::build(
+            ds, evidence, lineage, area, generation, mark,
+        ));
         if let Ok(mut cur) = self.current.write() {
             *cur = Some(snap.clone());
         }

@@ -39,6 +39,17 @@ pub enum WebError {
 
 pub type WebResult<T> = Result<T, WebError>;
 
+/// A cycle record's rule refused (only reads reach here outside the cycle's
+/// pages, which map refusals to form messages themselves).
+impl From<citykpi_store::CycleStoreError> for WebError {
+    fn from(e: citykpi_store::CycleStoreError) -> Self {
+        match e {
+            citykpi_store::CycleStoreError::Store(s) => WebError::App(AppError::Store(s)),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::App(AppError::Store(e))

@@ -484,3 +484,65 @@ async fn cached_cycle_follows_the_data(backend: Backend) {
     assert_eq!(seen, Some(123_456_789));
 }
 both!(cache, cached_cycle_follows_the_data);
+
+/// A merge recorded by the strategy office (here through the service the
+/// CLI's `restructure record` calls, as another process) shows on the pages
+/// of all three programs, with the KPI links of the whole lineage.
+async fn lineage_on_the_program_page(backend: Backend) {
+    let app = spawn(backend).await;
+    let programs = app.store.programs().await.unwrap();
+    let links = app.store.links().await.unwrap();
+    let linked: Vec<&str> = programs
+        .iter()
+        .map(|p| p.code.as_str())
+        .filter(|c| links.iter().any(|l| l.program_code == *c))
+        .take(3)
+        .collect();
+    let (a, b, c) = (linked[0], linked[1], linked[2]);
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    let before = viewer.get(&format!("/programs/{a}")).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.body.contains("統合・分割などの記録はありません。"));
+
+    citykpi_app::cycle::restructure_programs(
+        &app.store,
+        "strategy",
+        fy(2024),
+        citykpi_domain::cycle::lineage::LineageKind::Merge,
+        &[a.to_string(), b.to_string()],
+        &[c.to_string()],
+        "類似事業の統合",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    for code in [a, b, c] {
+        let page = viewer.get(&format!("/programs/{code}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let section = page
+            .body
+            .split("事業の系譜（統合・分割・廃止）")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no lineage on {code}"));
+        assert!(section.contains("統合"), "{section}");
+        assert!(section.contains("類似事業の統合"));
+        for other in [a, b, c] {
+            assert!(
+                section.contains(&format!("href=\"/programs/{other}\"")),
+                "{code}: {other} missing"
+            );
+        }
+        // Every KPI link of the three programs is listed.
+        let lineage_links = links
+            .iter()
+            .filter(|l| [a, b, c].contains(&l.program_code.as_str()))
+            .count();
+        let table = section.split("系譜上の事業とKPIへの貢献").nth(1).unwrap();
+        assert_eq!(
+            table.matches("href=\"/kpis/").count(),
+            lineage_links,
+            "{table}"
+        );
+    }
+}
+both!(lineage, lineage_on_the_program_page);

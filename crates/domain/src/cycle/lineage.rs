@@ -44,6 +44,14 @@ impl LineageKind {
             LineageKind::Rename => "名称・コード変更",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            LineageKind::Merge => "merge",
+            LineageKind::Split => "split",
+            LineageKind::Abolish => "abolition",
+            LineageKind::Rename => "new name or code",
+        }
+    }
     pub fn parse(s: &str) -> Option<LineageKind> {
         let s = crate::text::normalize(s);
         Self::ALL

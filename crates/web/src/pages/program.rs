@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use citykpi_charts::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
+use citykpi_domain::cycle::lineage::LineageKind;
 use citykpi_domain::program::{DeliveryMethod, IndicatorKind, Program};
 use citykpi_store::StoredEvidence;
 use maud::{Markup, PreEscaped, html};
@@ -137,6 +138,68 @@ fn indicators_section(lang: Lang, snap: &Snapshot, p: &Program) -> Markup {
     }
 }
 
+/// A program's lineage: the recorded merges, splits, abolitions and renames
+/// it took part in (transitively), and the KPI links of every program of that
+/// lineage, so a KPI's contribution can be followed across the change.
+fn lineage_section(lang: Lang, snap: &Snapshot, code: &str) -> Markup {
+    let t = lang.text();
+    let h = citykpi_app::cycle::history_of(code, &snap.lineage, &snap.ds.links);
+    let program_link = |c: &str| {
+        html! {
+            @if let Some(p) = snap.program(c) {
+                a href={ "/programs/" (c) } { (c) " " (lang.name(&p.name_ja, &p.name_en)) }
+            } @else { (c) }
+        }
+    };
+    html! {
+        h2 { (t.lineage) }
+        @if h.steps.is_empty() { p { (t.lineage_none) } } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (t.fy_label) }
+                    th scope="col" { (t.lineage_kind) }
+                    th scope="col" { (t.lineage_from) }
+                    th scope="col" { (t.lineage_to) }
+                    th scope="col" { (t.lineage_note) }
+                } }
+                tbody {
+                    @for step in &h.steps {
+                        tr {
+                            td { (lang.fy(step.fy)) }
+                            td { @match LineageKind::parse(&step.kind) {
+                                Some(k) => (lang.name(k.label_ja(), k.label_en())),
+                                None => (step.kind),
+                            } }
+                            td { @for (i, c) in step.from_codes.iter().enumerate() { @if i > 0 { "、" } (program_link(c)) } }
+                            td { @for (i, c) in step.to_codes.iter().enumerate() { @if i > 0 { "、" } (program_link(c)) } }
+                            td { (step.note) }
+                        }
+                    }
+                }
+            } }
+            h3 { (t.lineage_links) }
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (t.program) }
+                    th scope="col" { (t.kpi) }
+                    th.num scope="col" { (t.contribution) }
+                } }
+                tbody {
+                    @for l in &h.links {
+                        tr {
+                            td { (program_link(&l.program_code)) }
+                            td { @if let Some(k) = snap.kpi(&l.kpi_code) {
+                                a href={ "/kpis/" (k.code) } { (lang.name(&k.name_ja, &k.name_en)) }
+                            } @else { (l.kpi_code) } }
+                            td.num { (pct(Some(l.weight))) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
 pub async fn page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -224,6 +287,7 @@ pub async fn page(
             .filter(|e| e.evidence.program_code == p.code)
             .collect();
         (evidence_section(lang, &snap, &evidence))
+        (lineage_section(lang, &snap, &p.code))
         }
         .into_string()
     });

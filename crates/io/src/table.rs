@@ -220,7 +220,7 @@ impl<'a> Table<'a> {
                 let end = at + nl + 1;
                 quotes_before += rest[counted..end].iter().filter(|b| **b == b'"').count();
                 counted = end;
-                if quotes_before % 2 == 0 {
+                if quotes_before.is_multiple_of(2) {
                     break Some(end);
                 }
                 at = end;

@@ -16,7 +16,7 @@ const ROWS: usize = 120_000;
 /// holds a newline, a comma and a doubled quote, so that some cut candidate
 /// falls inside a quoted cell.
 fn row(i: usize) -> String {
-    let note = if i % 997 == 0 {
+    let note = if i.is_multiple_of(997) {
         format!("\"note {i}\nline two, with \"\"quotes\"\"\"")
     } else {
         format!("n{i}")

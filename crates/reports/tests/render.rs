@@ -113,7 +113,10 @@ fn read(bytes: &[u8], name: &str) -> Range<Data> {
 fn value(r: &Range<Data>, label: &str) -> Data {
     let (end, _) = r.end().unwrap();
     let row = (0..=end)
-        .find(|&i| r.get_value((i, 0)).is_some_and(|d| d.to_string() == label))
+        .find(|&i| {
+            r.get_value((i, 0))
+                .is_some_and(|d| matches!(d, Data::String(s) if s == label))
+        })
         .unwrap_or_else(|| panic!("no {label}"));
     r.get_value((row, 1)).cloned().unwrap_or(Data::Empty)
 }

@@ -306,8 +306,8 @@ fn program_sheet(
     form.section("2. 事業の概要")?;
     form.text("目的", &s.purpose)?;
     form.text("対象", &s.target_group)?;
-    form.text("意図（対象をどのような状態にするか）", &s.intent)?;
-    form.text("手段（事業の内容）", &s.means)?;
+    form.text("意図", &s.intent)?;
+    form.text("手段", &s.means)?;
 
     form.section("3. 活動指標・成果指標")?;
     let r = form.row;

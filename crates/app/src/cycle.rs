@@ -24,7 +24,7 @@ use citykpi_domain::cycle::stage::{
 };
 use citykpi_domain::cycle::{
     CalendarDate, Cycle, CycleError, FieldError, Owed, RestructureEntry, RestructureRules, Stage,
-    StageRecord,
+    StageRecord, StageState,
 };
 use citykpi_domain::org::{Department, Section};
 use citykpi_domain::program::Program;
@@ -396,6 +396,85 @@ impl CycleYear {
             compiled: self.compiled.clone(),
         }
     }
+}
+
+/// Whose notices: the work a user's role answers for in a running cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeScope<'a> {
+    /// A department's sections (actuals of the KPIs they own, sheets,
+    /// budget requests).
+    Department(&'a str),
+    /// The strategy office: reviews, restructuring decisions, KPIs nobody owns.
+    StrategyOffice,
+    /// Finance: the assessments.
+    Finance,
+}
+
+/// One notice: what a scope still owes in one open stage of a running cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    /// The evaluated year of the cycle.
+    pub fy: FiscalYear,
+    pub stage: Stage,
+    pub stage_number: u8,
+    pub label_ja: &'static str,
+    pub label_en: &'static str,
+    /// Items owed in the stage.
+    pub count: usize,
+    pub deadline: Option<CalendarDate>,
+    /// The deadline has passed (`today` is after it).
+    pub overdue: bool,
+}
+
+impl CycleYear {
+    /// What `scope` still owes in the open stages of this cycle, stage by
+    /// stage, with the stage's deadline. Nothing for a cycle not started or
+    /// closed.
+    pub fn notices(&self, scope: NoticeScope<'_>, today: Option<CalendarDate>) -> Vec<Notice> {
+        let s = &self.status;
+        if !s.started || s.state == "closed" {
+            return Vec::new();
+        }
+        let mine = |o: &Owed| match scope {
+            NoticeScope::Department(d) => o.department_code.as_deref() == Some(d),
+            NoticeScope::StrategyOffice => {
+                o.section_code.is_none() && o.stage != Stage::FinanceReview
+            }
+            NoticeScope::Finance => o.section_code.is_none() && o.stage == Stage::FinanceReview,
+        };
+        s.stages
+            .iter()
+            .filter(|st| st.record.state == StageState::Open)
+            .filter_map(|st| {
+                let count = s
+                    .owed
+                    .iter()
+                    .filter(|o| o.stage == st.record.stage && mine(o))
+                    .count();
+                (count > 0).then(|| Notice {
+                    fy: s.fy,
+                    stage: st.record.stage,
+                    stage_number: st.number,
+                    label_ja: st.label_ja,
+                    label_en: st.label_en,
+                    count,
+                    deadline: st.record.deadline,
+                    overdue: matches!((st.record.deadline, today), (Some(d), Some(t)) if d < t),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Today's date in Japan (None only outside the years a date may have).
+pub fn today() -> Option<CalendarDate> {
+    let now = crate::clock::now_jst();
+    CalendarDate::new(
+        now.year(),
+        u32::from(u8::from(now.month())),
+        u32::from(now.day()),
+    )
+    .ok()
 }
 
 /// The data and the computed cycle of `fy`, from one read of the database.

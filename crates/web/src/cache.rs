@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub evidence_by_kpi: HashMap<String, Vec<StoredEvidence>>,
     /// Every recorded restructuring step (merges, splits, abolitions, renames).
     pub lineage: Vec<LineageRecord>,
+    /// The evaluated years of the cycles started and not closed.
+    pub running_cycles: Vec<FiscalYear>,
     status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     public_status: Mutex<HashMap<FiscalYear, Arc<StatusReport>>>,
     /// Rendered page bodies that depend only on this snapshot and the key
@@ -83,6 +85,7 @@ impl Snapshot {
         ds: Dataset,
         evidence: Vec<StoredEvidence>,
         lineage: Vec<LineageRecord>,
+        running_cycles: Vec<FiscalYear>,
         area: String,
         generation: u64,
         audit_mark: Option<(i64, String)>,
@@ -115,6 +118,7 @@ impl Snapshot {
         Snapshot {
             evidence_by_kpi,
             lineage,
+            running_cycles,
             kpi_idx: index(&ds.kpis, |k| k.code.as_str()),
             program_idx: index(&ds.programs, |p| p.code.as_str()),
             node_idx: index(&ds.plan_nodes, |n| n.code.as_str()),
@@ -358,8 +362,21 @@ impl Cache {
         };
         let evidence = store.link_evidence(None, None).await?;
         let lineage = store.lineage().await?;
+        let running_cycles = store
+            .cycles()
+            .await?
+            .into_iter()
+            .filter(|c| c.state.as_str() != "closed")
+            .map(|c| c.fy)
+            .collect();
         let snap = Arc::new(Snapshot::build(
-            ds, evidence, lineage, area, generation, mark,
+            ds,
+            evidence,
+            lineage,
+            running_cycles,
+            area,
+            generation,
+            mark,
         ));
         if let Ok(mut cur) = self.current.write() {
             *cur = Some(snap.clone());

@@ -50,6 +50,21 @@ impl From<citykpi_store::CycleStoreError> for WebError {
     }
 }
 
+/// A cycle service's error outside a form (form pages show refusals next to
+/// their fields first): not found → 404, storage → 500, a refused rule → 400.
+impl From<citykpi_app::cycle::CycleServiceError> for WebError {
+    fn from(e: citykpi_app::cycle::CycleServiceError) -> Self {
+        use citykpi_app::cycle::CycleServiceError;
+        if e.is_not_found() {
+            return WebError::NotFound;
+        }
+        match e {
+            CycleServiceError::App(a) => WebError::App(a),
+            CycleServiceError::Cycle(c) => c.into(),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::App(AppError::Store(e))

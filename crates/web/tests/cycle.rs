@@ -546,3 +546,81 @@ async fn lineage_on_the_program_page(backend: Backend) {
     }
 }
 both!(lineage, lineage_on_the_program_page);
+
+/// The dashboard tells a department editor what its department still owes
+/// in the running cycle, stage by stage with the deadline; a viewer gets no
+/// notices; handing in a sheet takes one off at once.
+async fn notices_on_the_dashboard(backend: Backend) {
+    use citykpi_app::cycle::{CycleYear, NoticeScope};
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let expected = CycleYear::load(&app.store, fy(2024))
+        .await
+        .unwrap()
+        .notices(NoticeScope::Department(&dept), None);
+    assert!(!expected.is_empty(), "the demo cycle leaves work owed");
+    let editor = app.login(&editor_user.login).await;
+    let dash = editor.get("/").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(
+        dash.body.contains("お知らせ：期限のある作業"),
+        "{}",
+        dash.body
+    );
+    for n in &expected {
+        let line = format!("{}. {}</a>: {}件", n.stage_number, n.label_ja, n.count);
+        assert!(dash.body.contains(&line), "missing {line}");
+        if let Some(d) = n.deadline {
+            assert!(dash.body.contains(&format!("期限 {d}")));
+        }
+    }
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert!(
+        !viewer
+            .get("/")
+            .await
+            .body
+            .contains("お知らせ：期限のある作業")
+    );
+
+    let sheets = expected
+        .iter()
+        .find(|n| n.stage_number == 2)
+        .map(|n| n.count)
+        .expect("sheets owed in the demo");
+    let (code, version) = editable_sheet_of(&app, &dept).await;
+    let ok = editor
+        .post_form(
+            &format!("/cycle/2024/sheets/{code}"),
+            &[
+                ("version", &version.to_string()),
+                ("purpose", "市民の健康を守る"),
+                ("scores_necessity", "5"),
+                ("scores_effectiveness", "4"),
+                ("scores_efficiency", "3"),
+                ("scores_means", "4"),
+                ("direction", "continue"),
+                ("direction_reason", ""),
+                ("issues", "人員の不足"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = editor.get("/").await.body;
+    let label = &expected
+        .iter()
+        .find(|n| n.stage_number == 2)
+        .unwrap()
+        .label_ja;
+    if sheets > 1 {
+        assert!(
+            after.contains(&format!("2. {label}</a>: {}件", sheets - 1)),
+            "{after}"
+        );
+    } else {
+        assert!(!after.contains(&format!("2. {label}</a>")));
+    }
+}
+both!(notices, notices_on_the_dashboard);

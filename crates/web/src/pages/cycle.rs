@@ -476,16 +476,7 @@ async fn cycle_year(state: &AppState, fy: FiscalYear) -> WebResult<Arc<CycleYear
 }
 
 fn web_error(e: CycleServiceError) -> WebError {
-    if e.is_not_found() {
-        return WebError::NotFound;
-    }
-    match e {
-        CycleServiceError::App(a) => WebError::App(a),
-        CycleServiceError::Cycle(citykpi_store::CycleStoreError::Store(s)) => {
-            WebError::App(citykpi_app::AppError::Store(s))
-        }
-        other => WebError::BadRequest(other.to_string()),
-    }
+    e.into()
 }
 
 /// A refusal to show on a page: status and the messages (field errors, or

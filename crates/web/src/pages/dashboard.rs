@@ -14,7 +14,7 @@ use maud::{Markup, PreEscaped, html};
 use crate::AppState;
 use crate::cache::Snapshot;
 use crate::ctx::Ctx;
-use crate::error::WebResult;
+use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, chart, fy_switcher, pct, render, status_badge};
 
@@ -214,6 +214,60 @@ pub fn changes<'a>(
     out
 }
 
+/// The logged-in user's notices: what their department (a department
+/// editor), the strategy office or finance still owes in each running cycle,
+/// stage by stage with its deadline. Empty for viewers and when nothing is due.
+async fn notices_card(
+    state: &AppState,
+    ctx: &Ctx,
+    snap: &std::sync::Arc<Snapshot>,
+) -> WebResult<Markup> {
+    use citykpi_app::cycle::{NoticeScope, today};
+    use citykpi_domain::org::Role;
+    let Some(u) = ctx.user() else {
+        return Ok(html! {});
+    };
+    let scope = match u.role {
+        Role::DepartmentEditor => NoticeScope::Department(&u.department_code),
+        Role::StrategyOffice | Role::Admin => NoticeScope::StrategyOffice,
+        Role::Finance => NoticeScope::Finance,
+        Role::Viewer => return Ok(html! {}),
+    };
+    let today = today();
+    let mut notices = Vec::new();
+    for fy in &snap.running_cycles {
+        let year = snap
+            .cycle_year(state.store(), *fy)
+            .await
+            .map_err(WebError::from)?;
+        notices.extend(year.notices(scope, today));
+    }
+    if notices.is_empty() {
+        return Ok(html! {});
+    }
+    let t = ctx.t;
+    let lang = ctx.lang;
+    Ok(html! {
+        section.card.notices aria-labelledby="notices-h" {
+            h2 id="notices-h" { (t.notices_title) }
+            ul {
+                @for n in &notices {
+                    li {
+                        a href={ "/cycle?fy=" (n.fy.year()) } {
+                            (lang.fy(n.fy)) " " (n.stage_number) ". " (lang.name(n.label_ja, n.label_en))
+                        }
+                        ": " (t.notices_item.replace("{n}", &n.count.to_string()))
+                        @if let Some(d) = n.deadline {
+                            " （" (t.notices_deadline) " " (d.to_string()) "）"
+                        }
+                        @if n.overdue { " " strong.overdue { (t.notices_overdue) } }
+                    }
+                }
+            }
+        }
+    })
+}
+
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let snap = state.snapshot().await?;
     let t = ctx.t;
@@ -269,7 +323,8 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
         }
         .into_string()
     });
-    let body = PreEscaped(body.to_string());
+    let notices = notices_card(&state, &ctx, &snap).await?;
+    let body = html! { (notices) (PreEscaped(body.to_string())) };
     Ok(render(
         &ctx,
         Page {

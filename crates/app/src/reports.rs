@@ -294,6 +294,7 @@ pub async fn evaluation_sheets(
             sheet,
             version,
             positions,
+            last_year: last_year.get(&p.code).cloned(),
         });
     }
     Ok(EvaluationBook {

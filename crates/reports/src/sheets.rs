@@ -3,7 +3,7 @@
 //! (A4 portrait, one page wide), after a first worksheet 一覧 listing them.
 
 use citykpi_domain::FiscalYear;
-use citykpi_domain::cycle::EvaluationSheet;
+use citykpi_domain::cycle::{EvaluationSheet, SheetComputed};
 use citykpi_domain::program::Program;
 use rust_xlsxwriter::{Format, Url, Workbook, Worksheet, XlsxError};
 
@@ -35,6 +35,8 @@ pub struct ProgramSheet {
     pub version: i64,
     /// The program's place in the plan: the KPIs it serves.
     pub positions: Vec<PlanPosition>,
+    /// Last year's sheet, shown beside this year's costs and scores.
+    pub last_year: Option<EvaluationSheet>,
 }
 
 /// A KPI the program serves, with the policy and measure the KPI sits under.
@@ -189,30 +191,200 @@ impl Form<'_> {
         Ok(())
     }
 
-    /// Label in A, a number in B:C, a note over D:G.
+    /// Label in A, the year's number in B:C, last year's in D:E, a note
+    /// over F:G.
     fn number(
         &mut self,
         label: &str,
         value: Option<f64>,
+        last: Option<f64>,
         format: &Format,
         note: &str,
     ) -> Result<(), XlsxError> {
         let r = self.row;
         self.ws
             .write_string_with_format(r, 0, label, &self.f.label)?;
-        self.ws.merge_range(r, 1, r, 2, "", format)?;
-        if let Some(v) = value {
-            self.ws.write_number_with_format(r, 1, v, format)?;
+        for (col, v) in [(1u16, value), (3, last)] {
+            self.ws.merge_range(r, col, r, col + 1, "", format)?;
+            if let Some(v) = v {
+                self.ws.write_number_with_format(r, col, v, format)?;
+            }
         }
-        self.ws.merge_range(r, 3, r, LAST_COL, note, &self.f.text)?;
+        self.ws.merge_range(r, 5, r, LAST_COL, note, &self.f.wrap)?;
+        self.ws
+            .set_row_height(r, wrapped_height(note, WIDTHS[5] + WIDTHS[6]))?;
         self.row += 1;
         Ok(())
     }
 
-    fn yen(&mut self, label: &str, value: Option<i64>, note: &str) -> Result<(), XlsxError> {
-        let f = self.f;
-        self.number(label, value.map(|v| v as f64), &f.yen, note)
+    /// The column heads of the year / last year rows.
+    fn year_heads(&mut self, fy: FiscalYear) -> Result<(), XlsxError> {
+        let r = self.row;
+        let h = &self.f.header;
+        self.ws.write_blank(r, 0, h)?;
+        self.ws
+            .merge_range(r, 1, r, 2, &format!("評価年度（{}）", fy.wareki()), h)?;
+        self.ws
+            .merge_range(r, 3, r, 4, &format!("前年度（{}）", fy.prev().wareki()), h)?;
+        self.ws.merge_range(r, 5, r, LAST_COL, "備考", h)?;
+        self.row += 1;
+        Ok(())
     }
+}
+
+/// A number row of the cost and score sections: label, how to read it from
+/// a sheet, whether it is yen, and the note.
+type NumberRow = (
+    &'static str,
+    fn(&EvaluationSheet, &SheetComputed) -> Option<f64>,
+    Kind,
+    &'static str,
+);
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Yen,
+    Yen2,
+    Number,
+    Int,
+}
+
+const COST_ROWS: [NumberRow; 14] = [
+    (
+        "予算現額",
+        |s, _| Some(s.money.budget as f64),
+        Kind::Yen,
+        "補正後の予算額",
+    ),
+    (
+        "決算額",
+        |s, _| s.money.settled.map(|v| v as f64),
+        Kind::Yen,
+        "空欄は決算前",
+    ),
+    (
+        "国庫支出金",
+        |s, _| Some(s.money.funding.national as f64),
+        Kind::Yen,
+        "財源内訳",
+    ),
+    (
+        "府県支出金",
+        |s, _| Some(s.money.funding.prefectural as f64),
+        Kind::Yen,
+        "財源内訳",
+    ),
+    (
+        "地方債",
+        |s, _| Some(s.money.funding.bonds as f64),
+        Kind::Yen,
+        "財源内訳",
+    ),
+    (
+        "その他特定財源",
+        |s, _| Some(s.money.funding.other as f64),
+        Kind::Yen,
+        "財源内訳",
+    ),
+    (
+        "一般財源",
+        |s, _| Some(s.money.funding.general as f64),
+        Kind::Yen,
+        "財源内訳",
+    ),
+    (
+        "直接事業費",
+        |_, c| Some(c.direct_cost as f64),
+        Kind::Yen,
+        "決算額（決算前は予算現額）",
+    ),
+    (
+        "人工",
+        |s, _| Some(s.money.staff_fte),
+        Kind::Number,
+        "従事職員数（年間換算・人）",
+    ),
+    (
+        "人件費単価",
+        |s, _| Some(s.money.staff_unit_cost as f64),
+        Kind::Yen,
+        "職員1人当たり年額",
+    ),
+    (
+        "人件費",
+        |_, c| Some(c.staff_cost as f64),
+        Kind::Yen,
+        "人工 × 人件費単価",
+    ),
+    (
+        "フルコスト",
+        |_, c| Some(c.full_cost as f64),
+        Kind::Yen,
+        "直接事業費 ＋ 人件費",
+    ),
+    (
+        "活動量",
+        |s, _| s.money.output_quantity,
+        Kind::Number,
+        "単位当たりコストの分母",
+    ),
+    (
+        "単位当たりコスト",
+        |_, c| c.unit_cost,
+        Kind::Yen2,
+        "フルコスト ÷ 活動量",
+    ),
+];
+
+const SCORE_ROWS: [NumberRow; 5] = [
+    (
+        "必要性",
+        |s, _| s.scores.necessity.map(f64::from),
+        Kind::Int,
+        "",
+    ),
+    (
+        "有効性",
+        |s, _| s.scores.effectiveness.map(f64::from),
+        Kind::Int,
+        "",
+    ),
+    (
+        "効率性",
+        |s, _| s.scores.efficiency.map(f64::from),
+        Kind::Int,
+        "",
+    ),
+    (
+        "手段の妥当性",
+        |s, _| s.scores.means.map(f64::from),
+        Kind::Int,
+        "",
+    ),
+    (
+        "合計",
+        |_, c| c.score_total.map(f64::from),
+        Kind::Int,
+        "20点満点（4項目の合計）",
+    ),
+];
+
+fn number_rows(form: &mut Form<'_>, rows: &[NumberRow], p: &ProgramSheet) -> Result<(), XlsxError> {
+    let f = form.f;
+    let c = p.sheet.computed();
+    let last = p.last_year.as_ref().map(|l| (l, l.computed()));
+    for (label, get, kind, note) in rows {
+        let format = match kind {
+            Kind::Yen => &f.yen,
+            Kind::Yen2 => &f.yen_2,
+            Kind::Number => &f.number,
+            Kind::Int => &f.int,
+        };
+        let value = get(&p.sheet, &c);
+        let before = last.as_ref().and_then(|(l, lc)| get(l, lc));
+        form.number(label, value, before, format, note)?;
+    }
+    Ok(())
 }
 
 fn program_sheet(
@@ -356,62 +528,13 @@ fn program_sheet(
         form.row += 1;
     }
 
-    form.section("4. コスト（評価年度）")?;
-    let m = &s.money;
-    form.yen("予算現額", Some(m.budget), "補正後の予算額")?;
-    form.yen(
-        "決算額",
-        m.settled,
-        if m.settled.is_some() { "" } else { "決算前" },
-    )?;
-    form.yen("国庫支出金", Some(m.funding.national), "財源内訳")?;
-    form.yen("府県支出金", Some(m.funding.prefectural), "財源内訳")?;
-    form.yen("地方債", Some(m.funding.bonds), "財源内訳")?;
-    form.yen("その他特定財源", Some(m.funding.other), "財源内訳")?;
-    form.yen("一般財源", Some(m.funding.general), "財源内訳")?;
-    form.yen(
-        "直接事業費",
-        Some(c.direct_cost),
-        "決算額（決算前は予算現額）",
-    )?;
-    form.number(
-        "人工",
-        Some(m.staff_fte),
-        &f.number,
-        "従事職員数（年間換算・人）",
-    )?;
-    form.yen("人件費単価", Some(m.staff_unit_cost), "職員1人当たり年額")?;
-    form.yen("人件費", Some(c.staff_cost), "人工 × 人件費単価")?;
-    form.yen("フルコスト", Some(c.full_cost), "直接事業費 ＋ 人件費")?;
-    form.number(
-        "活動量",
-        m.output_quantity,
-        &f.number,
-        "単位当たりコストの分母",
-    )?;
-    form.number(
-        "単位当たりコスト",
-        c.unit_cost,
-        &f.yen_2,
-        "フルコスト ÷ 活動量",
-    )?;
+    form.section("4. コスト")?;
+    form.year_heads(s.fy)?;
+    number_rows(&mut form, &COST_ROWS, p)?;
 
     form.section("5. 評価（各1〜5点）")?;
-    let sc = &s.scores;
-    for (label, v) in [
-        ("必要性", sc.necessity),
-        ("有効性", sc.effectiveness),
-        ("効率性", sc.efficiency),
-        ("手段の妥当性", sc.means),
-    ] {
-        form.number(label, v.map(f64::from), &f.int, "")?;
-    }
-    form.number(
-        "合計",
-        c.score_total.map(f64::from),
-        &f.int,
-        "20点満点（4項目の合計）",
-    )?;
+    form.year_heads(s.fy)?;
+    number_rows(&mut form, &SCORE_ROWS, p)?;
 
     form.section("6. 課題と改善策")?;
     form.text("課題", &s.issues)?;

@@ -96,6 +96,17 @@ fn book() -> EvaluationBook {
             kpi_name: "待機児童数".into(),
             weight: 0.4,
         }],
+        last_year: Some(EvaluationSheet {
+            fy: fy(2023),
+            money: SheetMoney {
+                budget: 1_000_000,
+                settled: None,
+                staff_fte: 1.0,
+                staff_unit_cost: 8_000_000,
+                ..SheetMoney::default()
+            },
+            ..sheet(code)
+        }),
     };
     EvaluationBook {
         fy: fy(2024),
@@ -111,6 +122,14 @@ fn read(bytes: &[u8], name: &str) -> Range<Data> {
 }
 
 fn value(r: &Range<Data>, label: &str) -> Data {
+    cell(r, label, 1)
+}
+
+fn last(r: &Range<Data>, label: &str) -> Data {
+    cell(r, label, 3)
+}
+
+fn cell(r: &Range<Data>, label: &str, col: u32) -> Data {
     let (end, _) = r.end().unwrap();
     let row = (0..=end)
         .find(|&i| {
@@ -118,7 +137,7 @@ fn value(r: &Range<Data>, label: &str) -> Data {
                 .is_some_and(|d| matches!(d, Data::String(s) if s == label))
         })
         .unwrap_or_else(|| panic!("no {label}"));
-    r.get_value((row, 1)).cloned().unwrap_or(Data::Empty)
+    r.get_value((row, col)).cloned().unwrap_or(Data::Empty)
 }
 
 fn part(bytes: &[u8], name: &str) -> String {
@@ -142,6 +161,10 @@ fn evaluation_sheet_cells_and_print_setup() {
     // 1,287,654,321 + round(3.5 × 8,200,000) = 1,316,354,321
     assert_eq!(value(&r, "フルコスト"), Data::Float(1_316_354_321.0));
     assert_eq!(value(&r, "人件費"), Data::Float(28_700_000.0));
+    // Last year's beside it (D): 1,000,000 (no settlement) + 8,000,000.
+    assert_eq!(last(&r, "フルコスト"), Data::Float(9_000_000.0));
+    assert_eq!(last(&r, "決算額"), Data::Empty);
+    assert_eq!(last(&r, "合計"), Data::Float(16.0));
     assert_eq!(value(&r, "直接事業費"), Data::Float(1_287_654_321.0));
     assert_eq!(value(&r, "合計"), Data::Float(16.0));
     assert_eq!(value(&r, "方向性").to_string(), "改善");

@@ -10,7 +10,9 @@ use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, R
 use citykpi_domain::partner::matching::{Need, Suggestion, suggest};
 use citykpi_domain::partner::member::{self, Decision, Member, MemberForm, PublicMember};
 use citykpi_domain::partner::menu::{MenuItem, Participation};
-use citykpi_domain::partner::projects::{Demonstration, PrPlan};
+use citykpi_domain::partner::projects::{
+    Demonstration, PrPlan, ProjectTeam, TeamEntry, TeamForm, validate_entry, validate_team,
+};
 use citykpi_domain::partner::proposal::{
     self, Criterion, Proposal, ProposalForm, ProposalStage, Rubric,
 };
@@ -613,6 +615,58 @@ fn name_of(names: &[(i64, String)], id: i64) -> String {
         .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
 }
 
+// ----- project teams -----
+
+/// Every team with its members' names and its log, oldest entry first.
+pub async fn teams(store: &Store) -> Result<Vec<(ProjectTeam, Vec<String>, Vec<TeamEntry>)>> {
+    let list = store.teams().await?;
+    let names = member_names(store, list.iter().flat_map(|t| t.member_ids.clone())).await?;
+    let mut out = Vec::with_capacity(list.len());
+    for t in list {
+        let members = t.member_ids.iter().map(|id| name_of(&names, *id)).collect();
+        let log = store.team_entries(&t.code).await?;
+        out.push((t, members, log));
+    }
+    Ok(out)
+}
+
+/// Creates or updates a team from the form (every problem by field).
+pub async fn save_team(store: &Store, form: &TeamForm, actor: &str) -> Result<ProjectTeam> {
+    let team = validate_team(form)?;
+    let known: Vec<String> = store.kpis().await?.into_iter().map(|k| k.code).collect();
+    let unknown: Vec<Problem> = team
+        .kpi_codes
+        .iter()
+        .filter(|k| !known.contains(k))
+        .map(|k| {
+            Problem::new(
+                "kpi_codes",
+                format!("KPI「{k}」は登録されていません"),
+                format!("no KPI {k}"),
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Problems(unknown).into());
+    }
+    store.upsert_team(&team, actor).await?;
+    Ok(team)
+}
+
+/// Adds an activity or a result to a team's log.
+pub async fn log_team(
+    store: &Store,
+    code: &str,
+    kind: &str,
+    on: &str,
+    body: &str,
+    actor: &str,
+) -> Result<TeamEntry> {
+    let entry = validate_entry(code, kind, on, body, actor)?;
+    store.add_team_entry(&entry, actor).await?;
+    Ok(entry)
+}
+
 // ----- exports (CSV / XLSX / JSON through citykpi-io's writer) -----
 
 /// The partnership lists that can be downloaded.
@@ -983,6 +1037,31 @@ pub async fn build_demo(
     }
     for p in &demo.pr_plans {
         store.upsert_pr_plan(p, "demo").await?;
+    }
+    // A project team around each of the first demonstrations, with its partners.
+    for (n, d) in demo.demonstrations.iter().take(3).enumerate() {
+        let team = ProjectTeam {
+            code: format!("TEAM-{:02}", n + 1),
+            name: format!("{} チーム", d.title),
+            goal: format!("{}の実装に向けて、効果をKPIで確かめる", d.title),
+            member_ids: d
+                .partner_ids
+                .iter()
+                .filter(|id| ids.contains(id))
+                .copied()
+                .collect(),
+            section_codes: Vec::new(),
+            kpi_codes: d.kpi_codes.clone(),
+        };
+        store.upsert_team(&team, "demo").await?;
+        let entry = TeamEntry {
+            team_code: team.code.clone(),
+            on: d.start,
+            kind: citykpi_domain::partner::projects::TeamEntryKind::Activity,
+            body: "キックオフ会議を開催".into(),
+            author: "demo".into(),
+        };
+        store.add_team_entry(&entry, "demo").await?;
     }
     Ok(ids.len() + inquiries.len())
 }

@@ -14,7 +14,9 @@ use citykpi_domain::partner::member::{
     PublicField, PublicMember, decide,
 };
 use citykpi_domain::partner::menu::{MenuItem, MenuKind, Participation, ParticipationStatus};
-use citykpi_domain::partner::projects::{Demonstration, PrPlan};
+use citykpi_domain::partner::projects::{
+    Demonstration, PrPlan, ProjectTeam, TeamEntry, TeamEntryKind,
+};
 use citykpi_domain::partner::proposal::{NewProposal, Proposal, ProposalStage, Rubric, check_move};
 use citykpi_domain::partner::{Day, Problem, Problems, SdgGoal};
 use serde_json::json;
@@ -1600,6 +1602,144 @@ impl Store {
 
     /// Deletes every partnership row (used before the demo city's partners
     /// are written again; `clear_all` leaves these tables alone).
+    // ----- project teams -----
+
+    /// Stores a team (by code) with its audit row; every member it names must exist.
+    pub async fn upsert_team(&self, t: &ProjectTeam, actor: &str) -> PartnerResult<()> {
+        let body =
+            serde_json::to_string(t).map_err(|e| damaged("team", &t.code, &e.to_string()))?;
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let mut problems = Vec::new();
+        for id in &t.member_ids {
+            if member_in(conn, *id).await?.is_none() {
+                problems.push(Problem::new(
+                    "member_ids",
+                    format!("会員 {id} は登録されていません"),
+                    format!("no member {id}"),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems).into());
+        }
+        let before: Option<String> = run!(
+            conn,
+            sqlx::query_scalar::<_, String>("SELECT body FROM partner_teams WHERE code = $1")
+                .bind(&t.code),
+            fetch_optional
+        )?;
+        run!(
+            conn,
+            sqlx::query(
+                "INSERT INTO partner_teams (code, body) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET body = excluded.body"
+            )
+            .bind(&t.code)
+            .bind(&body),
+            execute
+        )?;
+        let action = if before.is_some() { "update" } else { "insert" };
+        let before_json = before.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok());
+        audit_in(
+            conn,
+            actor,
+            action,
+            "partner_team",
+            &t.code,
+            before_json,
+            Some(json!(t)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn teams(&self) -> PartnerResult<Vec<ProjectTeam>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let bodies: Vec<(String, String)> = run!(
+            conn,
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT code, body FROM partner_teams ORDER BY code"
+            ),
+            fetch_all
+        )?;
+        bodies
+            .into_iter()
+            .map(|(code, b)| {
+                serde_json::from_str(&b).map_err(|e| damaged("team", code, &e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Appends an entry to a team's log, with its audit row.
+    pub async fn add_team_entry(&self, e: &TeamEntry, actor: &str) -> PartnerResult<()> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let exists: Option<String> = run!(
+            conn,
+            sqlx::query_scalar::<_, String>("SELECT code FROM partner_teams WHERE code = $1")
+                .bind(&e.team_code),
+            fetch_optional
+        )?;
+        if exists.is_none() {
+            return Err(not_found("team", "プロジェクトチーム", &e.team_code));
+        }
+        run!(
+            conn,
+            sqlx::query(
+                "INSERT INTO partner_team_log (team_code, on_day, kind, body, author, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            .bind(&e.team_code)
+            .bind(e.on.to_string())
+            .bind(e.kind.code())
+            .bind(&e.body)
+            .bind(&e.author)
+            .bind(now_rfc3339()),
+            execute
+        )?;
+        audit_in(
+            conn,
+            actor,
+            "log",
+            "partner_team",
+            &e.team_code,
+            None,
+            Some(json!(e)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A team's log, oldest first.
+    pub async fn team_entries(&self, code: &str) -> PartnerResult<Vec<TeamEntry>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let rows: Vec<(String, String, String, String)> = run!(
+            conn,
+            sqlx::query_as::<_, (String, String, String, String)>(
+                "SELECT on_day, kind, body, author FROM partner_team_log WHERE team_code = $1 ORDER BY on_day, id"
+            )
+            .bind(code),
+            fetch_all
+        )?;
+        rows.into_iter()
+            .map(|(on, kind, body, author)| {
+                let bad = |what: &str| damaged("team log", code, what);
+                Ok(TeamEntry {
+                    team_code: code.to_string(),
+                    on: Day::parse(&on).ok_or_else(|| bad(&on))?,
+                    kind: TeamEntryKind::parse(&kind).ok_or_else(|| bad(&kind))?,
+                    body,
+                    author,
+                })
+            })
+            .collect()
+    }
+
     pub async fn clear_partners(&self) -> PartnerResult<()> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
@@ -1612,6 +1752,8 @@ impl Store {
             "partner_proposals",
             "partner_demonstrations",
             "partner_pr_plans",
+            "partner_team_log",
+            "partner_teams",
             "partner_members",
         ] {
             run!(conn, sqlx::query(&format!("DELETE FROM {table}")), execute)?;

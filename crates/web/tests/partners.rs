@@ -1431,3 +1431,131 @@ async fn ngsi_notifications_through_the_api(backend: Backend) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 both!(ngsi_api, ngsi_notifications_through_the_api);
+
+/// Project teams: the desk creates a team (every problem by field; unknown
+/// KPIs and members refused), logs activities and results; everyone logged
+/// in reads them; each change in the audit log.
+async fn project_teams(backend: Backend) {
+    let app = spawn(backend).await;
+    let desk = app
+        .login(&app.user_with(Role::StrategyOffice).await.login)
+        .await;
+    let kpi = app.store.kpis().await.unwrap()[0].code.clone();
+    let member = app
+        .store
+        .members_for_export(&MemberFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    let page = desk.get("/partners/teams").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("TEAM-01"), "the demo's teams");
+
+    let bad = desk
+        .post_form(
+            "/partners/teams",
+            &[
+                ("code", ""),
+                ("name", "臨海部の脱炭素"),
+                ("goal", ""),
+                ("member_ids", "abc"),
+                ("kpi_codes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for anchor in ["#code", "#goal", "#member_ids", "#kpi_codes"] {
+        assert!(bad.body.contains(&format!("href=\"{anchor}\"")), "{anchor}");
+    }
+    let unknown = desk
+        .post_form(
+            "/partners/teams",
+            &[
+                ("code", "T-ZQ"),
+                ("name", "臨海部の脱炭素"),
+                ("goal", "CO2を半減"),
+                ("member_ids", "99999999"),
+                ("kpi_codes", "NO_SUCH_KPI"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body.contains("NO_SUCH_KPI"));
+    let ids = member.id.to_string();
+    let ok = desk
+        .post_form(
+            "/partners/teams",
+            &[
+                ("code", "T-ZQ"),
+                ("name", "臨海部の<b>脱炭素</b>"),
+                ("goal", "CO2を半減"),
+                ("member_ids", &ids),
+                ("section_codes", "KANKYO"),
+                ("kpi_codes", &kpi),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let log = desk
+        .post_form(
+            "/partners/teams/T-ZQ/log",
+            &[
+                ("kind", "result"),
+                ("on", "2026-04-01"),
+                ("body", "削減量を確認"),
+            ],
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::SEE_OTHER, "{}", log.body);
+    let bad_log = desk
+        .post_form(
+            "/partners/teams/T-ZQ/log",
+            &[("kind", "x"), ("on", "soon"), ("body", "")],
+        )
+        .await;
+    assert_eq!(bad_log.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        desk.post_form(
+            "/partners/teams/NOPE/log",
+            &[("kind", "activity"), ("on", "2026-04-01"), ("body", "x")]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    let page = viewer.get("/partners/teams").await;
+    assert!(page.body.contains("id=\"team-T-ZQ\""));
+    assert!(page.body.contains("&lt;b&gt;脱炭素"), "escaped");
+    assert!(page.body.contains(&member.org.name));
+    assert!(page.body.contains("削減量を確認") && page.body.contains("成果"));
+    assert!(
+        !page.body.contains("action=\"/partners/teams\""),
+        "no form for a viewer"
+    );
+    assert_eq!(
+        viewer
+            .post_form(
+                "/partners/teams/T-ZQ/log",
+                &[("kind", "activity"), ("on", "2026-04-01"), ("body", "x")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let entries = app.store.team_entries("T-ZQ").await.unwrap();
+    assert_eq!(entries.len(), 1);
+    let audit = app.store.audit_entries(50, 0).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.entity == "partner_team" && e.action == "insert" && e.key == "T-ZQ")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.entity == "partner_team" && e.action == "log" && e.key == "T-ZQ")
+    );
+}
+both!(teams, project_teams);

@@ -149,6 +149,113 @@ pub struct ProjectTeam {
     pub kpi_codes: Vec<String>,
 }
 
+/// A project team as typed into the form (lists comma separated).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamForm {
+    pub code: String,
+    pub name: String,
+    pub goal: String,
+    /// Member numbers (`12, 40`).
+    pub member_ids: String,
+    pub section_codes: String,
+    pub kpi_codes: String,
+}
+
+/// Checks a team: a code, a name, a goal, at least one KPI it serves.
+pub fn validate_team(form: &TeamForm) -> Result<ProjectTeam, Problems> {
+    let mut c = Check::default();
+    let code = one_code(&mut c, "code", &form.code);
+    let name = c.text("name", &form.name, true, 200);
+    let goal = c.text("goal", &form.goal, true, 2000);
+    let mut member_ids: Vec<i64> = Vec::new();
+    for raw in crate::text::normalize(&form.member_ids)
+        .split(|ch: char| ch == ',' || ch == '、' || ch.is_whitespace())
+        .filter(|x| !x.is_empty())
+    {
+        match raw.trim_start_matches('#').parse::<i64>() {
+            Ok(id) if id > 0 => {
+                if !member_ids.contains(&id) {
+                    member_ids.push(id);
+                }
+            }
+            _ => c.push(
+                "member_ids",
+                format!("「{raw}」は会員番号ではありません"),
+                format!("\"{raw}\" is not a member number"),
+            ),
+        }
+    }
+    let section_codes = read_codes(&mut c, "section_codes", &form.section_codes);
+    let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
+    if kpi_codes.is_empty() && !c.problems.iter().any(|p| p.field == "kpi_codes") {
+        c.push(
+            "kpi_codes",
+            "寄与する計画のKPIを1つ以上入力してください",
+            "name at least one KPI of the plan it serves",
+        );
+    }
+    c.finish(ProjectTeam {
+        code,
+        name,
+        goal,
+        member_ids,
+        section_codes,
+        kpi_codes,
+    })
+}
+
+coded_enum! {
+    /// An entry of a team's log.
+    TeamEntryKind {
+        Activity = "activity", "活動", "activity";
+        Result = "result", "成果", "result";
+    }
+}
+
+/// One entry of a team's log of activities and results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamEntry {
+    pub team_code: String,
+    pub on: Day,
+    pub kind: TeamEntryKind,
+    pub body: String,
+    pub author: String,
+}
+
+/// Checks a log entry typed into the form (`on` as YYYY-MM-DD).
+pub fn validate_entry(
+    team_code: &str,
+    kind: &str,
+    on: &str,
+    body: &str,
+    author: &str,
+) -> Result<TeamEntry, Problems> {
+    let mut c = Check::default();
+    let kind_v = TeamEntryKind::parse(kind);
+    if kind_v.is_none() {
+        c.push("kind", "種類を選んでください", "choose a kind");
+    }
+    let day = Day::parse(on.trim());
+    if day.is_none() {
+        c.push(
+            "on",
+            "日付（YYYY-MM-DD）を入力してください",
+            "must be a date (YYYY-MM-DD)",
+        );
+    }
+    let body = c.text("body", body, true, 4000);
+    let (Some(kind), Some(on)) = (kind_v, day) else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(TeamEntry {
+        team_code: team_code.to_string(),
+        on,
+        kind,
+        body,
+        author: author.to_string(),
+    })
+}
+
 coded_enum! {
     /// Channels of the city's PR.
     PrChannel {
@@ -338,5 +445,30 @@ mod tests {
             vec!["PR-1", "PR-0"]
         );
         assert!(running_on(&plans, Day::parse("2026-07-01").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn teams_and_their_log() {
+        let form = TeamForm {
+            code: "T-01".into(),
+            name: "臨海部の脱炭素".into(),
+            goal: "2030年までに臨海部のCO2を半減".into(),
+            member_ids: "12、#40 12".into(),
+            section_codes: "KANKYO-1".into(),
+            kpi_codes: "CO2".into(),
+        };
+        let t = validate_team(&form).unwrap();
+        assert_eq!(t.member_ids, vec![12, 40]);
+        let bad = validate_team(&TeamForm {
+            member_ids: "x".into(),
+            kpi_codes: String::new(),
+            ..form.clone()
+        })
+        .unwrap_err();
+        assert!(bad.has("member_ids") && bad.has("kpi_codes"));
+        let e = validate_entry("T-01", "result", "2026-04-01", "実証で削減量を確認", "u").unwrap();
+        assert_eq!(e.kind, TeamEntryKind::Result);
+        let bad = validate_entry("T-01", "x", "soon", "", "u").unwrap_err();
+        assert!(bad.has("kind") && bad.has("on") && bad.has("body"));
     }
 }

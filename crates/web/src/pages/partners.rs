@@ -26,6 +26,7 @@ use citykpi_domain::partner::desk::{
 use citykpi_domain::partner::member::{
     Member, MemberForm, MemberStatus, OrgSize, OrgType, PublicField,
 };
+use citykpi_domain::partner::projects::TeamForm;
 use citykpi_domain::partner::proposal::{Criterion, MAX_SCORE, ProposalStage};
 use citykpi_domain::partner::{Problem, Problems, SdgGoal};
 use citykpi_store::{InquiryFilter, MemberFilter, Page as ListPage};
@@ -110,6 +111,9 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/partners/menu", Access::Login),
     r("GET", "/partners/demonstrations", Access::Login),
     r("GET", "/partners/pr", Access::Login),
+    r("GET", "/partners/teams", Access::Login),
+    r("POST", "/partners/teams", Access::Roles(DESK)),
+    r("POST", "/partners/teams/{code}/log", Access::Roles(DESK)),
     r(
         "POST",
         "/api/v1/kpis/{code}/ngsi",
@@ -265,6 +269,8 @@ pub fn routes() -> Router<AppState> {
         .route("/partners/menu", get(menu_page))
         .route("/partners/demonstrations", get(demonstrations_page))
         .route("/partners/pr", get(pr_page))
+        .route("/partners/teams", get(teams_page).post(save_team))
+        .route("/partners/teams/{code}/log", post(log_team))
         .route(
             "/api/v1/kpis/{code}/ngsi",
             post(api_ngsi).layer(DefaultBodyLimit::max(NGSI_BODY)),
@@ -411,6 +417,20 @@ pub struct PartnerText {
     pub reach: &'static str,
     pub month: &'static str,
     pub show: &'static str,
+    pub teams_title: &'static str,
+    pub teams_intro: &'static str,
+    pub team_code: &'static str,
+    pub team_name: &'static str,
+    pub members_col: &'static str,
+    pub member_ids_hint: &'static str,
+    pub sections: &'static str,
+    pub codes_hint: &'static str,
+    pub team_save: &'static str,
+    pub team_new: &'static str,
+    pub log: &'static str,
+    pub log_add: &'static str,
+    pub entry_kind: &'static str,
+    pub entry_on: &'static str,
     pub download_csv: &'static str,
     pub download_xlsx: &'static str,
     pub line_unsigned: &'static str,
@@ -543,6 +563,20 @@ pub const JA: PartnerText = PartnerText {
     reach: "到達数（実績／目標）",
     month: "表示する月",
     show: "表示",
+    teams_title: "プロジェクトチーム",
+    teams_intro: "会員と市の課が一つの目的に取り組むチームです。目的は計画のKPIに結び付け、活動と成果を記録します。",
+    team_code: "チームコード",
+    team_name: "チーム名",
+    members_col: "会員",
+    member_ids_hint: "会員番号をカンマ区切りで",
+    sections: "市の課",
+    codes_hint: "コードをカンマ区切りで",
+    team_save: "チームを保存",
+    team_new: "チームを作成・更新",
+    log: "活動と成果の記録",
+    log_add: "記録する",
+    entry_kind: "種類",
+    entry_on: "日付",
     download_csv: "CSVでダウンロード",
     download_xlsx: "Excelでダウンロード",
     line_unsigned: "LINEの署名（X-Line-Signature）がありません。",
@@ -675,6 +709,20 @@ pub const EN: PartnerText = PartnerText {
     reach: "Reach (actual / target)",
     month: "Month",
     show: "Show",
+    teams_title: "Project teams",
+    teams_intro: "Teams of members and city sections working on one goal tied to the plan's KPIs, with a log of activities and results.",
+    team_code: "Team code",
+    team_name: "Team name",
+    members_col: "Members",
+    member_ids_hint: "Member numbers, comma separated",
+    sections: "City sections",
+    codes_hint: "Codes, comma separated",
+    team_save: "Save the team",
+    team_new: "Create or update a team",
+    log: "Log of activities and results",
+    log_add: "Add to the log",
+    entry_kind: "Kind",
+    entry_on: "Date",
     download_csv: "Download CSV",
     download_xlsx: "Download Excel",
     line_unsigned: "The X-Line-Signature header is missing.",
@@ -2382,6 +2430,7 @@ fn area_nav(ctx: &Ctx, current: &str) -> Markup {
         Some(("/partners/proposals", t.proposals_title)),
         Some(("/partners/menu", t.menu_title)),
         Some(("/partners/demonstrations", t.demonstrations_title)),
+        Some(("/partners/teams", t.teams_title)),
         Some(("/partners/pr", t.pr_title)),
     ]
     .into_iter()
@@ -2583,6 +2632,156 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
             body,
         },
     ))
+}
+
+// ----- project teams -----
+
+async fn teams_view(
+    state: &AppState,
+    ctx: &Ctx,
+    form: &TeamForm,
+    problems: &Problems,
+    status: StatusCode,
+) -> WebResult<Response> {
+    use citykpi_domain::partner::projects::TeamEntryKind;
+    let t = pt(ctx.lang);
+    let lang = ctx.lang;
+    let teams = svc::teams(state.store()).await.map_err(app_error)?;
+    let desk = ctx.user().is_some_and(|u| is_desk(u.role));
+    let saved = query_param(ctx.query.as_deref(), "saved").is_some();
+    let today = svc::today().to_string();
+    let body = html! {
+        (area_nav(ctx, "/partners/teams"))
+        h1 { (t.teams_title) }
+        p.lead { (t.teams_intro) }
+        @if saved && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
+        (error_summary(ctx, problems, &[("code", t.team_code), ("name", t.team_name), ("goal", t.goal), ("member_ids", t.members_col), ("section_codes", t.sections), ("kpi_codes", t.kpis), ("kind", t.entry_kind), ("on", t.entry_on), ("body", t.body)]))
+        @if teams.is_empty() { p { (t.none_yet) } }
+        @for (team, members, log) in &teams {
+            section.card id={ "team-" (team.code) } {
+                h2 { (team.name) " " span.muted { "(" (team.code) ")" } }
+                dl.fields {
+                    dt { (t.goal) } dd { (team.goal) }
+                    dt { (t.kpis) } dd { (kpi_links(&team.kpi_codes)) }
+                    dt { (t.members_col) } dd { (members.join("、")) }
+                    dt { (t.sections) } dd { (team.section_codes.join(", ")) }
+                }
+                h3 { (t.log) }
+                @if log.is_empty() { p.muted { (t.none_yet) } } @else {
+                    ul { @for e in log { li { (e.on) " " span.tag { (label!(lang, e.kind)) } " " (e.body) " " span.muted { "(" (e.author) ")" } } } }
+                }
+                @if desk {
+                    form.inline-form method="post" action={ "/partners/teams/" (enc(&team.code)) "/log" } {
+                        input type="hidden" name="csrf" value=(ctx.csrf());
+                        div {
+                            label for={ "kind-" (team.code) } { (t.entry_kind) }
+                            select id={ "kind-" (team.code) } name="kind" {
+                                @for k in TeamEntryKind::ALL { option value=(k.code()) { (label!(lang, k)) } }
+                            }
+                        }
+                        div { label for={ "on-" (team.code) } { (t.entry_on) } input type="date" id={ "on-" (team.code) } name="on" value=(today); }
+                        div { label for={ "body-" (team.code) } { (t.body) } input type="text" id={ "body-" (team.code) } name="body" required; }
+                        div { button.secondary type="submit" { (t.log_add) } }
+                    }
+                }
+            }
+        }
+        @if desk {
+            h2 { (t.team_new) }
+            form.stack method="post" action="/partners/teams" novalidate {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                (text_field(&FormCtx { problems, lang }, "code", t.team_code, &form.code, "text", true, None))
+                (text_field(&FormCtx { problems, lang }, "name", t.team_name, &form.name, "text", true, None))
+                (text_field(&FormCtx { problems, lang }, "goal", t.goal, &form.goal, "textarea", true, None))
+                (text_field(&FormCtx { problems, lang }, "member_ids", t.members_col, &form.member_ids, "text", false, Some(t.member_ids_hint)))
+                (text_field(&FormCtx { problems, lang }, "section_codes", t.sections, &form.section_codes, "text", false, Some(t.codes_hint)))
+                (text_field(&FormCtx { problems, lang }, "kpi_codes", t.kpis, &form.kpi_codes, "text", true, Some(t.codes_hint)))
+                div { button type="submit" { (t.team_save) } }
+            }
+        }
+    };
+    Ok(with_status(
+        render(
+            ctx,
+            Page {
+                title: t.teams_title,
+                nav: Nav::Partners,
+                body,
+            },
+        ),
+        status,
+    ))
+}
+
+pub async fn teams_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    teams_view(
+        &state,
+        &ctx,
+        &TeamForm::default(),
+        &Problems(Vec::new()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn save_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    let form = TeamForm {
+        code: value(&pairs, "code"),
+        name: value(&pairs, "name"),
+        goal: value(&pairs, "goal"),
+        member_ids: value(&pairs, "member_ids"),
+        section_codes: value(&pairs, "section_codes"),
+        kpi_codes: value(&pairs, "kpi_codes"),
+    };
+    match svc::save_team(state.store(), &form, &v.login).await {
+        Ok(team) => Ok(
+            Redirect::to(&format!("/partners/teams?saved=1#team-{}", enc(&team.code)))
+                .into_response(),
+        ),
+        Err(PartnersError::Invalid(p)) => {
+            teams_view(&state, &ctx, &form, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn log_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    match svc::log_team(
+        state.store(),
+        &code,
+        &value(&pairs, "kind"),
+        &value(&pairs, "on"),
+        &value(&pairs, "body"),
+        &v.login,
+    )
+    .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/partners/teams?saved=1#team-{}", enc(&code))).into_response(),
+        ),
+        Err(PartnersError::Invalid(p)) => {
+            teams_view(
+                &state,
+                &ctx,
+                &TeamForm::default(),
+                &p,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(app_error(e)),
+    }
 }
 
 // ----- NGSI-LD measurements through the API -----

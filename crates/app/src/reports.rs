@@ -141,7 +141,8 @@ fn policy_and_measure(node: &PlanNode, by_code: &HashMap<&str, &PlanNode>) -> (S
 // ----- evaluation sheets -----
 
 /// The sheets of every program running in `fy`, or of one department's
-/// programs, ordered by department, section and program code.
+/// programs (named by its code in any case, or by its Japanese name),
+/// ordered by department, section and program code.
 pub async fn evaluation_sheets(
     store: &Store,
     fy: FiscalYear,
@@ -152,16 +153,23 @@ pub async fn evaluation_sheets(
         None => None,
         Some(code) => {
             let code = code.trim();
-            let d = departments.iter().find(|d| d.code == code).ok_or_else(|| {
-                ReportServiceError::UnknownDepartment {
+            // The code as staff type it (any case), or the department's name.
+            let d = departments
+                .iter()
+                .find(|d| d.code == code)
+                .or_else(|| {
+                    departments
+                        .iter()
+                        .find(|d| d.code.eq_ignore_ascii_case(code) || d.name_ja == code)
+                })
+                .ok_or_else(|| ReportServiceError::UnknownDepartment {
                     code: code.to_string(),
                     known: departments
                         .iter()
                         .map(|d| d.code.as_str())
                         .collect::<Vec<_>>()
                         .join(", "),
-                }
-            })?;
+                })?;
             Some((d.code.clone(), d.name_ja.clone()))
         }
     };

@@ -21,7 +21,7 @@ pub enum ReportCommand {
         /// 評価年度（既定: 直近に終了した年度）/ the fiscal year evaluated (default: the last one ended)
         #[arg(long, value_parser = crate::parse_fy)]
         fy: Option<FiscalYear>,
-        /// 部局コード（その部局の評価シートだけを1ファイルに）/ department code: only its programs' sheets
+        /// 部局コードまたは部局名（その部局の評価シートだけを1ファイルに）/ department code or name: only its programs' sheets
         #[arg(long)]
         department: Option<String>,
         /// 出力するXLSXファイル / the XLSX file to write

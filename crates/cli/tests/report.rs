@@ -233,6 +233,33 @@ fn evaluation_sheets_match_the_database(backend: Backend) {
     assert_eq!(got, want);
     let index = range(&mut wb, "一覧");
     assert!(text(&index, 0, 0).contains(&dept), "{}", text(&index, 0, 0));
+
+    // The department may also be typed in lower case or named in Japanese.
+    let name = rt
+        .block_on(st.departments())
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == dept)
+        .unwrap()
+        .name_ja;
+    for alias in [dept.to_lowercase(), name] {
+        let out_a = db.path("alias.xlsx");
+        db.ok(&[
+            "report",
+            "evaluations",
+            "--fy",
+            "2024",
+            "--department",
+            &alias,
+            "-o",
+            &out_a.display().to_string(),
+        ]);
+        let got: BTreeSet<String> = workbook(&out_a).sheet_names()[1..]
+            .iter()
+            .cloned()
+            .collect();
+        assert_eq!(got, want, "--department {alias}");
+    }
 }
 
 fn budget_matches_the_compiled_totals(backend: Backend) {

@@ -1600,8 +1600,6 @@ impl Store {
             .collect()
     }
 
-    /// Deletes every partnership row (used before the demo city's partners
-    /// are written again; `clear_all` leaves these tables alone).
     // ----- project teams -----
 
     /// Stores a team (by code) with its audit row; every member it names must exist.
@@ -1740,6 +1738,8 @@ impl Store {
             .collect()
     }
 
+    /// Deletes every partnership row (used before the demo city's partners
+    /// are written again; `clear_all` leaves these tables alone).
     pub async fn clear_partners(&self) -> PartnerResult<()> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();

@@ -332,6 +332,67 @@ pub async fn suggest_for_proposal(
     Ok(suggest(&need, &candidates, 10))
 }
 
+/// Members to suggest for each open menu item and for each team (by their
+/// SDG goals and the words of title and goal; members already in a team or
+/// already applied to an item are left out), `limit` each. Candidates are
+/// read once.
+pub async fn suggest_for_menu_and_teams(
+    store: &Store,
+    city_code: &str,
+    limit: usize,
+) -> Result<(
+    Vec<(String, Vec<Suggestion>)>,
+    Vec<(String, Vec<Suggestion>)>,
+)> {
+    let candidates = store.match_candidates().await?;
+    let applied = store.participations(None).await?;
+    let menu = store
+        .menu_items()
+        .await?
+        .into_iter()
+        .filter(|m| m.open)
+        .map(|m| {
+            let need = Need {
+                sdg_goals: m.sdg_goals.clone(),
+                keywords: keywords(&m.title),
+                lg_code: city_code.to_string(),
+            };
+            let already: Vec<i64> = applied
+                .iter()
+                .filter(|p| p.menu_code == m.code)
+                .map(|p| p.member_id)
+                .collect();
+            let pool: Vec<_> = candidates
+                .iter()
+                .filter(|c| !already.contains(&c.member_id))
+                .cloned()
+                .collect();
+            (m.code, suggest(&need, &pool, limit))
+        })
+        .collect();
+    let teams = store
+        .teams()
+        .await?
+        .into_iter()
+        .map(|t| {
+            let mut words = keywords(&t.name);
+            words.extend(keywords(&t.goal));
+            let need = Need {
+                sdg_goals: Vec::new(),
+                keywords: words,
+                lg_code: city_code.to_string(),
+            };
+            let pool: Vec<_> = candidates
+                .iter()
+                .filter(|c| !t.member_ids.contains(&c.member_id))
+                .cloned()
+                .collect();
+            (t.code, suggest(&need, &pool, limit))
+        })
+        .collect();
+    Ok((menu, teams))
+}
+
 /// Words of a title worth looking for in offers: runs of two or more
 /// characters split at spaces and Japanese particles.
 fn keywords(title: &str) -> Vec<String> {

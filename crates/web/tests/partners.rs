@@ -1271,11 +1271,19 @@ async fn menu_demonstrations_and_pr_pages(backend: Backend) {
     let desk = app
         .login(&app.user_with(Role::StrategyOffice).await.login)
         .await;
+    let desk_menu = desk.get("/partners/menu").await.body;
+    assert!(desk_menu.contains("href=\"/partners/members\""));
+    // The desk is shown members to involve for open items, with reasons.
+    if menu.iter().any(|m| m.open) {
+        assert!(desk_menu.contains("連携候補の会員"));
+        assert!(desk_menu.contains("href=\"/partners/members/"));
+    }
     assert!(
-        desk.get("/partners/menu")
+        !viewer
+            .get("/partners/menu")
             .await
             .body
-            .contains("href=\"/partners/members\"")
+            .contains("連携候補の会員")
     );
     let anonymous = app.client().get("/partners/menu").await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
@@ -1524,8 +1532,14 @@ async fn project_teams(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
+    let desk_page = desk.get("/partners/teams").await.body;
+    assert!(
+        desk_page.contains("連携候補の会員"),
+        "suggestions for the desk"
+    );
     let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
     let page = viewer.get("/partners/teams").await;
+    assert!(!page.body.contains("連携候補の会員"));
     assert!(page.body.contains("id=\"team-T-ZQ\""));
     assert!(page.body.contains("&lt;b&gt;脱炭素"), "escaped");
     assert!(page.body.contains(&member.org.name));

@@ -2462,6 +2462,8 @@ pub async fn menu_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
     let t = pt(ctx.lang);
     let lang = ctx.lang;
     let items = svc::menu(state.store()).await.map_err(app_error)?;
+    let desk = ctx.user().is_some_and(|u| is_desk(u.role));
+    let (menu_suggestions, _) = desk_suggestions(&state, &ctx).await?;
     let body = html! {
         (area_nav(&ctx, "/partners/menu"))
         h1 { (t.menu_title) }
@@ -2477,6 +2479,7 @@ pub async fn menu_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
                     dt { (t.sdg_goals) } dd { (goal_tags(lang, &item.sdg_goals)) }
                 }
                 @if !item.description.is_empty() { p { (item.description) } }
+                @if desk && item.open { (suggestion_list(lang, suggestions_of(&menu_suggestions, &item.code))) }
                 h3 { (t.participations) " (" (parts.len()) ")" }
                 @if parts.is_empty() { p.muted { (t.none_yet) } } @else {
                     div.table-wrap { table {
@@ -2634,6 +2637,55 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
     ))
 }
 
+/// Members to involve, with the reasons (the desk's view: links to the register).
+fn suggestion_list(
+    lang: Lang,
+    list: Option<&Vec<citykpi_domain::partner::matching::Suggestion>>,
+) -> Markup {
+    let t = pt(lang);
+    html! {
+        details.suggestions {
+            summary { (t.suggestions) }
+            @match list {
+                Some(l) if !l.is_empty() => {
+                    ul { @for s in l { li {
+                        a href={ "/partners/members/" (s.member_id) } { (s.name) } " (" (s.score) "): "
+                        @for (n, r) in s.reasons.iter().enumerate() { @if n > 0 { "、" } (match lang { Lang::Ja => &r.ja, Lang::En => &r.en }) }
+                    } } }
+                }
+                _ => { p.muted { (t.suggestions_none) } }
+            }
+        }
+    }
+}
+
+async fn desk_suggestions(
+    state: &AppState,
+    ctx: &Ctx,
+) -> WebResult<(
+    Vec<(String, Vec<citykpi_domain::partner::matching::Suggestion>)>,
+    Vec<(String, Vec<citykpi_domain::partner::matching::Suggestion>)>,
+)> {
+    if !ctx.user().is_some_and(|u| is_desk(u.role)) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let city = state
+        .store()
+        .get_setting(citykpi_app::settings::CITY_CODE)
+        .await?
+        .unwrap_or_default();
+    svc::suggest_for_menu_and_teams(state.store(), &city, 5)
+        .await
+        .map_err(app_error)
+}
+
+fn suggestions_of<'a>(
+    all: &'a [(String, Vec<citykpi_domain::partner::matching::Suggestion>)],
+    code: &str,
+) -> Option<&'a Vec<citykpi_domain::partner::matching::Suggestion>> {
+    all.iter().find(|(c, _)| c == code).map(|(_, l)| l)
+}
+
 // ----- project teams -----
 
 async fn teams_view(
@@ -2648,6 +2700,7 @@ async fn teams_view(
     let lang = ctx.lang;
     let teams = svc::teams(state.store()).await.map_err(app_error)?;
     let desk = ctx.user().is_some_and(|u| is_desk(u.role));
+    let (_, team_suggestions) = desk_suggestions(state, ctx).await?;
     let saved = query_param(ctx.query.as_deref(), "saved").is_some();
     let today = svc::today().to_string();
     let body = html! {
@@ -2671,6 +2724,7 @@ async fn teams_view(
                     ul { @for e in log { li { (e.on) " " span.tag { (label!(lang, e.kind)) } " " (e.body) " " span.muted { "(" (e.author) ")" } } } }
                 }
                 @if desk {
+                    (suggestion_list(lang, suggestions_of(&team_suggestions, &team.code)))
                     form.inline-form method="post" action={ "/partners/teams/" (enc(&team.code)) "/log" } {
                         input type="hidden" name="csrf" value=(ctx.csrf());
                         div {

@@ -16,6 +16,7 @@ use citykpi_domain::cycle::budget::{
 };
 use citykpi_domain::cycle::lineage::{LineageKind, check_step, lineage_group};
 use citykpi_domain::cycle::restructure::{RestructureInputs, restructure_list};
+use citykpi_domain::cycle::scenario::Scenario;
 use citykpi_domain::cycle::sheet::{
     EvaluationSheet, ProgramDirection, ReviewAction, SheetComputed,
 };
@@ -31,7 +32,7 @@ use citykpi_domain::program::Program;
 use citykpi_domain::{Dataset, cycle::ReviewState};
 use citykpi_store::{
     CycleStoreError, LineageRecord, ObservationFilter, Saved, Store, StoreError, StoredRequest,
-    StoredSheet,
+    StoredScenario, StoredSheet,
 };
 use serde::Serialize;
 
@@ -1161,6 +1162,69 @@ pub fn history_of(
         steps,
         links,
     }
+}
+
+// ----- scenarios (シナリオの仮説) -----
+
+/// A KPI's scenario: the current version and the earlier ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioView {
+    pub kpi_code: String,
+    /// The owner sections of the KPI (whose department editors may revise it).
+    pub owner_sections: Vec<String>,
+    pub current: Option<StoredScenario>,
+    /// Earlier versions, newest first.
+    pub history: Vec<StoredScenario>,
+}
+
+pub async fn scenario_view(store: &Store, kpi_code: &str) -> CycleServiceResult<ScenarioView> {
+    let kpi = store
+        .kpi(kpi_code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("KPI {kpi_code}")))?;
+    let mut versions = store.scenario_versions(kpi_code).await?;
+    let current = versions.pop();
+    versions.reverse();
+    Ok(ScenarioView {
+        kpi_code: kpi.code,
+        owner_sections: kpi.owner_sections,
+        current,
+        history: versions,
+    })
+}
+
+/// Saves a revision of a KPI's scenario (texts trimmed; every problem listed
+/// by field); `expected_version` is the version the writer started from.
+pub async fn save_scenario(
+    store: &Store,
+    actor: &str,
+    mut scenario: Scenario,
+    expected_version: i64,
+) -> CycleServiceResult<Saved> {
+    scenario.strategy = scenario.strategy.trim().to_string();
+    for l in &mut scenario.chain {
+        l.text = l.text.trim().to_string();
+        l.program_code = l
+            .program_code
+            .take()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+    }
+    for a in &mut scenario.assumptions {
+        a.text = a.text.trim().to_string();
+        a.evidence = a.evidence.trim().to_string();
+    }
+    let known = store.known_keys().await?;
+    if !known.kpis.contains(&scenario.kpi_code) {
+        return Err(AppError::NotFound(format!("KPI {}", scenario.kpi_code)).into());
+    }
+    let errors = scenario.check(&known.programs);
+    if !errors.is_empty() {
+        return Err(CycleServiceError::invalid(errors));
+    }
+    Ok(store
+        .save_scenario(&scenario, expected_version, actor)
+        .await?)
 }
 
 // ----- demo -----

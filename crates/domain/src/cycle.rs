@@ -13,6 +13,7 @@ pub mod budget;
 pub mod date;
 pub mod lineage;
 pub mod restructure;
+pub mod scenario;
 pub mod sheet;
 pub mod stage;
 

@@ -1246,3 +1246,137 @@ impl Store {
         Ok(())
     }
 }
+
+// ----- scenarios (シナリオの仮説) -----
+
+/// A saved version of a KPI's scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredScenario {
+    pub scenario: citykpi_domain::cycle::scenario::Scenario,
+    pub version: i64,
+    pub saved_by: String,
+    pub saved_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScenarioRow {
+    kpi_code: String,
+    version: i64,
+    body: String,
+    saved_by: String,
+    saved_at: String,
+}
+
+fn scenario_from_row(r: ScenarioRow) -> CycleResult<StoredScenario> {
+    let key = format!("{}/v{}", r.kpi_code, r.version);
+    let scenario = serde_json::from_str(&r.body)
+        .map_err(|e| damaged("シナリオ", "scenario", &key, e.to_string()))?;
+    Ok(StoredScenario {
+        scenario,
+        version: r.version,
+        saved_by: r.saved_by,
+        saved_at: r.saved_at,
+    })
+}
+
+async fn scenario_rows(conn: &mut Conn<'_>, kpi: &str) -> CycleResult<Vec<StoredScenario>> {
+    let rows: Vec<ScenarioRow> = run!(
+        conn,
+        sqlx::query_as(
+            "SELECT kpi_code, version, body, saved_by, saved_at FROM kpi_scenarios \
+             WHERE kpi_code = $1 ORDER BY version"
+        )
+        .bind(kpi),
+        fetch_all
+    )?;
+    rows.into_iter().map(scenario_from_row).collect()
+}
+
+impl Store {
+    /// Every saved version of `kpi`'s scenario, oldest first (the last is current).
+    pub async fn scenario_versions(&self, kpi: &str) -> CycleResult<Vec<StoredScenario>> {
+        let mut pooled = self.read_conn().await?;
+        scenario_rows(&mut pooled.conn(), kpi).await
+    }
+
+    /// Saves a new version of a KPI's scenario if `expected_version` is the
+    /// current one (0 for the first); an unchanged scenario writes nothing.
+    /// The KPI must exist. One audit row with the previous and the new
+    /// version.
+    pub async fn save_scenario(
+        &self,
+        scenario: &citykpi_domain::cycle::scenario::Scenario,
+        expected_version: i64,
+        actor: &str,
+    ) -> CycleResult<crate::Saved> {
+        let key = scenario.kpi_code.clone();
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let exists: Option<i64> = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>("SELECT id FROM kpis WHERE code = $1").bind(&key),
+            fetch_optional
+        )?;
+        if exists.is_none() {
+            return Err(CycleStoreError::NotFound {
+                what_ja: "KPI",
+                what_en: "KPI",
+                key,
+            });
+        }
+        let stored = scenario_rows(conn, &key).await?.pop();
+        let found = stored.as_ref().map_or(0, |s| s.version);
+        check_version("シナリオ", "scenario", &key, Some(expected_version), found)?;
+        if let Some(s) = &stored
+            && &s.scenario == scenario
+        {
+            return Ok(crate::Saved {
+                change: Change::Unchanged,
+                version: s.version,
+            });
+        }
+        let version = found + 1;
+        // The primary key refuses a second writer of the same version.
+        let inserted = run!(
+            conn,
+            sqlx::query(
+                "INSERT INTO kpi_scenarios (kpi_code, version, body, saved_by, saved_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+            )
+            .bind(&key)
+            .bind(version)
+            .bind(json_text(scenario))
+            .bind(actor)
+            .bind(now_rfc3339()),
+            execute
+        )?;
+        if inserted != 1 {
+            return Err(CycleStoreError::Conflict {
+                what_ja: "シナリオ",
+                what_en: "scenario",
+                key,
+                expected: found,
+                found: version,
+            });
+        }
+        audit_row(
+            conn,
+            actor,
+            "save",
+            "kpi_scenario",
+            &key,
+            stored.as_ref().map(|s| &s.scenario),
+            Some(scenario),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(crate::Saved {
+            change: if stored.is_some() {
+                Change::Updated
+            } else {
+                Change::Inserted
+            },
+            version,
+        })
+    }
+}

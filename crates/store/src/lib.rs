@@ -42,7 +42,8 @@ use sqlx::{PgPool, SqlitePool};
 pub use apply::{ApplySummary, Change, Counts};
 pub use audit::{AuditEntry, AuditRecord, now_rfc3339};
 pub use cycle::{
-    CycleResult, CycleStoreError, DepartmentBudget, LineageRecord, StoredRequest, StoredSheet,
+    CycleResult, CycleStoreError, DepartmentBudget, LineageRecord, StoredRequest, StoredScenario,
+    StoredSheet,
 };
 pub use error::{Entity, Result, StoreError};
 pub use evidence::StoredEvidence;

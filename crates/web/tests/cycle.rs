@@ -624,3 +624,131 @@ async fn notices_on_the_dashboard(backend: Backend) {
     }
 }
 both!(notices, notices_on_the_dashboard);
+
+/// シナリオの仮説: the owner department's editor writes a KPI's scenario,
+/// a verdict without evidence is refused next to its field, a stale version
+/// is a 409, the revision keeps the first version in the history, another
+/// department's editor is refused, and the API reads the same.
+async fn scenario_hypotheses(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (kpi, other_kpi) = app.kpis_of(&dept).await;
+    let (program, _) = app.programs_of(&dept).await;
+    let editor = app.login(&editor_user.login).await;
+    let path = format!("/kpis/{kpi}/scenario");
+    let empty = editor.get(&path).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("まだ記入されていません。"));
+    assert!(empty.body.contains(&format!("action=\"{path}\"")));
+    let kpi_page = editor.get(&format!("/kpis/{kpi}")).await;
+    assert!(kpi_page.body.contains(&format!("href=\"{path}\"")));
+
+    let mut fields = vec![
+        ("version", "0".to_string()),
+        ("strategy", "子育て世帯の転入を増やす".to_string()),
+        ("chain_0__level", "activity".to_string()),
+        ("chain_0__text", "保育所の整備".to_string()),
+        ("chain_0__program_code", program.clone()),
+        ("chain_1__level", "output".to_string()),
+        ("chain_1__text", "定員300人増".to_string()),
+        ("chain_2__level", "kpi".to_string()),
+        ("chain_2__text", "待機児童数の減少".to_string()),
+        (
+            "assumptions_0__text",
+            "定員が増えれば待機児童が減る".to_string(),
+        ),
+        ("assumptions_0__verdict", "held".to_string()),
+        ("assumptions_0__evidence", String::new()),
+    ];
+    let post = |f: Vec<(&'static str, String)>| {
+        let editor = &editor;
+        let path = path.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            editor.post_form(&path, &pairs).await
+        }
+    };
+    // A verdict without evidence: refused next to the evidence field.
+    let bad = post(fields.clone()).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"assumptions_0__evidence-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains("「成立」と判定するには根拠を記入してください")
+    );
+    assert!(app.store.scenario_versions(&kpi).await.unwrap().is_empty());
+
+    fields[11].1 = "2024年度の待機児童は0人".to_string();
+    let ok = post(fields.clone()).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let stored = app.store.scenario_versions(&kpi).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].scenario.chain.len(), 3);
+    assert_eq!(
+        stored[0].scenario.chain[0].program_code.as_deref(),
+        Some(program.as_str())
+    );
+    assert_eq!(stored[0].saved_by, editor_user.login);
+
+    // Someone still holding version 0 is refused; nothing is lost.
+    fields[1].1 = "古い画面からの保存".to_string();
+    let stale = post(fields.clone()).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("古い画面からの保存"),
+        "the draft is kept in the form"
+    );
+
+    // The revision: the assumption failed; version 1 stays in the history.
+    fields[0].1 = "1".to_string();
+    fields[1].1 = "保育の質を高めて定着を図る".to_string();
+    fields[10].1 = "failed".to_string();
+    fields[11].1 = "定員増でも転入は増えなかった".to_string();
+    let revised = post(fields.clone()).await;
+    assert_eq!(revised.status, StatusCode::SEE_OTHER, "{}", revised.body);
+    let page = editor.get(&path).await.body;
+    assert!(page.contains("第2版"));
+    assert!(page.contains("保育の質を高めて定着を図る"));
+    assert!(page.contains("成立 0件・不成立 1件・未検証 0件"));
+    let history = page.split("これまでの版").nth(1).unwrap();
+    assert!(history.contains("第1版") && history.contains("子育て世帯の転入を増やす"));
+    let audit = app.store.audit_entries(5, 0).await.unwrap();
+    assert_eq!(audit[0].entity, "kpi_scenario");
+    assert_eq!(audit[0].key, kpi);
+
+    // The API reads the same; another department's editor and a viewer may not write.
+    let api: serde_json::Value = serde_json::from_str(
+        &editor
+            .get(&format!("/api/v1/kpis/{kpi}/scenario"))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(api["current"]["version"], 2);
+    assert_eq!(
+        api["current"]["scenario"]["assumptions"][0]["verdict"],
+        "failed"
+    );
+    assert_eq!(api["history"][0]["version"], 1);
+    let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert_eq!(viewer.get(&path).await.status, StatusCode::OK);
+    let refused = viewer
+        .post_form(&path, &[("version", "2"), ("strategy", "x")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let foreign = editor
+        .post_form(
+            &format!("/kpis/{other_kpi}/scenario"),
+            &[("version", "0"), ("strategy", "x")],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let unknown = editor.get("/kpis/NO-SUCH-KPI/scenario").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+both!(scenario, scenario_hypotheses);

@@ -43,6 +43,12 @@ const SECTION_WRITERS: &[Role] = &[Admin, DepartmentEditor];
 /// Ceilings and assessments: finance.
 const FINANCE: &[Role] = &[Admin, Finance];
 
+/// Scenario hypotheses are revised by the strategy office and the editors of
+/// the KPI's owner departments (checked per KPI in the handler).
+const SCENARIO_WRITERS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
+
+mod scenario;
+
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {
         method,
@@ -96,6 +102,18 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/cycle/{fy}/sheets/{code}/review",
         Access::Roles(CYCLE_MANAGERS),
     ),
+    r("GET", "/kpis/{code}/scenario", Access::Login),
+    r(
+        "POST",
+        "/kpis/{code}/scenario",
+        Access::Roles(SCENARIO_WRITERS),
+    ),
+    r("GET", "/api/v1/kpis/{code}/scenario", Access::Login),
+    r(
+        "PUT",
+        "/api/v1/kpis/{code}/scenario",
+        Access::Roles(SCENARIO_WRITERS),
+    ),
 ];
 
 /// Documentation of this area's API routes, in the shape of `api::API_DOCS`.
@@ -142,6 +160,20 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         "Return or accept a sheet (JSON body {action, comment, direction, version})",
         None,
     ),
+    (
+        "GET",
+        "/api/v1/kpis/{code}/scenario",
+        "KPIのシナリオの仮説（現行版と過去の版）",
+        "A KPI's scenario hypotheses (current and earlier versions)",
+        None,
+    ),
+    (
+        "PUT",
+        "/api/v1/kpis/{code}/scenario",
+        "シナリオの改訂（新しい版として記録、version必須）",
+        "Revise the scenario as a new version (JSON body {version, strategy, chain, assumptions})",
+        None,
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -169,6 +201,14 @@ pub fn routes() -> Router<AppState> {
             get(api_sheet).put(api_save_sheet),
         )
         .route("/api/v1/cycle/{fy}/sheets/{code}/review", post(api_review))
+        .route(
+            "/kpis/{code}/scenario",
+            get(scenario::scenario_page).post(scenario::save_scenario),
+        )
+        .route(
+            "/api/v1/kpis/{code}/scenario",
+            get(scenario::api_scenario).put(scenario::api_save_scenario),
+        )
 }
 
 // ----- who may act on which record -----

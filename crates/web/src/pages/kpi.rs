@@ -410,6 +410,7 @@ pub async fn page(
         @if may_enter {
             p { a.button href={ "/kpis/" (kpi.code) "/actuals" } { (t.enter_actual) } }
         }
+        p { a href={ "/kpis/" (kpi.code) "/scenario" } { (t.scenario_link) } }
         @if let Some(r) = row {
             dl.fields {
                 dt { (t.actual) }

@@ -39,11 +39,6 @@ use clarabel::solver::{
     DefaultSettings, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus as ClarabelStatus,
     ZeroConeT,
 };
-use good_lp::solvers::microlp::microlp;
-use good_lp::{
-    Expression, ProblemVariables, Solution, SolutionStatus, SolverModel, Variable,
-    WithInitialSolution, WithTimeLimit, variable,
-};
 use serde::{Deserialize, Serialize};
 
 const MILLION: f64 = 1_000_000.0;
@@ -677,174 +672,800 @@ fn incumbent(
     picks
 }
 
-fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocError> {
-    let ix = Indexed::new(p);
-    let budget_m = budget_yen as f64 / MILLION;
-    let (mult, lp_picks) = lp_multipliers(&ix, budget_m);
-    let inc = incumbent(&ix, budget_m, &mult, lp_picks);
-    let inc_value: f64 = inc
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| ix.opt(i, k).contribution)
-        .sum();
+/// No option chosen yet (a free program of the search).
+const FREE: u8 = u8::MAX;
 
-    // Lagrangian bound L = Σ_i max_k g_ik + λB + Σ μ_d C_d + Σ ν_d N, with
-    // g_ik = contribution − (λ + μ_d)·cost − ν_d·[abolish]. Forcing program i to
-    // option k lowers it by (max g_i − g_ik); an option whose forced bound is
-    // below the incumbent cannot be in any better plan and is removed.
-    let g = |i: usize, k: usize| {
-        let d = ix.dept_of[i];
-        ix.opt(i, k).contribution
-            - (mult.budget + mult.ceiling[d]) * ix.cost_m(i, k)
-            - if ix.abolish(i, k) {
-                mult.abolitions[d]
-            } else {
-                0.0
+/// One option as the exact search sees it: cost in whole yen, the true
+/// contribution `p` and the contribution priced for the abolition limit,
+/// `q = p − ν_d·[abolish]`.
+#[derive(Clone, Copy)]
+struct SOpt {
+    /// Index into the program's original options.
+    k: usize,
+    cost: i64,
+    p: f64,
+    q: f64,
+    abolish: bool,
+}
+
+struct SProg {
+    /// Index into the problem's programs.
+    i: usize,
+    dept: usize,
+    /// Options sorted by cost (then by q, best first); `opts[0]` is the base
+    /// of the LP relaxation.
+    opts: Vec<SOpt>,
+    /// Root reduced cost of each option (0 for the Lagrangian's choice).
+    r: Vec<f64>,
+}
+
+/// One step along a program's LP hull, from option `from` to option `to`.
+#[derive(Clone, Copy)]
+struct Inc {
+    prog: u32,
+    to: u8,
+    /// Leaves an abolition (the base is abolish): the plan has one fewer.
+    unabolish: bool,
+    dcost: i64,
+    dq: f64,
+    dp: f64,
+    slope: f64,
+}
+
+/// The LP relaxation at one node of the search.
+#[derive(Default)]
+struct NodeLp {
+    infeasible: bool,
+    bound: f64,
+    /// True contribution of the LP solution rounded down (fractional
+    /// programs at their cheaper hull point): always within the budget and
+    /// the ceilings.
+    rounded: f64,
+    /// The rounded plan keeps every abolition limit.
+    rounded_ok: bool,
+    /// Department whose abolition limit the rounded plan breaks.
+    abol_over: Option<usize>,
+    /// The fractional program where the budget ran out: (program, from, to, fraction).
+    budget_frac: Option<(usize, u8, u8, f64)>,
+    /// A fractional program where a ceiling ran out.
+    dept_frac: Option<(usize, u8, u8, f64)>,
+    /// Slope of the step that used up the budget / each department's ceiling.
+    budget_slope: Option<f64>,
+}
+
+/// Depth-first branch and bound over the programs the root bound left open.
+/// The node bound is the LP relaxation with the budget and every ceiling
+/// kept exactly (a laminar family of knapsack constraints: greedy over the
+/// programs' LP-hull steps by slope is optimal) and the abolition limits
+/// priced by the root multipliers ν (a Lagrangian relaxation, valid for any
+/// ν ≥ 0). Costs are whole yen (i64) throughout, so every plan the search
+/// accepts is exactly feasible.
+struct Search {
+    progs: Vec<SProg>,
+    incs: Vec<Inc>,
+    budget: i64,
+    ceiling: Vec<i64>,
+    abol_limit: Vec<i64>,
+    /// Σ ν_d·N_d plus the priced contribution of programs settled at the root.
+    q_const: f64,
+    /// True contribution of the programs settled at the root.
+    p_const: f64,
+    // Node state.
+    fixed: Vec<u8>,
+    cost_dept: Vec<i64>,
+    cost_total: i64,
+    q_sum: f64,
+    p_sum: f64,
+    abol_fixed: Vec<i64>,
+    abol_base_free: Vec<i64>,
+    r_fixed: f64,
+    level: Vec<u8>,
+    unabol: Vec<i64>,
+    cap_slope: Vec<Option<f64>>,
+    rem_d: Vec<i64>,
+    /// Per department: gains of abolishing over the best other option.
+    adv: Vec<Vec<f64>>,
+    // Root bound and the incumbent.
+    root_l: f64,
+    best: f64,
+    best_levels: Option<Vec<u8>>,
+    tol: f64,
+    nodes: u64,
+    deadline: Option<Instant>,
+    timed_out: bool,
+    /// Stopped by the time limit or the node budget.
+    stopped: bool,
+    node_limit: u64,
+}
+
+impl Search {
+    /// `progs` with their options; `budget`, `ceiling` (i64::MAX = none) and
+    /// `abol_limit` are what is left after the settled programs, whose
+    /// contributions are `p_const` / `q_const`.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        progs: Vec<SProg>,
+        budget: i64,
+        ceiling: Vec<i64>,
+        abol_limit: Vec<i64>,
+        q_const: f64,
+        p_const: f64,
+        best: f64,
+        tol: f64,
+        deadline: Option<Instant>,
+    ) -> Search {
+        let nd = ceiling.len();
+        let mut incs = Vec::new();
+        let mut cost_dept = vec![0i64; nd];
+        let mut cost_total = 0i64;
+        let mut q_sum = 0.0;
+        let mut p_sum = 0.0;
+        let mut abol_base_free = vec![0i64; nd];
+        for (pi, pr) in progs.iter().enumerate() {
+            let base = pr.opts[0];
+            cost_dept[pr.dept] = cost_dept[pr.dept].saturating_add(base.cost);
+            cost_total = cost_total.saturating_add(base.cost);
+            q_sum += base.q;
+            p_sum += base.p;
+            abol_base_free[pr.dept] += i64::from(base.abolish);
+            // Upper concave hull of (cost, q) from the base.
+            let mut hull: Vec<usize> = vec![0];
+            for j in 1..pr.opts.len() {
+                let o = pr.opts[j];
+                let last = pr.opts[*hull.last().unwrap_or(&0)];
+                if o.q <= last.q || o.cost == last.cost {
+                    continue;
+                }
+                while hull.len() >= 2 {
+                    let a = pr.opts[hull[hull.len() - 2]];
+                    let b = pr.opts[hull[hull.len() - 1]];
+                    let s_ab = (b.q - a.q) / (b.cost - a.cost) as f64;
+                    let s_bo = (o.q - b.q) / (o.cost - b.cost) as f64;
+                    if s_ab <= s_bo {
+                        hull.pop();
+                    } else {
+                        break;
+                    }
+                }
+                hull.push(j);
             }
-    };
-    let best_g: Vec<f64> = (0..p.programs.len())
-        .map(|i| {
-            ix.allowed[i]
-                .iter()
-                .map(|&k| g(i, k))
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
-        .collect();
-    let mut bound = best_g.iter().sum::<f64>() + mult.budget * budget_m;
-    for d in 0..ix.depts() {
-        bound += mult.ceiling[d] * ix.ceilings[d].unwrap_or(0.0);
-        bound += mult.abolitions[d] * f64::from(p.max_abolitions_per_department.unwrap_or(0));
+            for w in hull.windows(2) {
+                let (a, b) = (pr.opts[w[0]], pr.opts[w[1]]);
+                let dcost = b.cost - a.cost;
+                incs.push(Inc {
+                    prog: pi as u32,
+                    to: w[1] as u8,
+                    unabolish: a.abolish && !b.abolish,
+                    dcost,
+                    dq: b.q - a.q,
+                    dp: b.p - a.p,
+                    slope: (b.q - a.q) / dcost as f64,
+                });
+            }
+        }
+        // By slope, best first; a program's steps stay in hull order.
+        incs.sort_by(|a, b| {
+            b.slope
+                .total_cmp(&a.slope)
+                .then(a.prog.cmp(&b.prog))
+                .then(a.to.cmp(&b.to))
+        });
+        let n = progs.len();
+        Search {
+            progs,
+            incs,
+            budget,
+            ceiling,
+            abol_limit,
+            q_const,
+            p_const,
+            fixed: vec![FREE; n],
+            cost_dept,
+            cost_total,
+            q_sum,
+            p_sum,
+            abol_fixed: vec![0; nd],
+            abol_base_free,
+            r_fixed: 0.0,
+            level: vec![0; n],
+            unabol: vec![0; nd],
+            cap_slope: vec![None; nd],
+            rem_d: vec![0; nd],
+            adv: vec![Vec::new(); nd],
+            root_l: f64::INFINITY,
+            best,
+            best_levels: None,
+            tol,
+            nodes: 0,
+            deadline,
+            timed_out: false,
+            stopped: false,
+            node_limit: u64::MAX,
+        }
     }
-    let tol = 1e-7 * inc_value.abs().max(1.0);
-    let survivors: Vec<Vec<usize>> = (0..p.programs.len())
+
+    fn fix(&mut self, pi: usize, o: u8) {
+        let pr = &self.progs[pi];
+        let (base, opt) = (pr.opts[0], pr.opts[o as usize]);
+        let d = pr.dept;
+        self.cost_dept[d] += opt.cost - base.cost;
+        self.cost_total += opt.cost - base.cost;
+        self.q_sum += opt.q - base.q;
+        self.p_sum += opt.p - base.p;
+        self.abol_base_free[d] -= i64::from(base.abolish);
+        self.abol_fixed[d] += i64::from(opt.abolish);
+        self.r_fixed += pr.r[o as usize];
+        self.fixed[pi] = o;
+    }
+
+    fn unfix(&mut self, pi: usize, o: u8) {
+        let pr = &self.progs[pi];
+        let (base, opt) = (pr.opts[0], pr.opts[o as usize]);
+        let d = pr.dept;
+        self.cost_dept[d] -= opt.cost - base.cost;
+        self.cost_total -= opt.cost - base.cost;
+        self.q_sum -= opt.q - base.q;
+        self.p_sum -= opt.p - base.p;
+        self.abol_base_free[d] += i64::from(base.abolish);
+        self.abol_fixed[d] -= i64::from(opt.abolish);
+        self.r_fixed -= pr.r[o as usize];
+        self.fixed[pi] = FREE;
+    }
+
+    /// The node's LP relaxation by the greedy over hull steps.
+    fn lp(&mut self) -> NodeLp {
+        let Search {
+            progs,
+            incs,
+            budget,
+            ceiling,
+            abol_limit,
+            q_const,
+            p_const,
+            fixed,
+            cost_dept,
+            cost_total,
+            q_sum,
+            p_sum,
+            abol_fixed,
+            abol_base_free,
+            level,
+            unabol,
+            cap_slope,
+            rem_d,
+            ..
+        } = self;
+        let nd = ceiling.len();
+        let mut out = NodeLp::default();
+        let mut rem_b = *budget - *cost_total;
+        if rem_b < 0 {
+            out.infeasible = true;
+            return out;
+        }
+        for d in 0..nd {
+            rem_d[d] = ceiling[d].saturating_sub(cost_dept[d]);
+            if rem_d[d] < 0 || abol_fixed[d] > abol_limit[d] {
+                out.infeasible = true;
+                return out;
+            }
+            unabol[d] = 0;
+            cap_slope[d] = None;
+        }
+        for (l, &f) in level.iter_mut().zip(fixed.iter()) {
+            *l = if f == FREE { 0 } else { f };
+        }
+        let mut q = *q_sum;
+        let mut p = *p_sum;
+        for inc in incs.iter() {
+            let pi = inc.prog as usize;
+            if fixed[pi] != FREE {
+                continue;
+            }
+            let d = progs[pi].dept;
+            let room = rem_b.min(rem_d[d]);
+            if room <= 0 {
+                continue;
+            }
+            if inc.dcost <= room {
+                q += inc.dq;
+                p += inc.dp;
+                rem_b -= inc.dcost;
+                rem_d[d] -= inc.dcost;
+                level[pi] = inc.to;
+                if inc.unabolish {
+                    unabol[d] += 1;
+                }
+            } else {
+                q += inc.slope * room as f64;
+                rem_b -= room;
+                rem_d[d] -= room;
+                let frac = Some((pi, level[pi], inc.to, room as f64 / inc.dcost as f64));
+                if rem_b == 0 {
+                    out.budget_frac = frac;
+                } else if out.dept_frac.is_none() {
+                    out.dept_frac = frac;
+                }
+            }
+            if rem_d[d] == 0 && cap_slope[d].is_none() {
+                cap_slope[d] = Some(inc.slope);
+            }
+            if rem_b == 0 {
+                out.budget_slope = Some(inc.slope);
+                break;
+            }
+        }
+        out.bound = q + *q_const;
+        out.rounded = p + *p_const;
+        out.rounded_ok = true;
+        for d in 0..nd {
+            if abol_fixed[d] + abol_base_free[d] - unabol[d] > abol_limit[d] {
+                out.rounded_ok = false;
+                out.abol_over.get_or_insert(d);
+            }
+        }
+        out
+    }
+}
+
+impl Search {
+    /// The Lagrangian bound with the budget and the ceilings priced by the
+    /// node's LP multipliers (λ, μ) and the abolition limits kept exactly:
+    /// per department, every program takes its best option at those prices
+    /// among the non-abolish ones, and the (at most N) programs that gain
+    /// most by abolition are abolished. Valid for any λ, μ ≥ 0, and never
+    /// weaker than the node's greedy bound with the root's ν.
+    fn card_bound(&mut self, lp: &NodeLp) -> f64 {
+        let nd = self.ceiling.len();
+        let lambda = lp.budget_slope.unwrap_or(0.0).max(0.0);
+        let price =
+            |d: usize, cap: &[Option<f64>]| lambda + cap[d].map_or(0.0, |s| (s - lambda).max(0.0));
+        let mut total = lambda * self.budget as f64 + self.p_const;
+        for d in 0..nd {
+            if self.ceiling[d] != i64::MAX {
+                total += (price(d, &self.cap_slope) - lambda) * self.ceiling[d] as f64;
+            }
+            self.adv[d].clear();
+        }
+        let mut forced = vec![0i64; nd];
+        for (pi, pr) in self.progs.iter().enumerate() {
+            let d = pr.dept;
+            let pd = price(d, &self.cap_slope);
+            let f = self.fixed[pi];
+            if f != FREE {
+                let o = pr.opts[f as usize];
+                total += o.p - pd * o.cost as f64;
+                continue;
+            }
+            let mut keep = f64::NEG_INFINITY;
+            let mut ab = f64::NEG_INFINITY;
+            for o in &pr.opts {
+                let g = o.p - pd * o.cost as f64;
+                if o.abolish {
+                    ab = ab.max(g);
+                } else {
+                    keep = keep.max(g);
+                }
+            }
+            if keep == f64::NEG_INFINITY {
+                forced[d] += 1;
+                total += ab;
+            } else {
+                total += keep;
+                if ab > keep {
+                    self.adv[d].push(ab - keep);
+                }
+            }
+        }
+        for (d, forced) in forced.into_iter().enumerate() {
+            let room = self.abol_limit[d]
+                .saturating_sub(self.abol_fixed[d])
+                .saturating_sub(forced);
+            if room < 0 {
+                return f64::NEG_INFINITY;
+            }
+            let adv = &mut self.adv[d];
+            let room = usize::try_from(room).unwrap_or(usize::MAX);
+            if adv.len() > room {
+                adv.select_nth_unstable_by(room, |a, b| b.total_cmp(a));
+                adv.truncate(room);
+            }
+            total += adv.iter().sum::<f64>();
+        }
+        total
+    }
+
+    /// Keeps the rounded plan of the last `lp()` when it beats the incumbent.
+    fn take_rounded(&mut self, lp: &NodeLp) {
+        if lp.rounded_ok && lp.rounded > self.best {
+            self.best = lp.rounded;
+            self.best_levels = Some(self.level.clone());
+        }
+    }
+
+    /// The options of program `pi` in the order to explore: `first` ones
+    /// first, then the rest by root reduced cost.
+    fn order(&self, pi: usize, first: &[u8]) -> Vec<u8> {
+        let r = &self.progs[pi].r;
+        let mut rest: Vec<u8> = (0..r.len() as u8).filter(|o| !first.contains(o)).collect();
+        rest.sort_by(|&a, &b| r[a as usize].total_cmp(&r[b as usize]));
+        first.iter().copied().chain(rest).collect()
+    }
+
+    /// Which program to branch on, and its options in the order to try.
+    fn branching(&self, lp: &NodeLp) -> Option<(usize, Vec<u8>)> {
+        if let Some((pi, from, to, f)) = lp.budget_frac.or(lp.dept_frac) {
+            let first = if f >= 0.5 { [to, from] } else { [from, to] };
+            return Some((pi, self.order(pi, &first)));
+        }
+        let free = |pi: &usize| self.fixed[*pi] == FREE;
+        if let Some(d) = lp.abol_over {
+            // Too many abolitions: un-abolish the program that costs least to keep.
+            let pick = (0..self.progs.len())
+                .filter(free)
+                .filter(|&pi| {
+                    let pr = &self.progs[pi];
+                    pr.dept == d && pr.opts[self.level[pi] as usize].abolish
+                })
+                .map(|pi| {
+                    let pr = &self.progs[pi];
+                    let keep = (0..pr.opts.len())
+                        .filter(|&o| !pr.opts[o].abolish)
+                        .map(|o| pr.r[o])
+                        .fold(f64::INFINITY, f64::min);
+                    (keep, pi)
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((_, pi)) = pick {
+                let pr = &self.progs[pi];
+                let mut order = self.order(pi, &[]);
+                order.sort_by_key(|&o| pr.opts[o as usize].abolish);
+                return Some((pi, order));
+            }
+        }
+        // Integral and within every limit, but the bound is above it: the
+        // priced abolition limits are slack. Branch on the program closest
+        // to being abolished in such a department.
+        let slack = |d: usize| {
+            self.abol_fixed[d] + self.abol_base_free[d] - self.unabol[d] < self.abol_limit[d]
+        };
+        let pick = (0..self.progs.len())
+            .filter(free)
+            .filter(|&pi| slack(self.progs[pi].dept))
+            .filter_map(|pi| {
+                let pr = &self.progs[pi];
+                (0..pr.opts.len())
+                    .filter(|&o| pr.opts[o].abolish && o != self.level[pi] as usize)
+                    .map(|o| (pr.r[o], pi))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, pi)| pi)
+            .or_else(|| (0..self.progs.len()).find(free))?;
+        Some(pi_order(self, pick))
+    }
+
+    /// Depth-first search below the current node. Returns the largest bound
+    /// of what the time limit left unexplored (−∞ when all was explored).
+    fn dfs(&mut self) -> f64 {
+        self.nodes += 1;
+        if self.nodes.is_multiple_of(256) && self.deadline.is_some_and(|t| Instant::now() >= t) {
+            self.timed_out = true;
+            self.stopped = true;
+        }
+        if self.nodes >= self.node_limit {
+            self.stopped = true;
+        }
+        let lp = self.lp();
+        if lp.infeasible {
+            return f64::NEG_INFINITY;
+        }
+        self.take_rounded(&lp);
+        let mut bound = lp.bound.min(self.root_l - self.r_fixed);
+        if bound > self.best + self.tol {
+            bound = bound.min(self.card_bound(&lp));
+        }
+        if bound <= self.best + self.tol {
+            return f64::NEG_INFINITY;
+        }
+        if self.stopped {
+            return bound;
+        }
+        let Some((pi, order)) = self.branching(&lp) else {
+            // Every program is fixed: the node is its own plan, taken above.
+            return f64::NEG_INFINITY;
+        };
+        let mut unresolved = f64::NEG_INFINITY;
+        for o in order {
+            if self.stopped {
+                unresolved = unresolved.max(bound);
+                break;
+            }
+            if self.root_l - self.r_fixed - self.progs[pi].r[o as usize] <= self.best + self.tol {
+                continue;
+            }
+            self.fix(pi, o);
+            let u = self.dfs();
+            self.unfix(pi, o);
+            unresolved = unresolved.max(u);
+            if bound <= self.best + self.tol {
+                break;
+            }
+        }
+        unresolved
+    }
+}
+
+fn pi_order(s: &Search, pi: usize) -> (usize, Vec<u8>) {
+    (pi, s.order(pi, &[s.level[pi]]))
+}
+
+/// The cheapest plan: cheapest non-abolish option, then the largest savings
+/// from abolitions within each department's limit (feasible after the precheck).
+fn cheapest(ix: &Indexed) -> Vec<usize> {
+    let p = ix.p;
+    let mut picks: Vec<usize> = (0..p.programs.len())
         .map(|i| {
             ix.allowed[i]
                 .iter()
                 .copied()
-                .filter(|&k| bound - (best_g[i] - g(i, k)) >= inc_value - tol)
-                .collect()
+                .filter(|&k| !ix.abolish(i, k))
+                .min_by_key(|&k| ix.opt(i, k).cost_yen)
+                .unwrap_or(ix.allowed[i][0])
         })
         .collect();
-    let open: Vec<usize> = (0..p.programs.len())
-        .filter(|&i| survivors[i].len() > 1)
-        .collect();
-    if open.is_empty() {
-        return Ok(Solved {
-            objective: inc_value,
-            picks: inc,
-            proven: true,
-            open: 0,
-            bound,
-        });
-    }
-
-    // The programs left open form a small MILP; the others are fixed.
-    let fixed_pick = |i: usize| {
-        if survivors[i].len() == 1 {
-            survivors[i][0]
-        } else {
-            inc[i]
-        }
-    };
-    let mut vars = ProblemVariables::new();
-    let mut x: Vec<Vec<(usize, Variable)>> = Vec::with_capacity(open.len());
-    let mut objective = Expression::from(0.0);
-    for &i in &open {
-        let mut row = Vec::with_capacity(survivors[i].len());
-        for &k in &survivors[i] {
-            let v = vars.add(variable().binary());
-            objective += ix.opt(i, k).contribution * v;
-            row.push((k, v));
-        }
-        x.push(row);
-    }
-    let mut base_total = 0.0;
-    let mut base_dept = vec![0.0; ix.depts()];
-    let mut base_abol = vec![0u32; ix.depts()];
-    for i in (0..p.programs.len()).filter(|&i| survivors[i].len() == 1) {
-        let k = fixed_pick(i);
-        base_total += ix.cost_m(i, k);
-        base_dept[ix.dept_of[i]] += ix.cost_m(i, k);
-        base_abol[ix.dept_of[i]] += u32::from(ix.abolish(i, k));
-    }
-    let mut model = vars.maximise(objective).using(microlp);
-    if let Some(t) = p.time_limit_seconds {
-        model = model.with_time_limit(t);
-    }
-    let mut budget = Expression::from(0.0);
-    let mut dept_cost: Vec<Expression> = vec![Expression::from(0.0); ix.depts()];
-    let mut dept_abol: Vec<Expression> = vec![Expression::from(0.0); ix.depts()];
-    for (&i, row) in open.iter().zip(&x) {
-        let mut one = Expression::from(0.0);
-        let d = ix.dept_of[i];
-        for &(k, v) in row {
-            let c = ix.cost_m(i, k);
-            one += v;
-            budget += c * v;
-            dept_cost[d] += c * v;
-            if ix.abolish(i, k) {
-                dept_abol[d] += v;
+    let mut savings: Vec<(i64, usize, usize)> = Vec::new();
+    for (i, allowed) in ix.allowed.iter().enumerate() {
+        if let Some(&k) = allowed.iter().find(|&&k| ix.abolish(i, k)) {
+            let s = ix.opt(i, picks[i]).cost_yen - ix.opt(i, k).cost_yen;
+            if s > 0 {
+                savings.push((s, i, k));
             }
         }
-        model = model.with(one.eq(1.0));
     }
-    model = model.with(budget.leq(budget_m - base_total + 1e-9));
-    for (d, e) in dept_cost.into_iter().enumerate() {
-        if let Some(c) = ix.ceilings[d] {
-            model = model.with(e.leq(c - base_dept[d] + 1e-9));
-        }
-    }
-    if let Some(n) = p.max_abolitions_per_department {
-        for (d, e) in dept_abol.into_iter().enumerate() {
-            model = model.with(e.leq(f64::from(n) - f64::from(base_abol[d])));
-        }
-    }
-    // The incumbent is feasible for the residual problem too.
-    let warm: Vec<(Variable, f64)> = open
-        .iter()
-        .zip(&x)
-        .flat_map(|(&i, row)| {
-            let chosen = inc[i];
-            row.iter()
-                .map(move |&(k, v)| (v, if chosen == k { 1.0 } else { 0.0 }))
-        })
-        .collect();
-    model = model.with_initial_solution(warm);
-    let solution = model
-        .solve()
-        .map_err(|e| ReallocError::Solver(e.to_string()))?;
-    let proven = matches!(solution.status(), SolutionStatus::Optimal);
-    let mut picks: Vec<usize> = (0..p.programs.len()).map(fixed_pick).collect();
-    for (&i, row) in open.iter().zip(&x) {
-        if let Some(&(k, _)) = row
-            .iter()
-            .max_by(|a, b| solution.value(a.1).total_cmp(&solution.value(b.1)))
-        {
+    savings.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut used = vec![0u32; ix.depts()];
+    for (_, i, k) in savings {
+        let d = ix.dept_of[i];
+        if p.max_abolitions_per_department.is_none_or(|n| used[d] < n) {
+            used[d] += 1;
             picks[i] = k;
         }
     }
-    let objective: f64 = picks
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| ix.opt(i, k).contribution)
-        .sum();
-    if objective + tol < inc_value {
-        // Never report worse than the heuristic plan.
-        return Ok(Solved {
-            objective: inc_value,
-            picks: inc,
-            proven: false,
-            open: open.len(),
-            bound,
-        });
+    picks
+}
+
+fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocError> {
+    let start = Instant::now();
+    let deadline = p
+        .time_limit_seconds
+        .filter(|t| t.is_finite())
+        .map(|t| start + std::time::Duration::from_secs_f64(t.clamp(0.0, 1e6)));
+    let ix = Indexed::new(p);
+    let nd = ix.depts();
+    let value_of = |picks: &[usize]| -> f64 {
+        picks
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| ix.opt(i, k).contribution)
+            .sum()
+    };
+    let budget_m = budget_yen as f64 / MILLION;
+    let (mult, lp_picks) = lp_multipliers(&ix, budget_m);
+    // A feasible plan to start from (checked in whole yen).
+    let mut best_picks: Option<Vec<usize>> =
+        [incumbent(&ix, budget_m, &mult, lp_picks), cheapest(&ix)]
+            .into_iter()
+            .find(|picks| violation(p, picks, budget_yen).is_none());
+    let mut best = best_picks.as_deref().map_or(f64::NEG_INFINITY, value_of);
+
+    let nu: Vec<f64> = match p.max_abolitions_per_department {
+        Some(_) => mult.abolitions.iter().map(|v| v.max(0.0)).collect(),
+        None => vec![0.0; nd],
+    };
+    let limit = p.max_abolitions_per_department.map_or(i64::MAX, i64::from);
+    let ceiling: Vec<i64> = {
+        let mut c = vec![i64::MAX; nd];
+        for (i, prog) in p.programs.iter().enumerate() {
+            if let Some(&v) = p.department_ceilings.get(&prog.department_code) {
+                c[ix.dept_of[i]] = v;
+            }
+        }
+        c
+    };
+    let nu_n: f64 = match p.max_abolitions_per_department {
+        Some(n) => nu.iter().map(|v| v * f64::from(n)).sum(),
+        None => 0.0,
+    };
+    let sprog = |i: usize, ks: &[usize]| -> SProg {
+        let d = ix.dept_of[i];
+        let mut opts: Vec<SOpt> = ks
+            .iter()
+            .map(|&k| {
+                let o = ix.opt(i, k);
+                let abolish = o.kind == OptionKind::Abolish;
+                SOpt {
+                    k,
+                    cost: o.cost_yen,
+                    p: o.contribution,
+                    q: o.contribution - if abolish { nu[d] } else { 0.0 },
+                    abolish,
+                }
+            })
+            .collect();
+        opts.sort_by(|a, b| a.cost.cmp(&b.cost).then(b.q.total_cmp(&a.q)));
+        let r = vec![0.0; opts.len()];
+        SProg {
+            i,
+            dept: d,
+            opts,
+            r,
+        }
+    };
+
+    // Root: the LP relaxation over every program.
+    let progs: Vec<SProg> = (0..p.programs.len())
+        .map(|i| sprog(i, &ix.allowed[i]))
+        .collect();
+    let mut root = Search::new(
+        progs,
+        budget_yen,
+        ceiling.clone(),
+        vec![limit; nd],
+        nu_n,
+        0.0,
+        best,
+        0.0,
+        deadline,
+    );
+    let lp0 = root.lp();
+    if lp0.infeasible {
+        return Err(ReallocError::Solver(
+            "no plan fits the budget and the ceilings".into(),
+        ));
     }
-    Ok(Solved {
-        picks,
-        objective,
-        proven,
-        open: open.len(),
-        bound,
-    })
+    // Plans within this of the best are not told apart (floating-point sums).
+    let tol = 1e-10 * lp0.bound.abs().max(1.0);
+    root.take_rounded(&lp0);
+    let to_picks = |s: &Search, levels: &[u8], base: &mut Vec<usize>| {
+        for (pr, &l) in s.progs.iter().zip(levels) {
+            base[pr.i] = pr.opts[l as usize].k;
+        }
+    };
+    if let Some(levels) = root.best_levels.take() {
+        let mut picks = vec![0; p.programs.len()];
+        to_picks(&root, &levels, &mut picks);
+        best = root.best;
+        best_picks = Some(picks);
+    }
+    // Multipliers of the budget and the ceilings from the greedy (the LP
+    // duals), giving the Lagrangian bound L and each option's reduced cost.
+    let lambda = lp0.budget_slope.unwrap_or(0.0).max(0.0);
+    let mu: Vec<f64> = root
+        .cap_slope
+        .iter()
+        .map(|s| s.map_or(0.0, |s| (s - lambda).max(0.0)))
+        .collect();
+    let mut l_root = lambda * budget_yen as f64 + nu_n;
+    for d in 0..nd {
+        if ceiling[d] != i64::MAX {
+            l_root += mu[d] * ceiling[d] as f64;
+        }
+    }
+    for pr in &mut root.progs {
+        let price = lambda
+            + if ceiling[pr.dept] != i64::MAX {
+                mu[pr.dept]
+            } else {
+                0.0
+            };
+        let g: Vec<f64> = pr
+            .opts
+            .iter()
+            .map(|o| o.q - price * o.cost as f64)
+            .collect();
+        let top = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        l_root += top;
+        pr.r = g.iter().map(|v| top - v).collect();
+    }
+    let root_bound = lp0.bound.min(l_root);
+    let done = |picks: Vec<usize>,
+                open: usize,
+                proven: bool,
+                bound: f64|
+     -> Result<Solved, ReallocError> {
+        let objective = value_of(&picks);
+        Ok(Solved {
+            picks,
+            objective,
+            proven,
+            open,
+            bound,
+        })
+    };
+    if root_bound <= best + tol
+        && let Some(picks) = best_picks.clone()
+    {
+        return done(picks, 0, true, root_bound);
+    }
+
+    // Reduced-cost fixing: an option whose forced bound L − r cannot beat the
+    // incumbent is dropped; programs left with one option are settled. The
+    // search runs with a node budget; each better plan it finds tightens the
+    // fixing, so it restarts on the smaller residual problem, and the node
+    // budget grows when a round finds nothing better.
+    let mut node_limit: u64 = 20_000;
+    let mut open_first = None;
+    loop {
+        let mut open_progs = Vec::new();
+        let mut settled = vec![0usize; p.programs.len()];
+        let (mut b_left, mut c_left, mut a_left) = (budget_yen, ceiling.clone(), vec![limit; nd]);
+        let (mut q_const, mut p_const, mut r_settled) = (nu_n, 0.0, 0.0);
+        let mut emptied = false;
+        for pr in &root.progs {
+            let keep: Vec<usize> = (0..pr.opts.len())
+                .filter(|&o| l_root - pr.r[o] > best + tol)
+                .collect();
+            match keep.as_slice() {
+                // No option left: no better plan exists at all.
+                [] => emptied = true,
+                [o] => {
+                    let opt = pr.opts[*o];
+                    settled[pr.i] = opt.k;
+                    b_left = b_left.saturating_sub(opt.cost);
+                    c_left[pr.dept] = c_left[pr.dept].saturating_sub(opt.cost);
+                    a_left[pr.dept] -= i64::from(opt.abolish);
+                    q_const += opt.q;
+                    p_const += opt.p;
+                    r_settled += pr.r[*o];
+                }
+                _ => {
+                    let ks: Vec<usize> = keep.iter().map(|&o| pr.opts[o].k).collect();
+                    let mut sp = sprog(pr.i, &ks);
+                    for (so, o) in sp.opts.iter().zip(&mut sp.r) {
+                        *o = pr
+                            .opts
+                            .iter()
+                            .zip(&pr.r)
+                            .find(|(x, _)| x.k == so.k)
+                            .map_or(0.0, |(_, r)| *r);
+                    }
+                    open_progs.push(sp);
+                }
+            }
+        }
+        let open = *open_first.get_or_insert(open_progs.len());
+        if emptied && let Some(picks) = best_picks.clone() {
+            return done(picks, open, true, root_bound);
+        }
+        let mut search = Search::new(
+            open_progs, b_left, c_left, a_left, q_const, p_const, best, tol, deadline,
+        );
+        search.root_l = l_root - r_settled;
+        search.node_limit = node_limit;
+        let unresolved = search.dfs();
+        let improved = search.best_levels.is_some();
+        if let Some(levels) = search.best_levels.take() {
+            let mut picks = settled;
+            to_picks(&search, &levels, &mut picks);
+            best_picks = Some(picks);
+            best = search.best;
+        }
+        if search.timed_out || !search.stopped {
+            let Some(picks) = best_picks else {
+                return Err(ReallocError::Solver("no feasible plan found".into()));
+            };
+            let proven = !search.timed_out;
+            let bound = if proven {
+                root_bound
+            } else {
+                unresolved.max(best)
+            };
+            return done(picks, open, proven, bound);
+        }
+        if !improved {
+            node_limit = node_limit.saturating_mul(4);
+        }
+    }
 }
 
 fn keep_index(prog: &ProgramChoices) -> usize {
@@ -1041,7 +1662,7 @@ pub fn generated_problem(n: usize, departments: usize, seed: u64) -> ReallocProb
             .map(|(d, c)| (format!("D{d:02}"), c / 100 * 95))
             .collect(),
         max_abolitions_per_department: Some((n / departments / 20).max(1) as u32),
-        time_limit_seconds: Some(0.7),
+        time_limit_seconds: Some(1.5),
     }
 }
 
@@ -1260,6 +1881,122 @@ mod tests {
             reallocate(&p).unwrap_err(),
             ReallocError::DuplicateProgram("A".into())
         );
+    }
+
+    /// Small random instances where the budget, the ceilings, the abolition
+    /// limits and mandatory programs all bite: the search must reach exactly
+    /// the brute-force optimum (and the shadow price its difference).
+    #[test]
+    fn random_instances_match_brute_force() {
+        use OptionKind::*;
+        let mut state = 0x5EEDu64;
+        let mut next = move |n: u64| {
+            state = state.wrapping_add(0x9E3779B97F4A7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+            (z ^ (z >> 31)) % n
+        };
+        let mut solved = 0;
+        for case in 0..400 {
+            let n = 2 + next(6) as usize;
+            let nd = 1 + next(3) as usize;
+            let mut programs = Vec::new();
+            for i in 0..n {
+                let keep = 1 + next(20) as i64;
+                let value = next(1000) as f64 / 10.0;
+                let mut options = vec![opt(Keep, keep, value)];
+                if next(4) > 0 {
+                    options.push(opt(Abolish, next(2) as i64, next(3) as f64));
+                }
+                if next(3) > 0 {
+                    options.push(opt(
+                        Reduce,
+                        keep * 6 / 10,
+                        value * (0.5 + next(5) as f64 / 10.0),
+                    ));
+                }
+                if next(3) > 0 {
+                    options.push(opt(
+                        Expand,
+                        keep * 14 / 10 + 1,
+                        value + next(300) as f64 / 10.0,
+                    ));
+                }
+                // Any order of the options.
+                let r = next(options.len() as u64) as usize;
+                options.rotate_left(r);
+                programs.push(prog(
+                    &format!("P{i}"),
+                    &format!("D{}", i % nd),
+                    next(4) == 0,
+                    options,
+                ));
+            }
+            let current: i64 = programs
+                .iter()
+                .map(|q| q.options.iter().find(|o| o.kind == Keep).unwrap().cost_yen)
+                .sum();
+            let mut ceilings = BTreeMap::new();
+            for d in 0..nd {
+                if next(3) > 0 {
+                    let dept = format!("D{d}");
+                    let cur: i64 = programs
+                        .iter()
+                        .filter(|q| q.department_code == dept)
+                        .map(|q| q.options.iter().find(|o| o.kind == Keep).unwrap().cost_yen)
+                        .sum();
+                    ceilings.insert(dept, cur * (60 + next(50) as i64) / 100);
+                }
+            }
+            let p = ReallocProblem {
+                programs,
+                budget_yen: current * (50 + next(60) as i64) / 100,
+                department_ceilings: ceilings,
+                max_abolitions_per_department: if next(4) == 0 {
+                    None
+                } else {
+                    Some(next(3) as u32)
+                },
+                time_limit_seconds: None,
+            };
+            let best = brute_force(&p, p.budget_yen);
+            match reallocate(&p) {
+                Ok(plan) => {
+                    assert!(plan.proven_optimal, "case {case}");
+                    let scale = best.abs().max(1.0);
+                    assert!(
+                        (plan.optimal.contribution - best).abs() <= 1e-9 * scale,
+                        "case {case}: {} vs brute force {best}\n{p:?}",
+                        plan.optimal.contribution
+                    );
+                    let picks: Vec<usize> = p
+                        .programs
+                        .iter()
+                        .zip(&plan.choices)
+                        .map(|(q, c)| q.options.iter().position(|o| o.kind == c.kind).unwrap())
+                        .collect();
+                    assert_eq!(violation(&p, &picks, p.budget_yen), None, "case {case}");
+                    let more = brute_force(&p, p.budget_yen + 1_000_000);
+                    let shadow = plan.shadow_price_per_million_yen.unwrap();
+                    assert!(
+                        (shadow - (more - best)).abs() <= 1e-9 * scale,
+                        "case {case}: shadow {shadow} vs {}",
+                        more - best
+                    );
+                    solved += 1;
+                }
+                Err(ReallocError::Infeasible { .. }) => {
+                    assert_eq!(
+                        best,
+                        f64::NEG_INFINITY,
+                        "case {case}: brute force found a plan\n{p:?}"
+                    );
+                }
+                Err(e) => panic!("case {case}: {e}"),
+            }
+        }
+        assert!(solved > 200, "{solved} feasible cases");
     }
 
     #[test]

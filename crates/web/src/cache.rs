@@ -55,9 +55,9 @@ pub struct Snapshot {
     fragments: Mutex<HashMap<String, Arc<String>>>,
     /// The cycle of each evaluated year, computed once per snapshot: the
     /// cycle's records change only through writes, and every write makes a
-    /// new snapshot. An async lock, held while one request computes, so that
-    /// a burst of requests after a change computes it once.
-    cycles: tokio::sync::Mutex<HashMap<FiscalYear, Arc<CycleYear>>>,
+    /// new snapshot. One cell per year: a burst of requests after a change
+    /// computes a year once, and different years do not wait for each other.
+    cycles: Mutex<HashMap<FiscalYear, Arc<tokio::sync::OnceCell<Arc<CycleYear>>>>>,
 }
 
 /// At most this many cached fragments per snapshot (a crawler walking every
@@ -137,7 +137,7 @@ impl Snapshot {
             status: Mutex::new(HashMap::new()),
             public_status: Mutex::new(HashMap::new()),
             fragments: Mutex::new(HashMap::new()),
-            cycles: tokio::sync::Mutex::new(HashMap::new()),
+            cycles: Mutex::new(HashMap::new()),
             ds,
         }
     }
@@ -207,30 +207,32 @@ impl Snapshot {
         store: &Store,
         fy: FiscalYear,
     ) -> Result<Arc<CycleYear>, CycleServiceError> {
-        let mut map = self.cycles.lock().await;
-        if let Some(y) = map.get(&fy) {
-            return Ok(y.clone());
-        }
-        let records = CycleRecords::load(store, fy).await?;
-        let snap = self.clone();
-        let year = tokio::task::spawn_blocking(move || {
-            let report = snap.status(fy);
-            CycleYear::compute(&snap.ds, &report, records)
-        })
-        .await;
-        let year = match year {
-            Ok(y) => Arc::new(y),
-            // The computation panicked: carry the panic on, as if inline.
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => {
-                return Err(CycleServiceError::App(citykpi_app::AppError::invalid(
-                    "cycle",
-                    "サーバーの停止で計算が中断されました / cancelled by the server's shutdown",
-                )));
-            }
+        let cell = match self.cycles.lock() {
+            Ok(mut map) => map.entry(fy).or_default().clone(),
+            // A poisoned map (a panic elsewhere): compute without sharing.
+            Err(_) => Arc::default(),
         };
-        map.insert(fy, year.clone());
-        Ok(year)
+        let year = cell
+            .get_or_try_init(|| async {
+                let records = CycleRecords::load(store, fy).await?;
+                let snap = self.clone();
+                let year = tokio::task::spawn_blocking(move || {
+                    let report = snap.status(fy);
+                    CycleYear::compute(&snap.ds, &report, records)
+                })
+                .await;
+                match year {
+                    Ok(y) => Ok(Arc::new(y)),
+                    // The computation panicked: carry the panic on, as if inline.
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(_) => Err(CycleServiceError::App(citykpi_app::AppError::invalid(
+                        "cycle",
+                        "サーバーの停止で計算が中断されました / cancelled by the server's shutdown",
+                    ))),
+                }
+            })
+            .await?;
+        Ok(year.clone())
     }
 
     /// The fragment cached under `key`, rendered by `render` the first time.

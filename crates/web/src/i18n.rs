@@ -219,6 +219,7 @@ catalogue! {
     kind_activity: "活動指標" / "Activity",
     kind_outcome: "成果指標" / "Outcome",
     kpis_served: "貢献するKPI" / "KPIs served",
+    public_open_data: "オープンデータ（CSV・JSON）" / "Open data (CSV, JSON)",
     scenario_link: "シナリオの仮説（因果の連鎖と前提）" / "Scenario hypotheses (causal chain and assumptions)",
     notices_title: "お知らせ：期限のある作業" / "Notices: work due",
     notices_item: "{n}件" / "{n} items",

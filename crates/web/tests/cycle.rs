@@ -752,3 +752,97 @@ async fn scenario_hypotheses(backend: Backend) {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 both!(scenario, scenario_hypotheses);
+
+/// The reports as downloads: a department editor's evaluation sheets hold
+/// only its department's programs, the compiled budget is finance's and the
+/// strategy office's (refused to an editor), and the open data is public and
+/// holds published KPIs only.
+async fn report_downloads(backend: Backend) {
+    use calamine::Reader;
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let editor = app.login(&editor_user.login).await;
+    let sections = app.store.sections().await.unwrap();
+    let own: std::collections::BTreeSet<String> = app
+        .store
+        .programs()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| {
+            sections
+                .iter()
+                .any(|s| s.code == p.section_code && s.department_code == dept)
+        })
+        .map(|p| p.code)
+        .collect();
+    let list = editor.get("/cycle/2024/sheets").await.body;
+    assert!(list.contains("href=\"/cycle/2024/reports/evaluations.xlsx\""));
+    let (status, headers, bytes) = editor
+        .get_bytes("/cycle/2024/reports/evaluations.xlsx?department=OTHER")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = book
+        .sheet_names()
+        .into_iter()
+        .filter(|n| n != "一覧")
+        .collect();
+    assert!(!names.is_empty());
+    for n in &names {
+        assert!(own.contains(n), "{n} is not {dept}'s");
+    }
+
+    let (refused, _, _) = editor.get_bytes("/cycle/2024/reports/budget.xlsx").await;
+    assert_eq!(refused, StatusCode::FORBIDDEN);
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let budget_page = finance
+        .get(&format!("/cycle/2024/budget?department={dept}"))
+        .await
+        .body;
+    assert!(budget_page.contains("href=\"/cycle/2024/reports/budget.xlsx\""));
+    let (status, _, bytes) = finance.get_bytes("/cycle/2024/reports/budget.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert!(book.sheet_names().iter().any(|n| n == "部局別"));
+
+    // Open data, without logging in.
+    let visitor = app.client();
+    let portal = visitor.get("/public").await.body;
+    assert!(portal.contains("href=\"/public/open-data\""));
+    let page = visitor.get("/public/open-data?fy=2024").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("href=\"/public/open-data/2024/kpis.csv\"")
+    );
+    assert!(page.body.contains("datapackage.json"));
+    let (status, headers, bytes) = visitor.get_bytes("/public/open-data/2024/kpis.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = String::from_utf8(bytes).unwrap();
+    let kpis = app.store.kpis().await.unwrap();
+    assert!(kpis.iter().any(|k| !k.published), "the demo has drafts");
+    for k in &kpis {
+        let listed = csv
+            .lines()
+            .skip(1)
+            .any(|l| l.split(',').nth(1) == Some(k.code.as_str()));
+        assert_eq!(listed, k.published, "{}", k.code);
+    }
+    let (missing, _, _) = visitor.get_bytes("/public/open-data/2024/secret.csv").await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+}
+both!(downloads, report_downloads);

@@ -43,10 +43,14 @@ const SECTION_WRITERS: &[Role] = &[Admin, DepartmentEditor];
 /// Ceilings and assessments: finance.
 const FINANCE: &[Role] = &[Admin, Finance];
 
+/// The whole compiled budget with every department's requests.
+const BUDGET_READERS: &[Role] = &[Admin, StrategyOffice, Finance];
+
 /// Scenario hypotheses are revised by the strategy office and the editors of
 /// the KPI's owner departments (checked per KPI in the handler).
 const SCENARIO_WRITERS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
 
+mod downloads;
 mod scenario;
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
@@ -102,6 +106,14 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/cycle/{fy}/sheets/{code}/review",
         Access::Roles(CYCLE_MANAGERS),
     ),
+    r("GET", "/cycle/{fy}/reports/evaluations.xlsx", Access::Login),
+    r(
+        "GET",
+        "/cycle/{fy}/reports/budget.xlsx",
+        Access::Roles(BUDGET_READERS),
+    ),
+    r("GET", "/public/open-data", Access::Public),
+    r("GET", "/public/open-data/{fy}/{file}", Access::Public),
     r("GET", "/kpis/{code}/scenario", Access::Login),
     r(
         "POST",
@@ -201,6 +213,19 @@ pub fn routes() -> Router<AppState> {
             get(api_sheet).put(api_save_sheet),
         )
         .route("/api/v1/cycle/{fy}/sheets/{code}/review", post(api_review))
+        .route(
+            "/cycle/{fy}/reports/evaluations.xlsx",
+            get(downloads::evaluations_xlsx),
+        )
+        .route(
+            "/cycle/{fy}/reports/budget.xlsx",
+            get(downloads::budget_xlsx),
+        )
+        .route("/public/open-data", get(downloads::open_data_page))
+        .route(
+            "/public/open-data/{fy}/{file}",
+            get(downloads::open_data_file),
+        )
         .route(
             "/kpis/{code}/scenario",
             get(scenario::scenario_page).post(scenario::save_scenario),
@@ -321,6 +346,8 @@ pub struct CycleText {
     pub show: &'static str,
     pub yen: &'static str,
     pub budget_year: &'static str,
+    pub sheets_xlsx: &'static str,
+    pub budget_xlsx: &'static str,
 }
 
 impl CycleText {
@@ -400,6 +427,8 @@ impl CycleText {
         show: "表示",
         yen: "円",
         budget_year: "予算年度",
+        sheets_xlsx: "評価シート（Excel）",
+        budget_xlsx: "予算集計（Excel）",
     };
     pub const EN: CycleText = CycleText {
         title: "Management cycle",
@@ -477,6 +506,8 @@ impl CycleText {
         show: "Show",
         yen: "yen",
         budget_year: "Budget year",
+        sheets_xlsx: "Evaluation sheets (Excel)",
+        budget_xlsx: "Compiled budget (Excel)",
     };
 }
 
@@ -893,6 +924,7 @@ pub async fn sheet_list(
     let body = html! {
         h1 { (t.sheets) ": " (fy_label(lang, fy)) }
         (cycle_links(&ctx, fy))
+        p { a.button.secondary href={ "/cycle/" (fy.year()) "/reports/evaluations.xlsx" } download { (t.sheets_xlsx) } }
         div.table-wrap { table {
             thead { tr {
                 th scope="col" { (t.program) } th scope="col" { (t.department) }
@@ -1475,6 +1507,9 @@ async fn render_budget(
     let body = html! {
         h1 { (t.budget) ": " (fy_label(lang, budget_fy)) }
         (cycle_links(ctx, fy))
+        @if matches!(u.role, Admin | StrategyOffice | Finance) {
+            p { a.button.secondary href={ "/cycle/" (y) "/reports/budget.xlsx" } download { (t.budget_xlsx) } }
+        }
         (error_summary(lang, errors))
         @if u.role != DepartmentEditor {
             form.inline-form method="get" action={ "/cycle/" (y) "/budget" } {

@@ -26,7 +26,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
     let body = snap.fragment(format!("public:{}:{}:{}", ctx.fy, ctx.lang.code(), ctx.fy_explicit), || {
         html! {
         h1 { (t.public_title) " — " (lang.fy(ctx.fy)) }
-        p.lead { (t.public_intro) }
+        p.lead { (t.public_intro) " " a href="/public/open-data" { (t.public_open_data) } }
         nav.card aria-label=(t.public_partners) {
             p {
                 strong { (t.public_partners) } " "

@@ -1,0 +1,154 @@
+//! The cycle's reports as downloads, made by the same services as
+//! `citykpi report …`: the evaluation sheets (a department editor gets its own
+//! department's), the compiled budget (finance, the strategy office, admins),
+//! and the open data of published records for anyone, from the public portal.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use citykpi_app::reports::{self, ReportServiceError};
+use citykpi_domain::FiscalYear;
+use citykpi_domain::cycle::Cycle;
+use maud::html;
+
+use super::{parse_fy, user};
+use crate::AppState;
+use crate::ctx::{Ctx, query_param};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::layout::{Nav, Page, render};
+use citykpi_domain::org::Role::*;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn report_error(e: ReportServiceError) -> WebError {
+    match e {
+        ReportServiceError::App(a) => WebError::App(a),
+        ReportServiceError::Cycle(c) => c.into(),
+        other => WebError::BadRequest(other.to_string()),
+    }
+}
+
+fn attachment(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// `/cycle/{fy}/reports/evaluations.xlsx[?department=CODE]`
+pub async fn evaluations_xlsx(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(fy): Path<String>,
+) -> WebResult<Response> {
+    let fy = parse_fy(&fy)?;
+    let u = user(&ctx)?;
+    let department = if u.role == DepartmentEditor {
+        Some(u.department_code.clone())
+    } else {
+        query_param(ctx.query.as_deref(), "department").filter(|d| !d.trim().is_empty())
+    };
+    let (_, bytes) = reports::evaluation_sheets_xlsx(state.store(), fy, department.as_deref())
+        .await
+        .map_err(report_error)?;
+    let name = match &department {
+        Some(d) => format!("evaluation-sheets-{}-{d}.xlsx", fy.year()),
+        None => format!("evaluation-sheets-{}.xlsx", fy.year()),
+    };
+    Ok(attachment(bytes, XLSX, &name))
+}
+
+/// `/cycle/{fy}/reports/budget.xlsx`: the budget this cycle builds.
+pub async fn budget_xlsx(
+    State(state): State<AppState>,
+    Path(fy): Path<String>,
+) -> WebResult<Response> {
+    let fy = parse_fy(&fy)?;
+    let budget_fy = Cycle::new(fy).budget_fy();
+    let (_, bytes) = reports::budget_xlsx(state.store(), budget_fy)
+        .await
+        .map_err(report_error)?;
+    Ok(attachment(
+        bytes,
+        XLSX,
+        &format!("budget-{}.xlsx", budget_fy.year()),
+    ))
+}
+
+/// The year whose open data the portal offers by default: the last one ended.
+fn open_data_year(ctx: &Ctx) -> FiscalYear {
+    query_param(ctx.query.as_deref(), "fy")
+        .and_then(|y| FiscalYear::parse(&y).ok())
+        .unwrap_or_else(citykpi_app::clock::last_closed_fiscal_year)
+}
+
+/// `/public/open-data`: the files of the open data with their schema.
+pub async fn open_data_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let fy = open_data_year(&ctx);
+    let (_, files) = reports::open_data(state.store(), fy)
+        .await
+        .map_err(report_error)?;
+    let lang = ctx.lang;
+    let (title, lead, file_h, size_h) = match lang {
+        Lang::Ja => (
+            "オープンデータ",
+            "公開しているKPIの進捗、事務事業評価（確認済みのもの）、事業別の予算・決算を、CSVとJSONで自由にお使いいただけます。列の意味は datapackage.json（Frictionless Data Package）に記載しています。",
+            "ファイル",
+            "大きさ",
+        ),
+        Lang::En => (
+            "Open data",
+            "The published KPIs' progress, the accepted program evaluations and each program's budget and settlement, as CSV and JSON for anyone to reuse. The columns are described in datapackage.json (a Frictionless Data Package).",
+            "File",
+            "Size",
+        ),
+    };
+    let body = html! {
+        h1 { (title) " — " (lang.fy(fy)) }
+        p.lead { (lead) }
+        div.table-wrap { table {
+            thead { tr { th scope="col" { (file_h) } th.num scope="col" { (size_h) } } }
+            tbody {
+                @for (name, bytes) in &files {
+                    tr {
+                        td { a href={ "/public/open-data/" (fy.year()) "/" (name) } { (name) } }
+                        td.num { (bytes.len().div_ceil(1024)) " KB" }
+                    }
+                }
+            }
+        } }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title,
+            nav: Nav::Public,
+            body,
+        },
+    ))
+}
+
+/// `/public/open-data/{fy}/{file}`: one file of the open data.
+pub async fn open_data_file(
+    State(state): State<AppState>,
+    Path((fy, file)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let fy = parse_fy(&fy)?;
+    let (_, files) = reports::open_data(state.store(), fy)
+        .await
+        .map_err(report_error)?;
+    let (name, bytes) = files
+        .into_iter()
+        .find(|(name, _)| *name == file)
+        .ok_or(WebError::NotFound)?;
+    let mime = if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    Ok(attachment(bytes, mime, &name))
+}

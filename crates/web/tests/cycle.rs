@@ -516,6 +516,28 @@ async fn lineage_on_the_program_page(backend: Backend) {
     .await
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let api: serde_json::Value = serde_json::from_str(
+        &viewer
+            .get(&format!("/api/v1/programs/{b}/lineage"))
+            .await
+            .body,
+    )
+    .unwrap();
+    let mut group: Vec<&str> = api["group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    group.sort();
+    let mut want = vec![a, b, c];
+    want.sort();
+    assert_eq!(group, want);
+    assert_eq!(api["steps"][0]["kind"], "merge");
+    assert_eq!(
+        viewer.get("/api/v1/programs/NO-SUCH/lineage").await.status,
+        StatusCode::NOT_FOUND
+    );
     for code in [a, b, c] {
         let page = viewer.get(&format!("/programs/{code}")).await;
         assert_eq!(page.status, StatusCode::OK);
@@ -575,7 +597,20 @@ async fn notices_on_the_dashboard(backend: Backend) {
             assert!(dash.body.contains(&format!("期限 {d}")));
         }
     }
+    let api: serde_json::Value =
+        serde_json::from_str(&editor.get("/api/v1/notices").await.body).unwrap();
+    let counts: Vec<u64> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        counts,
+        expected.iter().map(|n| n.count as u64).collect::<Vec<_>>()
+    );
     let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
+    assert_eq!(viewer.get("/api/v1/notices").await.body, "[]");
     assert!(
         !viewer
             .get("/")

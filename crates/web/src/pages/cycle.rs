@@ -114,6 +114,8 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     r("GET", "/public/open-data", Access::Public),
     r("GET", "/public/open-data/{fy}/{file}", Access::Public),
+    r("GET", "/api/v1/programs/{code}/lineage", Access::Login),
+    r("GET", "/api/v1/notices", Access::Login),
     r("GET", "/kpis/{code}/scenario", Access::Login),
     r(
         "POST",
@@ -174,6 +176,20 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ),
     (
         "GET",
+        "/api/v1/programs/{code}/lineage",
+        "事業の系譜（統合・分割・廃止とKPIへの貢献）",
+        "A program's lineage: merges, splits, abolitions and the KPI links across them",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/notices",
+        "ログイン中の利用者のお知らせ（期限のある作業）",
+        "The logged-in user's notices (work due in running cycles)",
+        None,
+    ),
+    (
+        "GET",
         "/api/v1/kpis/{code}/scenario",
         "KPIのシナリオの仮説（現行版と過去の版）",
         "A KPI's scenario hypotheses (current and earlier versions)",
@@ -226,6 +242,8 @@ pub fn routes() -> Router<AppState> {
             "/public/open-data/{fy}/{file}",
             get(downloads::open_data_file),
         )
+        .route("/api/v1/programs/{code}/lineage", get(api_lineage))
+        .route("/api/v1/notices", get(api_notices))
         .route(
             "/kpis/{code}/scenario",
             get(scenario::scenario_page).post(scenario::save_scenario),
@@ -535,6 +553,56 @@ fn field_message(lang: Lang, e: &FieldError) -> String {
 
 /// A service error as the web's: missing records are 404, database failures
 /// stay internal; refusals are shown by the pages themselves.
+/// A program's lineage, from the read model (as its page shows it).
+pub async fn api_lineage(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    if snap.program(&code).is_none()
+        && !snap
+            .lineage
+            .iter()
+            .any(|r| r.from_codes.contains(&code) || r.to_codes.contains(&code))
+    {
+        return Err(WebError::NotFound);
+    }
+    Ok(Json(service::history_of(&code, &snap.lineage, &snap.ds.links)).into_response())
+}
+
+/// The logged-in user's notices, as the dashboard shows them.
+pub async fn api_notices(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let u = user(&ctx)?;
+    let snap = state.snapshot().await?;
+    let notices = notices_for(&state, &snap, u).await?;
+    Ok(Json(notices).into_response())
+}
+
+/// What `u`'s role answers for in every running cycle (empty for viewers).
+pub async fn notices_for(
+    state: &AppState,
+    snap: &Arc<crate::cache::Snapshot>,
+    u: &SessionUser,
+) -> WebResult<Vec<service::Notice>> {
+    use service::NoticeScope;
+    let scope = match u.role {
+        DepartmentEditor => NoticeScope::Department(&u.department_code),
+        StrategyOffice | Admin => NoticeScope::StrategyOffice,
+        Finance => NoticeScope::Finance,
+        Viewer => return Ok(Vec::new()),
+    };
+    let today = service::today();
+    let mut notices = Vec::new();
+    for fy in &snap.running_cycles {
+        let year = snap
+            .cycle_year(state.store(), *fy)
+            .await
+            .map_err(web_error)?;
+        notices.extend(year.notices(scope, today));
+    }
+    Ok(notices)
+}
+
 /// The cycle of the evaluated year `fy`, from the read model (computed once
 /// per data version).
 async fn cycle_year(state: &AppState, fy: FiscalYear) -> WebResult<Arc<CycleYear>> {

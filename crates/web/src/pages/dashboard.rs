@@ -14,7 +14,7 @@ use maud::{Markup, PreEscaped, html};
 use crate::AppState;
 use crate::cache::Snapshot;
 use crate::ctx::Ctx;
-use crate::error::{WebError, WebResult};
+use crate::error::WebResult;
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, chart, fy_switcher, pct, render, status_badge};
 
@@ -222,26 +222,10 @@ async fn notices_card(
     ctx: &Ctx,
     snap: &std::sync::Arc<Snapshot>,
 ) -> WebResult<Markup> {
-    use citykpi_app::cycle::{NoticeScope, today};
-    use citykpi_domain::org::Role;
     let Some(u) = ctx.user() else {
         return Ok(html! {});
     };
-    let scope = match u.role {
-        Role::DepartmentEditor => NoticeScope::Department(&u.department_code),
-        Role::StrategyOffice | Role::Admin => NoticeScope::StrategyOffice,
-        Role::Finance => NoticeScope::Finance,
-        Role::Viewer => return Ok(html! {}),
-    };
-    let today = today();
-    let mut notices = Vec::new();
-    for fy in &snap.running_cycles {
-        let year = snap
-            .cycle_year(state.store(), *fy)
-            .await
-            .map_err(WebError::from)?;
-        notices.extend(year.notices(scope, today));
-    }
+    let notices = super::cycle::notices_for(state, snap, u).await?;
     if notices.is_empty() {
         return Ok(html! {});
     }

@@ -9,7 +9,7 @@ use citykpi_domain::partner::attachment::AttachmentInfo;
 use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, Reply};
 use citykpi_domain::partner::matching::{Need, Suggestion, suggest};
 use citykpi_domain::partner::member::{self, Decision, Member, MemberForm, PublicMember};
-use citykpi_domain::partner::menu::{MenuItem, Participation};
+use citykpi_domain::partner::menu::{MenuItem, Participation, ParticipationStatus};
 use citykpi_domain::partner::projects::{
     Demonstration, PrPlan, ProjectTeam, TeamEntry, TeamForm, validate_entry, validate_team,
 };
@@ -632,6 +632,58 @@ pub async fn menu(store: &Store) -> Result<Vec<(MenuItem, Vec<(Participation, St
             (item, of)
         })
         .collect())
+}
+
+/// Records a member's application to a menu item (entered by the desk).
+pub async fn apply_to_menu(
+    store: &Store,
+    menu_code: &str,
+    member_id: &str,
+    note: &str,
+    actor: &str,
+) -> Result<Participation> {
+    let id = citykpi_domain::text::normalize(member_id)
+        .trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0);
+    let Some(id) = id else {
+        return Err(Problems(vec![Problem::new(
+            "member_id",
+            "会員番号を入力してください",
+            "enter the member number",
+        )])
+        .into());
+    };
+    if store.member(id).await?.is_none() {
+        return Err(Problems(vec![Problem::new(
+            "member_id",
+            format!("会員 {id} は登録されていません"),
+            format!("no member {id}"),
+        )])
+        .into());
+    }
+    // The store checks the rest (open item, approved member, not applied twice, note length).
+    Ok(store.apply_to_menu(menu_code, id, note, actor).await?)
+}
+
+/// Accepts, declines or completes (with its result) a participation.
+pub async fn move_participation(
+    store: &Store,
+    id: i64,
+    status: &str,
+    result: &str,
+    actor: &str,
+) -> Result<Participation> {
+    let to = ParticipationStatus::parse(status).ok_or_else(|| {
+        Problems(vec![Problem::new(
+            "status",
+            format!("「{status}」は状態ではありません"),
+            format!("\"{status}\" is not a status"),
+        )])
+    })?;
+    let result = citykpi_domain::text::normalize(result);
+    Ok(store.set_participation(id, to, &result, actor).await?)
 }
 
 /// The demonstrations registry with the names of each one's partners.

@@ -1285,6 +1285,101 @@ async fn menu_demonstrations_and_pr_pages(backend: Backend) {
             .body
             .contains("連携候補の会員")
     );
+    // The desk records an application for an approved member, accepts it and
+    // completes it with its result; every problem by field; audited.
+    if let Some(item) = menu.iter().find(|m| m.open) {
+        let applied: Vec<i64> = app
+            .store
+            .participations(Some(&item.code))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.member_id)
+            .collect();
+        let member = app
+            .store
+            .members_for_export(&MemberFilter {
+                status: Some(MemberStatus::Approved),
+                ..MemberFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| !applied.contains(&m.id))
+            .expect("an approved member who has not applied");
+        let apply = format!("/partners/menu/{}/apply", item.code);
+        let bad = desk
+            .post_form(&apply, &[("member_id", "abc"), ("note", "")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("href=\"#member_id\""));
+        let ok = desk
+            .post_form(
+                &apply,
+                &[
+                    ("member_id", &member.id.to_string()),
+                    ("note", "社員10名で参加"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let twice = desk
+            .post_form(
+                &apply,
+                &[("member_id", &member.id.to_string()), ("note", "")],
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains("すでに申し込まれています"));
+        let p = app
+            .store
+            .participations(Some(&item.code))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.member_id == member.id)
+            .unwrap();
+        let url = format!("/partners/participations/{}", p.id);
+        let r = desk
+            .post_form(&url, &[("status", "accepted"), ("result", "")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = desk
+            .post_form(&url, &[("status", "completed"), ("result", "")])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a result is needed"
+        );
+        let r = desk
+            .post_form(
+                &url,
+                &[("status", "completed"), ("result", "清掃活動に120名参加")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = desk
+            .post_form(&url, &[("status", "accepted"), ("result", "")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no way back");
+        let page = viewer.get("/partners/menu").await.body;
+        assert!(page.contains("清掃活動に120名参加"));
+        assert!(
+            !page.contains(&format!("action=\"{url}\"")),
+            "no forms for a viewer"
+        );
+        assert_eq!(
+            viewer
+                .post_form(&url, &[("status", "declined")])
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let audit = app.store.audit_entries(50, 0).await.unwrap();
+        assert!(audit.iter().any(|e| e.entity.contains("participation")));
+    }
+
     let anonymous = app.client().get("/partners/menu").await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 }

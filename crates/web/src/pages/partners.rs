@@ -109,6 +109,8 @@ pub const ROUTES: &[RouteRule] = &[
     // X-Line-Signature over the body, which the handler checks (no session).
     r("POST", LINE_WEBHOOK, Access::Signed(LINE_SIGNATURE_HEADER)),
     r("GET", "/partners/menu", Access::Login),
+    r("POST", "/partners/menu/{code}/apply", Access::Roles(DESK)),
+    r("POST", "/partners/participations/{id}", Access::Roles(DESK)),
     r("GET", "/partners/demonstrations", Access::Login),
     r("GET", "/partners/pr", Access::Login),
     r("GET", "/partners/teams", Access::Login),
@@ -267,6 +269,8 @@ pub fn routes() -> Router<AppState> {
             post(line_webhook).layer(DefaultBodyLimit::max(svc::MAX_LINE_BODY)),
         )
         .route("/partners/menu", get(menu_page))
+        .route("/partners/menu/{code}/apply", post(apply_to_menu))
+        .route("/partners/participations/{id}", post(move_participation))
         .route("/partners/demonstrations", get(demonstrations_page))
         .route("/partners/pr", get(pr_page))
         .route("/partners/teams", get(teams_page).post(save_team))
@@ -431,6 +435,9 @@ pub struct PartnerText {
     pub log_add: &'static str,
     pub entry_kind: &'static str,
     pub entry_on: &'static str,
+    pub member_number: &'static str,
+    pub record_application: &'static str,
+    pub update: &'static str,
     pub download_csv: &'static str,
     pub download_xlsx: &'static str,
     pub line_unsigned: &'static str,
@@ -577,6 +584,9 @@ pub const JA: PartnerText = PartnerText {
     log_add: "記録する",
     entry_kind: "種類",
     entry_on: "日付",
+    member_number: "会員番号",
+    record_application: "申込を記録",
+    update: "更新",
     download_csv: "CSVでダウンロード",
     download_xlsx: "Excelでダウンロード",
     line_unsigned: "LINEの署名（X-Line-Signature）がありません。",
@@ -723,6 +733,9 @@ pub const EN: PartnerText = PartnerText {
     log_add: "Add to the log",
     entry_kind: "Kind",
     entry_on: "Date",
+    member_number: "Member number",
+    record_application: "Record an application",
+    update: "Update",
     download_csv: "Download CSV",
     download_xlsx: "Download Excel",
     line_unsigned: "The X-Line-Signature header is missing.",
@@ -2459,15 +2472,28 @@ fn kpi_links(codes: &[String]) -> Markup {
 }
 
 pub async fn menu_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    menu_view(&state, &ctx, &Problems(Vec::new()), StatusCode::OK).await
+}
+
+async fn menu_view(
+    state: &AppState,
+    ctx: &Ctx,
+    problems: &Problems,
+    status: StatusCode,
+) -> WebResult<Response> {
+    use citykpi_domain::partner::menu::ParticipationStatus;
     let t = pt(ctx.lang);
     let lang = ctx.lang;
     let items = svc::menu(state.store()).await.map_err(app_error)?;
     let desk = ctx.user().is_some_and(|u| is_desk(u.role));
-    let (menu_suggestions, _) = desk_suggestions(&state, &ctx).await?;
+    let (menu_suggestions, _) = desk_suggestions(state, ctx).await?;
+    let saved = query_param(ctx.query.as_deref(), "saved").is_some();
     let body = html! {
-        (area_nav(&ctx, "/partners/menu"))
+        (area_nav(ctx, "/partners/menu"))
         h1 { (t.menu_title) }
         p.lead { (t.menu_intro) }
+        @if saved && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
+        (error_summary(ctx, problems, &[("member_id", t.member_number), ("note", t.note), ("status", t.status), ("result", t.result), ("menu_code", t.menu_title)]))
         @if items.is_empty() { p { (t.none_yet) } }
         @for (item, parts) in &items {
             section.card id={ "menu-" (item.code) } {
@@ -2483,26 +2509,109 @@ pub async fn menu_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
                 h3 { (t.participations) " (" (parts.len()) ")" }
                 @if parts.is_empty() { p.muted { (t.none_yet) } } @else {
                     div.table-wrap { table {
-                        thead { tr { th scope="col" { (t.member) } th scope="col" { (t.status) } th scope="col" { (t.note) } th scope="col" { (t.result) } } }
-                        tbody { @for (p, name) in parts { tr {
+                        thead { tr {
+                            th scope="col" { (t.member) } th scope="col" { (t.status) } th scope="col" { (t.note) } th scope="col" { (t.result) }
+                            @if desk { th scope="col" { (t.move_to) } }
+                        } }
+                        tbody { @for (p, name) in parts { tr id={ "participation-" (p.id) } {
                             td { (name) }
                             td { (label!(lang, p.status)) }
                             td { (p.note) }
                             td { (p.result) }
+                            @if desk {
+                                td {
+                                    @let next: Vec<&ParticipationStatus> = ParticipationStatus::ALL.iter().filter(|s| p.status.can_move_to(**s)).collect();
+                                    @if !next.is_empty() {
+                                        form.inline-form method="post" action={ "/partners/participations/" (p.id) } {
+                                            input type="hidden" name="csrf" value=(ctx.csrf());
+                                            label.visually-hidden for={ "status-" (p.id) } { (t.move_to) }
+                                            select id={ "status-" (p.id) } name="status" {
+                                                @for s in &next { option value=(s.code()) { (label!(lang, s)) } }
+                                            }
+                                            label.visually-hidden for={ "result-" (p.id) } { (t.result) }
+                                            input type="text" id={ "result-" (p.id) } name="result" placeholder=(t.result);
+                                            button.secondary type="submit" { (t.update) }
+                                        }
+                                    }
+                                }
+                            }
                         } } }
                     } }
+                }
+                @if desk && item.open {
+                    form.inline-form method="post" action={ "/partners/menu/" (enc(&item.code)) "/apply" } {
+                        input type="hidden" name="csrf" value=(ctx.csrf());
+                        div { label for={ "member-" (item.code) } { (t.member_number) } input type="text" id={ "member-" (item.code) } name="member_id" inputmode="numeric" required; }
+                        div { label for={ "note-" (item.code) } { (t.note) } input type="text" id={ "note-" (item.code) } name="note"; }
+                        div { button.secondary type="submit" { (t.record_application) } }
+                    }
                 }
             }
         }
     };
-    Ok(render(
-        &ctx,
-        Page {
-            title: t.menu_title,
-            nav: Nav::Partners,
-            body,
-        },
+    Ok(with_status(
+        render(
+            ctx,
+            Page {
+                title: t.menu_title,
+                nav: Nav::Partners,
+                body,
+            },
+        ),
+        status,
     ))
+}
+
+pub async fn apply_to_menu(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    match svc::apply_to_menu(
+        state.store(),
+        &code,
+        &value(&pairs, "member_id"),
+        &value(&pairs, "note"),
+        &v.login,
+    )
+    .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/partners/menu?saved=1#menu-{}", enc(&code))).into_response(),
+        ),
+        Err(PartnersError::Invalid(p)) => {
+            menu_view(&state, &ctx, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
+}
+
+pub async fn move_participation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let v = viewer(&ctx)?;
+    match svc::move_participation(
+        state.store(),
+        id,
+        &value(&pairs, "status"),
+        &value(&pairs, "result"),
+        &v.login,
+    )
+    .await
+    {
+        Ok(p) => Ok(
+            Redirect::to(&format!("/partners/menu?saved=1#participation-{}", p.id)).into_response(),
+        ),
+        Err(PartnersError::Invalid(p)) => {
+            menu_view(&state, &ctx, &p, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(app_error(e)),
+    }
 }
 
 pub async fn demonstrations_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {

@@ -163,9 +163,10 @@ pub struct ReallocPlan {
     /// Whether keeping everything fits the budget and the ceilings.
     pub current_feasible: bool,
     pub departments: Vec<DepartmentTotal>,
-    /// Contribution gained by one more million yen of total budget (re-solve).
-    /// Exact when both solves are proven optimal; otherwise the difference of
-    /// two near-optimal plans, uncertain by up to the gap.
+    /// Contribution gained by one more million yen of total budget: the
+    /// difference of two proven optima (this plan and a re-solve with the
+    /// budget one million yen higher). None when either solve was stopped by
+    /// the time limit before optimality was proven.
     pub shadow_price_per_million_yen: Option<f64>,
     /// False when the time limit stopped the search before optimality was proven.
     pub proven_optimal: bool,
@@ -765,6 +766,9 @@ struct Search {
     rem_d: Vec<i64>,
     /// Per department: gains of abolishing over the best other option.
     adv: Vec<Vec<f64>>,
+    prices: Vec<f64>,
+    /// Root multipliers (λ, λ + μ_d), for a second exact-abolition bound.
+    root_prices: Option<(f64, Vec<f64>)>,
     // Root bound and the incumbent.
     root_l: f64,
     best: f64,
@@ -872,6 +876,8 @@ impl Search {
             cap_slope: vec![None; nd],
             rem_d: vec![0; nd],
             adv: vec![Vec::new(); nd],
+            prices: Vec::new(),
+            root_prices: None,
             root_l: f64::INFINITY,
             best,
             best_levels: None,
@@ -1015,21 +1021,34 @@ impl Search {
     /// most by abolition are abolished. Valid for any λ, μ ≥ 0, and never
     /// weaker than the node's greedy bound with the root's ν.
     fn card_bound(&mut self, lp: &NodeLp) -> f64 {
-        let nd = self.ceiling.len();
         let lambda = lp.budget_slope.unwrap_or(0.0).max(0.0);
-        let price =
-            |d: usize, cap: &[Option<f64>]| lambda + cap[d].map_or(0.0, |s| (s - lambda).max(0.0));
+        let mut prices = std::mem::take(&mut self.prices);
+        prices.clear();
+        prices.extend(
+            self.cap_slope
+                .iter()
+                .map(|c| lambda + c.map_or(0.0, |s| (s - lambda).max(0.0))),
+        );
+        let b = self.card_bound_at(lambda, &prices);
+        self.prices = prices;
+        b
+    }
+
+    /// The same bound at given prices: λ for the budget, `price[d]` = λ + μ_d
+    /// for a department's money.
+    fn card_bound_at(&mut self, lambda: f64, price: &[f64]) -> f64 {
+        let nd = self.ceiling.len();
         let mut total = lambda * self.budget as f64 + self.p_const;
-        for d in 0..nd {
-            if self.ceiling[d] != i64::MAX {
-                total += (price(d, &self.cap_slope) - lambda) * self.ceiling[d] as f64;
+        for ((&c, &pd), adv) in self.ceiling.iter().zip(price).zip(&mut self.adv) {
+            if c != i64::MAX {
+                total += (pd - lambda) * c as f64;
             }
-            self.adv[d].clear();
+            adv.clear();
         }
         let mut forced = vec![0i64; nd];
         for (pi, pr) in self.progs.iter().enumerate() {
             let d = pr.dept;
-            let pd = price(d, &self.cap_slope);
+            let pd = price[d];
             let f = self.fixed[pi];
             if f != FREE {
                 let o = pr.opts[f as usize];
@@ -1164,6 +1183,12 @@ impl Search {
         if bound > self.best + self.tol {
             bound = bound.min(self.card_bound(&lp));
         }
+        if bound > self.best + self.tol
+            && let Some((lambda, prices)) = self.root_prices.take()
+        {
+            bound = bound.min(self.card_bound_at(lambda, &prices));
+            self.root_prices = Some((lambda, prices));
+        }
         if bound <= self.best + self.tol {
             return f64::NEG_INFINITY;
         }
@@ -1197,6 +1222,276 @@ impl Search {
 
 fn pi_order(s: &Search, pi: usize) -> (usize, Vec<u8>) {
     (pi, s.order(pi, &[s.level[pi]]))
+}
+
+/// A partial plan of one department in the enumeration.
+#[derive(Clone, Copy)]
+struct DState {
+    cost: i64,
+    value: f64,
+    abol: i64,
+    /// Σ root reduced costs so far (a lower bound on the plan's loss).
+    loss: f64,
+    /// Last choice in the department's arena.
+    node: u32,
+    /// The option just chosen (before it goes to the arena).
+    o: u8,
+}
+
+const NO_NODE: u32 = u32::MAX;
+
+/// A department's choices: (parent, program, option) per kept state.
+type Arena = Vec<(u32, u32, u8)>;
+
+/// Keeps the states no other state dominates (no more cost, no more
+/// abolitions, at least the value); `by_abol` compares abolitions too.
+fn pareto(states: &mut Vec<DState>, by_abol: bool, max_abol: usize) {
+    states.sort_by(|a, b| a.cost.cmp(&b.cost).then(b.value.total_cmp(&a.value)));
+    if !by_abol {
+        let mut top = f64::NEG_INFINITY;
+        states.retain(|s| {
+            let keep = s.value > top;
+            top = top.max(s.value);
+            keep
+        });
+        return;
+    }
+    // best[a] = the largest value seen with at most a abolitions.
+    let mut best = vec![f64::NEG_INFINITY; max_abol + 1];
+    states.retain(|s| {
+        let a = (s.abol.max(0) as usize).min(max_abol);
+        if best[a] >= s.value {
+            return false;
+        }
+        for b in &mut best[a..] {
+            if *b < s.value {
+                *b = s.value;
+            }
+        }
+        true
+    });
+}
+
+impl Search {
+    /// Exact enumeration of the residual problem, department by department.
+    /// With the root multipliers, any plan's contribution is
+    /// U − Σ r − Σ μ_d·(ceiling slack) − Σ ν_d·(abolition slack) − λ·(budget
+    /// slack), every term non-negative, so a plan better than the incumbent
+    /// has every department's share of that loss below G = U − best. Each
+    /// department's plans within that loss (ceiling and abolition limit
+    /// checked exactly) are listed as a Pareto front of (cost, contribution),
+    /// and the fronts are merged under the budget. Unlike the search's LP
+    /// bound this sees that a ceiling cannot be filled to the yen.
+    /// Returns None when the lists grow past `cap` or the time runs out;
+    /// otherwise the better plan found (levels), if any.
+    fn enumerate(
+        &self,
+        lambda: f64,
+        mu: &[f64],
+        nu: &[f64],
+        cap: usize,
+    ) -> Option<Option<Vec<u8>>> {
+        let nd = self.ceiling.len();
+        let g = self.root_l - self.best + 10.0 * self.tol;
+        if g <= 0.0 {
+            return Some(None);
+        }
+        let limited = self.abol_limit.iter().any(|&a| a < i64::MAX / 2);
+        let mut fronts: Vec<(Vec<DState>, Arena)> = Vec::with_capacity(nd);
+        for d in 0..nd {
+            let max_abol = if limited {
+                self.abol_limit[d].clamp(0, 64) as usize
+            } else {
+                0
+            };
+            let mut arena: Arena = Vec::new();
+            let mut states = vec![DState {
+                cost: 0,
+                value: 0.0,
+                abol: 0,
+                loss: 0.0,
+                node: NO_NODE,
+                o: 0,
+            }];
+            for (pi, pr) in self.progs.iter().enumerate().filter(|(_, pr)| pr.dept == d) {
+                let mut next = Vec::with_capacity(states.len() * 2);
+                for s in &states {
+                    for (o, opt) in pr.opts.iter().enumerate() {
+                        let loss = s.loss + pr.r[o];
+                        if loss > g {
+                            continue;
+                        }
+                        let cost = s.cost + opt.cost;
+                        let abol = s.abol + i64::from(opt.abolish);
+                        if cost > self.ceiling[d] || abol > self.abol_limit[d] {
+                            continue;
+                        }
+                        // Parent and choice go to the arena once kept.
+                        next.push(DState {
+                            cost,
+                            value: s.value + opt.p,
+                            abol,
+                            loss,
+                            node: s.node,
+                            o: o as u8,
+                        });
+                    }
+                }
+                let mut kept = next;
+                pareto(&mut kept, limited, max_abol);
+                for s in &mut kept {
+                    arena.push((s.node, pi as u32, s.o));
+                    s.node = (arena.len() - 1) as u32;
+                }
+                if kept.len() > cap || arena.len() > 8 * cap {
+                    return None;
+                }
+                if self.deadline.is_some_and(|t| Instant::now() >= t) {
+                    return None;
+                }
+                states = kept;
+            }
+            // The department's whole share of the loss.
+            for s in &mut states {
+                if self.ceiling[d] != i64::MAX {
+                    s.loss += mu[d] * (self.ceiling[d] - s.cost) as f64;
+                }
+                if limited && self.abol_limit[d] < i64::MAX / 2 {
+                    s.loss += nu[d] * (self.abol_limit[d] - s.abol) as f64;
+                }
+            }
+            states.retain(|s| s.loss <= g);
+            pareto(&mut states, false, 0);
+            states.sort_by(|a, b| a.loss.total_cmp(&b.loss));
+            fronts.push((states, arena));
+        }
+        // Merge the fronts in two halves (meet in the middle): each half's
+        // departments one by one, keeping the Pareto front of (cost,
+        // contribution) and only states whose loss, plus the budget slack
+        // the other departments leave at best, stays below G; then pair the
+        // halves by binary search on cost.
+        let range = |ds: &[usize]| -> (i64, i64) {
+            ds.iter().fold((0i64, 0i64), |(lo, hi), &d| {
+                let f = &fronts[d].0;
+                (
+                    lo + f.iter().map(|s| s.cost).min().unwrap_or(0),
+                    hi + f.iter().map(|s| s.cost).max().unwrap_or(0),
+                )
+            })
+        };
+        let all: Vec<usize> = (0..nd).collect();
+        let (h1, h2) = all.split_at(nd / 2);
+        let half = |mine: &[usize], other: &[usize]| -> Option<Vec<Vec<MState>>> {
+            let mut levels = vec![vec![MState {
+                cost: 0,
+                value: 0.0,
+                loss: 0.0,
+                prev: NO_NODE,
+                pick: NO_NODE,
+            }]];
+            for (j, &d) in mine.iter().enumerate() {
+                let mut rest: Vec<usize> = mine[j + 1..].to_vec();
+                rest.extend_from_slice(other);
+                let (lo, hi) = range(&rest);
+                let front = &fronts[d].0;
+                let acc = levels.last().map(Vec::as_slice).unwrap_or_default();
+                let mut next = Vec::new();
+                for (ai, a) in acc.iter().enumerate() {
+                    for (fi, f) in front.iter().enumerate() {
+                        let loss = a.loss + f.loss;
+                        if loss > g {
+                            break;
+                        }
+                        let cost = a.cost + f.cost;
+                        if cost + lo > self.budget
+                            || lambda * (self.budget - cost - hi).max(0) as f64 + loss > g
+                        {
+                            continue;
+                        }
+                        next.push(MState {
+                            cost,
+                            value: a.value + f.value,
+                            loss,
+                            prev: ai as u32,
+                            pick: fi as u32,
+                        });
+                    }
+                    if next.len() > 4 * cap {
+                        return None;
+                    }
+                }
+                next.sort_by(|a, b| a.cost.cmp(&b.cost).then(b.value.total_cmp(&a.value)));
+                let mut top = f64::NEG_INFINITY;
+                next.retain(|s| {
+                    let keep = s.value > top;
+                    top = top.max(s.value);
+                    keep
+                });
+                next.sort_by(|a, b| a.loss.total_cmp(&b.loss));
+                levels.push(next);
+                if self.deadline.is_some_and(|t| Instant::now() >= t) {
+                    return None;
+                }
+            }
+            Some(levels)
+        };
+        let l1 = half(h1, h2)?;
+        let mut l2 = half(h2, h1)?;
+        let last2 = l2.last_mut()?;
+        // Second half by cost, contribution rising (a Pareto front).
+        let mut by_cost: Vec<usize> = (0..last2.len()).collect();
+        by_cost.sort_by_key(|&i| last2[i].cost);
+        let mut top = f64::NEG_INFINITY;
+        by_cost.retain(|&i| {
+            let keep = last2[i].value > top;
+            top = top.max(last2[i].value);
+            keep
+        });
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (i1, s1) in l1.last()?.iter().enumerate() {
+            let room = self.budget - s1.cost;
+            let n = by_cost.partition_point(|&i| last2[i].cost <= room);
+            if n == 0 {
+                continue;
+            }
+            let i2 = by_cost[n - 1];
+            let v = s1.value + last2[i2].value;
+            if best.is_none_or(|b| v > b.0) {
+                best = Some((v, i1, i2));
+            }
+        }
+        let Some((value, i1, i2)) = best else {
+            return Some(None);
+        };
+        if value + self.p_const <= self.best + self.tol {
+            return Some(None);
+        }
+        // Walk back: merge levels, then each department's arena.
+        let mut out = vec![FREE; self.progs.len()];
+        for (levels, ds, mut idx) in [(&l1, h1, i1), (&l2, h2, i2)] {
+            for (j, &d) in ds.iter().enumerate().rev() {
+                let s = levels[j + 1][idx];
+                let (front, arena) = &fronts[d];
+                let mut node = front[s.pick as usize].node;
+                while node != NO_NODE {
+                    let (parent, pi, o) = arena[node as usize];
+                    out[pi as usize] = o;
+                    node = parent;
+                }
+                idx = s.prev as usize;
+            }
+        }
+        Some(Some(out))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct MState {
+    cost: i64,
+    value: f64,
+    loss: f64,
+    prev: u32,
+    pick: u32,
 }
 
 /// The cheapest plan: cheapest non-abolish option, then the largest savings
@@ -1235,6 +1530,15 @@ fn cheapest(ix: &Indexed) -> Vec<usize> {
 }
 
 fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocError> {
+    solve_with(p, budget_yen, 20_000)
+}
+
+/// `first_nodes`: the node budget of the first search round.
+fn solve_with(
+    p: &ReallocProblem,
+    budget_yen: i64,
+    first_nodes: u64,
+) -> Result<Solved, ReallocError> {
     let start = Instant::now();
     let deadline = p
         .time_limit_seconds
@@ -1393,7 +1697,7 @@ fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocErro
     // search runs with a node budget; each better plan it finds tightens the
     // fixing, so it restarts on the smaller residual problem, and the node
     // budget grows when a round finds nothing better.
-    let mut node_limit: u64 = 20_000;
+    let mut node_limit: u64 = first_nodes;
     let mut open_first = None;
     loop {
         let mut open_progs = Vec::new();
@@ -1441,9 +1745,16 @@ fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocErro
             open_progs, b_left, c_left, a_left, q_const, p_const, best, tol, deadline,
         );
         search.root_l = l_root - r_settled;
+        search.root_prices = Some((
+            lambda,
+            (0..nd)
+                .map(|d| lambda + if ceiling[d] != i64::MAX { mu[d] } else { 0.0 })
+                .collect(),
+        ));
         search.node_limit = node_limit;
         let unresolved = search.dfs();
         let improved = search.best_levels.is_some();
+        let settled_last = settled.clone();
         if let Some(levels) = search.best_levels.take() {
             let mut picks = settled;
             to_picks(&search, &levels, &mut picks);
@@ -1463,6 +1774,19 @@ fn solve_once(p: &ReallocProblem, budget_yen: i64) -> Result<Solved, ReallocErro
             return done(picks, open, proven, bound);
         }
         if !improved {
+            // The residual is as small as the incumbent makes it: enumerate it.
+            let r = search.enumerate(lambda, &mu, &nu, 2_000_000);
+            if let Some(found) = r {
+                let mut picks = settled_last.clone();
+                if let Some(levels) = found {
+                    to_picks(&search, &levels, &mut picks);
+                    best_picks = Some(picks);
+                }
+                let Some(picks) = best_picks else {
+                    return Err(ReallocError::Solver("no feasible plan found".into()));
+                };
+                return done(picks, open, true, root_bound);
+            }
             node_limit = node_limit.saturating_mul(4);
         }
     }
@@ -1537,9 +1861,10 @@ pub fn reallocate(p: &ReallocProblem) -> Result<ReallocPlan, ReallocError> {
             "the solver's plan breaks a constraint in whole yen: {v}"
         )));
     }
+    // Only the difference of two proven optima is the shadow price.
     let shadow = shadow_solved
         .ok()
-        .filter(|s| violation(p, &s.picks, more).is_none())
+        .filter(|s| s.proven && solved.proven && violation(p, &s.picks, more).is_none())
         .map(|s| (s.objective - solved.objective).max(0.0));
     let solve_seconds = start.elapsed().as_secs_f64();
 
@@ -1977,6 +2302,16 @@ mod tests {
                         .map(|(q, c)| q.options.iter().position(|o| o.kind == c.kind).unwrap())
                         .collect();
                     assert_eq!(violation(&p, &picks, p.budget_yen), None, "case {case}");
+                    // The department-by-department enumeration alone (the
+                    // search stopped after its first node) reaches the same optimum.
+                    let enumerated = solve_with(&p, p.budget_yen, 1).unwrap();
+                    assert!(enumerated.proven, "case {case}");
+                    assert!(
+                        (enumerated.objective - best).abs() <= 1e-9 * scale,
+                        "case {case}: enumeration {} vs brute force {best}\n{p:?}",
+                        enumerated.objective
+                    );
+                    assert_eq!(violation(&p, &enumerated.picks, p.budget_yen), None);
                     let more = brute_force(&p, p.budget_yen + 1_000_000);
                     let shadow = plan.shadow_price_per_million_yen.unwrap();
                     assert!(
@@ -2001,8 +2336,11 @@ mod tests {
 
     #[test]
     fn generated_problem_respects_every_constraint() {
-        let p = generated_problem(200, 5, 7);
+        let mut p = generated_problem(200, 5, 7);
+        // Unoptimised test builds are slow: let it prove optimality.
+        p.time_limit_seconds = None;
         let plan = reallocate(&p).unwrap();
+        assert!(plan.proven_optimal);
         let picks: Vec<usize> = p
             .programs
             .iter()

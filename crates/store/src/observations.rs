@@ -322,6 +322,18 @@ type StoredRow = (
 /// holding the stored rows in memory. Re-importing an unchanged export then
 /// costs one read instead of a million ON CONFLICT probes.
 async fn differing_rows<'a>(pg: &mut PgConnection, rows: &[Row<'a>]) -> Result<Vec<Row<'a>>> {
+    let (mut new, changed) = classify_rows(pg, rows).await?;
+    new.extend(changed);
+    Ok(new)
+}
+
+/// The rows whose key is not stored yet, and the stored ones whose values
+/// differ (rows equal to the stored ones are left out), in one merge pass
+/// like [`differing_rows`].
+async fn classify_rows<'a>(
+    pg: &mut PgConnection,
+    rows: &[Row<'a>],
+) -> Result<(Vec<Row<'a>>, Vec<Row<'a>>)> {
     use futures::TryStreamExt;
     let mut kpi_ids: Vec<i64> = rows.iter().map(|r| r.kpi_id).collect();
     kpi_ids.dedup();
@@ -333,7 +345,8 @@ async fn differing_rows<'a>(pg: &mut PgConnection, rows: &[Row<'a>]) -> Result<V
     .bind(&kpi_ids)
     .fetch(&mut *pg);
     let mut current = stored.try_next().await?;
-    let mut out = Vec::new();
+    let mut new = Vec::new();
+    let mut changed = Vec::new();
     let mut period = String::with_capacity(8);
     for r in rows {
         period.clear();
@@ -346,26 +359,26 @@ async fn differing_rows<'a>(pg: &mut PgConnection, rows: &[Row<'a>]) -> Result<V
                 break;
             }
         }
-        let same = match &current {
+        match &current {
             Some(s) if (s.0, s.1.as_str(), s.2.as_str()) == key => {
                 let o = r.obs;
                 let (value, kind) = value_columns(o.value);
-                s.3 == i64::from(r.period.fiscal_year().year())
+                let same = s.3 == i64::from(r.period.fiscal_year().year())
                     && s.4 == value
                     && s.5 == kind
                     && s.6 == o.status.as_str()
                     && s.7 == o.source
                     && s.8 == o.note
                     && s.9 == o.entered_by
-                    && s.10 == o.entered_at
+                    && s.10 == o.entered_at;
+                if !same {
+                    changed.push(*r);
+                }
             }
-            _ => false,
-        };
-        if !same {
-            out.push(*r);
+            _ => new.push(*r),
         }
     }
-    Ok(out)
+    Ok((new, changed))
 }
 
 /// The PostgreSQL bulk path; returns (inserted, changed). Into an empty
@@ -433,56 +446,57 @@ async fn copy_pg(conn: &mut Conn<'_>, rows: &[Row<'_>]) -> Result<(u64, u64)> {
     Ok((inserted.max(0) as u64, changed.max(0) as u64))
 }
 
-/// The bulk merge for a load as large as the table: COPY everything into a
-/// staging table, update the stored rows whose values differ (one hash
-/// join), insert the new ones (one anti-join), with the primary key dropped
-/// meanwhile and rebuilt at the end. Holds the table's exclusive lock until
-/// the import's transaction commits, like the empty-table path.
+/// The bulk merge for a load as large as the table: one ordered read of the
+/// stored rows sorts the load into new keys and changed values (client side,
+/// as [`differing_rows`]); the changed rows go through a staging table and
+/// one UPDATE … FROM (a hash join), the new ones are COPYed straight into the
+/// table with its primary key dropped meanwhile and rebuilt once at the end —
+/// no staging copy and no anti-join for the new rows, which are most of a
+/// bulk load. Holds the table's exclusive lock until the import's
+/// transaction commits, like the empty-table path.
 async fn merge_rebuilding_key(pg: &mut PgConnection, rows: &[Row<'_>]) -> Result<(u64, u64)> {
-    sqlx::query("CREATE TEMP TABLE observations_stage (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
+    let (new, changed) = classify_rows(pg, rows).await?;
+    let mut updated = 0;
+    if !changed.is_empty() {
+        sqlx::query(
+            "CREATE TEMP TABLE observations_stage (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP",
+        )
         .execute(&mut *pg)
         .await?;
-    copy_into(pg, "observations_stage", rows).await?;
-    sqlx::query("ANALYZE observations_stage")
+        copy_into(pg, "observations_stage", &changed).await?;
+        sqlx::query("ANALYZE observations_stage")
+            .execute(&mut *pg)
+            .await?;
+        let key = "o.kpi_id = s.kpi_id AND o.period = s.period AND o.area_code = s.area_code";
+        let set: Vec<String> = VALUE_COLUMNS
+            .iter()
+            .map(|c| format!("{c} = s.{c}"))
+            .collect();
+        updated = sqlx::query(&format!(
+            "UPDATE observations o SET {} FROM observations_stage s WHERE {key}",
+            set.join(", ")
+        ))
+        .execute(&mut *pg)
+        .await?
+        .rows_affected();
+        sqlx::query("DROP TABLE observations_stage")
+            .execute(&mut *pg)
+            .await?;
+    }
+    let mut inserted = 0;
+    if !new.is_empty() {
+        sqlx::query("ALTER TABLE observations DROP CONSTRAINT observations_pkey")
+            .execute(&mut *pg)
+            .await?;
+        inserted = copy_into(pg, "observations", &new).await?;
+        // The load was de-duplicated by key and these keys are not stored,
+        // so rebuilding the key cannot fail.
+        sqlx::query(
+            "ALTER TABLE observations ADD CONSTRAINT observations_pkey PRIMARY KEY (kpi_id, period, area_code)",
+        )
         .execute(&mut *pg)
         .await?;
-    sqlx::query("ALTER TABLE observations DROP CONSTRAINT observations_pkey")
-        .execute(&mut *pg)
-        .await?;
-    let key = "o.kpi_id = s.kpi_id AND o.period = s.period AND o.area_code = s.area_code";
-    let set: Vec<String> = VALUE_COLUMNS
-        .iter()
-        .map(|c| format!("{c} = s.{c}"))
-        .collect();
-    let differs: Vec<String> = VALUE_COLUMNS
-        .iter()
-        .map(|c| format!("o.{c} IS DISTINCT FROM s.{c}"))
-        .collect();
-    let updated = sqlx::query(&format!(
-        "UPDATE observations o SET {} FROM observations_stage s WHERE {key} AND ({})",
-        set.join(", "),
-        differs.join(" OR ")
-    ))
-    .execute(&mut *pg)
-    .await?
-    .rows_affected();
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO observations ({COLUMNS}) SELECT {COLUMNS} FROM observations_stage s \
-         WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE {key})"
-    ))
-    .execute(&mut *pg)
-    .await?
-    .rows_affected();
-    // The staged rows were de-duplicated by key and only new keys were added,
-    // so rebuilding the key cannot fail.
-    sqlx::query(
-        "ALTER TABLE observations ADD CONSTRAINT observations_pkey PRIMARY KEY (kpi_id, period, area_code)",
-    )
-    .execute(&mut *pg)
-    .await?;
-    sqlx::query("DROP TABLE observations_stage")
-        .execute(&mut *pg)
-        .await?;
+    }
     Ok((inserted, inserted + updated))
 }
 

@@ -7,6 +7,8 @@ mod evidence;
 mod ngsi;
 mod output;
 mod report;
+#[cfg(feature = "pdf")]
+mod report_pdf;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

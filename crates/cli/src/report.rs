@@ -1,6 +1,7 @@
-//! `citykpi report …`: the cycle's reports written to files — the
-//! evaluation sheets and the compiled budget as XLSX, the open data as CSV,
-//! JSON and their schema in a folder. Nothing is written when an input is
+//! `citykpi report …`: the cycle's reports written to files — the annual
+//! KPI progress report as PDF, the evaluation sheets as XLSX or PDF, the
+//! compiled budget as XLSX, the open data as CSV, JSON and their schema in a
+//! folder (PDF needs the cargo feature `pdf`, on by default). Nothing is written when an input is
 //! wrong; a file is written whole or not at all.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,16 @@ use crate::output::Lang;
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// 事務事業評価シート（XLSX・1事業1シート・A4縦）/ evaluation sheets as XLSX (one sheet per program, A4 portrait)
+    /// 年次KPI進捗報告書（PDF・A4）/ the annual KPI progress report as PDF (A4)
+    KpiProgress {
+        /// 年度（既定: 直近に終了した年度）/ the fiscal year (default: the last one ended)
+        #[arg(long, value_parser = crate::parse_fy)]
+        fy: Option<FiscalYear>,
+        /// 出力するPDFファイル / the PDF file to write
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// 事務事業評価シート（XLSXは1事業1シート、PDFは1事業1ページ・A4縦）/ evaluation sheets as XLSX (one sheet per program) or PDF (one page per program), A4 portrait
     Evaluations {
         /// 評価年度（既定: 直近に終了した年度）/ the fiscal year evaluated (default: the last one ended)
         #[arg(long, value_parser = crate::parse_fy)]
@@ -24,7 +34,7 @@ pub enum ReportCommand {
         /// 部局コードまたは部局名（その部局の評価シートだけを1ファイルに）/ department code or name: only its programs' sheets
         #[arg(long)]
         department: Option<String>,
-        /// 出力するXLSXファイル / the XLSX file to write
+        /// 出力するXLSXまたはPDFファイル / the XLSX or PDF file to write
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -52,20 +62,37 @@ fn default_fy(fy: Option<FiscalYear>) -> FiscalYear {
     fy.unwrap_or_else(citykpi_app::clock::last_closed_fiscal_year)
 }
 
-/// The output must be an .xlsx file (PDF is not made yet).
-fn check_xlsx(path: &Path, lang: Lang) -> anyhow::Result<()> {
+/// The kind of file a report is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Xlsx,
+    Pdf,
+}
+
+/// The output must be an .xlsx file, or a .pdf one where `pdf` allows it
+/// (and the build has the `pdf` feature).
+fn check_output(path: &Path, lang: Lang, pdf: bool) -> anyhow::Result<FileKind> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("xlsx") => {}
+    let kind = match ext.as_deref() {
+        Some("xlsx") => FileKind::Xlsx,
+        Some("pdf") if pdf && cfg!(feature = "pdf") => FileKind::Pdf,
+        Some("pdf") if pdf => anyhow::bail!(
+            "-o/--output {}: {}",
+            path.display(),
+            lang.pick(
+                "このcitykpiはPDF機能（cargoのfeature `pdf`）なしでビルドされています。拡張子 .xlsx のファイルを指定するか、`pdf` 付きでビルドしてください",
+                "this citykpi was built without PDF support (cargo feature `pdf`): name an .xlsx file, or build with the `pdf` feature"
+            )
+        ),
         Some("pdf") => anyhow::bail!(
             "-o/--output {}: {}",
             path.display(),
             lang.pick(
-                "PDFの帳票にはまだ対応していません。拡張子 .xlsx のファイルを指定してください",
-                "PDF reports are not available yet: name an .xlsx file"
+                "この帳票はPDFでは出力できません。拡張子 .xlsx のファイルを指定してください",
+                "this report is not made as PDF: name an .xlsx file"
             )
         ),
         _ => anyhow::bail!(
@@ -76,7 +103,12 @@ fn check_xlsx(path: &Path, lang: Lang) -> anyhow::Result<()> {
                 "the output must be an .xlsx file"
             )
         ),
-    }
+    };
+    check_not_dir(path, lang)?;
+    Ok(kind)
+}
+
+fn check_not_dir(path: &Path, lang: Lang) -> anyhow::Result<()> {
     if path.is_dir() {
         anyhow::bail!(
             "-o/--output {}: {}",
@@ -124,16 +156,28 @@ fn write_whole(path: &Path, bytes: &[u8], lang: Lang) -> anyhow::Result<()> {
 
 pub async fn run(store: &Store, command: ReportCommand, lang: Lang) -> anyhow::Result<()> {
     match command {
+        ReportCommand::KpiProgress { fy, output } => {
+            kpi_progress(store, default_fy(fy), &output, lang).await?;
+        }
         ReportCommand::Evaluations {
             fy,
             department,
             output,
         } => {
-            check_xlsx(&output, lang)?;
+            let kind = check_output(&output, lang, true)?;
             let fy = default_fy(fy);
-            let (book, bytes) = reports::evaluation_sheets_xlsx(store, fy, department.as_deref())
-                .await
-                .map_err(flag_error)?;
+            let (book, bytes) = match kind {
+                FileKind::Xlsx => reports::evaluation_sheets_xlsx(store, fy, department.as_deref())
+                    .await
+                    .map_err(flag_error)?,
+                #[cfg(feature = "pdf")]
+                FileKind::Pdf => {
+                    crate::report_pdf::evaluations(store, fy, department.as_deref(), flag_error)
+                        .await?
+                }
+                #[cfg(not(feature = "pdf"))]
+                FileKind::Pdf => unreachable!("refused by check_output"),
+            };
             write_whole(&output, &bytes, lang)?;
             let saved = book.programs.iter().filter(|p| p.version > 0).count();
             let whose = book
@@ -159,7 +203,7 @@ pub async fn run(store: &Store, command: ReportCommand, lang: Lang) -> anyhow::R
             }
         }
         ReportCommand::Budget { fy, output } => {
-            check_xlsx(&output, lang)?;
+            check_output(&output, lang, false)?;
             let budget_fy = fy.unwrap_or_else(|| Cycle::new(default_fy(None)).budget_fy());
             let (book, bytes) = reports::budget_xlsx(store, budget_fy)
                 .await
@@ -231,4 +275,71 @@ pub async fn run(store: &Store, command: ReportCommand, lang: Lang) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// `citykpi report kpi-progress`: the annual KPI progress report as PDF.
+async fn kpi_progress(
+    store: &Store,
+    fy: FiscalYear,
+    output: &Path,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let is_pdf = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if !is_pdf {
+        anyhow::bail!(
+            "-o/--output {}: {}",
+            output.display(),
+            lang.pick(
+                "拡張子 .pdf のファイルを指定してください",
+                "the output must be a .pdf file"
+            )
+        );
+    }
+    check_not_dir(output, lang)?;
+    #[cfg(feature = "pdf")]
+    {
+        let (book, bytes) = crate::report_pdf::kpi_progress(store, fy, lang).await?;
+        write_whole(output, &bytes, lang)?;
+        let c = &book.counts;
+        match lang {
+            Lang::Ja => println!(
+                "{}の年次KPI進捗報告書（KPI {}件: 達成 {}・順調 {}・遅れ {}・要注意 {}・データなし {}）を書き出しました: {}",
+                fy.label_ja(),
+                c.total(),
+                c.achieved,
+                c.on_track,
+                c.behind,
+                c.at_risk,
+                c.no_data,
+                output.display()
+            ),
+            Lang::En => println!(
+                "Wrote the annual KPI progress report of {} ({} KPIs: {} achieved, {} on track, {} behind, {} at risk, {} no data) to {}",
+                fy.label_en(),
+                c.total(),
+                c.achieved,
+                c.on_track,
+                c.behind,
+                c.at_risk,
+                c.no_data,
+                output.display()
+            ),
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        let _ = (store, fy);
+        anyhow::bail!(
+            "-o/--output {}: {}",
+            output.display(),
+            lang.pick(
+                "このcitykpiはPDF機能（cargoのfeature `pdf`）なしでビルドされています。`pdf` 付きでビルドしてください",
+                "this citykpi was built without PDF support (cargo feature `pdf`): build it with the `pdf` feature"
+            )
+        )
+    }
 }

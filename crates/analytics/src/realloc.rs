@@ -37,12 +37,12 @@
 //! Measured (`cargo bench -p citykpi-analytics --bench optimize`, release,
 //! 2 shared cores, both solves side by side), generated_problem seeds 42, 7
 //! and 2024: every case proven optimal (relative gap 0), the shadow price
-//! from two proven optima. Wall time for both solves, seeds 42 / 7 / 2024
-//! (measured while another build ran):
-//! - 200 programs × 4, 5 ceilings: 0.041 / 0.099 / 0.032 s;
-//! - 1,000 programs × 4, 10 ceilings: 1.029 / 0.297 / 0.540 s;
-//! - 2,000 programs × 4, 10 ceilings: 1.001 / 0.699 / 0.978 s
-//!   (before: microlp, 0.78 s and not proven, gap 6.3e-6).
+//! from two proven optima. Wall time for both solves, seeds 42 / 7 / 2024:
+//! - 200 programs × 4, 5 ceilings: 0.017 / 0.032 / 0.009 s;
+//! - 1,000 programs × 4, 10 ceilings: 0.344 / 0.105 / 0.154 s;
+//! - 2,000 programs × 4, 10 ceilings: 0.296 / 0.233 / 0.225 s
+//!   (while another build ran: at most 1.03 s; before this solver: microlp,
+//!   0.78 s and not proven, gap 6.3e-6).
 //!
 //! The LP for ν takes money in millions of yen (well-scaled coefficients);
 //! every plan is re-checked in whole yen with integer arithmetic.

@@ -181,11 +181,16 @@ impl Fonts {
     }
 }
 
-fn file_id(path: &str) -> FileId {
-    FileId::new(RootedPath::new(
+/// The id of a file of the compilation; the paths are the report code's own
+/// (`/data.json`, `/charts/1.svg`), and one that typst refuses is an error,
+/// not a panic.
+fn file_id(path: &str) -> PdfResult<FileId> {
+    let virtual_path =
+        VirtualPath::new(path).map_err(|e| PdfError::Typeset(format!("{path}: {e:?}")))?;
+    Ok(FileId::new(RootedPath::new(
         VirtualRoot::Project,
-        VirtualPath::new(path).expect("a valid virtual path"),
-    ))
+        virtual_path,
+    )))
 }
 
 /// One compilation: the template, its data and its charts, over the shared
@@ -253,14 +258,17 @@ pub(crate) fn compile(
     files: Vec<(String, Vec<u8>)>,
 ) -> PdfResult<Vec<u8>> {
     let mut map = HashMap::new();
-    map.insert(file_id("/data.json"), Bytes::new(serde_json::to_vec(data)?));
+    map.insert(
+        file_id("/data.json")?,
+        Bytes::new(serde_json::to_vec(data)?),
+    );
     for (path, bytes) in files {
-        map.insert(file_id(&path), Bytes::new(bytes));
+        map.insert(file_id(&path)?, Bytes::new(bytes));
     }
     let world = ReportWorld {
         library: LazyHash::new(Library::default()),
         fonts,
-        main: Source::new(file_id("/main.typ"), template.to_string()),
+        main: Source::new(file_id("/main.typ")?, template.to_string()),
         files: map,
     };
     let document = typst::compile::<PagedDocument>(&world)

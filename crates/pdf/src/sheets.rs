@@ -3,150 +3,15 @@
 //! (`citykpi_reports::EvaluationBook`). A sheet with long texts is scaled
 //! down to keep to its one page.
 
-use citykpi_domain::cycle::{EvaluationSheet, SheetComputed};
-use citykpi_reports::{EvaluationBook, ProgramSheet};
+use citykpi_reports::{
+    COST_ROWS, EvaluationBook, NumberKind as Kind, NumberRow, ProgramSheet, SCORE_ROWS,
+};
 use serde_json::{Value, json};
 
 use crate::format::{group_digits, number, percent, yen};
 use crate::{Fonts, PdfResult, compile, preamble};
 
 const TEMPLATE: &str = include_str!("../templates/evaluations.typ");
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Yen,
-    Yen2,
-    Number,
-    Int,
-}
-
-type Row = (
-    &'static str,
-    fn(&EvaluationSheet, &SheetComputed) -> Option<f64>,
-    Kind,
-    &'static str,
-);
-
-/// The cost rows, as on the XLSX form.
-const COST_ROWS: [Row; 14] = [
-    (
-        "予算現額",
-        |s, _| Some(s.money.budget as f64),
-        Kind::Yen,
-        "補正後の予算額",
-    ),
-    (
-        "決算額",
-        |s, _| s.money.settled.map(|v| v as f64),
-        Kind::Yen,
-        "空欄は決算前",
-    ),
-    (
-        "国庫支出金",
-        |s, _| Some(s.money.funding.national as f64),
-        Kind::Yen,
-        "財源内訳",
-    ),
-    (
-        "府県支出金",
-        |s, _| Some(s.money.funding.prefectural as f64),
-        Kind::Yen,
-        "財源内訳",
-    ),
-    (
-        "地方債",
-        |s, _| Some(s.money.funding.bonds as f64),
-        Kind::Yen,
-        "財源内訳",
-    ),
-    (
-        "その他特定財源",
-        |s, _| Some(s.money.funding.other as f64),
-        Kind::Yen,
-        "財源内訳",
-    ),
-    (
-        "一般財源",
-        |s, _| Some(s.money.funding.general as f64),
-        Kind::Yen,
-        "財源内訳",
-    ),
-    (
-        "直接事業費",
-        |_, c| Some(c.direct_cost as f64),
-        Kind::Yen,
-        "決算額（決算前は予算現額）",
-    ),
-    (
-        "人工",
-        |s, _| Some(s.money.staff_fte),
-        Kind::Number,
-        "従事職員数（年間換算・人）",
-    ),
-    (
-        "人件費単価",
-        |s, _| Some(s.money.staff_unit_cost as f64),
-        Kind::Yen,
-        "職員1人当たり年額",
-    ),
-    (
-        "人件費",
-        |_, c| Some(c.staff_cost as f64),
-        Kind::Yen,
-        "人工 × 人件費単価",
-    ),
-    (
-        "フルコスト",
-        |_, c| Some(c.full_cost as f64),
-        Kind::Yen,
-        "直接事業費 ＋ 人件費",
-    ),
-    (
-        "活動量",
-        |s, _| s.money.output_quantity,
-        Kind::Number,
-        "単位当たりコストの分母",
-    ),
-    (
-        "単位当たりコスト",
-        |_, c| c.unit_cost,
-        Kind::Yen2,
-        "フルコスト ÷ 活動量",
-    ),
-];
-
-const SCORE_ROWS: [Row; 5] = [
-    (
-        "必要性",
-        |s, _| s.scores.necessity.map(f64::from),
-        Kind::Int,
-        "",
-    ),
-    (
-        "有効性",
-        |s, _| s.scores.effectiveness.map(f64::from),
-        Kind::Int,
-        "",
-    ),
-    (
-        "効率性",
-        |s, _| s.scores.efficiency.map(f64::from),
-        Kind::Int,
-        "",
-    ),
-    (
-        "手段の妥当性",
-        |s, _| s.scores.means.map(f64::from),
-        Kind::Int,
-        "",
-    ),
-    (
-        "合計",
-        |_, c| c.score_total.map(f64::from),
-        Kind::Int,
-        "20点満点（4項目の合計）",
-    ),
-];
 
 fn show(v: Option<f64>, kind: Kind) -> String {
     match (v, kind) {
@@ -158,7 +23,7 @@ fn show(v: Option<f64>, kind: Kind) -> String {
     }
 }
 
-fn rows(rows: &[Row], p: &ProgramSheet) -> Value {
+fn rows(rows: &[NumberRow], p: &ProgramSheet) -> Value {
     let c = p.sheet.computed();
     let last = p.last_year.as_ref().map(|l| (l, l.computed()));
     Value::Array(

@@ -26,7 +26,10 @@ pub use open::{
     ColumnType, DatasetSchema, OpenColumn, OpenData, OpenEvaluation, OpenKpi, OpenMoney,
     OpenSchema, open_data, open_data_markdown, open_data_schema,
 };
-pub use sheets::{EvaluationBook, PlanPosition, ProgramSheet, evaluation_sheets_xlsx};
+pub use sheets::{
+    COST_ROWS, EvaluationBook, Kind as NumberKind, NumberRow, PlanPosition, ProgramSheet,
+    SCORE_ROWS, evaluation_sheets_xlsx,
+};
 
 /// What rendering a report fails with.
 #[derive(Debug, thiserror::Error)]

@@ -233,23 +233,28 @@ impl Form<'_> {
 }
 
 /// A number row of the cost and score sections: label, how to read it from
-/// a sheet, whether it is yen, and the note.
-type NumberRow = (
+/// a sheet, how it is shown, and the note. The XLSX and the PDF form both
+/// print these rows.
+pub type NumberRow = (
     &'static str,
     fn(&EvaluationSheet, &SheetComputed) -> Option<f64>,
     Kind,
     &'static str,
 );
 
-#[derive(Clone, Copy)]
-enum Kind {
+/// How a number row is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Whole yen.
     Yen,
+    /// Yen with two decimals (unit costs).
     Yen2,
     Number,
     Int,
 }
 
-const COST_ROWS: [NumberRow; 14] = [
+/// The cost rows of the evaluation sheet form.
+pub const COST_ROWS: [NumberRow; 14] = [
     (
         "予算現額",
         |s, _| Some(s.money.budget as f64),
@@ -336,7 +341,8 @@ const COST_ROWS: [NumberRow; 14] = [
     ),
 ];
 
-const SCORE_ROWS: [NumberRow; 5] = [
+/// The score rows of the evaluation sheet form.
+pub const SCORE_ROWS: [NumberRow; 5] = [
     (
         "必要性",
         |s, _| s.scores.necessity.map(f64::from),

@@ -20,6 +20,8 @@ use citykpi_domain::observation::Observation;
 use citykpi_domain::org::{Department, Section};
 use citykpi_domain::plan::PlanNode;
 use citykpi_domain::program::Program;
+/// The open data's files and columns, for listing them without making them.
+pub use citykpi_reports::open_data_schema;
 use citykpi_reports::{
     BudgetBook, EvaluationBook, OpenData, OpenEvaluation, OpenKpi, OpenMoney, PlanPosition,
     ProgramSheet, ReportError, RequestLine,

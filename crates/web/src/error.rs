@@ -65,6 +65,19 @@ impl From<citykpi_app::cycle::CycleServiceError> for WebError {
     }
 }
 
+/// A report service's error: its records and rules as above, a refused
+/// request (unknown department, a year without data) → 400.
+impl From<citykpi_app::reports::ReportServiceError> for WebError {
+    fn from(e: citykpi_app::reports::ReportServiceError) -> Self {
+        use citykpi_app::reports::ReportServiceError;
+        match e {
+            ReportServiceError::App(a) => WebError::App(a),
+            ReportServiceError::Cycle(c) => c.into(),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::App(AppError::Store(e))

@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use citykpi_app::reports::{self, ReportServiceError};
+use citykpi_app::reports;
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::Cycle;
 use maud::html;
@@ -20,14 +20,6 @@ use crate::layout::{Nav, Page, render};
 use citykpi_domain::org::Role::*;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn report_error(e: ReportServiceError) -> WebError {
-    match e {
-        ReportServiceError::App(a) => WebError::App(a),
-        ReportServiceError::Cycle(c) => c.into(),
-        other => WebError::BadRequest(other.to_string()),
-    }
-}
 
 fn attachment(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
     let mut resp = (StatusCode::OK, bytes).into_response();
@@ -54,7 +46,7 @@ pub async fn evaluations_xlsx(
     };
     let (_, bytes) = reports::evaluation_sheets_xlsx(state.store(), fy, department.as_deref())
         .await
-        .map_err(report_error)?;
+        .map_err(WebError::from)?;
     let name = match &department {
         Some(d) => format!("evaluation-sheets-{}-{d}.xlsx", fy.year()),
         None => format!("evaluation-sheets-{}.xlsx", fy.year()),
@@ -71,7 +63,7 @@ pub async fn budget_xlsx(
     let budget_fy = Cycle::new(fy).budget_fy();
     let (_, bytes) = reports::budget_xlsx(state.store(), budget_fy)
         .await
-        .map_err(report_error)?;
+        .map_err(WebError::from)?;
     Ok(attachment(
         bytes,
         XLSX,
@@ -86,38 +78,45 @@ fn open_data_year(ctx: &Ctx) -> FiscalYear {
         .unwrap_or_else(citykpi_app::clock::last_closed_fiscal_year)
 }
 
-/// `/public/open-data`: the files of the open data with their schema.
-pub async fn open_data_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+/// `/public/open-data`: the files of the open data, listed from their schema
+/// (the files themselves are made when one is downloaded).
+pub async fn open_data_page(ctx: Ctx) -> WebResult<Response> {
     let fy = open_data_year(&ctx);
-    let (_, files) = reports::open_data(state.store(), fy)
-        .await
-        .map_err(report_error)?;
+    let schema = reports::open_data_schema();
     let lang = ctx.lang;
-    let (title, lead, file_h, size_h) = match lang {
+    let (title, lead, dataset_h, files_h) = match lang {
         Lang::Ja => (
             "オープンデータ",
             "公開しているKPIの進捗、事務事業評価（確認済みのもの）、事業別の予算・決算を、CSVとJSONで自由にお使いいただけます。列の意味は datapackage.json（Frictionless Data Package）に記載しています。",
+            "データ",
             "ファイル",
-            "大きさ",
         ),
         Lang::En => (
             "Open data",
             "The published KPIs' progress, the accepted program evaluations and each program's budget and settlement, as CSV and JSON for anyone to reuse. The columns are described in datapackage.json (a Frictionless Data Package).",
-            "File",
-            "Size",
+            "Dataset",
+            "Files",
         ),
     };
+    let y = fy.year();
     let body = html! {
         h1 { (title) " — " (lang.fy(fy)) }
         p.lead { (lead) }
         div.table-wrap { table {
-            thead { tr { th scope="col" { (file_h) } th.num scope="col" { (size_h) } } }
+            thead { tr { th scope="col" { (dataset_h) } th scope="col" { (files_h) } } }
             tbody {
-                @for (name, bytes) in &files {
+                @for ds in &schema.datasets {
                     tr {
-                        td { a href={ "/public/open-data/" (fy.year()) "/" (name) } { (name) } }
-                        td.num { (bytes.len().div_ceil(1024)) " KB" }
+                        td { (ds.title_ja) br; span.muted { (ds.description_ja) } }
+                        td {
+                            a href={ "/public/open-data/" (y) "/" (ds.name) ".csv" } { (ds.name) ".csv" } " ・ "
+                            a href={ "/public/open-data/" (y) "/" (ds.name) ".json" } { (ds.name) ".json" }
+                        }
                     }
+                }
+                tr {
+                    td { "datapackage.json" }
+                    td { a href={ "/public/open-data/" (y) "/datapackage.json" } { "datapackage.json" } }
                 }
             }
         } }
@@ -140,7 +139,7 @@ pub async fn open_data_file(
     let fy = parse_fy(&fy)?;
     let (_, files) = reports::open_data(state.store(), fy)
         .await
-        .map_err(report_error)?;
+        .map_err(WebError::from)?;
     let (name, bytes) = files
         .into_iter()
         .find(|(name, _)| *name == file)

@@ -13,7 +13,7 @@ use citykpi_domain::cycle::scenario::{Assumption, ChainLevel, ChainLink, Scenari
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{error_summary, field_message, id_of, page, refusal, user, web_error};
+use super::{error_for, error_summary, input, page, refusal, user, web_error};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
@@ -162,28 +162,8 @@ fn scenario_body(lang: Lang, s: &Scenario) -> Markup {
     }
 }
 
-fn error_for(lang: Lang, errors: &[FieldError], field: &str) -> Option<String> {
-    errors
-        .iter()
-        .find(|e| e.field == field)
-        .map(|e| field_message(lang, e))
-}
-
-fn text_field(lang: Lang, field: &str, label: &str, value: &str, errors: &[FieldError]) -> Markup {
-    let id = id_of(field);
-    let error = error_for(lang, errors, field);
-    html! {
-        div class=[error.as_ref().map(|_| "field-error")] {
-            label for=(id) { (label) }
-            (field_error(&id, error.as_deref()))
-            input type="text" id=(id) name=(id) value=(value) aria-invalid=[error.as_ref().map(|_| "true")];
-        }
-    }
-}
-
 fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError]) -> Markup {
     let t = text(lang);
-    let strategy_error = error_for(lang, errors, "strategy");
     let chain_error = error_for(lang, errors, "chain");
     let blank_link = ChainLink {
         level: ChainLevel::Activity,
@@ -200,11 +180,7 @@ fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError
         (error_summary(lang, errors))
         form method="post" action={ "/kpis/" (code) "/scenario" } {
             input type="hidden" name="version" value=(version);
-            div class=[strategy_error.as_ref().map(|_| "field-error")] {
-                label for="strategy" { (t.strategy) }
-                (field_error("strategy", strategy_error.as_deref()))
-                textarea.wide id="strategy" name="strategy" rows="4" aria-invalid=[strategy_error.as_ref().map(|_| "true")] { (s.strategy) }
-            }
+            (input(lang, "strategy", t.strategy, &s.strategy, errors, true))
             fieldset id="chain" {
                 legend { (t.chain) }
                 (field_error("chain", chain_error.as_deref()))
@@ -219,8 +195,8 @@ fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError
                                 }
                             }
                         }
-                        (text_field(lang, &format!("chain[{i}].text"), t.step, &l.text, errors))
-                        (text_field(lang, &format!("chain[{i}].program_code"), t.program, l.program_code.as_deref().unwrap_or(""), errors))
+                        (input(lang, &format!("chain[{i}].text"), t.step, &l.text, errors, false))
+                        (input(lang, &format!("chain[{i}].program_code"), t.program, l.program_code.as_deref().unwrap_or(""), errors, false))
                     }
                 }
             }
@@ -228,7 +204,7 @@ fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError
                 legend { (t.assumptions) }
                 @for (i, a) in s.assumptions.iter().chain(std::iter::repeat_n(&blank_assumption, SPARE_ROWS)).enumerate() {
                     div.row {
-                        (text_field(lang, &format!("assumptions[{i}].text"), t.assumption, &a.text, errors))
+                        (input(lang, &format!("assumptions[{i}].text"), t.assumption, &a.text, errors, false))
                         @let verdict_id = format!("assumptions_{i}__verdict");
                         div {
                             label for=(verdict_id) { (t.verdict) }
@@ -238,7 +214,7 @@ fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError
                                 }
                             }
                         }
-                        (text_field(lang, &format!("assumptions[{i}].evidence"), t.evidence, &a.evidence, errors))
+                        (input(lang, &format!("assumptions[{i}].evidence"), t.evidence, &a.evidence, errors, false))
                     }
                 }
             }

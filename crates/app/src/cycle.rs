@@ -118,7 +118,9 @@ async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleData> {
         ..ObservationFilter::default()
     };
     // Only what the cycle reads: the city's observations up to the year, not
-    // every area's (load_all would read them all).
+    // every area's (load_all would read them all). Read one after the other:
+    // issuing them side by side (tokio::try_join) was measured no faster at
+    // scale 10 on SQLite (1.6–2.7 s against 2.1 s).
     let ds = Dataset {
         departments: store.departments().await?,
         sections: store.sections().await?,
@@ -482,6 +484,12 @@ pub fn today() -> Option<CalendarDate> {
 async fn load_year(store: &Store, fy: FiscalYear) -> CycleServiceResult<(CycleData, CycleYear)> {
     let data = load(store, fy).await?;
     let records = CycleRecords::load(store, fy).await?;
+    Ok(compute_year(data, records))
+}
+
+/// The cycle of `records.fy` from data read for it.
+fn compute_year(data: CycleData, records: CycleRecords) -> (CycleData, CycleYear) {
+    let fy = records.fy;
     let report = compute_status(
         fy,
         data.area.clone(),
@@ -491,7 +499,7 @@ async fn load_year(store: &Store, fy: FiscalYear) -> CycleServiceResult<(CycleDa
         &data.ds.observations,
     );
     let year = CycleYear::compute(&data.ds, &report, records);
-    Ok((data, year))
+    (data, year)
 }
 
 fn sheet_rows(
@@ -577,15 +585,7 @@ pub async fn recompute(store: &Store, fy: FiscalYear) -> CycleServiceResult<Reco
     let data = load(store, fy).await?;
     let records = CycleRecords::load(store, fy).await?;
     let load_ms = started.elapsed().as_millis();
-    let report = compute_status(
-        fy,
-        data.area.clone(),
-        &data.ds.plans,
-        &data.ds.plan_nodes,
-        &data.ds.kpis,
-        &data.ds.observations,
-    );
-    let c = CycleYear::compute(&data.ds, &report, records);
+    let (_, c) = compute_year(data, records);
     Ok(Recomputed {
         status: c.status,
         restructure: c.restructure,

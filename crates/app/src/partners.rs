@@ -4,6 +4,11 @@
 //! input with the domain's rules (every problem by field), then writes in one
 //! store transaction with its audit row.
 
+pub mod intake;
+pub mod menu_public;
+pub mod outreach;
+pub mod registry;
+
 use citykpi_domain::org::Role;
 use citykpi_domain::partner::attachment::AttachmentInfo;
 use citykpi_domain::partner::desk::{self, Inquiry, InquiryForm, InquiryStatus, Reply};

@@ -18,6 +18,7 @@ pub mod matching;
 pub mod member;
 pub mod menu;
 pub mod ngsi;
+pub mod outreach;
 pub mod projects;
 pub mod proposal;
 

@@ -172,6 +172,10 @@ pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
         .iter()
         .chain(crate::pages::cycle::ROUTES)
         .chain(crate::pages::partners::ROUTES)
+        .chain(crate::pages::partners::intake::ROUTES)
+        .chain(crate::pages::partners::menu_public::ROUTES)
+        .chain(crate::pages::partners::outreach::ROUTES)
+        .chain(crate::pages::partners::registry::ROUTES)
 }
 
 /// The signature-verified routes: the only state-changing routes that run

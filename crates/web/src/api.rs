@@ -613,6 +613,10 @@ pub fn openapi_document() -> Value {
     for (method, path, ja, en, body) in API_DOCS
         .iter()
         .chain(crate::pages::partners::API_DOCS)
+        .chain(crate::pages::partners::intake::API_DOCS)
+        .chain(crate::pages::partners::menu_public::API_DOCS)
+        .chain(crate::pages::partners::outreach::API_DOCS)
+        .chain(crate::pages::partners::registry::API_DOCS)
         .chain(crate::pages::cycle::API_DOCS)
     {
         let params: Vec<Value> = path

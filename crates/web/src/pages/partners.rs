@@ -8,6 +8,11 @@
 //! login form uses, a honeypot field, a per-address rate limit and a small
 //! body limit. All output goes through maud, which escapes it.
 
+pub mod intake;
+pub mod menu_public;
+pub mod outreach;
+pub mod registry;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex};
@@ -240,6 +245,10 @@ pub const UPLOAD_BODY: usize = citykpi_domain::partner::attachment::MAX_BYTES + 
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(intake::routes())
+        .merge(menu_public::routes())
+        .merge(outreach::routes())
+        .merge(registry::routes())
         .route("/partners/join", get(join_form).post(join))
         .route("/partners/join/thanks", get(join_thanks))
         .route("/partners/directory", get(directory))

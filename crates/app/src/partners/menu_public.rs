@@ -1,0 +1,1 @@
+//! Services of the menu public part of the partnerships area (issue 6).

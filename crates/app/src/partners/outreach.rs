@@ -1,0 +1,1 @@
+//! Services of the outreach part of the partnerships area (issue 6).

@@ -1,0 +1,1 @@
+//! Services of the registry part of the partnerships area (issue 6).

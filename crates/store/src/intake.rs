@@ -1,0 +1,1 @@
+//! Storage of the intake part of the partnerships area (issue 6).

@@ -467,7 +467,12 @@ mod tests {
         // Nothing that changes data is public except the login form and the
         // partnership forms meant for the public (registration, inquiry),
         // which carry the pre-session CSRF token, a honeypot and a rate limit.
-        const PUBLIC_FORMS: &[&str] = &["/login", "/partners/join", "/partners/inquire"];
+        const PUBLIC_FORMS: &[&str] = &[
+            "/login",
+            "/partners/join",
+            "/partners/inquire",
+            "/partners/propose",
+        ];
         for r in all_routes().filter(|r| r.access == Access::Public && r.method != "GET") {
             assert!(
                 PUBLIC_FORMS.contains(&r.path),

@@ -753,7 +753,7 @@ pub const EN: PartnerText = PartnerText {
     line_bad_body: "The body from LINE is not readable JSON",
 };
 
-fn pt(lang: Lang) -> &'static PartnerText {
+pub(super) fn pt(lang: Lang) -> &'static PartnerText {
     match lang {
         Lang::Ja => &JA,
         Lang::En => &EN,
@@ -777,7 +777,7 @@ fn problem_text(lang: Lang, p: &Problem) -> String {
     }
 }
 
-fn field_message(lang: Lang, problems: &Problems, field: &str) -> Option<String> {
+pub(super) fn field_message(lang: Lang, problems: &Problems, field: &str) -> Option<String> {
     let msgs: Vec<String> = problems
         .for_field(field)
         .map(|p| problem_text(lang, p))
@@ -786,7 +786,7 @@ fn field_message(lang: Lang, problems: &Problems, field: &str) -> Option<String>
 }
 
 /// Every problem, each linked to its field (GOV.UK error summary).
-fn error_summary(ctx: &Ctx, problems: &Problems, labels: &[(&str, &str)]) -> Markup {
+pub(super) fn error_summary(ctx: &Ctx, problems: &Problems, labels: &[(&str, &str)]) -> Markup {
     html! {
         @if !problems.0.is_empty() {
             div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
@@ -802,12 +802,12 @@ fn error_summary(ctx: &Ctx, problems: &Problems, labels: &[(&str, &str)]) -> Mar
     }
 }
 
-fn with_status(mut resp: Response, status: StatusCode) -> Response {
+pub(super) fn with_status(mut resp: Response, status: StatusCode) -> Response {
     *resp.status_mut() = status;
     resp
 }
 
-fn app_error(e: PartnersError) -> WebError {
+pub(super) fn app_error(e: PartnersError) -> WebError {
     match e {
         PartnersError::Invalid(p) => WebError::BadRequest(p.to_string()),
         PartnersError::NotFound(_) => WebError::NotFound,
@@ -817,7 +817,7 @@ fn app_error(e: PartnersError) -> WebError {
     }
 }
 
-fn viewer(ctx: &Ctx) -> WebResult<Viewer> {
+pub(super) fn viewer(ctx: &Ctx) -> WebResult<Viewer> {
     let u = ctx.user().ok_or(WebError::Unauthorized)?;
     Ok(Viewer {
         login: u.login.clone(),
@@ -826,18 +826,18 @@ fn viewer(ctx: &Ctx) -> WebResult<Viewer> {
     })
 }
 
-fn page_of(ctx: &Ctx) -> i64 {
+pub(super) fn page_of(ctx: &Ctx) -> i64 {
     query_param(ctx.query.as_deref(), "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
         .max(1)
 }
 
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn pager<T>(ctx: &Ctx, base: &str, extra: &str, page: &ListPage<T>) -> Markup {
+pub(super) fn pager<T>(ctx: &Ctx, base: &str, extra: &str, page: &ListPage<T>) -> Markup {
     let t = pt(ctx.lang);
     html! {
         nav.pager aria-label="pagination" {
@@ -851,7 +851,7 @@ fn pager<T>(ctx: &Ctx, base: &str, extra: &str, page: &ListPage<T>) -> Markup {
 // ----- public forms: CSRF token, honeypot, rate limit -----
 
 /// The honeypot: a field people never see or fill, which form-filling bots do.
-const HONEYPOT: &str = "fax_number";
+pub(super) const HONEYPOT: &str = "fax_number";
 
 /// Submissions of the public forms allowed per client address within the window.
 pub const MAX_SUBMISSIONS: usize = 20;
@@ -863,7 +863,7 @@ type SubmissionLog = HashMap<(usize, String, &'static str), VecDeque<Instant>>;
 static SUBMISSIONS: LazyLock<Mutex<SubmissionLog>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Records a submission; false when the address is over the limit.
-fn allow_submission(state: &AppState, ip: &str, form: &'static str) -> bool {
+pub(super) fn allow_submission(state: &AppState, ip: &str, form: &'static str) -> bool {
     let Ok(mut map) = SUBMISSIONS.lock() else {
         return false;
     };
@@ -891,7 +891,7 @@ fn allow_submission(state: &AppState, ip: &str, form: &'static str) -> bool {
     true
 }
 
-fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+pub(super) fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
     connect
         .map(|c| c.0.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
@@ -900,7 +900,7 @@ fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
 /// The CSRF token for a public form: the session's when logged in, else the
 /// visitor's pre-session token (kept across a re-shown form, so that a tab
 /// opened earlier still submits), else a new one set as a cookie.
-fn form_token(ctx: &Ctx, headers: &HeaderMap) -> (String, bool) {
+pub(super) fn form_token(ctx: &Ctx, headers: &HeaderMap) -> (String, bool) {
     if !ctx.csrf().is_empty() {
         return (ctx.csrf().to_string(), false);
     }
@@ -910,7 +910,7 @@ fn form_token(ctx: &Ctx, headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-fn set_pre_session(state: &AppState, resp: &mut Response, token: &str, fresh: bool) {
+pub(super) fn set_pre_session(state: &AppState, resp: &mut Response, token: &str, fresh: bool) {
     if !fresh {
         return;
     }
@@ -926,7 +926,7 @@ fn set_pre_session(state: &AppState, resp: &mut Response, token: &str, fresh: bo
 }
 
 /// Every value of a repeated field (checkboxes).
-fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
+pub(super) fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
     pairs
         .iter()
         .filter(|(k, _)| k == key)
@@ -934,7 +934,7 @@ fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
         .collect()
 }
 
-fn value(pairs: &[(String, String)], key: &str) -> String {
+pub(super) fn value(pairs: &[(String, String)], key: &str) -> String {
     pairs
         .iter()
         .find(|(k, _)| k == key)
@@ -962,12 +962,12 @@ fn member_form_of(pairs: &[(String, String)]) -> MemberForm {
 }
 
 /// What every field of one form shares: its problems and the language.
-struct FormCtx<'a> {
-    problems: &'a Problems,
-    lang: Lang,
+pub(super) struct FormCtx<'a> {
+    pub(super) problems: &'a Problems,
+    pub(super) lang: Lang,
 }
 
-fn text_field(
+pub(super) fn text_field(
     fc: &FormCtx<'_>,
     id: &str,
     label: &str,
@@ -998,7 +998,7 @@ fn text_field(
     }
 }
 
-fn honeypot_field(lang: Lang) -> Markup {
+pub(super) fn honeypot_field(lang: Lang) -> Markup {
     html! {
         div.visually-hidden aria-hidden="true" {
             label for=(HONEYPOT) { (pt(lang).honeypot) }
@@ -2194,7 +2194,7 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<i64>) -> Web
 // ----- JSON API -----
 
 /// 422 with every problem by field, in both languages.
-fn problems_json(p: &Problems) -> Response {
+pub(super) fn problems_json(p: &Problems) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(json!({ "error": { "status": 422, "message": p.to_string(), "problems": p.0 } })),
@@ -2443,7 +2443,7 @@ pub async fn export_proposals(State(state): State<AppState>, ctx: Ctx) -> WebRes
 // ----- the SDGs menu, demonstrations and the PR calendar -----
 
 /// Links between the partnership pages (the register only for the desk).
-fn area_nav(ctx: &Ctx, current: &str) -> Markup {
+pub(super) fn area_nav(ctx: &Ctx, current: &str) -> Markup {
     let t = pt(ctx.lang);
     let desk = ctx.user().is_some_and(|u| is_desk(u.role));
     let links: Vec<(&str, &str)> = [
@@ -2472,11 +2472,11 @@ fn area_nav(ctx: &Ctx, current: &str) -> Markup {
     }
 }
 
-fn goal_tags(lang: Lang, goals: &[SdgGoal]) -> Markup {
+pub(super) fn goal_tags(lang: Lang, goals: &[SdgGoal]) -> Markup {
     html! { @for g in goals { span.tag title=(label!(lang, g)) { (g.number()) } " " } }
 }
 
-fn kpi_links(codes: &[String]) -> Markup {
+pub(super) fn kpi_links(codes: &[String]) -> Markup {
     html! { @for (i, k) in codes.iter().enumerate() { @if i > 0 { ", " } a href={ "/kpis/" (enc(k)) } { (k) } } }
 }
 

@@ -49,7 +49,11 @@ impl From<sqlx::Error> for PartnerError {
 
 pub type PartnerResult<T> = Result<T, PartnerError>;
 
-fn not_found(kind: &'static str, kind_ja: &'static str, key: impl ToString) -> PartnerError {
+pub(crate) fn not_found(
+    kind: &'static str,
+    kind_ja: &'static str,
+    key: impl ToString,
+) -> PartnerError {
     PartnerError::NotFound {
         kind,
         kind_ja,
@@ -78,11 +82,11 @@ pub const MAX_PER_PAGE: i64 = 200;
 /// Most rows an export (CSV/XLSX of a whole list) reads.
 pub const MAX_EXPORT_ROWS: i64 = 200_000;
 
-fn clamp_page(page: i64, per_page: i64) -> (i64, i64, i64) {
+pub(crate) fn clamp_page(page: i64, per_page: i64) -> (i64, i64, i64) {
     clamp_page_to(page, per_page, MAX_PER_PAGE)
 }
 
-fn clamp_page_to(page: i64, per_page: i64, max: i64) -> (i64, i64, i64) {
+pub(crate) fn clamp_page_to(page: i64, per_page: i64, max: i64) -> (i64, i64, i64) {
     let per = per_page.clamp(1, max);
     let page = page.clamp(1, 1_000_000);
     (page, per, (page - 1) * per)
@@ -91,7 +95,7 @@ fn clamp_page_to(page: i64, per_page: i64, max: i64) -> (i64, i64, i64) {
 // ----- list encodings -----
 
 /// `[3, 7]` → `,3,7,` (framed so that `LIKE '%,7,%'` finds one element).
-fn frame<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> String {
+pub(crate) fn frame<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> String {
     let inner: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
     if inner.is_empty() {
         String::new()
@@ -100,18 +104,18 @@ fn frame<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> String {
     }
 }
 
-fn unframe(s: &str) -> Vec<String> {
+pub(crate) fn unframe(s: &str) -> Vec<String> {
     s.split(',')
         .filter(|x| !x.is_empty())
         .map(str::to_string)
         .collect()
 }
 
-fn goals_text(goals: &[SdgGoal]) -> String {
+pub(crate) fn goals_text(goals: &[SdgGoal]) -> String {
     frame(goals.iter().map(|g| g.number().to_string()))
 }
 
-fn goals_of(s: &str) -> Vec<SdgGoal> {
+pub(crate) fn goals_of(s: &str) -> Vec<SdgGoal> {
     unframe(s)
         .iter()
         .filter_map(|x| x.parse().ok().and_then(SdgGoal::new))
@@ -124,7 +128,7 @@ pub fn fold(s: &str) -> String {
 }
 
 /// A LIKE pattern containing `q` literally (`%`, `_` and `\` escaped).
-fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let mut p = String::from("%");
     for ch in fold(q).chars() {
         if matches!(ch, '%' | '_' | '\\') {
@@ -136,7 +140,7 @@ fn like_pattern(q: &str) -> String {
     p
 }
 
-fn damaged(what: &str, key: impl ToString, value: &str) -> PartnerError {
+pub(crate) fn damaged(what: &str, key: impl ToString, value: &str) -> PartnerError {
     PartnerError::Store(StoreError::InvalidData {
         entity: crate::Entity::Dataset,
         key: key.to_string(),
@@ -165,6 +169,7 @@ macro_rules! query_binds {
         }
     };
 }
+pub(crate) use query_binds;
 
 // ----- members -----
 
@@ -268,7 +273,7 @@ async fn member_in(conn: &mut Conn<'_>, id: i64) -> PartnerResult<Option<Member>
     row.map(MemberRow::into_member).transpose()
 }
 
-async fn audit_in(
+pub(crate) async fn audit_in(
     conn: &mut Conn<'_>,
     actor: &str,
     action: &str,

@@ -6,85 +6,11 @@
 
 mod common;
 
-use std::ffi::OsStr;
-use std::time::Duration;
-
 use citykpi_domain::org::Role;
 use citykpi_store::Backend;
-use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn screenshot_dir() -> std::path::PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("screenshots")
-}
-
-fn launch(profile: &std::path::Path) -> Browser {
-    assert!(
-        std::path::Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); this test never skips"
-    );
-    let args: Vec<&OsStr> = [
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=ja",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(CHROMIUM.into()))
-        .headless(true)
-        .sandbox(false)
-        .user_data_dir(Some(profile.to_path_buf()))
-        .window_size(Some((1280, 1000)))
-        .idle_browser_timeout(Duration::from_secs(120))
-        .args(args)
-        .build()
-        .expect("launch options");
-    Browser::new(options).expect("start chromium")
-}
-
-fn html(tab: &Tab) -> String {
-    tab.get_content().expect("page content")
-}
-
-fn fill(tab: &Tab, selector: &str, text: &str) {
-    let el = tab
-        .wait_for_element(selector)
-        .unwrap_or_else(|e| panic!("{selector}: {e}"));
-    el.click().unwrap();
-    // Clear what the form pre-filled before typing.
-    el.call_js_fn("function() { this.value = ''; }", vec![], false)
-        .unwrap();
-    tab.type_str(text).unwrap();
-}
-
-/// Submits a form and waits until the browser has arrived at a page whose
-/// address satisfies `arrived` (a click returns before the POST completes).
-fn submit(tab: &Tab, form_selector: &str, arrived: impl Fn(&str) -> bool) {
-    tab.wait_for_element(&format!("{form_selector} button[type=submit]"))
-        .unwrap()
-        .click()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while !arrived(&tab.get_url()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the form did not lead on: {}",
-            tab.get_url()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    tab.wait_until_navigated().unwrap();
-}
+use common::browser::{
+    self as chrome, Chromium, expect_contains, fill, goto, html, screenshot, screenshot_dir, submit,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn department_editor_in_chromium() {
@@ -126,38 +52,20 @@ async fn department_editor_in_chromium() {
     };
     let base = app.base.clone();
     let login = editor.login.clone();
-    let profile = tempfile::tempdir().unwrap();
-    let shots = screenshot_dir();
-    std::fs::create_dir_all(&shots).unwrap();
     // The browser API is blocking: run it off the async workers serving the app.
     tokio::task::spawn_blocking(move || {
-        let browser = launch(profile.path());
-        let tab = browser.new_tab().unwrap();
-        tab.set_default_timeout(Duration::from_secs(20));
+        let chromium = Chromium::start();
+        let tab = chromium.tab();
 
-        tab.navigate_to(&format!("{base}/login"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-        fill(&tab, "#login", &login);
-        fill(&tab, "#password", common::PASSWORD);
-        submit(&tab, "form[action='/login']", |url| {
-            url == format!("{base}/")
-        });
+        chrome::login(&tab, &base, &login);
         assert!(html(&tab).contains("ログアウト"), "logged in");
 
         let before = {
-            tab.navigate_to(&format!("{base}/?fy={fy}"))
-                .unwrap()
-                .wait_until_navigated()
-                .unwrap();
+            goto(&tab, &format!("{base}/?fy={fy}"));
             html(&tab)
         };
 
-        tab.navigate_to(&format!("{base}/kpis/{kpi}/actuals"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
+        goto(&tab, &format!("{base}/kpis/{kpi}/actuals"));
         fill(&tab, "#period", &fy.to_string());
         fill(&tab, "#value", bad);
         submit(
@@ -165,60 +73,24 @@ async fn department_editor_in_chromium() {
             &format!("form[action='/kpis/{kpi}/actuals']"),
             |url| url.ends_with(&format!("/kpis/{kpi}?saved=1")),
         );
-        tab.navigate_to(&format!("{base}/kpis/{kpi}?fy={fy}"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-        let page = html(&tab);
-        if !page.contains("status status-at_risk") {
-            std::fs::write(shots.join("kpi-failed.html"), &page).unwrap();
-            panic!(
-                "the KPI shows its new status (page in {})",
-                shots.join("kpi-failed.html").display()
-            );
-        }
+        goto(&tab, &format!("{base}/kpis/{kpi}?fy={fy}"));
+        // The KPI shows its new status.
+        expect_contains(&tab, "status status-at_risk", "kpi-failed");
 
-        tab.navigate_to(&format!("{base}/?fy={fy}"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
+        goto(&tab, &format!("{base}/?fy={fy}"));
         let after = html(&tab);
         assert_ne!(before, after, "the dashboard changed");
-        let png = tab
-            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
-            .unwrap();
-        std::fs::write(shots.join("dashboard.png"), png).unwrap();
+        screenshot(&tab, "dashboard");
 
-        tab.navigate_to(&format!("{base}/kpis/{kpi}?fy={fy}"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-        let png = tab
-            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
-            .unwrap();
-        std::fs::write(shots.join("kpi.png"), png).unwrap();
+        goto(&tab, &format!("{base}/kpis/{kpi}?fy={fy}"));
+        screenshot(&tab, "kpi");
 
-        tab.navigate_to(&format!("{base}/programs/{own_program}"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-        let png = tab
-            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
-            .unwrap();
-        std::fs::write(shots.join("program.png"), png).unwrap();
-        tab.navigate_to(&format!("{base}/public"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
-        let png = tab
-            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
-            .unwrap();
-        std::fs::write(shots.join("public.png"), png).unwrap();
+        goto(&tab, &format!("{base}/programs/{own_program}"));
+        screenshot(&tab, "program");
+        goto(&tab, &format!("{base}/public"));
+        screenshot(&tab, "public");
 
-        tab.navigate_to(&format!("{base}/programs/{other_program}/edit"))
-            .unwrap()
-            .wait_until_navigated()
-            .unwrap();
+        goto(&tab, &format!("{base}/programs/{other_program}/edit"));
         let refused = html(&tab);
         assert!(
             refused.contains("この操作を行う権限がありません"),

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::member::coded_enum;
-use super::{Check, Problems, SdgGoal, read_codes, read_goals};
+use super::{Check, Day, Problems, SdgGoal, read_codes, read_goals};
 
 coded_enum! {
     /// 受付 → 対話 → 検討 → 採択 / 不採択 → 協定 → 実施.
@@ -123,12 +123,126 @@ impl Rubric {
     }
 }
 
-/// A theme the city publishes and takes proposals against.
+/// Longest theme description accepted.
+pub const MAX_THEME_DESCRIPTION: usize = 5000;
+
+/// A theme the city publishes and takes proposals against (テーマ型提案):
+/// the KPIs and SDG goals it serves and the period it is open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Theme {
     pub code: String,
     pub title: String,
+    #[serde(default)]
+    pub description: String,
     pub kpi_codes: Vec<String>,
+    #[serde(default)]
+    pub sdg_goals: Vec<SdgGoal>,
+    /// First day proposals are taken (none: from publication).
+    #[serde(default)]
+    pub open_from: Option<Day>,
+    /// Last day proposals are taken (none: until closed).
+    #[serde(default)]
+    pub open_until: Option<Day>,
+    /// Closed by the desk, whatever the dates say.
+    #[serde(default)]
+    pub closed: bool,
+}
+
+impl Theme {
+    /// Does the theme take proposals on `today`?
+    pub fn is_open(&self, today: Day) -> bool {
+        !self.closed
+            && self.open_from.is_none_or(|d| d <= today)
+            && self.open_until.is_none_or(|d| today <= d)
+    }
+}
+
+/// A theme as the desk's form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeForm {
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    /// KPI codes separated by commas, spaces or new lines.
+    pub kpi_codes: String,
+    pub sdg_goals: Vec<String>,
+    pub open_from: String,
+    pub open_until: String,
+    pub closed: bool,
+}
+
+/// Checks a theme; `known_kpis` are the plan's KPI codes.
+pub fn validate_theme(form: &ThemeForm, known_kpis: &[String]) -> Result<Theme, Problems> {
+    let mut c = Check::default();
+    let raw_code = c.text("code", &form.code, true, 40);
+    let codes = read_codes(&mut c, "code", &raw_code);
+    if codes.len() > 1 {
+        c.push(
+            "code",
+            "コードは1つだけ入力してください",
+            "give one code only",
+        );
+    }
+    let code = codes.into_iter().next().unwrap_or_default();
+    let title = c.text("title", &form.title, true, 200);
+    let description = c.text(
+        "description",
+        &form.description,
+        false,
+        MAX_THEME_DESCRIPTION,
+    );
+    let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
+    check_known_kpis(&mut c, &kpi_codes, known_kpis);
+    let sdg_goals = read_goals(&mut c, "sdg_goals", &form.sdg_goals);
+    let open_from = read_day(&mut c, "open_from", &form.open_from);
+    let open_until = read_day(&mut c, "open_until", &form.open_until);
+    if let (Some(from), Some(until)) = (open_from, open_until)
+        && until < from
+    {
+        c.push(
+            "open_until",
+            "受付終了日は受付開始日より後にしてください",
+            "must not be before the first day",
+        );
+    }
+    c.finish(Theme {
+        code,
+        title,
+        description,
+        kpi_codes,
+        sdg_goals,
+        open_from,
+        open_until,
+        closed: form.closed,
+    })
+}
+
+fn read_day(c: &mut Check, field: &str, raw: &str) -> Option<Day> {
+    let v = c.text(field, raw, false, 20);
+    if v.is_empty() {
+        return None;
+    }
+    let day = Day::parse(&v);
+    if day.is_none() {
+        c.push(
+            field,
+            format!("「{v}」は日付ではありません（例: 2026-04-01）"),
+            format!("\"{v}\" is not a date (e.g. 2026-04-01)"),
+        );
+    }
+    day
+}
+
+fn check_known_kpis(c: &mut Check, codes: &[String], known_kpis: &[String]) {
+    for k in codes {
+        if !known_kpis.iter().any(|x| x == k) {
+            c.push(
+                "kpi_codes",
+                format!("KPI「{k}」は計画にありません"),
+                format!("KPI \"{k}\" is not in the plan"),
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +280,17 @@ pub fn validate(
     themes: &[Theme],
 ) -> Result<NewProposal, Problems> {
     let mut c = Check::default();
+    let p = check_proposal(&mut c, form, known_kpis, themes, true);
+    c.finish(p)
+}
+
+fn check_proposal(
+    c: &mut Check,
+    form: &ProposalForm,
+    known_kpis: &[String],
+    themes: &[Theme],
+    email_required: bool,
+) -> NewProposal {
     let title = c.text("title", &form.title, true, 200);
     let proposer_name = c.text("proposer_name", &form.proposer_name, true, 200);
     let summary = c.text("summary", &form.summary, true, 20_000);
@@ -177,25 +302,17 @@ pub fn validate(
     } else {
         c.push(
             "theme_code",
-            format!("テーマ「{theme}」はありません"),
-            format!("there is no theme \"{theme}\""),
+            format!("テーマ「{theme}」は受付中のテーマにありません"),
+            format!("\"{theme}\" is not a theme taking proposals"),
         );
         None
     };
-    let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
-    for k in &kpi_codes {
-        if !known_kpis.iter().any(|x| x == k) {
-            c.push(
-                "kpi_codes",
-                format!("KPI「{k}」は計画にありません"),
-                format!("KPI \"{k}\" is not in the plan"),
-            );
-        }
-    }
-    let sdg_goals = read_goals(&mut c, "sdg_goals", &form.sdg_goals);
+    let kpi_codes = read_codes(c, "kpi_codes", &form.kpi_codes);
+    check_known_kpis(c, &kpi_codes, known_kpis);
+    let sdg_goals = read_goals(c, "sdg_goals", &form.sdg_goals);
     let contact_email =
-        super::member::check_email(&mut c, "contact_email", &form.contact_email, true);
-    c.finish(NewProposal {
+        super::member::check_email(c, "contact_email", &form.contact_email, email_required);
+    NewProposal {
         title,
         proposer_name,
         member_id: form.member_id,
@@ -205,7 +322,158 @@ pub fn validate(
         sdg_goals,
         contact_email,
         publish_consent: form.publish_consent,
+    }
+}
+
+coded_enum! {
+    /// How a proposal reached the desk.
+    ProposalChannel {
+        Web = "web", "ウェブフォーム", "web form";
+        Email = "email", "電子メール", "e-mail";
+        Post = "post", "郵送", "post";
+        Visit = "visit", "来庁・持参", "visit";
+        Other = "other", "その他", "other";
+    }
+}
+
+/// The intake of a proposal: the proposal itself, the person the desk talks
+/// to and how it arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeForm {
+    pub proposal: ProposalForm,
+    pub contact_person: String,
+    pub contact_phone: String,
+    /// Ignored for the public form (always `web`).
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewIntake {
+    pub proposal: NewProposal,
+    pub contact_person: String,
+    pub contact_phone: String,
+    pub channel: ProposalChannel,
+}
+
+/// Checks an intake. `themes` are the themes the proposal may name (the
+/// open ones for the public form). The desk can be reached by e-mail or by
+/// phone: one of them is required. `public` forces the web channel; the
+/// desk enters what came by e-mail, post or visit.
+pub fn validate_intake(
+    form: &IntakeForm,
+    known_kpis: &[String],
+    themes: &[Theme],
+    public: bool,
+) -> Result<NewIntake, Problems> {
+    let mut c = Check::default();
+    let proposal = check_proposal(&mut c, &form.proposal, known_kpis, themes, false);
+    let contact_person = c.text("contact_person", &form.contact_person, true, 100);
+    let contact_phone = super::member::check_phone(&mut c, "contact_phone", &form.contact_phone);
+    if proposal.contact_email.is_empty()
+        && contact_phone.is_empty()
+        && !c.problems.iter().any(|p| p.field == "contact_email")
+    {
+        c.push(
+            "contact_email",
+            "メールアドレスか電話番号のどちらかを入力してください",
+            "give an e-mail address or a phone number",
+        );
+    }
+    let channel = if public {
+        ProposalChannel::Web
+    } else {
+        match ProposalChannel::parse(&form.channel) {
+            Some(ch) if ch != ProposalChannel::Web => ch,
+            _ => {
+                c.push(
+                    "channel",
+                    "受付方法（電子メール・郵送・来庁・その他）を選んでください",
+                    "choose how it arrived (e-mail, post, visit, other)",
+                );
+                ProposalChannel::Other
+            }
+        }
+    };
+    c.finish(NewIntake {
+        proposal,
+        contact_person,
+        contact_phone,
+        channel,
     })
+}
+
+/// The intake details of a stored proposal (the desk's view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeDetails {
+    pub proposal_id: i64,
+    pub receipt: String,
+    pub contact_person: String,
+    pub contact_phone: String,
+    pub channel: ProposalChannel,
+    /// When the decision (採択 / 不採択) was recorded (UTC, RFC 3339).
+    pub decided_at: Option<String>,
+}
+
+/// The receipt number a proposer is given: `P-` the Japanese date of
+/// receipt and the proposal's number (`P-20261127-00042`).
+pub fn receipt_number(id: i64, received_at: &str) -> String {
+    let day = jst_day(received_at).unwrap_or(Day::EPOCH);
+    format!(
+        "P-{:04}{:02}{:02}-{id:05}",
+        day.year(),
+        day.month(),
+        day.day()
+    )
+}
+
+/// Is `s` shaped like a receipt number (for showing one given back in a URL)?
+pub fn is_receipt_number(s: &str) -> bool {
+    let mut parts = s.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("P"), Some(d), Some(n), None)
+            if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit())
+                && (5..=12).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+    )
+}
+
+/// The Japanese calendar day of a stored UTC time (`2026-11-26T16:30:00.000Z`
+/// is 27 November in Japan). A time with another offset is taken as local.
+pub fn jst_day(rfc3339: &str) -> Option<Day> {
+    let day = Day::parse(rfc3339.get(..10)?)?;
+    if !rfc3339.ends_with('Z') {
+        return Some(day);
+    }
+    let hour: u32 = rfc3339.get(11..13)?.parse().ok()?;
+    Some(if hour >= 15 { day.plus_days(1) } else { day })
+}
+
+/// A decision as the public page shows it, with the proposer's consent:
+/// what was proposed and decided, never who proposed it or how to reach them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedDecision {
+    pub id: i64,
+    pub title: String,
+    pub theme_code: Option<String>,
+    pub theme_title: Option<String>,
+    pub kpi_codes: Vec<String>,
+    pub sdg_goals: Vec<SdgGoal>,
+    /// 採択 (true) or 不採択 (false).
+    pub adopted: bool,
+    pub reason: String,
+    pub decided_on: Option<Day>,
+}
+
+/// The decision a stage carries: adopted for 採択 and the stages after it,
+/// not adopted for 不採択, none before a decision.
+pub fn decision_of(stage: ProposalStage) -> Option<bool> {
+    match stage {
+        ProposalStage::Adopted | ProposalStage::Agreement | ProposalStage::Implementation => {
+            Some(true)
+        }
+        ProposalStage::Rejected => Some(false),
+        ProposalStage::Received | ProposalStage::Dialogue | ProposalStage::Review => None,
+    }
 }
 
 /// A stored proposal.
@@ -390,11 +658,7 @@ mod tests {
 
     #[test]
     fn validate_checks_kpis_and_themes() {
-        let themes = vec![Theme {
-            code: "T1".into(),
-            title: "公園".into(),
-            kpi_codes: vec![],
-        }];
+        let themes = vec![theme("T1")];
         let form = ProposalForm {
             title: "公園の見守り".into(),
             proposer_name: "みなと電機".into(),
@@ -417,5 +681,174 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.theme_code.as_deref(), Some("T1"));
+    }
+
+    fn theme(code: &str) -> Theme {
+        Theme {
+            code: code.into(),
+            title: "公園".into(),
+            description: String::new(),
+            kpi_codes: vec![],
+            sdg_goals: vec![],
+            open_from: None,
+            open_until: None,
+            closed: false,
+        }
+    }
+
+    fn day(s: &str) -> Day {
+        Day::parse(s).unwrap()
+    }
+
+    #[test]
+    fn themes_are_checked_and_open_by_period() {
+        let form = ThemeForm {
+            code: "T-PARK".into(),
+            title: "公園の活用".into(),
+            description: "公園を使った提案".into(),
+            kpi_codes: "K1".into(),
+            sdg_goals: vec!["11".into()],
+            open_from: "2026-04-01".into(),
+            open_until: "2026/9/30".into(),
+            closed: false,
+        };
+        let t = validate_theme(&form, &["K1".into()]).unwrap();
+        assert_eq!(t.code, "T-PARK");
+        assert_eq!(t.open_until, Some(day("2026-09-30")));
+        assert!(!t.is_open(day("2026-03-31")));
+        assert!(t.is_open(day("2026-04-01")) && t.is_open(day("2026-09-30")));
+        assert!(!t.is_open(day("2026-10-01")));
+        assert!(
+            !Theme {
+                closed: true,
+                ..t.clone()
+            }
+            .is_open(day("2026-05-01"))
+        );
+        let err = validate_theme(
+            &ThemeForm {
+                code: "T 1".into(),
+                title: String::new(),
+                kpi_codes: "K404".into(),
+                sdg_goals: vec!["18".into()],
+                open_from: "2026-10-01".into(),
+                open_until: "2026-09-30".into(),
+                ..form.clone()
+            },
+            &["K1".into()],
+        )
+        .unwrap_err();
+        for f in ["code", "title", "kpi_codes", "sdg_goals", "open_until"] {
+            assert!(err.has(f), "{f}: {err}");
+        }
+        assert!(
+            validate_theme(
+                &ThemeForm {
+                    open_from: "いつか".into(),
+                    ..form
+                },
+                &["K1".into()]
+            )
+            .unwrap_err()
+            .has("open_from")
+        );
+    }
+
+    #[test]
+    fn intake_needs_a_way_to_reach_the_proposer() {
+        let form = IntakeForm {
+            proposal: ProposalForm {
+                title: "公園の見守り".into(),
+                proposer_name: "みなと電機".into(),
+                theme_code: "T1".into(),
+                summary: "センサーで見守る".into(),
+                kpi_codes: "K1".into(),
+                ..ProposalForm::default()
+            },
+            contact_person: "山田 花子".into(),
+            contact_phone: String::new(),
+            channel: "post".into(),
+        };
+        let themes = [theme("T1")];
+        let err = validate_intake(&form, &["K1".into()], &themes, true).unwrap_err();
+        assert!(err.has("contact_email") && err.0.len() == 1, "{err}");
+        let ok = validate_intake(
+            &IntakeForm {
+                contact_phone: "06-1234-5678".into(),
+                ..form.clone()
+            },
+            &["K1".into()],
+            &themes,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.channel,
+            ProposalChannel::Web,
+            "the public form is the web"
+        );
+        assert_eq!(ok.proposal.contact_email, "");
+        let staff = validate_intake(
+            &IntakeForm {
+                contact_phone: "06-1234-5678".into(),
+                ..form.clone()
+            },
+            &["K1".into()],
+            &themes,
+            false,
+        )
+        .unwrap();
+        assert_eq!(staff.channel, ProposalChannel::Post);
+        let err = validate_intake(
+            &IntakeForm {
+                contact_person: String::new(),
+                contact_phone: "abc".into(),
+                channel: "web".into(),
+                ..form.clone()
+            },
+            &["K1".into()],
+            &[],
+            false,
+        )
+        .unwrap_err();
+        for f in ["contact_person", "contact_phone", "channel", "theme_code"] {
+            assert!(err.has(f), "{f}: {err}");
+        }
+        let bad_mail = IntakeForm {
+            proposal: ProposalForm {
+                contact_email: "not-mail".into(),
+                ..form.proposal.clone()
+            },
+            ..form
+        };
+        let err = validate_intake(&bad_mail, &["K1".into()], &themes, true).unwrap_err();
+        assert_eq!(err.for_field("contact_email").count(), 1, "{err}");
+    }
+
+    #[test]
+    fn receipts_dates_and_decisions() {
+        assert_eq!(
+            receipt_number(42, "2026-11-26T16:30:00.000Z"),
+            "P-20261127-00042"
+        );
+        assert_eq!(
+            receipt_number(7, "2026-11-26T14:59:59.999Z"),
+            "P-20261126-00007"
+        );
+        assert!(is_receipt_number("P-20261127-00042"));
+        for bad in [
+            "",
+            "P-2026-1",
+            "P-20261127-00042-1",
+            "<b>",
+            "P-2026112x-00042",
+        ] {
+            assert!(!is_receipt_number(bad), "{bad}");
+        }
+        assert_eq!(jst_day("2026-12-31T15:00:00Z"), Some(day("2027-01-01")));
+        assert_eq!(jst_day("garbage"), None);
+        assert_eq!(decision_of(ProposalStage::Agreement), Some(true));
+        assert_eq!(decision_of(ProposalStage::Rejected), Some(false));
+        assert_eq!(decision_of(ProposalStage::Review), None);
     }
 }

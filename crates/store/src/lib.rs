@@ -51,6 +51,7 @@ pub use cycle::{
 pub use error::{Entity, Result, StoreError};
 pub use evidence::StoredEvidence;
 pub use intake::ThemeWrite;
+pub use outreach::{EventFilter, LeadFilter};
 pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;
 pub use search::{SearchHits, query_terms};

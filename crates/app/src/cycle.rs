@@ -28,7 +28,7 @@ use citykpi_domain::cycle::{
     StageRecord, StageState,
 };
 use citykpi_domain::org::{Department, Section};
-use citykpi_domain::program::Program;
+use citykpi_domain::program::{IndicatorKind, Program};
 use citykpi_domain::{Dataset, cycle::ReviewState};
 use citykpi_store::{
     CycleStoreError, LineageRecord, ObservationFilter, Saved, Store, StoreError, StoredRequest,
@@ -130,8 +130,11 @@ async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleData> {
         observations: store.observations(&filter).await?,
         programs: store.programs().await?,
         links: store.links().await?,
-        indicators: store.indicators().await?,
-        money: store.money().await?,
+        // The restructuring list reads outcome indicators only.
+        indicators: store
+            .indicators_in(Some(IndicatorKind::Outcome), first_outcome_year(fy), fy)
+            .await?,
+        money: store.money_in(fy, fy.next()).await?,
         ..Dataset::default()
     };
     let area = area.unwrap_or_else(|| {
@@ -141,6 +144,17 @@ async fn load(store: &Store, fy: FiscalYear) -> CycleServiceResult<CycleData> {
             .unwrap_or_default()
     });
     Ok(CycleData { ds, area })
+}
+
+/// The first year whose outcome actuals the restructuring list reads: it
+/// looks for outcomes falling `falling_years` years in a row, ending at `fy`
+/// or the year before. Indicators and money are read for the years the
+/// computations use only — at scale 10 the whole history was most of the
+/// time of a recompute. The money read is the evaluated year's (full cost)
+/// and the next one's (the running year, the base of the budget it builds).
+fn first_outcome_year(fy: FiscalYear) -> FiscalYear {
+    let years = RestructureRules::default().falling_years + 1;
+    (0..years).fold(fy, |y, _| y.prev())
 }
 
 fn department_of<'a>(sections: &'a [Section], section: &str) -> &'a str {

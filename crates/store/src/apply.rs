@@ -478,7 +478,7 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
     )
     .await?;
 
-    let mut stored = by_key(read::indicators(conn).await?, |i| {
+    let mut stored = by_key(read::indicators(conn, None, None).await?, |i| {
         (i.program_code.clone(), i.code.clone(), i.fy)
     });
     let mut batch = Batch::new();
@@ -510,7 +510,9 @@ pub(crate) async fn apply(conn: &mut Conn<'_>, ds: &Dataset) -> Result<ApplySumm
     )
     .await?;
 
-    let mut stored = by_key(read::money(conn).await?, |m| (m.program_code.clone(), m.fy));
+    let mut stored = by_key(read::money(conn, None).await?, |m| {
+        (m.program_code.clone(), m.fy)
+    });
     let mut batch = Batch::new();
     for m in &ds.money {
         let change = classify(&mut stored, (m.program_code.clone(), m.fy), m);

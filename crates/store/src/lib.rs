@@ -35,8 +35,8 @@ use citykpi_domain::money::ProgramMoney;
 use citykpi_domain::observation::Observation;
 use citykpi_domain::org::{Department, Section, User};
 use citykpi_domain::plan::{Plan, PlanNode};
-use citykpi_domain::program::{KpiLink, Program, ProgramIndicator};
-use citykpi_domain::{Dataset, KnownKeys};
+use citykpi_domain::program::{IndicatorKind, KpiLink, Program, ProgramIndicator};
+use citykpi_domain::{Dataset, FiscalYear, KnownKeys};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -298,11 +298,26 @@ impl Store {
     }
     /// Program indicators ordered by (program, indicator code, fiscal year).
     pub async fn indicators(&self) -> Result<Vec<ProgramIndicator>> {
-        read::indicators(&mut self.read_conn().await?.conn()).await
+        read::indicators(&mut self.read_conn().await?.conn(), None, None).await
+    }
+    /// The program indicators of the fiscal years `from..=to`, all or of one
+    /// kind, in the order of `indicators`: a year's computations need a few
+    /// years of one kind, not the history.
+    pub async fn indicators_in(
+        &self,
+        kind: Option<IndicatorKind>,
+        from: FiscalYear,
+        to: FiscalYear,
+    ) -> Result<Vec<ProgramIndicator>> {
+        read::indicators(&mut self.read_conn().await?.conn(), Some((from, to)), kind).await
     }
     /// Program money ordered by (program, fiscal year).
     pub async fn money(&self) -> Result<Vec<ProgramMoney>> {
-        read::money(&mut self.read_conn().await?.conn()).await
+        read::money(&mut self.read_conn().await?.conn(), None).await
+    }
+    /// The program money of the fiscal years `from..=to`, in the order of `money`.
+    pub async fn money_in(&self, from: FiscalYear, to: FiscalYear) -> Result<Vec<ProgramMoney>> {
+        read::money(&mut self.read_conn().await?.conn(), Some((from, to))).await
     }
 
     /// Everything, each kind in its loader's order.
@@ -327,8 +342,8 @@ impl Store {
                 .map(|(p, _)| p)
                 .collect(),
             links: read::links(conn).await?,
-            indicators: read::indicators(conn).await?,
-            money: read::money(conn).await?,
+            indicators: read::indicators(conn, None, None).await?,
+            money: read::money(conn, None).await?,
         })
     }
 

@@ -7,7 +7,7 @@ use citykpi_domain::money::{FundingSources, ProgramMoney};
 use citykpi_domain::observation::Observation;
 use citykpi_domain::org::{Department, Section, User};
 use citykpi_domain::plan::{Plan, PlanNode};
-use citykpi_domain::program::{KpiLink, Program, ProgramIndicator};
+use citykpi_domain::program::{IndicatorKind, KpiLink, Program, ProgramIndicator};
 use citykpi_domain::{FiscalYear, KnownKeys};
 
 use crate::codec::{
@@ -619,6 +619,13 @@ pub(crate) async fn links(conn: &mut Conn<'_>) -> Result<Vec<KpiLink>> {
         .collect()
 }
 
+/// The stored year numbers of `years`; all years when None.
+fn year_bounds(years: Option<(FiscalYear, FiscalYear)>) -> (i64, i64) {
+    years.map_or((i64::MIN, i64::MAX), |(from, to)| {
+        (i64::from(from.year()), i64::from(to.year()))
+    })
+}
+
 #[derive(sqlx::FromRow)]
 struct IndicatorRow {
     program_code: String,
@@ -631,13 +638,25 @@ struct IndicatorRow {
     actual: Option<f64>,
 }
 
-pub(crate) async fn indicators(conn: &mut Conn<'_>) -> Result<Vec<ProgramIndicator>> {
+/// Program indicators, all or those of the fiscal years `years` (first and
+/// last included) and of one kind, ordered by (program, indicator code,
+/// fiscal year).
+pub(crate) async fn indicators(
+    conn: &mut Conn<'_>,
+    years: Option<(FiscalYear, FiscalYear)>,
+    kind: Option<IndicatorKind>,
+) -> Result<Vec<ProgramIndicator>> {
+    let (from, to) = year_bounds(years);
     let rows: Vec<IndicatorRow> = run!(
         conn,
         sqlx::query_as(
             "SELECT program_code, code, fy, kind, name_ja, unit, target, actual FROM program_indicators \
+             WHERE fy BETWEEN $1 AND $2 AND ($3 IS NULL OR kind = $3) \
              ORDER BY program_code, code, fy"
-        ),
+        )
+        .bind(from)
+        .bind(to)
+        .bind(kind.map(IndicatorKind::as_str)),
         fetch_all
     )?;
     rows.into_iter()
@@ -700,9 +719,15 @@ fn money_from_row(r: MoneyRow) -> Result<ProgramMoney> {
     })
 }
 
-pub(crate) async fn money(conn: &mut Conn<'_>) -> Result<Vec<ProgramMoney>> {
-    let sql = format!("{MONEY_SELECT} ORDER BY program_code, fy");
-    let rows: Vec<MoneyRow> = run!(conn, sqlx::query_as(&sql), fetch_all)?;
+/// Program money, all or that of the fiscal years `years` (first and last
+/// included), ordered by (program, fiscal year).
+pub(crate) async fn money(
+    conn: &mut Conn<'_>,
+    years: Option<(FiscalYear, FiscalYear)>,
+) -> Result<Vec<ProgramMoney>> {
+    let (from, to) = year_bounds(years);
+    let sql = format!("{MONEY_SELECT} WHERE fy BETWEEN $1 AND $2 ORDER BY program_code, fy");
+    let rows: Vec<MoneyRow> = run!(conn, sqlx::query_as(&sql).bind(from).bind(to), fetch_all)?;
     rows.into_iter().map(money_from_row).collect()
 }
 

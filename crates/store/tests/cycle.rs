@@ -5,11 +5,13 @@
 
 mod common;
 
+use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::budget::{BudgetRequest, Ceiling, RequestContext, check_request};
 use citykpi_domain::cycle::sheet::{EvaluationSheet, ProgramDirection, ReviewAction, ReviewState};
 use citykpi_domain::cycle::stage::{CycleState, Stage, StageState};
 use citykpi_domain::cycle::{CycleError, FieldError};
 use citykpi_domain::money::FundingSources;
+use citykpi_domain::program::IndicatorKind;
 use citykpi_store::{Change, CycleStoreError, LineageRecord};
 use common::{TestDb, city, fy};
 
@@ -45,10 +47,71 @@ on_both_backends!(
     budget_requests_ceiling_and_assessment,
     lineage_round_trips,
     clear_cycle_data_empties_the_cycle_tables,
+    year_windows_read_only_those_years,
 );
 
 async fn seeded(db: &TestDb) {
     db.store.apply(&city(), "importer").await.unwrap();
+}
+
+/// The cycle reads indicators and money of a few years only: each window
+/// returns exactly the rows of its years, in the order of the full read.
+async fn year_windows_read_only_those_years(db: &TestDb) {
+    seeded(db).await;
+    let s = &db.store;
+    let all_indicators = s.indicators().await.unwrap();
+    let all_money = s.money().await.unwrap();
+    assert_eq!(all_indicators.len(), 3);
+    assert_eq!(all_money.len(), 2);
+    for (from, to) in [(2024, 2024), (2025, 2026), (2020, 2030), (2010, 2020)] {
+        let in_years = |y: FiscalYear| y >= fy(from) && y <= fy(to);
+        let want: Vec<_> = all_indicators
+            .iter()
+            .filter(|i| in_years(i.fy))
+            .cloned()
+            .collect();
+        assert_eq!(
+            s.indicators_in(None, fy(from), fy(to)).await.unwrap(),
+            want,
+            "{from}–{to}"
+        );
+        let outcomes: Vec<_> = want
+            .into_iter()
+            .filter(|i| i.kind == IndicatorKind::Outcome)
+            .collect();
+        assert_eq!(
+            s.indicators_in(Some(IndicatorKind::Outcome), fy(from), fy(to))
+                .await
+                .unwrap(),
+            outcomes,
+            "outcomes {from}–{to}"
+        );
+        let want: Vec<_> = all_money
+            .iter()
+            .filter(|m| in_years(m.fy))
+            .cloned()
+            .collect();
+        assert_eq!(
+            s.money_in(fy(from), fy(to)).await.unwrap(),
+            want,
+            "{from}–{to}"
+        );
+    }
+    let y2024 = s.indicators_in(None, fy(2024), fy(2024)).await.unwrap();
+    assert_eq!(
+        y2024.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
+        ["A1", "O1"]
+    );
+    let outcomes = s
+        .indicators_in(Some(IndicatorKind::Outcome), fy(2020), fy(2030))
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].actual, Some(180.0));
+    let m2025 = s.money_in(fy(2025), fy(2025)).await.unwrap();
+    assert_eq!(m2025.len(), 1);
+    assert_eq!(m2025[0].program_code, "P0002");
+    assert_eq!(m2025[0].budget_initial, 12_000_000);
 }
 
 async fn cycle_start_stage_changes_and_audit(db: &TestDb) {

@@ -24,6 +24,7 @@
 pub mod cycle;
 pub mod names;
 mod org;
+pub mod outreach;
 pub mod partners;
 pub mod plan_data;
 mod plans;

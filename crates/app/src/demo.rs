@@ -58,6 +58,9 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
     crate::partners::build_demo(store, seed, scale, &kpi_codes)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;
+    crate::partners::outreach::build_demo(store, &ds)
+        .await
+        .map_err(|e| AppError::invalid("partners", e.to_string()))?;
     // One hash for all demo users: argon2 is slow by design and the password is shared.
     let password = password();
     let hash = auth::hash_password(&password)?;

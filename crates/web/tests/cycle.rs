@@ -317,6 +317,137 @@ async fn sheets_roles_review_and_budget(backend: Backend) {
 }
 both!(pages, sheets_roles_review_and_budget);
 
+/// The request page: the funding breakdown is entered field by field, the
+/// general funds are computed, a breakdown above the request is refused with
+/// the entered values kept and nothing written, and other departments'
+/// requests are neither shown nor writable.
+async fn request_page_with_funding_breakdown(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (_, other_program) = app.programs_of(&dept).await;
+    let (code, _) = editable_sheet_of(&app, &dept).await;
+    let editor = app.login(&editor_user.login).await;
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let ceiling = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[("department", &dept), ("amount", "100000000000")],
+        )
+        .await;
+    assert_eq!(ceiling.status, StatusCode::SEE_OTHER);
+
+    let path = format!("/cycle/2024/budget/{code}");
+    let page = editor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("財源内訳"), "{}", page.body);
+    assert!(page.body.contains("name=\"funding_national\""));
+    assert!(
+        page.body.contains("100,000,000,000"),
+        "the ceiling is shown"
+    );
+    // The list links each program to its request page.
+    let list = editor.get("/cycle/2024/budget").await;
+    assert!(list.body.contains(&format!("href=\"{path}\"")));
+
+    let before = app.store.budget_request(&code, fy(2026)).await.unwrap();
+    let version = before.as_ref().map_or(0, |r| r.version).to_string();
+    // Specific sources above the request: refused on the page, values kept.
+    let over = editor
+        .post_form(
+            &path,
+            &[
+                ("back", "request"),
+                ("version", &version),
+                ("requested", "3,000,000"),
+                ("funding_national", "2,000,000"),
+                ("funding_prefectural", "1,500,000"),
+                ("note", "<b>要求</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        over.body
+            .contains("特定財源の合計（3,500,000円）が要求額（3,000,000円）を超えています"),
+        "{}",
+        over.body
+    );
+    assert!(
+        over.body.contains("value=\"1,500,000\""),
+        "entered value kept"
+    );
+    assert!(over.body.contains("&lt;b&gt;要求&lt;/b&gt;"), "escaped");
+    assert_eq!(
+        app.store.budget_request(&code, fy(2026)).await.unwrap(),
+        before
+    );
+    // A word in an amount field is named.
+    let word = editor
+        .post_form(
+            &path,
+            &[
+                ("back", "request"),
+                ("version", &version),
+                ("requested", "1000"),
+                ("funding_bonds", "たくさん"),
+            ],
+        )
+        .await;
+    assert_eq!(word.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        word.body
+            .contains("「たくさん」は金額（円）として読めません"),
+        "{}",
+        word.body
+    );
+
+    let saved = editor
+        .post_form(
+            &path,
+            &[
+                ("back", "request"),
+                ("version", &version),
+                ("requested", "3,000,000"),
+                ("funding_national", "1,000,000"),
+                ("funding_prefectural", "500,000"),
+                ("funding_bonds", "250,000"),
+                ("funding_other", "50,000"),
+                ("note", "国庫補助 1/3"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), path);
+    let stored = app
+        .store
+        .budget_request(&code, fy(2026))
+        .await
+        .unwrap()
+        .unwrap();
+    let f = stored.request.funding;
+    assert_eq!(
+        (f.national, f.prefectural, f.bonds, f.other, f.general),
+        (1_000_000, 500_000, 250_000, 50_000, 1_200_000)
+    );
+    assert_eq!(stored.request.note, "国庫補助 1/3");
+    let shown = editor.get(&path).await.body;
+    assert!(shown.contains("1,200,000"), "general funds shown: {shown}");
+
+    // Finance reads it without a form; another department's is refused.
+    let read = finance.get(&path).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(!read.body.contains("name=\"funding_national\""));
+    assert!(read.body.contains("1,200,000"));
+    let foreign = editor
+        .get(&format!("/cycle/2024/budget/{other_program}"))
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let missing = editor.get("/cycle/2024/budget/NOPE").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+both!(request_page, request_page_with_funding_breakdown);
+
 async fn cycle_api(backend: Backend) {
     let app = spawn(backend).await;
     let editor_user = app.user_with(Role::DepartmentEditor).await;

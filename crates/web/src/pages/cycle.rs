@@ -51,6 +51,7 @@ const BUDGET_READERS: &[Role] = &[Admin, StrategyOffice, Finance];
 const SCENARIO_WRITERS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
 
 mod downloads;
+mod request;
 mod scenario;
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
@@ -81,6 +82,7 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     r("GET", "/cycle/{fy}/restructure", Access::Login),
     r("GET", "/cycle/{fy}/budget", Access::Login),
+    r("GET", "/cycle/{fy}/budget/{code}", Access::Login),
     r(
         "POST",
         "/cycle/{fy}/budget/{code}",
@@ -218,7 +220,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cycle/{fy}/sheets/{code}/review", post(review))
         .route("/cycle/{fy}/restructure", get(restructure_page))
         .route("/cycle/{fy}/budget", get(budget_page))
-        .route("/cycle/{fy}/budget/{code}", post(save_request))
+        .route(
+            "/cycle/{fy}/budget/{code}",
+            get(request::request_page).post(save_request),
+        )
         .route("/cycle/{fy}/budget/{code}/assess", post(assess))
         .route("/cycle/{fy}/ceilings", post(set_ceiling))
         .route("/api/v1/cycle/{fy}", get(api_status))
@@ -359,6 +364,7 @@ pub struct CycleText {
     pub by_department: &'static str,
     pub by_policy: &'static str,
     pub by_source: &'static str,
+    pub breakdown: &'static str,
     pub total: &'static str,
     pub override_reason: &'static str,
     pub show: &'static str,
@@ -440,6 +446,7 @@ impl CycleText {
         by_department: "部局別",
         by_policy: "政策別",
         by_source: "財源別",
+        breakdown: "財源内訳",
         total: "合計",
         override_reason: "前年度超過の理由",
         show: "表示",
@@ -519,6 +526,7 @@ impl CycleText {
         by_department: "By department",
         by_policy: "By policy",
         by_source: "By funding source",
+        breakdown: "Funding breakdown",
         total: "Total",
         override_reason: "Reason for exceeding last year",
         show: "Show",
@@ -1635,6 +1643,7 @@ async fn render_budget(
                             } @else {
                                 (r.request.as_ref().map(|q| yen(q.requested)).unwrap_or_default())
                             }
+                            " " a href={ "/cycle/" (y) "/budget/" (r.program_code) } { (t.breakdown) }
                         }
                         td {
                             @if assess && r.request.is_some() {
@@ -1688,17 +1697,20 @@ fn yen_field(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> i64 {
     }
 }
 
+/// A budget request as posted by the budget list (amount only, the funding
+/// breakdown in hidden fields) or by the request page (`back=request`, the
+/// breakdown in fields named after the domain's `funding.*`).
 #[derive(Deserialize)]
 pub struct RequestForm {
     #[serde(default)]
     requested: String,
-    #[serde(default)]
+    #[serde(default, alias = "funding_national")]
     national: String,
-    #[serde(default)]
+    #[serde(default, alias = "funding_prefectural")]
     prefectural: String,
-    #[serde(default)]
+    #[serde(default, alias = "funding_bonds")]
     bonds: String,
-    #[serde(default)]
+    #[serde(default, alias = "funding_other")]
     other: String,
     #[serde(default)]
     override_reason: String,
@@ -1706,6 +1718,9 @@ pub struct RequestForm {
     note: String,
     #[serde(default)]
     version: String,
+    /// "request" when posted by the request page: errors are shown there.
+    #[serde(default)]
+    back: String,
 }
 
 /// The program's department, after the record rule for writing.
@@ -1771,12 +1786,32 @@ pub async fn save_request(
         assessed: None,
         note: form.note.trim().to_string(),
     };
+    let from_request_page = form.back == "request";
     if !errors.is_empty() {
-        return render_budget(&state, &ctx, fy, &errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return if from_request_page {
+            request::render_request(&state, &ctx, fy, &code, Some(&form), &errors, status).await
+        } else {
+            render_budget(&state, &ctx, fy, &errors, status).await
+        };
     }
     let version = form.version.trim().parse().unwrap_or(-1);
     let r = service::save_request(state.store(), &u.login, req, version).await;
-    after_budget_write(&state, &ctx, fy, r).await
+    if !from_request_page {
+        return after_budget_write(&state, &ctx, fy, r).await;
+    }
+    match r {
+        Ok(_) => {
+            state.data_changed();
+            Ok(Redirect::to(&format!("/cycle/{}/budget/{code}", fy.year())).into_response())
+        }
+        Err(e) => match refusal(ctx.lang, &e) {
+            Some((status, errors)) => {
+                request::render_request(&state, &ctx, fy, &code, Some(&form), &errors, status).await
+            }
+            None => Err(web_error(e)),
+        },
+    }
 }
 
 #[derive(Deserialize)]

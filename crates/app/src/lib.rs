@@ -12,6 +12,7 @@ pub mod error;
 pub mod evidence;
 pub mod forecast;
 pub mod ngsi;
+pub mod notify;
 pub mod partners;
 pub mod reports;
 pub mod status;

@@ -10,28 +10,32 @@
 //!   plans), only published programs' **accepted** sheets, and only published
 //!   programs' money; drafts and unpublished records are left out before
 //!   anything is computed, as on the public portal.
+//! * [`progress_book`]: the annual KPI progress report's records, the one
+//!   model the PDF and the web page (staff and public) render.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::stage::program_runs_in;
 use citykpi_domain::cycle::{Cycle, EvaluationSheet, ReviewState};
-use citykpi_domain::observation::Observation;
+use citykpi_domain::kpi::Kpi;
+use citykpi_domain::observation::{ObsStatus, Observation};
 use citykpi_domain::org::{Department, Section};
-use citykpi_domain::plan::PlanNode;
+use citykpi_domain::plan::{Plan, PlanNode};
 use citykpi_domain::program::Program;
+use citykpi_domain::progress::NodeProgress;
 /// The open data's files and columns, for listing them without making them.
 pub use citykpi_reports::open_data_schema;
 use citykpi_reports::{
-    BudgetBook, EvaluationBook, OpenData, OpenEvaluation, OpenKpi, OpenMoney, PlanPosition,
-    ProgramSheet, ReportError, RequestLine,
+    BudgetBook, EvaluationBook, KpiLine, OpenData, OpenEvaluation, OpenKpi, OpenMoney,
+    PlanPosition, PlanSection, PolicySection, ProgramSheet, ProgressBook, ReportError, RequestLine,
 };
 use citykpi_store::{ObservationFilter, Store, StoreError};
 
 use crate::AppError;
 use crate::cycle::{CycleServiceError, budget_view};
 use crate::settings;
-use crate::status::{city_code, compute_status};
+use crate::status::{StatusReport, city_code, compute_status, kpi_status};
 
 /// What a report service fails with.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +66,16 @@ pub enum ReportServiceError {
         budget_fy.year(), Cycle::fy_for_budget(*budget_fy).year()
     )]
     NoBudget { budget_fy: FiscalYear },
+    #[error(
+        "{}はまだ始まっていません / {} has not started yet",
+        fy.label_ja(), fy.label_en()
+    )]
+    YearNotStarted { fy: FiscalYear },
+    #[error(
+        "{}までの実績があるKPIがありません / no KPI has an actual up to {}",
+        fy.label_ja(), fy.label_en()
+    )]
+    NoActuals { fy: FiscalYear },
 }
 
 impl From<StoreError> for ReportServiceError {
@@ -84,7 +98,9 @@ impl ReportServiceError {
             ReportServiceError::UnknownDepartment { .. } => Some("department"),
             ReportServiceError::NoPrograms { .. }
             | ReportServiceError::NoSheets { .. }
-            | ReportServiceError::NoBudget { .. } => Some("fy"),
+            | ReportServiceError::NoBudget { .. }
+            | ReportServiceError::YearNotStarted { .. }
+            | ReportServiceError::NoActuals { .. } => Some("fy"),
             _ => None,
         }
     }
@@ -551,4 +567,160 @@ pub async fn open_data(
     let data = open_data_records(store, fy).await?;
     let files = citykpi_reports::open_data(&data)?;
     Ok((data, files))
+}
+
+// ----- the annual KPI progress report -----
+
+/// The KPI codes at or below `node`, each once, in tree order.
+fn kpis_below<'a>(node: &'a NodeProgress, seen: &mut HashSet<&'a str>, out: &mut Vec<&'a str>) {
+    for k in &node.kpis {
+        if seen.insert(k.as_str()) {
+            out.push(k.as_str());
+        }
+    }
+    for c in &node.children {
+        kpis_below(c, seen, out);
+    }
+}
+
+/// The city's names as the report's title shows them.
+#[derive(Debug, Clone, Default)]
+pub struct CityNames {
+    pub ja: String,
+    pub en: String,
+}
+
+/// The city's names from the settings.
+pub async fn city_names(store: &Store) -> ReportServiceResult<CityNames> {
+    Ok(CityNames {
+        ja: city_name(store).await?,
+        en: store
+            .get_setting(settings::CITY_NAME_EN)
+            .await?
+            .unwrap_or_default(),
+    })
+}
+
+/// Whether the annual report of `fy` can be made from `report`: the year
+/// has started and some KPI has an actual up to it.
+pub fn check_progress_year(fy: FiscalYear, report: &StatusReport) -> ReportServiceResult<()> {
+    if fy > crate::clock::current_fiscal_year() {
+        return Err(ReportServiceError::YearNotStarted { fy });
+    }
+    if report.kpis.is_empty() || report.counts.no_data == report.counts.total() {
+        return Err(ReportServiceError::NoActuals { fy });
+    }
+    Ok(())
+}
+
+/// The annual KPI progress report's records from the status of a year and
+/// the definitions it was computed from (plans and nodes for the English
+/// names, KPIs for baselines and commentary). The PDF and the web pages all
+/// call this: staff with the full status, the public portal with the status
+/// of published plans and KPIs only (`report` decides what is in).
+pub fn progress_book_of(
+    city: CityNames,
+    report: &StatusReport,
+    plans: &[Plan],
+    nodes: &[PlanNode],
+    kpis: &[Kpi],
+) -> ProgressBook {
+    let rows: HashMap<&str, _> = report.kpis.iter().map(|r| (r.code.as_str(), r)).collect();
+    let defs: HashMap<&str, &Kpi> = kpis.iter().map(|k| (k.code.as_str(), k)).collect();
+    let plan_en: HashMap<&str, &str> = plans
+        .iter()
+        .map(|p| (p.code.as_str(), p.name_en.as_str()))
+        .collect();
+    let node_en: HashMap<&str, &str> = nodes
+        .iter()
+        .map(|n| (n.code.as_str(), n.name_en.as_str()))
+        .collect();
+    let line = |code: &str| -> Option<KpiLine> {
+        let r = rows.get(code)?;
+        let def = defs.get(code);
+        let p = &r.progress;
+        Some(KpiLine {
+            code: r.code.clone(),
+            name: r.name_ja.clone(),
+            name_en: r.name_en.clone(),
+            unit: r.unit.clone(),
+            baseline: def.and_then(|k| k.baseline.as_ref()).map(|b| b.value),
+            target: p.target,
+            final_target: r.final_target,
+            final_target_fy: r.final_target_fy,
+            actual: p.actual,
+            actual_fy: p.actual_fy,
+            provisional: p.actual_status == Some(ObsStatus::Provisional),
+            rate: p.rate,
+            progress_to_final: p.progress_to_final,
+            status: p.status,
+            stale: p.stale,
+            commentary: def
+                .map(|k| k.description.trim().to_string())
+                .unwrap_or_default(),
+        })
+    };
+    let plans = report
+        .plans
+        .iter()
+        .map(|plan| PlanSection {
+            code: plan.code.clone(),
+            name: plan.name_ja.clone(),
+            name_en: plan_en
+                .get(plan.code.as_str())
+                .map_or_else(String::new, |s| s.to_string()),
+            rate: plan.rate,
+            status: plan.status,
+            counts: plan.counts.clone(),
+            policies: plan
+                .children
+                .iter()
+                .map(|policy| {
+                    let mut seen = HashSet::new();
+                    let mut codes = Vec::new();
+                    kpis_below(policy, &mut seen, &mut codes);
+                    PolicySection {
+                        code: policy.code.clone(),
+                        name: policy.name_ja.clone(),
+                        name_en: node_en
+                            .get(policy.code.as_str())
+                            .map_or_else(String::new, |s| s.to_string()),
+                        rate: policy.rate,
+                        status: policy.status,
+                        counts: policy.counts.clone(),
+                        kpis: codes.into_iter().filter_map(line).collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    ProgressBook {
+        city_name: city.ja,
+        city_name_en: city.en,
+        fy: report.fy,
+        area_code: report.area_code.clone(),
+        counts: report.counts.clone(),
+        plans,
+    }
+}
+
+/// The annual KPI progress report of `fy` from the database (what `citykpi
+/// report kpi-progress` typesets). A year that has not started, or one
+/// without any actual, is refused naming `fy`.
+pub async fn progress_book(store: &Store, fy: FiscalYear) -> ReportServiceResult<ProgressBook> {
+    if fy > crate::clock::current_fiscal_year() {
+        return Err(ReportServiceError::YearNotStarted { fy });
+    }
+    let report = kpi_status(store, fy).await?;
+    check_progress_year(fy, &report)?;
+    let plans = store.plans().await?;
+    let nodes = store.plan_nodes().await?;
+    let kpis = store.kpis().await?;
+    Ok(progress_book_of(
+        city_names(store).await?,
+        &report,
+        &plans,
+        &nodes,
+        &kpis,
+    ))
 }

@@ -3,6 +3,7 @@
 
 use citykpi_app::Store;
 use citykpi_app::cycle::{self, CycleStatus};
+use citykpi_app::notify;
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::RestructureEntry;
 use citykpi_domain::cycle::lineage::LineageKind;
@@ -26,6 +27,17 @@ pub enum CycleCommand {
     Recompute {
         #[arg(long, value_parser = crate::parse_fy)]
         fy: Option<FiscalYear>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// 期限のある作業をメールで通知する（SMTP設定が有効なとき・各段階1回まで）/ mail the due-work notices (when SMTP is enabled; once per user and stage)
+    Notify {
+        /// サイクルの評価年度 / the cycle's evaluated fiscal year
+        #[arg(long, value_parser = crate::parse_fy)]
+        fy: FiscalYear,
+        /// 送らずに宛先と内容だけ表示する / show who would get what, send nothing
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -114,8 +126,112 @@ pub async fn run_cycle(store: &Store, command: CycleCommand, lang: Lang) -> anyh
                 }
             }
         }
+        CycleCommand::Notify {
+            fy,
+            dry_run,
+            format,
+        } => {
+            let report = notify::notify(store, "cli", fy, dry_run)
+                .await
+                .map_err(|e| match e {
+                    notify::NotifyError::NotRunning { .. } => anyhow::anyhow!("--fy: {e}"),
+                    other => anyhow::anyhow!("{other}"),
+                })?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Table => print_notify(&report, lang),
+            }
+            if report.failed() > 0 {
+                anyhow::bail!(
+                    "{} {}",
+                    report.failed(),
+                    lang.pick(
+                        "件の送信に失敗しました（上の一覧を参照）",
+                        "mail(s) failed (see the list above)"
+                    )
+                );
+            }
+        }
     }
     Ok(())
+}
+
+fn print_notify(r: &notify::NotifyReport, lang: Lang) {
+    let head = match (lang, r.dry_run) {
+        (Lang::Ja, true) => format!(
+            "{} のメール通知（試行・送信しません）: {}人",
+            r.fy.label_ja(),
+            r.deliveries.len()
+        ),
+        (Lang::Ja, false) => format!(
+            "{} のメール通知: 送信 {}人・失敗 {}人",
+            r.fy.label_ja(),
+            r.sent(),
+            r.failed()
+        ),
+        (Lang::En, true) => format!(
+            "{} e-mail notices (dry run, nothing sent): {} recipient(s)",
+            r.fy.label_en(),
+            r.deliveries.len()
+        ),
+        (Lang::En, false) => format!(
+            "{} e-mail notices: {} sent, {} failed",
+            r.fy.label_en(),
+            r.sent(),
+            r.failed()
+        ),
+    };
+    println!("{head}");
+    if r.dry_run && !r.enabled {
+        println!(
+            "{}",
+            lang.pick(
+                "（メール通知は無効です。送信するには管理画面で有効にしてください）",
+                "(e-mail notices are off: turn them on in the admin page to send)"
+            )
+        );
+    }
+    for d in &r.deliveries {
+        let stages: Vec<String> = d
+            .notices
+            .iter()
+            .map(|n| format!("{}:{}", n.stage_number, n.count))
+            .collect();
+        let outcome = match &d.outcome {
+            notify::Outcome::Planned => lang.pick("送信予定", "planned").to_string(),
+            notify::Outcome::Sent => lang.pick("送信済み", "sent").to_string(),
+            notify::Outcome::Failed { error } => {
+                format!("{}: {error}", lang.pick("失敗", "FAILED"))
+            }
+        };
+        println!(
+            "  {} <{}> [{}] {}",
+            pad(&d.login, 24),
+            d.email,
+            stages.join(" "),
+            outcome
+        );
+    }
+    if !r.without_email.is_empty() {
+        println!(
+            "{}: {}",
+            lang.pick(
+                "メールアドレスのない利用者",
+                "Users without an e-mail address"
+            ),
+            r.without_email.join(", ")
+        );
+    }
+    if !r.already_sent.is_empty() {
+        println!(
+            "{}: {}",
+            lang.pick(
+                "通知済み（同じ段階は再送しません）",
+                "Already notified (a stage is mailed once)"
+            ),
+            r.already_sent.join(", ")
+        );
+    }
 }
 
 pub async fn run_restructure(

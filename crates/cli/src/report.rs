@@ -301,7 +301,7 @@ async fn kpi_progress(
     check_not_dir(output, lang)?;
     #[cfg(feature = "pdf")]
     {
-        let (book, bytes) = crate::report_pdf::kpi_progress(store, fy, lang).await?;
+        let (book, bytes) = crate::report_pdf::kpi_progress(store, fy, flag_error).await?;
         write_whole(output, &bytes, lang)?;
         let c = &book.counts;
         match lang {

@@ -1,10 +1,10 @@
 //! The annual KPI progress report (年次KPI進捗報告書): a title page with the
 //! city, the fiscal year (和暦 and 西暦) and the KPIs by status, then per
 //! plan and policy a table of its KPIs, the status chart and a commentary
-//! field.
+//! field. The records are `citykpi_reports::progress` (the web page shows the
+//! same model), built by the app's `reports::progress_book`.
 
 use citykpi_charts::{StatusSlice, palette, progress_bar, status_bar, status_donut};
-use citykpi_domain::FiscalYear;
 use citykpi_domain::progress::{Status, StatusCounts};
 use serde_json::{Value, json};
 
@@ -13,64 +13,7 @@ use crate::{Fonts, PdfResult, chart_svg, compile, preamble};
 
 const TEMPLATE: &str = include_str!("../templates/kpi_progress.typ");
 
-/// The report's records, computed by the caller (the KPI status service).
-#[derive(Debug, Clone)]
-pub struct ProgressBook {
-    pub city_name: String,
-    pub fy: FiscalYear,
-    pub area_code: String,
-    /// All KPIs by status.
-    pub counts: StatusCounts,
-    pub plans: Vec<PlanSection>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PlanSection {
-    pub code: String,
-    pub name: String,
-    /// Rolled-up achievement rate.
-    pub rate: Option<f64>,
-    pub status: Status,
-    pub counts: StatusCounts,
-    pub policies: Vec<PolicySection>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PolicySection {
-    pub code: String,
-    pub name: String,
-    pub rate: Option<f64>,
-    pub status: Status,
-    /// The KPIs at or below the policy, by status.
-    pub counts: StatusCounts,
-    pub kpis: Vec<KpiLine>,
-}
-
-/// One KPI's row.
-#[derive(Debug, Clone)]
-pub struct KpiLine {
-    pub code: String,
-    pub name: String,
-    pub unit: String,
-    pub baseline: Option<f64>,
-    /// The target of the year of the actual.
-    pub target: Option<f64>,
-    pub final_target: Option<f64>,
-    pub final_target_fy: Option<FiscalYear>,
-    pub actual: Option<f64>,
-    pub actual_fy: Option<FiscalYear>,
-    /// The actual is a provisional figure (速報値).
-    pub provisional: bool,
-    /// Achievement rate against `target`.
-    pub rate: Option<f64>,
-    /// Progress from the baseline to the final target, 0..=1.
-    pub progress_to_final: Option<f64>,
-    pub status: Status,
-    /// The actual is older than the publication lag allows.
-    pub stale: bool,
-    /// The commentary (the KPI's description; empty = a box to fill in).
-    pub commentary: String,
-}
+pub use citykpi_reports::progress::{KpiLine, PlanSection, PolicySection, ProgressBook};
 
 fn slices(counts: &StatusCounts) -> Vec<StatusSlice<'static>> {
     Status::ALL
@@ -158,10 +101,7 @@ pub fn kpi_progress_pdf(fonts: &Fonts, book: &ProgressBook) -> PdfResult<Vec<u8>
                         }),
                     ),
                 ));
-                let mut actual = number(k.actual);
-                if k.provisional && k.actual.is_some() {
-                    actual.push('*');
-                }
+                let actual = k.actual_text();
                 kpis.push(json!({
                     "code": k.code,
                     "name": k.name,
@@ -220,11 +160,13 @@ pub fn kpi_progress_pdf(fonts: &Fonts, book: &ProgressBook) -> PdfResult<Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use citykpi_domain::FiscalYear;
 
     fn line(code: &str, actual: Option<f64>, status: Status) -> KpiLine {
         KpiLine {
             code: code.into(),
             name: "市民満足度（テスト用の長い指標名で折り返しを確かめる）".into(),
+            name_en: String::new(),
             unit: "%".into(),
             baseline: Some(50.0),
             target: Some(60.0),
@@ -254,6 +196,7 @@ mod tests {
         let policy = PolicySection {
             code: "P1".into(),
             name: "子育て".into(),
+            name_en: String::new(),
             rate: Some(1.0),
             status: Status::Achieved,
             counts: counts.clone(),
@@ -264,12 +207,14 @@ mod tests {
         };
         let book = ProgressBook {
             city_name: "テスト市".into(),
+            city_name_en: String::new(),
             fy: FiscalYear::new(2024).unwrap(),
             area_code: "000000".into(),
             counts: counts.clone(),
             plans: vec![PlanSection {
                 code: "PLAN".into(),
                 name: "総合計画".into(),
+                name_en: String::new(),
                 rate: Some(1.0),
                 status: Status::Achieved,
                 counts,

@@ -12,12 +12,15 @@
 //!   programs' accepted evaluations and their money as CSV and JSON, with
 //!   `schema.json` describing every column ([`open_data_schema`]; the same
 //!   table is documented in `docs/open-data.md`).
+//! * [`progress`]: the annual KPI progress report's records, one model that
+//!   the PDF (citykpi-pdf) and the web page both render.
 //!
 //! This crate only renders: the app's `reports` service reads the records,
 //! decides what goes in (which programs, what is published) and calls it.
 
 mod budget;
 mod open;
+pub mod progress;
 mod sheets;
 mod xlsx;
 
@@ -26,6 +29,7 @@ pub use open::{
     ColumnType, DatasetSchema, OpenColumn, OpenData, OpenEvaluation, OpenKpi, OpenMoney,
     OpenSchema, open_data, open_data_markdown, open_data_schema,
 };
+pub use progress::{KpiLine, PlanSection, PolicySection, ProgressBook};
 pub use sheets::{
     COST_ROWS, EvaluationBook, Kind as NumberKind, NumberRow, PlanPosition, ProgramSheet,
     SCORE_ROWS, evaluation_sheets_xlsx,

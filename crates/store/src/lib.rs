@@ -16,6 +16,7 @@ mod cycle;
 mod error;
 mod evidence;
 mod intake;
+mod notify;
 mod observations;
 mod outreach;
 mod partners;
@@ -51,6 +52,7 @@ pub use cycle::{
 pub use error::{Entity, Result, StoreError};
 pub use evidence::StoredEvidence;
 pub use intake::ThemeWrite;
+pub use notify::SentNotice;
 pub use outreach::{EventFilter, LeadFilter};
 pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;

@@ -33,7 +33,10 @@ async fn recompute_from_its_years_equals_the_full_computation() {
         flagged += want.len();
 
         // The compiled budget and the status, from the full data.
-        let area = citykpi_app::status::city_code(&store).await.unwrap().unwrap();
+        let area = citykpi_app::status::city_code(&store)
+            .await
+            .unwrap()
+            .unwrap();
         let report = compute_status(
             fy,
             area,
@@ -42,7 +45,9 @@ async fn recompute_from_its_years_equals_the_full_computation() {
             &full.kpis,
             &full.observations,
         );
-        let records = citykpi_app::cycle::CycleRecords::load(&store, fy).await.unwrap();
+        let records = citykpi_app::cycle::CycleRecords::load(&store, fy)
+            .await
+            .unwrap();
         let year = CycleYear::compute(&full, &report, records);
         assert_eq!(r.compiled, year.compiled, "compiled budget of {fy:?}");
         assert_eq!(

@@ -793,19 +793,33 @@ pub enum PartnerTable {
     Members,
     Inquiries,
     Proposals,
+    /// The SDGs menu with its participations (sheet in `registry`).
+    Menu,
+    /// The project teams with their logs.
+    Teams,
+    Demonstrations,
+    PrPlans,
 }
 
 impl PartnerTable {
-    pub const ALL: [PartnerTable; 3] = [
+    pub const ALL: [PartnerTable; 7] = [
         PartnerTable::Members,
         PartnerTable::Inquiries,
         PartnerTable::Proposals,
+        PartnerTable::Menu,
+        PartnerTable::Teams,
+        PartnerTable::Demonstrations,
+        PartnerTable::PrPlans,
     ];
     pub fn code(self) -> &'static str {
         match self {
             PartnerTable::Members => "members",
             PartnerTable::Inquiries => "inquiries",
             PartnerTable::Proposals => "proposals",
+            PartnerTable::Menu => "menu",
+            PartnerTable::Teams => "teams",
+            PartnerTable::Demonstrations => "demonstrations",
+            PartnerTable::PrPlans => "pr_plans",
         }
     }
     pub fn parse(s: &str) -> Option<PartnerTable> {
@@ -816,6 +830,10 @@ impl PartnerTable {
             PartnerTable::Members => "SDGs推進プラットフォーム会員",
             PartnerTable::Inquiries => "ワンストップ窓口の相談",
             PartnerTable::Proposals => "民間提案",
+            PartnerTable::Menu => "SDGs貢献メニューと参加",
+            PartnerTable::Teams => "プロジェクトチームと活動記録",
+            PartnerTable::Demonstrations => "実証プロジェクト",
+            PartnerTable::PrPlans => "広報計画",
         }
     }
     pub fn label_en(self) -> &'static str {
@@ -823,6 +841,10 @@ impl PartnerTable {
             PartnerTable::Members => "partner members",
             PartnerTable::Inquiries => "desk inquiries",
             PartnerTable::Proposals => "private proposals",
+            PartnerTable::Menu => "SDGs menu and participations",
+            PartnerTable::Teams => "project teams and their logs",
+            PartnerTable::Demonstrations => "demonstrations",
+            PartnerTable::PrPlans => "PR plans",
         }
     }
 }
@@ -885,6 +907,11 @@ pub async fn export(
                 desk && list.iter().any(|p| !p.contact_email.is_empty()),
             )
         }
+        // The registry's tables hold no personal data (members are organisations).
+        other => match registry::sheet(store, other, ja).await? {
+            Some(sheet) => (sheet, false),
+            None => return Err(PartnersError::Export(other.code().into())),
+        },
     };
     let rows = sheet.rows.len();
     let bytes = citykpi_io::write_sheet(&sheet, format, lang)
@@ -897,6 +924,10 @@ pub async fn export(
                 PartnerTable::Members => "partner_member",
                 PartnerTable::Inquiries => "partner_inquiry",
                 PartnerTable::Proposals => "partner_proposal",
+                PartnerTable::Menu => "partner_menu_item",
+                PartnerTable::Teams => "partner_team",
+                PartnerTable::Demonstrations => "partner_demonstration",
+                PartnerTable::PrPlans => "partner_pr_plan",
             },
             key: "",
             before: None,

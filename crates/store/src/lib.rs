@@ -56,6 +56,7 @@ pub use notify::SentNotice;
 pub use outreach::{EventFilter, LeadFilter};
 pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
 pub use read::ObservationFilter;
+pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
 
 use conn::{Conn, Pooled, Tx, run};

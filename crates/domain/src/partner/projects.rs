@@ -110,6 +110,33 @@ fn one_code(c: &mut Check, field: &str, raw: &str) -> String {
     }
 }
 
+/// Reads member numbers (`12, #40`) from form values (a text or the values
+/// of a multiple select); every bad one is a problem of `field`. In the
+/// order given, without repeats.
+fn read_member_ids(c: &mut Check, field: &str, values: &[&str]) -> Vec<i64> {
+    let mut ids: Vec<i64> = Vec::new();
+    for value in values {
+        for raw in crate::text::normalize(value)
+            .split(|ch: char| ch == ',' || ch == '、' || ch.is_whitespace())
+            .filter(|x| !x.is_empty())
+        {
+            match raw.trim_start_matches('#').parse::<i64>() {
+                Ok(id) if id > 0 => {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                _ => c.push(
+                    field,
+                    format!("「{raw}」は会員番号ではありません"),
+                    format!("\"{raw}\" is not a member number"),
+                ),
+            }
+        }
+    }
+    ids
+}
+
 pub fn validate_demonstration(form: &DemonstrationForm) -> Result<Demonstration, Problems> {
     let mut c = Check::default();
     let code = one_code(&mut c, "code", &form.code);
@@ -135,6 +162,68 @@ pub fn validate_demonstration(form: &DemonstrationForm) -> Result<Demonstration,
         stage: DemoStage::Concept,
         kpi_codes,
         results: String::new(),
+    })
+}
+
+/// The registry's form: a demonstration with its partner members (member
+/// numbers, from the form's list of members) and a summary of its results.
+/// The stage is not read here: it moves by [`DemoStage::can_move_to`] only.
+pub fn validate_demonstration_of(
+    form: &DemonstrationForm,
+    partner_ids: &[String],
+    results: &str,
+) -> Result<Demonstration, Problems> {
+    let mut c = Check::default();
+    let values: Vec<&str> = partner_ids.iter().map(String::as_str).collect();
+    let partner_ids = read_member_ids(&mut c, "partner_ids", &values);
+    let results = c.text("results", results, false, 4000);
+    match validate_demonstration(form) {
+        Ok(d) => c.finish(Demonstration {
+            partner_ids,
+            results,
+            ..d
+        }),
+        Err(Problems(mut first)) => {
+            first.extend(c.problems);
+            Err(Problems(first))
+        }
+    }
+}
+
+/// One dated entry of a demonstration's results (what was measured or learnt).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoResult {
+    pub demo_code: String,
+    pub on: Day,
+    pub body: String,
+    pub author: String,
+}
+
+/// Checks a result entry typed into the form (`on` as YYYY-MM-DD).
+pub fn validate_demo_result(
+    demo_code: &str,
+    on: &str,
+    body: &str,
+    author: &str,
+) -> Result<DemoResult, Problems> {
+    let mut c = Check::default();
+    let day = Day::parse(on.trim());
+    if day.is_none() {
+        c.push(
+            "on",
+            "日付（YYYY-MM-DD）を入力してください",
+            "must be a date (YYYY-MM-DD)",
+        );
+    }
+    let body = c.text("body", body, true, 4000);
+    let Some(on) = day else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(DemoResult {
+        demo_code: demo_code.to_string(),
+        on,
+        body,
+        author: author.to_string(),
     })
 }
 
@@ -167,24 +256,7 @@ pub fn validate_team(form: &TeamForm) -> Result<ProjectTeam, Problems> {
     let code = one_code(&mut c, "code", &form.code);
     let name = c.text("name", &form.name, true, 200);
     let goal = c.text("goal", &form.goal, true, 2000);
-    let mut member_ids: Vec<i64> = Vec::new();
-    for raw in crate::text::normalize(&form.member_ids)
-        .split(|ch: char| ch == ',' || ch == '、' || ch.is_whitespace())
-        .filter(|x| !x.is_empty())
-    {
-        match raw.trim_start_matches('#').parse::<i64>() {
-            Ok(id) if id > 0 => {
-                if !member_ids.contains(&id) {
-                    member_ids.push(id);
-                }
-            }
-            _ => c.push(
-                "member_ids",
-                format!("「{raw}」は会員番号ではありません"),
-                format!("\"{raw}\" is not a member number"),
-            ),
-        }
-    }
+    let member_ids = read_member_ids(&mut c, "member_ids", &[form.member_ids.as_str()]);
     let section_codes = read_codes(&mut c, "section_codes", &form.section_codes);
     let kpi_codes = read_codes(&mut c, "kpi_codes", &form.kpi_codes);
     if kpi_codes.is_empty() && !c.problems.iter().any(|p| p.field == "kpi_codes") {
@@ -282,6 +354,10 @@ pub struct PrPlan {
     pub kpi_codes: Vec<String>,
     pub reach_target: Option<u64>,
     pub reach_actual: Option<u64>,
+    /// The administrative program (事務事業) the plan publicises; None for an
+    /// initiative named by its title alone.
+    #[serde(default)]
+    pub program_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +438,115 @@ pub fn validate_pr_plan(form: &PrPlanForm) -> Result<PrPlan, Problems> {
         kpi_codes,
         reach_target,
         reach_actual: None,
+        program_code: None,
+    })
+}
+
+/// Reads a whole number of people reached (`12,000`, full-width digits).
+fn read_count(c: &mut Check, field: &str, raw: &str, required: bool) -> Option<u64> {
+    let v = crate::text::normalize(raw).replace(',', "");
+    if v.is_empty() {
+        if required {
+            c.push(field, "入力してください", "is required");
+        }
+        return None;
+    }
+    match v.parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            c.push(
+                field,
+                "0以上の整数で入力してください",
+                "must be a whole number (0 or more)",
+            );
+            None
+        }
+    }
+}
+
+/// The registry's form: a PR plan with the program it publicises (empty for
+/// an initiative that is not one program).
+pub fn validate_pr_plan_of(form: &PrPlanForm, program_code: &str) -> Result<PrPlan, Problems> {
+    let mut c = Check::default();
+    let program = read_codes(&mut c, "program_code", program_code);
+    if program.len() > 1 {
+        c.push(
+            "program_code",
+            "事務事業のコードは1つだけ入力してください",
+            "give one program code at most",
+        );
+    }
+    match validate_pr_plan(form) {
+        Ok(p) => c.finish(PrPlan {
+            program_code: program.into_iter().next(),
+            ..p
+        }),
+        Err(Problems(mut first)) => {
+            first.extend(c.problems);
+            Err(Problems(first))
+        }
+    }
+}
+
+/// The reach measured on one channel of a plan on one day (people who
+/// opened, read, attended…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrReach {
+    pub plan_code: String,
+    pub channel: PrChannel,
+    pub on: Day,
+    pub reach: u64,
+    pub note: String,
+    pub author: String,
+}
+
+/// Checks a measured reach: a channel of the plan, a date not before the
+/// plan starts, a whole number.
+pub fn validate_reach(
+    plan: &PrPlan,
+    channel: &str,
+    on: &str,
+    reach: &str,
+    note: &str,
+    author: &str,
+) -> Result<PrReach, Problems> {
+    let mut c = Check::default();
+    let ch = PrChannel::parse(channel);
+    match ch {
+        None => c.push("channel", "媒体を選んでください", "choose a channel"),
+        Some(ch) if !plan.channels.contains(&ch) => c.push(
+            "channel",
+            format!("「{}」はこの広報計画の媒体ではありません", ch.label_ja()),
+            format!("{} is not a channel of this plan", ch.label_en()),
+        ),
+        Some(_) => {}
+    }
+    let day = Day::parse(on.trim());
+    match day {
+        None => c.push(
+            "on",
+            "日付（YYYY-MM-DD）を入力してください",
+            "must be a date (YYYY-MM-DD)",
+        ),
+        Some(d) if d < plan.start => c.push(
+            "on",
+            format!("広報の開始日（{}）より前です", plan.start),
+            format!("is before the plan starts ({})", plan.start),
+        ),
+        Some(_) => {}
+    }
+    let reach = read_count(&mut c, "reach", reach, true);
+    let note = c.text("note", note, false, 500);
+    let (Some(channel), Some(on), Some(reach)) = (ch, day, reach) else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(PrReach {
+        plan_code: plan.code.clone(),
+        channel,
+        on,
+        reach,
+        note,
+        author: author.to_string(),
     })
 }
 
@@ -445,6 +630,60 @@ mod tests {
             vec!["PR-1", "PR-0"]
         );
         assert!(running_on(&plans, Day::parse("2026-07-01").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn registry_forms() {
+        let form = DemonstrationForm {
+            code: "D-1".into(),
+            title: "自動運転バス".into(),
+            field: "mobility".into(),
+            area: "臨海地区".into(),
+            start: "2026-04-01".into(),
+            end: "2027-03-31".into(),
+            kpi_codes: "K1".into(),
+        };
+        let d =
+            validate_demonstration_of(&form, &["12".into(), "#40, 12".into()], " 乗車 ").unwrap();
+        assert_eq!(d.partner_ids, vec![12, 40]);
+        assert_eq!(d.results, "乗車");
+        let bad = validate_demonstration_of(
+            &DemonstrationForm {
+                title: String::new(),
+                ..form
+            },
+            &["x".into()],
+            "",
+        )
+        .unwrap_err();
+        assert!(bad.has("title") && bad.has("partner_ids"));
+        let r = validate_demo_result("D-1", "2026-05-01", "利用者 1,200人", "u").unwrap();
+        assert_eq!(r.on, Day::parse("2026-05-01").unwrap());
+        let bad = validate_demo_result("D-1", "May", " ", "u").unwrap_err();
+        assert!(bad.has("on") && bad.has("body"));
+
+        let plan = validate_pr_plan_of(
+            &PrPlanForm {
+                code: "PR-1".into(),
+                title: "健診の勧奨".into(),
+                section_code: "S01".into(),
+                goal: "受診率を上げる".into(),
+                audience: "40代".into(),
+                message: "無料です".into(),
+                channels: vec!["line".into()],
+                start: "2026-05-01".into(),
+                end: "2026-06-30".into(),
+                kpi_codes: "K1".into(),
+                reach_target: String::new(),
+            },
+            "P-001",
+        )
+        .unwrap();
+        assert_eq!(plan.program_code.as_deref(), Some("P-001"));
+        let reach = validate_reach(&plan, "line", "2026-05-10", "１２,０００", "", "u").unwrap();
+        assert_eq!(reach.reach, 12_000);
+        let bad = validate_reach(&plan, "press", "2026-04-30", "-3", "", "u").unwrap_err();
+        assert!(bad.has("channel") && bad.has("on") && bad.has("reach"));
     }
 
     #[test]

@@ -2557,6 +2557,7 @@ async fn menu_view(
                 }
             }
         }
+        (download_links(lang, svc::PartnerTable::Menu))
     };
     Ok(with_status(
         render(
@@ -2634,6 +2635,8 @@ pub async fn demonstrations_page(State(state): State<AppState>, ctx: Ctx) -> Web
         (area_nav(&ctx, "/partners/demonstrations"))
         h1 { (t.demonstrations_title) }
         p.lead { (t.demonstrations_intro) }
+        (registry::demonstration_actions(&ctx))
+        (download_links(lang, svc::PartnerTable::Demonstrations))
         @if list.is_empty() { p { (t.none_yet) } }
         @for field in DemoField::ALL {
             @let of: Vec<_> = list.iter().filter(|(d, _)| d.field == *field).collect();
@@ -2645,7 +2648,7 @@ pub async fn demonstrations_page(State(state): State<AppState>, ctx: Ctx) -> Web
                         th scope="col" { (t.period) } th scope="col" { (t.partners) } th scope="col" { (t.kpis) } th scope="col" { (t.results_col) }
                     } }
                     tbody { @for (d, partners) in &of { tr id={ "demo-" (d.code) } {
-                        td { (d.title) br; span.muted { (d.code) } }
+                        td { a href={ "/partners/demonstrations/" (enc(&d.code)) } { (d.title) } br; span.muted { (d.code) } }
                         td { (label!(lang, d.stage)) }
                         td { (d.area) }
                         td { (d.start) " 〜 " (d.end) }
@@ -2714,6 +2717,8 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
         (area_nav(&ctx, "/partners/pr"))
         h1 { (t.pr_title) " " (first.year()) "-" (format!("{:02}", first.month())) }
         p.lead { (t.pr_intro) }
+        (registry::pr_actions(&ctx))
+        (download_links(lang, svc::PartnerTable::PrPlans))
         form.inline-form method="get" action="/partners/pr" {
             div { label for="month" { (t.month) } input type="month" id="month" name="month" value=(month); }
             div { button.secondary type="submit" { (t.show) } }
@@ -2728,7 +2733,7 @@ pub async fn pr_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
                     th scope="col" { (t.audience) } th scope="col" { (t.message) } th scope="col" { (t.channels) } th scope="col" { (t.kpis) } th scope="col" { (t.reach) }
                 } }
                 tbody { @for p in &plans { tr id={ "pr-" (p.code) } {
-                    td { (p.title) }
+                    td { a href={ "/partners/pr/plans/" (enc(&p.code)) } { (p.title) } }
                     td { (p.section_code) }
                     td { (p.start) " 〜 " (p.end) }
                     td { (p.goal) }
@@ -2825,6 +2830,7 @@ async fn teams_view(
         (area_nav(ctx, "/partners/teams"))
         h1 { (t.teams_title) }
         p.lead { (t.teams_intro) }
+        (download_links(lang, svc::PartnerTable::Teams))
         @if saved && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
         (error_summary(ctx, problems, &[("code", t.team_code), ("name", t.team_name), ("goal", t.goal), ("member_ids", t.members_col), ("section_codes", t.sections), ("kpi_codes", t.kpis), ("kind", t.entry_kind), ("on", t.entry_on), ("body", t.body)]))
         @if teams.is_empty() { p { (t.none_yet) } }

@@ -2121,3 +2121,162 @@ mod tests {
         assert_eq!(clamp_page(3, 10), (3, 10, 20));
     }
 }
+
+// ----- SDGs menu: members applying themselves, dated results (issue 6) -----
+
+#[derive(sqlx::FromRow)]
+struct ParticipationResultRow {
+    id: i64,
+    participation_id: i64,
+    on_day: String,
+    body: String,
+    recorded_by: String,
+}
+
+impl ParticipationResultRow {
+    fn into_result(
+        self,
+    ) -> PartnerResult<citykpi_domain::partner::menu::ParticipationResult> {
+        Ok(citykpi_domain::partner::menu::ParticipationResult {
+            on: Day::parse(&self.on_day).ok_or_else(|| damaged("on_day", self.id, &self.on_day))?,
+            id: self.id,
+            participation_id: self.participation_id,
+            body: self.body,
+            recorded_by: self.recorded_by,
+        })
+    }
+}
+
+impl Store {
+    /// One menu item by its code.
+    pub async fn menu_item(&self, code: &str) -> PartnerResult<Option<MenuItem>> {
+        Ok(menu_items_in(&mut self.read_conn().await?.conn(), Some(code))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// One participation by its id.
+    pub async fn participation(&self, id: i64) -> PartnerResult<Option<Participation>> {
+        Ok(participations_in(&mut self.read_conn().await?.conn(), None, Some(id))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The status of the member whose number and registered e-mail address
+    /// (compared without case) are these, or `None` when no member has both:
+    /// one query either way, so an unknown number and a wrong address look
+    /// alike from outside.
+    pub async fn member_status_by_credentials(
+        &self,
+        id: i64,
+        email: &str,
+    ) -> PartnerResult<Option<MemberStatus>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let status: Option<String> = run!(
+            conn,
+            sqlx::query_scalar::<_, String>(
+                "SELECT status FROM partner_members WHERE id = $1 AND lower(email) = $2"
+            )
+            .bind(id)
+            .bind(email.to_lowercase()),
+            fetch_optional
+        )?;
+        status
+            .map(|s| MemberStatus::parse(&s).ok_or_else(|| damaged("status", id, &s)))
+            .transpose()
+    }
+
+    /// Records a dated result of an accepted or completed participation, in
+    /// one transaction with its audit row.
+    pub async fn add_participation_result(
+        &self,
+        participation_id: i64,
+        on: Day,
+        body: &str,
+        actor: &str,
+    ) -> PartnerResult<citykpi_domain::partner::menu::ParticipationResult> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let p = participations_in(conn, None, Some(participation_id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| not_found("participation", "参加", participation_id))?;
+        if !matches!(
+            p.status,
+            ParticipationStatus::Accepted | ParticipationStatus::Completed
+        ) {
+            return Err(Problems(vec![Problem::new(
+                "body",
+                format!(
+                    "成果は受入または完了の参加にだけ記録できます（現在は{}）",
+                    p.status.label_ja()
+                ),
+                format!(
+                    "results are recorded for accepted or completed participations only (this one is {})",
+                    p.status.label_en()
+                ),
+            )])
+            .into());
+        }
+        let id: i64 = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO partner_participation_results (participation_id, on_day, body, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id"
+            )
+            .bind(participation_id)
+            .bind(on.to_string())
+            .bind(body)
+            .bind(actor)
+            .bind(now_rfc3339()),
+            fetch_one
+        )?;
+        let r = citykpi_domain::partner::menu::ParticipationResult {
+            id,
+            participation_id,
+            on,
+            body: body.to_string(),
+            recorded_by: actor.to_string(),
+        };
+        audit_in(
+            conn,
+            actor,
+            "add_result",
+            "partner_participation",
+            &participation_id.to_string(),
+            None,
+            Some(json!(r)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Results of the participations of a menu item (or of all with `None`),
+    /// by participation, then day.
+    pub async fn participation_results(
+        &self,
+        menu_code: Option<&str>,
+    ) -> PartnerResult<Vec<citykpi_domain::partner::menu::ParticipationResult>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let rows: Vec<ParticipationResultRow> = run!(
+            conn,
+            sqlx::query_as::<_, ParticipationResultRow>(
+                "SELECT r.id, r.participation_id, r.on_day, r.body, r.recorded_by \
+                 FROM partner_participation_results r \
+                 JOIN partner_participations p ON p.id = r.participation_id \
+                 WHERE ($1 IS NULL OR p.menu_code = $1) ORDER BY r.participation_id, r.on_day, r.id"
+            )
+            .bind(menu_code),
+            fetch_all
+        )?;
+        rows.into_iter()
+            .map(ParticipationResultRow::into_result)
+            .collect()
+    }
+}

@@ -465,12 +465,14 @@ mod tests {
             }
         }
         // Nothing that changes data is public except the login form and the
-        // partnership forms meant for the public (registration, inquiry),
+        // partnership forms meant for the public (registration, inquiry, a
+        // member's application to the SDGs menu),
         // which carry the pre-session CSRF token, a honeypot and a rate limit.
         const PUBLIC_FORMS: &[&str] = &[
             "/login",
             "/partners/join",
             "/partners/inquire",
+            "/partners/sdgs-menu/{code}/apply",
             "/partners/propose",
         ];
         for r in all_routes().filter(|r| r.access == Access::Public && r.method != "GET") {

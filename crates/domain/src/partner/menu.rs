@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::member::coded_enum;
-use super::{Check, Problems, SdgGoal, read_codes, read_goals};
+use super::{Check, Day, Problems, SdgGoal, read_codes, read_goals};
 
 coded_enum! {
     MenuKind {
@@ -117,6 +117,99 @@ pub struct Participation {
     pub result: String,
 }
 
+/// A member's own application through the public menu page: the member
+/// number and the registered e-mail address prove who applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfApplicationForm {
+    pub member_id: String,
+    pub email: String,
+    pub note: String,
+}
+
+/// The checked fields of a [`SelfApplicationForm`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfApplication {
+    pub member_id: i64,
+    /// Lower-cased, as members' addresses are stored.
+    pub email: String,
+    pub note: String,
+}
+
+/// Checks the form's shape only; whether number and address belong together
+/// is the store's to say (without telling which of the two was wrong).
+pub fn validate_self_application(form: &SelfApplicationForm) -> Result<SelfApplication, Problems> {
+    let mut c = Check::default();
+    let raw = c.text("member_id", &form.member_id, true, 20);
+    let member_id = raw
+        .trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0);
+    if member_id.is_none() && !raw.is_empty() {
+        c.push(
+            "member_id",
+            "会員番号は数字で入力してください",
+            "the member number is a number",
+        );
+    }
+    let email = super::member::check_email(&mut c, "email", &form.email, true);
+    let note = c.text("note", &form.note, false, 2000);
+    let Some(member_id) = member_id else {
+        return Err(Problems(c.problems));
+    };
+    c.finish(SelfApplication {
+        member_id,
+        email,
+        note,
+    })
+}
+
+/// One dated result of a participation (what the member achieved, as the
+/// desk learnt it); a participation may have several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipationResult {
+    pub id: i64,
+    pub participation_id: i64,
+    pub on: Day,
+    pub body: String,
+    pub recorded_by: String,
+}
+
+/// A result's day and text, checked: a real calendar day, not after
+/// `today`, and a text of at most 2,000 characters.
+pub fn validate_result(on: &str, body: &str, today: Day) -> Result<(Day, String), Problems> {
+    let mut c = Check::default();
+    let day = if on.trim().is_empty() {
+        c.push("on", "日付を入力してください", "is required");
+        None
+    } else {
+        match Day::parse(on) {
+            Some(d) if d > today => {
+                c.push(
+                    "on",
+                    format!("{today}より後の日付は記録できません"),
+                    format!("cannot be after {today}"),
+                );
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                c.push(
+                    "on",
+                    "日付は 2025-06-30 の形で入力してください",
+                    "give the day as 2025-06-30",
+                );
+                None
+            }
+        }
+    };
+    let body = c.text("body", body, true, 2000);
+    match day {
+        Some(d) => c.finish((d, body)),
+        None => Err(Problems(c.problems)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +237,45 @@ mod tests {
         use ParticipationStatus::*;
         assert!(Applied.can_move_to(Accepted) && Accepted.can_move_to(Completed));
         assert!(!Declined.can_move_to(Accepted) && !Applied.can_move_to(Completed));
+    }
+
+    #[test]
+    fn self_application_and_result_fields() {
+        let err = validate_self_application(&SelfApplicationForm {
+            member_id: "abc".into(),
+            email: "not-mail".into(),
+            note: "x".repeat(2001),
+        })
+        .unwrap_err();
+        for f in ["member_id", "email", "note"] {
+            assert!(err.has(f), "{f}");
+        }
+        assert!(
+            validate_self_application(&SelfApplicationForm::default())
+                .unwrap_err()
+                .has("member_id")
+        );
+        let ok = validate_self_application(&SelfApplicationForm {
+            member_id: "＃１２".into(),
+            email: " Taro@Example.JP ".into(),
+            note: String::new(),
+        });
+        // A full-width "#12" is read as member 12 once normalised.
+        let ok = ok.unwrap();
+        assert_eq!((ok.member_id, ok.email.as_str()), (12, "taro@example.jp"));
+        let today = Day::new(2026, 11, 27).unwrap();
+        assert!(
+            validate_result("2026-11-28", "x", today)
+                .unwrap_err()
+                .has("on")
+        );
+        assert!(
+            validate_result("2026-02-30", "x", today)
+                .unwrap_err()
+                .has("on")
+        );
+        assert!(validate_result("", "", today).unwrap_err().has("body"));
+        let (d, b) = validate_result("2026/11/1", " 清掃 ", today).unwrap();
+        assert_eq!((d.to_string().as_str(), b.as_str()), ("2026-11-01", "清掃"));
     }
 }

@@ -2501,12 +2501,13 @@ async fn menu_view(
         (area_nav(ctx, "/partners/menu"))
         h1 { (t.menu_title) }
         p.lead { (t.menu_intro) }
+        (menu_public::staff_links(ctx, desk))
         @if saved && problems.0.is_empty() { div.notice.success role="status" { (t.saved) } }
         (error_summary(ctx, problems, &[("member_id", t.member_number), ("note", t.note), ("status", t.status), ("result", t.result), ("menu_code", t.menu_title)]))
         @if items.is_empty() { p { (t.none_yet) } }
         @for (item, parts) in &items {
             section.card id={ "menu-" (item.code) } {
-                h2 { (item.title) " " span.muted { "(" (item.code) ")" } }
+                h2 { a href={ "/partners/menu-items/" (enc(&item.code)) } { (item.title) } " " span.muted { "(" (item.code) ")" } }
                 dl.fields {
                     dt { (t.menu_kind) } dd { (label!(lang, item.kind)) }
                     dt { (t.status) } dd { @if item.open { (t.menu_open) } @else { (t.menu_closed) } }

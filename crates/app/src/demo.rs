@@ -74,3 +74,31 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
         password,
     })
 }
+
+/// Writes the demo city's partnerships again with `members` members and
+/// `inquiries` desk inquiries (each 1 to `citykpi_demo::partners::MAX_SIZED`),
+/// keeping the rest of the city: the partnerships benchmark's 10,000 and
+/// 50,000. Returns how many members and inquiries were written.
+pub async fn build_partners_sized(
+    store: &Store,
+    seed: u64,
+    members: usize,
+    inquiries: usize,
+) -> Result<usize, AppError> {
+    let max = citykpi_demo::partners::MAX_SIZED;
+    for (field, n) in [
+        ("partner-members", members),
+        ("partner-inquiries", inquiries),
+    ] {
+        if n == 0 || n > max {
+            return Err(AppError::invalid(
+                field,
+                format!("1〜{max}を指定してください / must be between 1 and {max}"),
+            ));
+        }
+    }
+    let kpi_codes: Vec<String> = store.kpis().await?.into_iter().map(|k| k.code).collect();
+    crate::partners::build_demo_sized(store, seed, members, inquiries, &kpi_codes)
+        .await
+        .map_err(|e| AppError::invalid("partners", e.to_string()))
+}

@@ -1160,10 +1160,25 @@ pub async fn build_demo(
     scale: u32,
     kpi_codes: &[String],
 ) -> Result<usize> {
+    let scale = scale.clamp(1, citykpi_demo::MAX_SCALE) as usize;
+    let members = citykpi_demo::partners::MEMBERS_PER_SCALE * scale;
+    let inquiries = citykpi_demo::partners::INQUIRIES_PER_SCALE * scale;
+    build_demo_sized(store, seed, members, inquiries, kpi_codes).await
+}
+
+/// [`build_demo`] with the number of members and inquiries given (the
+/// benchmark's 10,000 and 50,000), through the same bulk paths.
+pub async fn build_demo_sized(
+    store: &Store,
+    seed: u64,
+    members: usize,
+    inquiries: usize,
+    kpi_codes: &[String],
+) -> Result<usize> {
     let today = today();
     let kpis = kpi_codes.to_vec();
     let demo = tokio::task::spawn_blocking(move || {
-        citykpi_demo::partners::generate(seed, scale, today, &kpis)
+        citykpi_demo::partners::generate_sized(seed, members, inquiries, today, &kpis)
     })
     .await
     .map_err(|e| PartnersError::NotFound(e.to_string()))?;

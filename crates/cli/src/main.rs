@@ -47,6 +47,12 @@ enum Command {
         /// 乱数の種 / random seed
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
+        /// 公民連携の会員数（省略時は規模×1,300）/ partner members (default: scale × 1,300)
+        #[arg(long)]
+        partner_members: Option<usize>,
+        /// 窓口の相談件数（省略時は規模×2,000）/ desk inquiries (default: scale × 2,000)
+        #[arg(long)]
+        partner_inquiries: Option<usize>,
     },
     /// CSV・XLSX・JSON を取り込む（1トランザクション）/ import a CSV, XLSX or JSON file (one transaction)
     Import {
@@ -222,10 +228,25 @@ async fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
 
 async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
     match cli.command {
-        Command::Demo { scale, seed } => {
+        Command::Demo {
+            scale,
+            seed,
+            partner_members,
+            partner_inquiries,
+        } => {
             let store = open_store(cli.db.as_deref()).await?;
             let started = std::time::Instant::now();
             let r = demo::build_demo(&store, scale, seed).await?;
+            if partner_members.is_some() || partner_inquiries.is_some() {
+                let s = scale as usize;
+                let members = partner_members.unwrap_or(1_300 * s);
+                let inquiries = partner_inquiries.unwrap_or(2_000 * s);
+                demo::build_partners_sized(&store, seed, members, inquiries).await?;
+                println!(
+                    "  {:<14} {members:>9}\n  {:<14} {inquiries:>9}",
+                    "partner_members", "partner_inquiries"
+                );
+            }
             println!(
                 "{} ({:.1}s)",
                 lang.pick("デモ都市を作成しました", "Built the demo city"),

@@ -109,6 +109,31 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 /// day the desk's due dates are measured from.
 pub fn generate(seed: u64, scale: u32, today: Day, kpi_codes: &[String]) -> PartnerDemo {
     let scale = scale.clamp(1, crate::MAX_SCALE) as usize;
+    generate_sized(
+        seed,
+        MEMBERS_PER_SCALE * scale,
+        INQUIRIES_PER_SCALE * scale,
+        today,
+        kpi_codes,
+    )
+}
+
+/// Most members or inquiries [`generate_sized`] makes.
+pub const MAX_SIZED: usize = 1_000_000;
+
+/// [`generate`] with the number of members and of inquiries given (each at
+/// most [`MAX_SIZED`]): the benchmark's 10,000 members and 50,000 inquiries.
+pub fn generate_sized(
+    seed: u64,
+    members_wanted: usize,
+    inquiries_wanted: usize,
+    today: Day,
+    kpi_codes: &[String],
+) -> PartnerDemo {
+    let (members_wanted, inquiries_wanted) = (
+        members_wanted.min(MAX_SIZED),
+        inquiries_wanted.min(MAX_SIZED),
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(PARTNER_STREAM);
     let kpi = |i: usize| {
@@ -120,7 +145,7 @@ pub fn generate(seed: u64, scale: u32, today: Day, kpi_codes: &[String]) -> Part
 
     let mut members = Vec::new();
     let mut offers_of = Vec::new();
-    for i in 0..MEMBERS_PER_SCALE * scale {
+    for i in 0..members_wanted {
         let (type_code, suffix) = *pick(&mut rng, TYPES);
         let (stem, offers, _) = *pick(&mut rng, STEMS);
         let prefix = *pick(&mut rng, PREFIXES);
@@ -186,7 +211,7 @@ pub fn generate(seed: u64, scale: u32, today: Day, kpi_codes: &[String]) -> Part
     }
 
     let mut inquiries = Vec::new();
-    for i in 0..INQUIRIES_PER_SCALE * scale {
+    for i in 0..inquiries_wanted {
         let (category, subject) = *pick(&mut rng, SUBJECTS);
         let received = today.plus_days(-rng.random_range(0..400));
         let org = offers_of

@@ -129,6 +129,8 @@ pub const ROUTES: &[RouteRule] = &[
         "/admin/users/{login}/password",
         Access::Roles(ADMINS),
     ),
+    r("GET", "/admin/mail", Access::Roles(ADMINS)),
+    r("POST", "/admin/mail", Access::Roles(ADMINS)),
     r("GET", "/public", Access::Public),
     r("GET", "/public/plans/{code}", Access::Public),
     r("GET", "/public/kpis/{code}", Access::Public),

@@ -146,6 +146,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{login}/password", post(admin::set_password))
+        .route(
+            "/admin/mail",
+            get(admin::mail_settings).post(admin::save_mail_settings),
+        )
         .route("/public", get(public::index))
         .route("/public/plans/{code}", get(public::plan))
         .route("/public/kpis/{code}", get(public::kpi))

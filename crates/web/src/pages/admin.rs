@@ -1,4 +1,5 @@
-//! Administration: the audit log browser and user passwords.
+//! Administration: the audit log browser, user passwords and the SMTP
+//! server of the e-mail notices.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -91,6 +92,7 @@ async fn users_view(
     let users = state.store().users().await?;
     let body = html! {
         h1 { (t.users_title) }
+        p { a href="/admin/mail" { (mail_text(ctx.lang).title) } }
         @if let Some((login, m)) = &message { div.error-summary role="alert" tabindex="-1" { h2 { (t.error_summary) } p { (login) ": " (m) } } }
         @if message.is_none() && query_param(ctx.query.as_deref(), "saved").is_some() { div.notice.success role="status" { (t.saved) } }
         div.table-wrap {
@@ -181,4 +183,277 @@ pub async fn set_password(
     // Whoever was logged in with the old password is logged out.
     state.sessions().remove_user(&login);
     Ok(Redirect::to("/admin/users?saved=1").into_response())
+}
+
+// ----- e-mail notices: the SMTP server -----
+
+/// The mail settings page's text.
+struct MailText {
+    title: &'static str,
+    lead: &'static str,
+    enabled: &'static str,
+    host: &'static str,
+    port: &'static str,
+    port_hint: &'static str,
+    tls: &'static str,
+    tls_none: &'static str,
+    tls_starttls: &'static str,
+    tls_tls: &'static str,
+    from: &'static str,
+    user: &'static str,
+    password: &'static str,
+    password_set: &'static str,
+    password_unset: &'static str,
+    clear_password: &'static str,
+    from_env: &'static str,
+    save: &'static str,
+    notices: &'static str,
+}
+
+const MAIL_JA: MailText = MailText {
+    title: "メール通知の設定",
+    lead: "期限のある作業の通知を、市のSMTPサーバーからメールでも送ります（既定は無効）。送信は進行管理サイクルの「メール通知」の画面または citykpi cycle notify で行います。",
+    enabled: "メール通知を有効にする",
+    host: "SMTPサーバー",
+    port: "ポート",
+    port_hint: "空欄なら暗号化に応じて 25 / 587 / 465",
+    tls: "暗号化",
+    tls_none: "なし（庁内の中継サーバー）",
+    tls_starttls: "STARTTLS",
+    tls_tls: "TLS（SMTPS）",
+    from: "送信元アドレス",
+    user: "SMTP認証のユーザー名（不要なら空欄）",
+    password: "SMTP認証のパスワード",
+    password_set: "保存されています（表示しません）。変更するときだけ入力してください。",
+    password_unset: "保存されていません。",
+    clear_password: "保存されているパスワードを削除する",
+    from_env: "データベースに値がないため、環境変数の値を使っています",
+    save: "保存",
+    notices: "メール通知",
+};
+
+const MAIL_EN: MailText = MailText {
+    title: "Mail settings",
+    lead: "Notices of due work can also be mailed through the city's SMTP server (off by default). They are sent from the cycle's e-mail notices page or with citykpi cycle notify.",
+    enabled: "Turn e-mail notices on",
+    host: "SMTP server",
+    port: "Port",
+    port_hint: "empty: 25 / 587 / 465 by the TLS mode",
+    tls: "TLS",
+    tls_none: "none (a relay inside the city's network)",
+    tls_starttls: "STARTTLS",
+    tls_tls: "TLS (SMTPS)",
+    from: "Sender address",
+    user: "SMTP user name (empty if none)",
+    password: "SMTP password",
+    password_set: "A password is stored (never shown). Type one only to change it.",
+    password_unset: "No password is stored.",
+    clear_password: "Remove the stored password",
+    from_env: "Taken from the environment (the database has no value)",
+    save: "Save",
+    notices: "E-mail notices",
+};
+
+fn mail_text(lang: crate::i18n::Lang) -> &'static MailText {
+    match lang {
+        crate::i18n::Lang::Ja => &MAIL_JA,
+        crate::i18n::Lang::En => &MAIL_EN,
+    }
+}
+
+/// The form's values as typed (checkboxes arrive only when ticked).
+#[derive(Deserialize, Default)]
+pub struct MailForm {
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    port: String,
+    #[serde(default)]
+    tls: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    clear_password: Option<String>,
+}
+
+fn mail_field(
+    id: &str,
+    label: &str,
+    value: &str,
+    errors: &[citykpi_domain::cycle::FieldError],
+    lang: crate::i18n::Lang,
+    hint: Option<&str>,
+    kind: &str,
+) -> maud::Markup {
+    let error = errors.iter().find(|e| e.field == id).map(|e| match lang {
+        crate::i18n::Lang::Ja => e.ja.clone(),
+        crate::i18n::Lang::En => e.en.clone(),
+    });
+    html! {
+        div class=[error.as_ref().map(|_| "field-error")] {
+            label for=(id) { (label) }
+            @if let Some(h) = hint { span.muted id={ (id) "-hint" } { " " (h) } }
+            (crate::layout::field_error(id, error.as_deref()))
+            @if kind == "password" {
+                input type="password" id=(id) name=(id) value="" autocomplete="new-password" aria-invalid=[error.as_ref().map(|_| "true")];
+            } @else {
+                input type="text" id=(id) name=(id) value=(value) autocomplete="off" aria-invalid=[error.as_ref().map(|_| "true")];
+            }
+        }
+    }
+}
+
+async fn mail_view(
+    state: &AppState,
+    ctx: &Ctx,
+    form: Option<&MailForm>,
+    errors: &[citykpi_domain::cycle::FieldError],
+    status: StatusCode,
+) -> WebResult<Response> {
+    use citykpi_app::notify::{SmtpSettings, TlsMode, keys};
+    let lang = ctx.lang;
+    let t = mail_text(lang);
+    let settings = SmtpSettings::load(state.store()).await;
+    // Settings that cannot be read (a bad environment value) are shown as
+    // errors; the form then starts from the stored values.
+    let mut all_errors: Vec<citykpi_domain::cycle::FieldError> = errors.to_vec();
+    if let Err(e) = &settings {
+        all_errors.extend(e.field_errors().iter().cloned());
+    }
+    let current = settings.ok();
+    let (enabled, host, port, tls, from, user) = match (form, &current) {
+        (Some(f), _) => (
+            f.enabled.is_some(),
+            f.host.clone(),
+            f.port.clone(),
+            f.tls.clone(),
+            f.from.clone(),
+            f.user.clone(),
+        ),
+        (None, Some(s)) => (
+            s.enabled,
+            s.host.clone(),
+            s.port.to_string(),
+            s.tls.as_str().to_string(),
+            s.from.clone(),
+            s.user.clone(),
+        ),
+        (None, None) => Default::default(),
+    };
+    let password_set = current.as_ref().is_some_and(|s| s.password_set);
+    let from_env: Vec<&str> = current
+        .as_ref()
+        .map(|s| s.from_env.clone())
+        .unwrap_or_default();
+    let env_note = |key: &str| -> Option<String> {
+        from_env
+            .contains(&key)
+            .then(|| format!("（{}: {}）", t.from_env, citykpi_app::notify::env_name(key)))
+    };
+    let body = html! {
+        h1 { (t.title) }
+        p.lead { (t.lead) }
+        @if !all_errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { (ctx.t.error_summary) }
+                ul {
+                    @for e in &all_errors {
+                        li { a href={ "#" (e.field) } { (match lang { crate::i18n::Lang::Ja => &e.ja, crate::i18n::Lang::En => &e.en }) } }
+                    }
+                }
+            }
+        }
+        @if errors.is_empty() && query_param(ctx.query.as_deref(), "saved").is_some() {
+            div.notice.success role="status" { (ctx.t.saved) }
+        }
+        form method="post" action="/admin/mail" {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            div {
+                input type="checkbox" id="enabled" name="enabled" value="1" checked[enabled];
+                " " label for="enabled" { (t.enabled) }
+                @if let Some(n) = env_note(keys::ENABLED) { span.muted { (n) } }
+            }
+            (mail_field("host", t.host, &host, &all_errors, lang, env_note(keys::HOST).as_deref(), "text"))
+            (mail_field("port", t.port, &port, &all_errors, lang, Some(t.port_hint), "text"))
+            div {
+                label for="tls" { (t.tls) }
+                @if let Some(n) = env_note(keys::TLS) { span.muted { (n) } }
+                select id="tls" name="tls" {
+                    @for (mode, label) in [(TlsMode::None, t.tls_none), (TlsMode::Starttls, t.tls_starttls), (TlsMode::Tls, t.tls_tls)] {
+                        option value=(mode.as_str()) selected[tls == mode.as_str()] { (label) }
+                    }
+                }
+            }
+            (mail_field("from", t.from, &from, &all_errors, lang, env_note(keys::FROM).as_deref(), "text"))
+            (mail_field("user", t.user, &user, &all_errors, lang, env_note(keys::USER).as_deref(), "text"))
+            (mail_field("password", t.password, "", &all_errors, lang, Some(if password_set { t.password_set } else { t.password_unset }), "password"))
+            @if password_set {
+                div {
+                    input type="checkbox" id="clear_password" name="clear_password" value="1";
+                    " " label for="clear_password" { (t.clear_password) }
+                }
+            }
+            div { button type="submit" { (t.save) } }
+        }
+        p { a href={ "/cycle/" (crate::ctx::default_fy().year()) "/notify" } { (t.notices) } }
+    };
+    let mut resp = render(
+        ctx,
+        Page {
+            title: t.title,
+            nav: Nav::Users,
+            body,
+        },
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// `GET /admin/mail`: the SMTP settings (the password is never shown).
+pub async fn mail_settings(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    mail_view(&state, &ctx, None, &[], StatusCode::OK).await
+}
+
+/// `POST /admin/mail`: checks and saves the settings with an audit row.
+pub async fn save_mail_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<MailForm>,
+) -> WebResult<Response> {
+    use citykpi_app::notify::{NotifyError, SmtpForm, save_smtp_settings};
+    let actor = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
+    let input = SmtpForm {
+        enabled: form.enabled.is_some(),
+        host: form.host.clone(),
+        port: form.port.clone(),
+        tls: form.tls.clone(),
+        from: form.from.clone(),
+        user: form.user.clone(),
+        password: form.password.clone(),
+        clear_password: form.clear_password.is_some(),
+    };
+    match save_smtp_settings(state.store(), &actor, &input).await {
+        Ok(_) => {
+            state.data_changed();
+            Ok(Redirect::to("/admin/mail?saved=1").into_response())
+        }
+        Err(NotifyError::Invalid(errors)) => {
+            mail_view(
+                &state,
+                &ctx,
+                Some(&form),
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(NotifyError::App(e)) => Err(WebError::App(e)),
+        Err(other) => Err(WebError::BadRequest(other.to_string())),
+    }
 }

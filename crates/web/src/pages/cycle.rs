@@ -51,6 +51,8 @@ const BUDGET_READERS: &[Role] = &[Admin, StrategyOffice, Finance];
 const SCENARIO_WRITERS: &[Role] = &[Admin, StrategyOffice, DepartmentEditor];
 
 mod downloads;
+mod mail;
+mod progress;
 mod request;
 mod scenario;
 
@@ -114,6 +116,12 @@ pub const ROUTES: &[RouteRule] = &[
         "/cycle/{fy}/reports/budget.xlsx",
         Access::Roles(BUDGET_READERS),
     ),
+    r("GET", "/cycle/{fy}/notify", Access::Roles(CYCLE_MANAGERS)),
+    r("POST", "/cycle/{fy}/notify", Access::Roles(CYCLE_MANAGERS)),
+    r("GET", "/cycle/{fy}/progress", Access::Login),
+    r("GET", "/cycle/{fy}/reports/kpi-progress.pdf", Access::Login),
+    r("GET", "/public/progress/{fy}", Access::Public),
+    r("GET", "/public/progress/{fy}/report.pdf", Access::Public),
     r("GET", "/public/open-data", Access::Public),
     r("GET", "/public/open-data/{fy}/{file}", Access::Public),
     r("GET", "/api/v1/programs/{code}/lineage", Access::Login),
@@ -241,6 +249,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/cycle/{fy}/reports/budget.xlsx",
             get(downloads::budget_xlsx),
+        )
+        .route(
+            "/cycle/{fy}/notify",
+            get(mail::notify_page).post(mail::send_notices),
+        )
+        .route("/cycle/{fy}/progress", get(progress::staff_page))
+        .route(
+            "/cycle/{fy}/reports/kpi-progress.pdf",
+            get(progress::staff_pdf),
+        )
+        .route("/public/progress/{fy}", get(progress::public_page))
+        .route(
+            "/public/progress/{fy}/report.pdf",
+            get(progress::public_pdf),
         )
         .route("/public/open-data", get(downloads::open_data_page))
         .route(
@@ -537,6 +559,11 @@ impl CycleText {
     };
 }
 
+/// The annual KPI progress report's title (for links from other areas).
+pub fn progress_title(lang: Lang) -> &'static str {
+    progress::text(lang).title
+}
+
 fn text(lang: Lang) -> &'static CycleText {
     match lang {
         Lang::Ja => &CycleText::JA,
@@ -751,7 +778,8 @@ fn cycle_links(ctx: &Ctx, fy: FiscalYear) -> Markup {
             a href={ "/cycle?fy=" (y) } { (t.title) } " · "
             a href={ "/cycle/" (y) "/sheets" } { (t.sheets) } " · "
             a href={ "/cycle/" (y) "/restructure" } { (t.restructure) } " · "
-            a href={ "/cycle/" (y) "/budget" } { (t.budget) }
+            a href={ "/cycle/" (y) "/budget" } { (t.budget) } " · "
+            a href={ "/cycle/" (y) "/progress" } { (progress::text(ctx.lang).title) }
         }
     }
 }
@@ -836,6 +864,7 @@ fn stage_body(ctx: &Ctx, u: &SessionUser, s: &CycleStatus, errors: &[FieldError]
             }
         } }
         @if manage {
+            p { a href={ "/cycle/" (y) "/notify" } { (mail::title(lang)) } }
             form.inline-form method="post" action={ "/cycle/" (y) "/state" } {
                 input type="hidden" name="csrf" value=(ctx.csrf());
                 @if s.state == "open" {

@@ -27,6 +27,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
         html! {
         h1 { (t.public_title) " — " (lang.fy(ctx.fy)) }
         p.lead { (t.public_intro) " " a href="/public/open-data" { (t.public_open_data) } }
+        p { a href={ "/public/progress/" (ctx.fy.year()) } { (super::cycle::progress_title(lang)) "（" (lang.fy(ctx.fy)) "）" } }
         nav.card aria-label=(t.public_partners) {
             p {
                 strong { (t.public_partners) } " "
@@ -34,6 +35,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
                 a href="/partners/join" { (t.public_partner_join) } " ・ "
                 a href="/partners/inquire" { (t.public_partner_inquire) }
             }
+            p { (crate::pages::partners::intake::public_links(lang)) }
         }
         (fy_switcher(&ctx, &years, "/public"))
         @if report.plans.is_empty() {

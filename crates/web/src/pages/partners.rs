@@ -2453,6 +2453,7 @@ pub(super) fn area_nav(ctx: &Ctx, current: &str) -> Markup {
         Some(("/partners/menu", t.menu_title)),
         Some(("/partners/demonstrations", t.demonstrations_title)),
         Some(("/partners/teams", t.teams_title)),
+        Some(("/partners/outreach", outreach::ot(ctx.lang).title)),
         Some(("/partners/pr", t.pr_title)),
     ]
     .into_iter()

@@ -391,6 +391,66 @@ pub fn generate_sized(
     }
 }
 
+/// The demo city's published themes for private proposals (テーマ型提案):
+/// two open now, one closed at the end of last month, each linked to the
+/// first KPIs of the plan.
+pub fn proposal_themes(today: Day, kpi_codes: &[String]) -> Vec<proposal::ThemeForm> {
+    let kpis = |from: usize| {
+        kpi_codes
+            .iter()
+            .skip(from)
+            .take(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let month_start = Day::new(today.year(), today.month(), 1).unwrap_or(today);
+    let themes = [
+        (
+            "T-PARK",
+            "公園のにぎわいづくり",
+            "市内の公園を活用し、子育て世帯や高齢者が集う場をつくる提案を募集します。",
+            "3,11",
+            0,
+            month_start.plus_days(-30),
+            month_start.plus_days(150),
+        ),
+        (
+            "T-DX",
+            "行政手続きのデジタル化",
+            "来庁せずに済む手続きを増やし、窓口の待ち時間を減らす提案を募集します。",
+            "9,16",
+            2,
+            month_start.plus_days(-60),
+            month_start.plus_days(90),
+        ),
+        (
+            "T-ENERGY",
+            "公共施設の脱炭素",
+            "公共施設の屋根や駐車場を使った再生可能エネルギーの提案を募集しました（受付終了）。",
+            "7,13",
+            4,
+            month_start.plus_days(-200),
+            month_start.plus_days(-1),
+        ),
+    ];
+    themes
+        .iter()
+        .map(
+            |(code, title, description, goals, from, open_from, open_until)| proposal::ThemeForm {
+                code: (*code).into(),
+                title: (*title).into(),
+                description: (*description).into(),
+                kpi_codes: kpis(*from),
+                sdg_goals: goals.split(',').map(str::to_string).collect(),
+                open_from: open_from.to_string(),
+                open_until: open_until.to_string(),
+                closed: false,
+            },
+        )
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

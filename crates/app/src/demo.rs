@@ -58,6 +58,9 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
     crate::partners::build_demo(store, seed, scale, &kpi_codes)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;
+    crate::partners::intake::build_demo(store, &kpi_codes)
+        .await
+        .map_err(|e| AppError::invalid("partners", e.to_string()))?;
     crate::partners::outreach::build_demo(store, &ds)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;

@@ -1912,6 +1912,7 @@ pub async fn proposals(State(state): State<AppState>, ctx: Ctx) -> WebResult<Res
     let body = html! {
         (area_nav(&ctx, ""))
         h1 { (t.proposals_title) }
+        (intake::staff_links(&ctx))
         (download_links(lang, svc::PartnerTable::Proposals))
         form.inline-form method="get" action="/partners/proposals" {
             div {
@@ -1990,6 +1991,7 @@ async fn proposal_view(
         dl.fields {
             dt { (t.stage) } dd { (label!(lang, p.stage)) }
             dt { (t.proposer) } dd { (p.proposer_name) }
+            @if desk { (intake::details_link(lang, p.id)) }
             @if desk { dt { (t.email) } dd { (p.contact_email) } }
             dt { (t.kpis) } dd { (p.kpi_codes.join(", ")) }
             dt { (t.sdg_goals) } dd { @for g in &p.sdg_goals { span.tag { (g.number()) } " " } }

@@ -976,12 +976,15 @@ impl Store {
         let conn = &mut pooled.conn();
         let count_sql = format!("SELECT COUNT(*) AS n FROM partner_inquiries {where_sql}");
         let total: (i64,) = query_binds!(conn, (i64,), &count_sql, &binds, fetch_one)?;
+        // Open ones by due date put the overdue first without naming today, so
+        // the order is the expression index partner_inquiries_desk_order; the
+        // page's ids are found in it, then only those rows are read.
+        let order = "CASE WHEN status IN ('received', 'in_progress') THEN 0 \
+                  WHEN status = 'answered' THEN 2 ELSE 3 END, due_on, id";
         let sql = format!(
-            "SELECT {INQUIRY_COLUMNS} FROM partner_inquiries {where_sql} ORDER BY \
-             CASE WHEN status IN ('received', 'in_progress') AND due_on < $1 THEN 0 \
-                  WHEN status IN ('received', 'in_progress') THEN 1 \
-                  WHEN status = 'answered' THEN 2 ELSE 3 END, due_on, id \
-             LIMIT {per} OFFSET {offset}"
+            "SELECT {INQUIRY_COLUMNS} FROM partner_inquiries WHERE id IN \
+             (SELECT id FROM partner_inquiries {where_sql} ORDER BY {order} LIMIT {per} OFFSET {offset}) \
+             ORDER BY {order}"
         );
         let rows: Vec<InquiryRow> = query_binds!(conn, InquiryRow, &sql, &binds, fetch_all)?;
         Ok(Page {
@@ -2134,9 +2137,7 @@ struct ParticipationResultRow {
 }
 
 impl ParticipationResultRow {
-    fn into_result(
-        self,
-    ) -> PartnerResult<citykpi_domain::partner::menu::ParticipationResult> {
+    fn into_result(self) -> PartnerResult<citykpi_domain::partner::menu::ParticipationResult> {
         Ok(citykpi_domain::partner::menu::ParticipationResult {
             on: Day::parse(&self.on_day).ok_or_else(|| damaged("on_day", self.id, &self.on_day))?,
             id: self.id,
@@ -2150,18 +2151,22 @@ impl ParticipationResultRow {
 impl Store {
     /// One menu item by its code.
     pub async fn menu_item(&self, code: &str) -> PartnerResult<Option<MenuItem>> {
-        Ok(menu_items_in(&mut self.read_conn().await?.conn(), Some(code))
-            .await?
-            .into_iter()
-            .next())
+        Ok(
+            menu_items_in(&mut self.read_conn().await?.conn(), Some(code))
+                .await?
+                .into_iter()
+                .next(),
+        )
     }
 
     /// One participation by its id.
     pub async fn participation(&self, id: i64) -> PartnerResult<Option<Participation>> {
-        Ok(participations_in(&mut self.read_conn().await?.conn(), None, Some(id))
-            .await?
-            .into_iter()
-            .next())
+        Ok(
+            participations_in(&mut self.read_conn().await?.conn(), None, Some(id))
+                .await?
+                .into_iter()
+                .next(),
+        )
     }
 
     /// The status of the member whose number and registered e-mail address

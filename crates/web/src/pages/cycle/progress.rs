@@ -63,6 +63,7 @@ pub struct ProgressText {
     pub pdf: &'static str,
     pub pdf_cli: &'static str,
     pub print: &'static str,
+    pub years: &'static str,
     pub prev_year: &'static str,
     pub next_year: &'static str,
     pub bad_year: &'static str,
@@ -100,6 +101,7 @@ impl ProgressText {
         pdf: "PDFをダウンロード",
         pdf_cli: "PDF版は citykpi report kpi-progress で作成できます",
         print: "A4で印刷できます（ブラウザの印刷機能）",
+        years: "他の年度",
         prev_year: "前年度",
         next_year: "翌年度",
         bad_year: "は年度として読めません（例: 2024、R6、令和6年度）",
@@ -135,6 +137,7 @@ impl ProgressText {
         pdf: "Download the PDF",
         pdf_cli: "The PDF is made by citykpi report kpi-progress",
         print: "Prints on A4 (the browser's print)",
+        years: "Other years",
         prev_year: "Previous year",
         next_year: "Next year",
         bad_year: "は年度として読めません（例: 2024、R6、令和6年度）",
@@ -410,7 +413,9 @@ fn report_body(lang: Lang, audience: Audience, book: &ProgressBook) -> Markup {
     let title = match lang {
         Lang::Ja => format!("{city}{} {}", fy.wareki(), t.title),
         Lang::En => format!("{city} {}, {}", t.title, fy.label_en()),
-    };
+    }
+    .trim()
+    .to_string();
     let total = book.counts.total();
     let donut = status_donut(
         "report-status-all",
@@ -427,10 +432,10 @@ fn report_body(lang: Lang, audience: Audience, book: &ProgressBook) -> Markup {
     html! {
         article.progress-report {
             header.report-title {
-                p.report-city { (city) }
+                @if !city.is_empty() { p.report-city { (city) } }
                 h1 { (title) }
-                p.lead { (fy.wareki()) "（" (fy.year()) "年度） / " (fy.label_en()) }
-                nav.report-years.no-print aria-label=(t.contents) {
+                p.lead { (lang.fy(fy)) }
+                nav.report-years.no-print aria-label=(t.years) {
                     a href=(audience.page(prev)) rel="prev" { "← " (t.prev_year) }
                     @if let Some(n) = next { " ・ " a href=(audience.page(n)) rel="next" { (t.next_year) " →" } }
                 }

@@ -92,6 +92,18 @@ const LEADS: &[(&str, &str, &str, &str, &str, i64)] = &[
     ),
 ];
 
+/// A demo event: title, kind, days before today, place, its counts
+/// (attendees, visitors, relationship population, firms attracted) and the
+/// demo leads met there (indexes).
+type EventSpec = (
+    &'static str,
+    &'static str,
+    i64,
+    &'static str,
+    [u64; 4],
+    &'static [usize],
+);
+
 /// The stages each demo lead went through: (stage, days after the first
 /// contact, note).
 fn moves_of(n: usize) -> Vec<(LeadStage, i64, &'static str)> {
@@ -169,7 +181,7 @@ pub fn generate(today: Day, section: &str, kpi: &str, others: &[String]) -> Outr
             leads.push(DemoLead { input, moves });
         }
     }
-    let events_spec: &[(&str, &str, i64, &str, [u64; 4], &[usize])] = &[
+    let events_spec: &[EventSpec] = &[
         (
             "首都圏スタートアップピッチ",
             "pitch",

@@ -1414,7 +1414,7 @@ mod tests {
 
     #[test]
     fn limits_fit_the_files() {
-        assert!(INTAKE_BODY > MAX_INTAKE_FILES * MAX_BYTES);
+        const { assert!(INTAKE_BODY > MAX_INTAKE_FILES * MAX_BYTES) };
         assert!(INTAKE_JA.files_hint.contains("10MB") && INTAKE_EN.files_hint.contains("10 MB"));
     }
 

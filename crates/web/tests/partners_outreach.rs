@@ -597,7 +597,9 @@ async fn events_and_counts_as_kpi_actuals(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["kpi_code"] == kpi.as_str() && s["fiscal_year"].to_string() == fy)
+        .find(|s| {
+            s["kpi_code"] == kpi.as_str() && s["fiscal_year"].as_i64() == fy.parse::<i64>().ok()
+        })
         .expect("a sum for the KPI and year")
         .clone();
     assert!(sum["counts"]["relationship_population"].as_u64().unwrap() >= 125);

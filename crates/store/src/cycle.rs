@@ -1232,6 +1232,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
         for table in [
+            "notice_mails",
             "program_lineage",
             "budget_requests",
             "budget_ceilings",

@@ -618,7 +618,20 @@ async fn clear_cycle_data_empties_the_cycle_tables(db: &TestDb) {
     s.save_sheet(&sheet("P0001"), Some(0), "sato", "save")
         .await
         .unwrap();
+    s.record_notice_mail(
+        "kikaku",
+        fy(2024),
+        &["self_evaluation"],
+        "sato",
+        "sato@example.jp",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.notice_mails(fy(2024)).await.unwrap().len(), 1);
     s.clear_cycle_data().await.unwrap();
+    // A rebuilt demo starts with no mail marked as already sent.
+    assert!(s.notice_mails(fy(2024)).await.unwrap().is_empty());
     s.clear_all().await.unwrap();
     assert!(s.cycles().await.unwrap().is_empty());
     assert!(s.sheets(fy(2024)).await.unwrap().is_empty());

@@ -688,7 +688,7 @@ async fn first_form(state: &AppState, ctx: &Ctx, public: bool) -> WebResult<Inta
         channel: ProposalChannel::Email.code().into(),
         ..IntakeForm::default()
     };
-    form.proposal.publish_consent = true;
+    // Consent to publication is asked for, never assumed: the box starts unticked.
     if let Some(code) = query_param(ctx.query.as_deref(), "theme") {
         let themes = if public {
             svc::open_themes(state.store()).await

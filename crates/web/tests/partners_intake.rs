@@ -20,6 +20,9 @@ use common::{App, Client, csrf_in, spawn};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 
+/// An uploaded file: its name and its bytes.
+type NamedFile = (&'static str, Vec<u8>);
+
 /// A visitor who has opened the public form: holds its pre-session token.
 async fn visitor(app: &App, path: &str) -> Client {
     let mut c = app.client();
@@ -274,7 +277,7 @@ async fn public_form_defences(backend: Backend) {
     // Files: too large, of a refused kind, or too many — 422 at the files, nothing written.
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(MAX_BYTES + 1, b'a');
-    let bad_files: Vec<(&str, Vec<(&str, Vec<u8>)>)> = vec![
+    let bad_files: Vec<(&str, Vec<NamedFile>)> = vec![
         ("oversize", vec![("big.pdf", big)]),
         (
             "html",

@@ -629,10 +629,7 @@ pub async fn notices_for(
     let today = service::today();
     let mut notices = Vec::new();
     for fy in &snap.running_cycles {
-        let year = snap
-            .cycle_year(state.store(), *fy)
-            .await
-            .map_err(web_error)?;
+        let year = snap.cycle_year(state.store(), *fy).await?;
         notices.extend(year.notices(scope, today));
     }
     Ok(notices)
@@ -646,11 +643,7 @@ async fn cycle_year(state: &AppState, fy: FiscalYear) -> WebResult<Arc<CycleYear
         .await?
         .cycle_year(state.store(), fy)
         .await
-        .map_err(web_error)
-}
-
-fn web_error(e: CycleServiceError) -> WebError {
-    e.into()
+        .map_err(WebError::from)
 }
 
 /// A refusal to show on a page: status and the messages (field errors, or
@@ -927,7 +920,7 @@ async fn after_stage_write(
         }
         Err(e) => match refusal(ctx.lang, &e) {
             Some((status, errors)) => render_stage(state, ctx, fy, &errors, status).await,
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -1021,8 +1014,7 @@ pub async fn sheet_list(
     let snap = state.snapshot().await?;
     let rows = snap
         .cycle_year(state.store(), fy)
-        .await
-        .map_err(web_error)?
+        .await?
         .sheet_list(&snap.ds, only);
     let lang = ctx.lang;
     let t = text(lang);
@@ -1210,9 +1202,7 @@ async fn load_sheet(
     fy: FiscalYear,
 ) -> WebResult<SheetView> {
     let snap = state.snapshot().await?;
-    let v = service::sheet_view(state.store(), &snap.ds, code, fy)
-        .await
-        .map_err(web_error)?;
+    let v = service::sheet_view(state.store(), &snap.ds, code, fy).await?;
     if !can_view_department(u, &v.department_code) {
         return Err(WebError::Forbidden);
     }
@@ -1399,7 +1389,7 @@ pub async fn save_sheet(
         }
         Err(e) => match refusal(ctx.lang, &e) {
             Some((status, errors)) => Ok(show(errors, status)),
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -1498,7 +1488,7 @@ pub async fn review(
                     status,
                 ))
             }
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -1602,8 +1592,7 @@ async fn render_budget(
     let budget_fy = fy.next().next();
     let view = snap
         .cycle_year(state.store(), Cycle::fy_for_budget(budget_fy))
-        .await
-        .map_err(web_error)?
+        .await?
         .budget_view(&snap.ds, Some(&chosen));
     let y = fy.year();
     let edit = can_edit_sheet(u, &chosen);
@@ -1759,9 +1748,7 @@ async fn department_for_write(state: &AppState, u: &SessionUser, code: &str) -> 
         .program(code)
         .await?
         .ok_or(WebError::NotFound)?;
-    let dept = service::program_department(state.store(), &program)
-        .await
-        .map_err(web_error)?;
+    let dept = service::program_department(state.store(), &program).await?;
     if can_edit_sheet(u, &dept) {
         Ok(())
     } else {
@@ -1785,7 +1772,7 @@ async fn after_budget_write<T>(
         }
         Err(e) => match refusal(ctx.lang, &e) {
             Some((status, errors)) => render_budget(state, ctx, fy, &errors, status).await,
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -1838,7 +1825,7 @@ pub async fn save_request(
             Some((status, errors)) => {
                 request::render_request(&state, &ctx, fy, &code, Some(&form), &errors, status).await
             }
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -1944,7 +1931,7 @@ fn api_error(lang: Lang, e: CycleServiceError) -> WebResult<Response> {
             });
             Ok((status, Json(body)).into_response())
         }
-        None => Err(web_error(e)),
+        None => Err(WebError::from(e)),
     }
 }
 
@@ -1987,8 +1974,7 @@ pub async fn api_budget(
     let snap = state.snapshot().await?;
     let view = snap
         .cycle_year(state.store(), Cycle::fy_for_budget(fy.next().next()))
-        .await
-        .map_err(web_error)?
+        .await?
         .budget_view(&snap.ds, department.as_deref());
     Ok(Json(view).into_response())
 }

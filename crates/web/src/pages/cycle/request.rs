@@ -17,7 +17,7 @@ use maud::html;
 
 use super::{
     RequestForm, can_edit_sheet, can_view_department, cycle_links, direction_label, error_for,
-    error_summary, fy_label, input, page, parse_fy, user, web_error, yen,
+    error_summary, fy_label, input, page, parse_fy, user, yen,
 };
 use crate::AppState;
 use crate::error::{WebError, WebResult};
@@ -155,8 +155,7 @@ pub(super) async fn render_request(
     let budget_fy = Cycle::new(fy).budget_fy();
     let view = snap
         .cycle_year(state.store(), fy)
-        .await
-        .map_err(web_error)?
+        .await?
         .budget_view(&snap.ds, Some(department));
     let row = view
         .rows

@@ -13,7 +13,7 @@ use citykpi_domain::cycle::scenario::{Assumption, ChainLevel, ChainLink, Scenari
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{error_for, error_summary, input, page, refusal, user, web_error};
+use super::{error_for, error_summary, input, page, refusal, user};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
@@ -110,9 +110,7 @@ pub fn can_edit_scenario(user: &SessionUser, owner_departments: &[&str]) -> bool
 }
 
 async fn load(state: &AppState, code: &str) -> WebResult<(ScenarioView, Vec<String>)> {
-    let view = service::scenario_view(state.store(), code)
-        .await
-        .map_err(web_error)?;
+    let view = service::scenario_view(state.store(), code).await?;
     let snap = state.snapshot().await?;
     let depts = view
         .owner_sections
@@ -412,7 +410,7 @@ pub async fn save_scenario(
                     status,
                 ))
             }
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }
@@ -464,7 +462,7 @@ pub async fn api_save_scenario(
             Some((status, errors)) => {
                 Ok((status, Json(serde_json::json!({ "errors": errors }))).into_response())
             }
-            None => Err(web_error(e)),
+            None => Err(WebError::from(e)),
         },
     }
 }

@@ -22,7 +22,9 @@ use citykpi_domain::partner::proposal::{
     self, Criterion, Proposal, ProposalForm, ProposalStage, Rubric,
 };
 use citykpi_domain::partner::{Day, Problem, Problems, SdgGoal};
-use citykpi_store::{InquiryFilter, MemberFilter, Page, PartnerError, Store, StoreError};
+use citykpi_store::{
+    ErasedPersonal, InquiryFilter, MemberFilter, Page, PartnerError, Store, StoreError,
+};
 
 /// The actor recorded for what the public forms write.
 pub const PUBLIC_ACTOR: &str = "public";
@@ -245,7 +247,7 @@ pub async fn route_inquiry(
 }
 
 /// Erases personal fields past the city's retention period (setting, else one year).
-pub async fn erase_expired(store: &Store, actor: &str) -> Result<Vec<i64>> {
+pub async fn erase_expired(store: &Store, actor: &str) -> Result<ErasedPersonal> {
     let days = store
         .get_setting(RETENTION_SETTING)
         .await?
@@ -1112,8 +1114,13 @@ fn proposal_sheet(list: &[Proposal], ja: bool, desk: bool) -> citykpi_io::Sheet 
             "consent to publish",
         ),
     ];
+    columns.push(("channel", "受付方法", "channel"));
+    columns.push(("decided_at", "決定日時", "decided at"));
     if desk {
+        columns.push(("contact_person", "担当者名", "contact person"));
+        columns.push(("contact_phone", "電話番号", "phone"));
         columns.push(("contact_email", "連絡先メールアドレス", "contact e-mail"));
+        columns.push(("contact_erased_on", "連絡先の消去日", "contact erased on"));
     }
     let rows = list
         .iter()
@@ -1135,9 +1142,18 @@ fn proposal_sheet(list: &[Proposal], ja: bool, desk: bool) -> citykpi_io::Sheet 
                 Cell::opt_num(p.rubric.as_ref().map(Rubric::total)),
                 Cell::text(&p.decision_reason),
                 Cell::Bool(p.publish_consent),
+                Cell::text(pick(ja, p.channel.label_ja(), p.channel.label_en())),
+                Cell::text(p.decided_at.as_deref().unwrap_or("")),
             ];
             if desk {
+                row.push(Cell::text(&p.contact_person));
+                row.push(Cell::text(&p.contact_phone));
                 row.push(Cell::text(&p.contact_email));
+                row.push(Cell::text(
+                    &p.contact_erased_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ));
             }
             row
         })

@@ -24,6 +24,11 @@ const PARTNER_STREAM: u64 = 60;
 pub const MEMBERS_PER_SCALE: usize = 1_300;
 pub const INQUIRIES_PER_SCALE: usize = 2_000;
 
+/// The section that owns the demo's PR plans: 広報戦略推進課, the second
+/// section of 市長公室 in the demo's organisation (`org::build` numbers
+/// sections `<department>-<nn>`; a test holds the two together).
+pub const PR_SECTION: &str = "SHICHO-02";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartnerDemo {
     pub members: Vec<(NewMember, MemberStatus)>,
@@ -366,7 +371,7 @@ pub fn generate_sized(
         let form = PrPlanForm {
             code: code.into(),
             title: title.into(),
-            section_code: String::from("SHICHO-KOHO"),
+            section_code: String::from(PR_SECTION),
             goal: format!("{title}により関連KPIを改善する"),
             audience: "市民・事業者".into(),
             message: format!("{title}をお知らせします"),

@@ -821,3 +821,21 @@ fn plan_tables_name_only_existing_sections_and_kpis() {
         assert!(dept_of.contains_key(u.section_code.as_str()));
     }
 }
+
+/// The partnership demo's PR plans name a section of the demo city.
+#[test]
+fn pr_plans_belong_to_the_pr_section() {
+    let ds = scale(1);
+    let section = ds
+        .sections
+        .iter()
+        .find(|s| s.code == citykpi_demo::partners::PR_SECTION)
+        .expect("the PR section exists");
+    assert_eq!(section.name_ja, "広報戦略推進課");
+    let today = citykpi_domain::partner::Day::parse("2026-12-01").unwrap();
+    let demo = citykpi_demo::partners::generate(7, 1, today, &["K-01".to_string()]);
+    assert!(!demo.pr_plans.is_empty());
+    for plan in &demo.pr_plans {
+        assert_eq!(plan.section_code, section.code, "{}", plan.code);
+    }
+}

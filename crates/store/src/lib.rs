@@ -54,7 +54,9 @@ pub use evidence::StoredEvidence;
 pub use intake::ThemeWrite;
 pub use notify::SentNotice;
 pub use outreach::{EventFilter, LeadFilter};
-pub use partners::{InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult};
+pub use partners::{
+    ErasedPersonal, InquiryFilter, MemberFilter, Page, PartnerError, PartnerResult,
+};
 pub use read::ObservationFilter;
 pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
@@ -194,6 +196,28 @@ impl Store {
             Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Brings the planner's statistics (and, on PostgreSQL, the visibility
+    /// map that index-only scans need) up to date after a bulk load, instead
+    /// of waiting for autovacuum: until then a list of 50,000 fresh rows is
+    /// planned as if the table held a hundred. Not in a transaction (VACUUM
+    /// cannot be); `tables` are our own table names.
+    pub(crate) async fn refresh_statistics(&self, tables: &[&str]) -> Result<()> {
+        let list = tables.join(", ");
+        match &*self.db {
+            Db::Sqlite(p) => {
+                for t in tables {
+                    sqlx::query(&format!("ANALYZE {t}")).execute(p).await?;
+                }
+            }
+            Db::Postgres(p) => {
+                sqlx::query(&format!("VACUUM (ANALYZE) {list}"))
+                    .execute(p)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes the pool; waits for connections in use to be returned.

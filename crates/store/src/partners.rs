@@ -17,7 +17,9 @@ use citykpi_domain::partner::menu::{MenuItem, MenuKind, Participation, Participa
 use citykpi_domain::partner::projects::{
     Demonstration, PrPlan, ProjectTeam, TeamEntry, TeamEntryKind,
 };
-use citykpi_domain::partner::proposal::{NewProposal, Proposal, ProposalStage, Rubric, check_move};
+use citykpi_domain::partner::proposal::{
+    NewProposal, Proposal, ProposalChannel, ProposalStage, Rubric, check_move,
+};
 use citykpi_domain::partner::{Day, Problem, Problems, SdgGoal};
 use serde_json::json;
 
@@ -73,6 +75,23 @@ pub struct Page<T> {
 impl<T> Page<T> {
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page.max(1)).max(1)
+    }
+}
+
+/// What one run of the retention rule erased: the ids of the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ErasedPersonal {
+    pub inquiries: Vec<i64>,
+    pub proposals: Vec<i64>,
+}
+
+impl ErasedPersonal {
+    pub fn len(&self) -> usize {
+        self.inquiries.len() + self.proposals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -380,6 +399,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.refresh_statistics(&["partner_members"]).await?;
         Ok(ids)
     }
 
@@ -919,6 +939,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.refresh_statistics(&["partner_inquiries"]).await?;
         Ok(items.len())
     }
 
@@ -965,9 +986,9 @@ impl Store {
         if !f.q.trim().is_empty() {
             binds.push(like_pattern(&f.q));
             let n = binds.len();
-            wheres.push(format!(
-                "(lower(subject) LIKE ${n} ESCAPE '\\' OR lower(org_name) LIKE ${n} ESCAPE '\\')"
-            ));
+            // search_text is lower(subject) + newline + lower(org_name),
+            // kept by the database (migration 20261206000200).
+            wheres.push(format!("search_text LIKE ${n} ESCAPE '\\'"));
         }
         // $1 (today) is used by the ordering; a WHERE that does not use it still binds it.
         wheres.push("$1 = $1".to_string());
@@ -977,10 +998,10 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) AS n FROM partner_inquiries {where_sql}");
         let total: (i64,) = query_binds!(conn, (i64,), &count_sql, &binds, fetch_one)?;
         // Open ones by due date put the overdue first without naming today, so
-        // the order is the expression index partner_inquiries_desk_order; the
+        // the order is the index partner_inquiries_desk_rank (desk_rank is
+        // the database's own column: open 0, answered 2, closed 3); the
         // page's ids are found in it, then only those rows are read.
-        let order = "CASE WHEN status IN ('received', 'in_progress') THEN 0 \
-                  WHEN status = 'answered' THEN 2 ELSE 3 END, due_on, id";
+        let order = "desk_rank, due_on, id";
         let sql = format!(
             "SELECT {INQUIRY_COLUMNS} FROM partner_inquiries WHERE id IN \
              (SELECT id FROM partner_inquiries {where_sql} ORDER BY {order} LIMIT {per} OFFSET {offset}) \
@@ -1119,19 +1140,22 @@ impl Store {
         Ok(after)
     }
 
-    /// Erases the personal fields of inquiries closed more than
-    /// `retention_days` before `today`; one audit row per inquiry (without
-    /// the erased values). Returns the ids erased.
+    /// Erases personal data past the retention period, in one transaction:
+    /// the person, e-mail and phone of inquiries closed more than
+    /// `retention_days` before `today`, and the contact person, phone and
+    /// e-mail of proposals rejected that long ago (an adopted one goes on to
+    /// an agreement and keeps its contact). One audit row per record,
+    /// without the erased values.
     pub async fn erase_expired_personal(
         &self,
         today: Day,
         retention_days: i64,
         actor: &str,
-    ) -> PartnerResult<Vec<i64>> {
+    ) -> PartnerResult<ErasedPersonal> {
         let cutoff = today.plus_days(-retention_days).to_string();
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
-        let ids: Vec<i64> = run!(
+        let inquiries: Vec<i64> = run!(
             conn,
             sqlx::query_scalar::<_, i64>(
                 "SELECT id FROM partner_inquiries WHERE status = 'closed' AND closed_on < $1 AND erased_on IS NULL \
@@ -1140,7 +1164,7 @@ impl Store {
             .bind(&cutoff),
             fetch_all
         )?;
-        for id in &ids {
+        for id in &inquiries {
             run!(
                 conn,
                 sqlx::query("UPDATE partner_inquiries SET person_name = '', email = '', phone = '', erased_on = $1 WHERE id = $2")
@@ -1159,8 +1183,44 @@ impl Store {
             )
             .await?;
         }
+        // decided_at is RFC 3339, so a day compares as its prefix.
+        let proposals: Vec<i64> = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM partner_proposals WHERE stage = 'rejected' AND decided_at < $1 \
+                 AND contact_erased_on IS NULL \
+                 AND (contact_person <> '' OR contact_phone <> '' OR contact_email <> '') ORDER BY id"
+            )
+            .bind(&cutoff),
+            fetch_all
+        )?;
+        for id in &proposals {
+            run!(
+                conn,
+                sqlx::query(
+                    "UPDATE partner_proposals SET contact_person = '', contact_phone = '', contact_email = '', \
+                     contact_erased_on = $1 WHERE id = $2"
+                )
+                .bind(today.to_string())
+                .bind(id),
+                execute
+            )?;
+            audit_in(
+                conn,
+                actor,
+                "erase_personal",
+                "partner_proposal",
+                &id.to_string(),
+                None,
+                Some(json!({ "retention_days": retention_days, "erased_on": today.to_string() })),
+            )
+            .await?;
+        }
         tx.commit().await?;
-        Ok(ids)
+        Ok(ErasedPersonal {
+            inquiries,
+            proposals,
+        })
     }
 
     // ----- proposals -----
@@ -1340,13 +1400,19 @@ impl Store {
         } else {
             before.decision_reason.clone()
         };
+        // A decision (採択 / 不採択) carries its time; other moves keep the
+        // last one (a decision reopened for review still shows when it was made).
         let n = run!(
             conn,
-            sqlx::query("UPDATE partner_proposals SET stage = $1, decision_reason = $2 WHERE id = $3 AND stage = $4")
-                .bind(to.code())
-                .bind(&keep_reason)
-                .bind(id)
-                .bind(before.stage.code()),
+            sqlx::query(
+                "UPDATE partner_proposals SET stage = $1, decision_reason = $2, \
+                 decided_at = COALESCE($5, decided_at) WHERE id = $3 AND stage = $4"
+            )
+            .bind(to.code())
+            .bind(&keep_reason)
+            .bind(id)
+            .bind(before.stage.code())
+            .bind(to.is_decision().then(crate::audit::now_rfc3339)),
             execute
         )?;
         if n != 1 {
@@ -2037,7 +2103,8 @@ async fn replies_in(conn: &mut Conn<'_>, id: i64) -> PartnerResult<Vec<Reply>> {
 // ----- proposal helpers -----
 
 const PROPOSAL_COLUMNS: &str = "id, title, proposer_name, member_id, theme_code, summary, kpi_codes, sdg_goals, \
-     contact_email, publish_consent, stage, rubric, decision_reason, received_at";
+     contact_email, contact_person, contact_phone, channel, publish_consent, stage, rubric, decision_reason, \
+     received_at, decided_at, contact_erased_on";
 
 #[derive(sqlx::FromRow)]
 struct ProposalRow {
@@ -2050,11 +2117,16 @@ struct ProposalRow {
     kpi_codes: String,
     sdg_goals: String,
     contact_email: String,
+    contact_person: String,
+    contact_phone: String,
+    channel: String,
     publish_consent: bool,
     stage: String,
     rubric: Option<String>,
     decision_reason: String,
     received_at: String,
+    decided_at: Option<String>,
+    contact_erased_on: Option<String>,
 }
 
 impl ProposalRow {
@@ -2081,10 +2153,20 @@ impl ProposalRow {
             kpi_codes: unframe(&self.kpi_codes),
             sdg_goals: goals_of(&self.sdg_goals),
             contact_email: self.contact_email,
+            contact_person: self.contact_person,
+            contact_phone: self.contact_phone,
+            channel: ProposalChannel::parse(&self.channel)
+                .ok_or_else(|| damaged("channel", self.id, &self.channel))?,
             publish_consent: self.publish_consent,
             rubric,
             decision_reason: self.decision_reason,
             received_at: self.received_at,
+            decided_at: self.decided_at,
+            contact_erased_on: self
+                .contact_erased_on
+                .as_deref()
+                .map(|d| Day::parse(d).ok_or_else(|| damaged("contact_erased_on", self.id, d)))
+                .transpose()?,
         })
     }
 }

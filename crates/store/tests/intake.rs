@@ -3,7 +3,8 @@
 //! write in the audit log), a proposal taken in with its files in one
 //! transaction (a refused file leaves nothing behind), the desk's intake
 //! details, and the decisions published only with the proposer's consent,
-//! each with its reason and the date the database stamped on it.
+//! each with its reason and the date it was decided; a rejected proposal's
+//! contact erased once the retention period has passed.
 
 mod common;
 
@@ -44,6 +45,7 @@ on_both_backends!(
     themes_are_created_changed_and_closed,
     intake_with_files_is_one_transaction,
     decisions_are_published_with_consent_reason_and_date,
+    rejected_proposals_lose_their_contact_after_retention,
 );
 
 const KPIS: [&str; 3] = ["K001", "K002", "K003"];
@@ -367,7 +369,7 @@ async fn decisions_are_published_with_consent_reason_and_date(db: &TestDb) {
     assert!(!rejected.adopted);
     assert_eq!(rejected.reason, "既存事業と重複");
     assert_eq!(rejected.theme_title, None);
-    // The decision's date: stamped by the database when the stage moved to a decision.
+    // The decision's date: stamped by move_proposal when the stage moved to a decision.
     for d in &page.items {
         let day = d.decided_on.expect("decided on a day");
         let today =
@@ -384,4 +386,77 @@ async fn decisions_are_published_with_consent_reason_and_date(db: &TestDb) {
     // Paging.
     let first = s.published_decisions(1, 1).await.unwrap();
     assert_eq!((first.items.len(), first.total), (1, 2));
+}
+
+async fn rejected_proposals_lose_their_contact_after_retention(db: &TestDb) {
+    let s = &db.store;
+    s.save_theme(
+        &theme("T-PARK", "公園のにぎわい"),
+        ThemeWrite::Create,
+        "desk",
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for title in ["採択", "不採択", "検討中"] {
+        let (id, _) = s
+            .insert_intake(&intake(title, "", true), &[], "public")
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    decide(s, ids[0], true, "寄与が大きい").await;
+    decide(s, ids[1], false, "重複").await;
+    let decided = s.proposal(ids[1]).await.unwrap().unwrap();
+    assert_eq!(decided.contact_person, "提案 花子");
+    assert_eq!(decided.contact_phone, "06-1111-2222");
+    assert_eq!(decided.channel, ProposalChannel::Post);
+    assert!(decided.decided_at.is_some());
+    assert_eq!(s.proposal(ids[2]).await.unwrap().unwrap().decided_at, None);
+
+    let today = Day::parse(&citykpi_store::now_rfc3339()[..10]).unwrap();
+    // Within the period: nothing goes.
+    let none = s
+        .erase_expired_personal(today.plus_days(10), 365, "retention")
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    // Past it: only the rejected one, in one audit row without the values.
+    let later = today.plus_days(400);
+    let erased = s
+        .erase_expired_personal(later, 365, "retention")
+        .await
+        .unwrap();
+    assert_eq!(erased.proposals, vec![ids[1]]);
+    assert!(erased.inquiries.is_empty());
+    let gone = s.proposal(ids[1]).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            gone.contact_person.as_str(),
+            gone.contact_phone.as_str(),
+            gone.contact_email.as_str()
+        ),
+        ("", "", "")
+    );
+    assert_eq!(gone.contact_erased_on, Some(later));
+    assert_eq!(gone.title, "不採択", "the proposal itself stays");
+    for kept in [ids[0], ids[2]] {
+        let p = s.proposal(kept).await.unwrap().unwrap();
+        assert_eq!(p.contact_person, "提案 花子");
+        assert_eq!(p.contact_erased_on, None);
+    }
+    let audit = audit_texts(s).await;
+    let rows: Vec<_> = audit
+        .iter()
+        .filter(|(a, e, _)| a == "erase_personal" && e == "partner_proposal")
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].2.contains("06-1111-2222"), "{}", rows[0].2);
+    // A second run finds nothing left to erase.
+    assert!(
+        s.erase_expired_personal(later, 365, "retention")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -330,7 +330,8 @@ async fn inquiries_flow_overdue_first_and_retention(db: &TestDb) {
         .erase_expired_personal(day("2026-06-15"), 30, "retention")
         .await
         .unwrap();
-    assert_eq!(erased, vec![i_early.id]);
+    assert_eq!(erased.inquiries, vec![i_early.id]);
+    assert!(erased.proposals.is_empty());
     let (after, _) = s.inquiry(i_early.id).await.unwrap().unwrap();
     assert!(after.personal.is_empty());
     assert_eq!(after.erased_on, Some(day("2026-06-15")));

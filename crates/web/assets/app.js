@@ -20,6 +20,29 @@
       if (el && navigator.clipboard) { navigator.clipboard.writeText(el.textContent.trim()); }
     });
   });
+  // Long checkbox lists (a demonstration's partner members): a search box
+  // hides the entries whose text does not contain what was typed (NFKC and
+  // lower case, like the server's search); ticked entries always stay.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-filter-for]"), function (box) {
+    var list = document.getElementById(box.getAttribute("data-filter-for"));
+    if (!list) { return; }
+    box.hidden = false;
+    var fold = function (s) { return (s.normalize ? s.normalize("NFKC") : s).toLowerCase(); };
+    var count = document.getElementById(box.getAttribute("data-filter-for") + "-shown");
+    var apply = function () {
+      var q = fold(box.value.trim());
+      var shown = 0;
+      Array.prototype.forEach.call(list.children, function (item) {
+        var ticked = item.querySelector("input:checked") !== null;
+        var hit = q === "" || ticked || fold(item.textContent).indexOf(q) >= 0;
+        item.hidden = !hit;
+        if (hit) { shown += 1; }
+      });
+      if (count) { count.textContent = String(shown); }
+    };
+    box.addEventListener("input", apply);
+    apply();
+  });
   // Move focus to an error summary so screen readers announce it.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }

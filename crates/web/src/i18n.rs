@@ -315,6 +315,7 @@ catalogue! {
     public_partners: "SDGs推進プラットフォーム" / "SDGs partner platform",
     public_partner_directory: "会員名簿" / "Member directory",
     public_partner_join: "会員登録" / "Join",
+    public_partner_menu: "SDGs貢献メニュー" / "SDGs contribution menu",
     public_partner_inquire: "ご相談（ワンストップ窓口）" / "Ask us (one-stop desk)",
     public_intro: "市が公開している計画とKPIの進捗です。" / "The plans and KPI progress the city has published.",
     public_none: "公開されている計画はありません。" / "No plan has been published yet.",

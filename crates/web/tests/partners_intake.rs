@@ -125,6 +125,8 @@ async fn public_intake_and_field_messages(backend: Backend) {
     // The public portal links to the desk's public pages.
     let portal = app.client().get("/public").await;
     assert!(portal.body.contains("/partners/proposals/decisions"));
+    assert!(portal.body.contains(r#"href="/partners/sdgs-menu""#));
+    assert!(portal.body.contains("SDGs貢献メニュー"));
 
     // The form opened from a theme has it chosen, with its KPIs ticked.
     let v = visitor(&app, "/partners/propose?theme=T-PARK").await;

@@ -76,12 +76,17 @@ async fn demonstration_forms(backend: Backend) {
     let form = desk.get("/partners/demonstrations/new").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("name=\"csrf\""));
+    // They are checkboxes in a scrolling box with a search box that
+    // narrows them (app.js), not a multiple select of 1,300 options.
+    let partner = |id: i64| format!(r#"name="partner_ids" value="{id}""#);
+    assert!(form.body.contains(&partner(approved[0])));
+    assert!(form.body.contains(r#"data-filter-for="partner_ids-list""#));
     assert!(
         form.body
-            .contains(&format!("option value=\"{}\"", approved[0]))
+            .contains(r#"class="scroll-box" id="partner_ids-list""#)
     );
     if let Some(p) = pending.first() {
-        assert!(!form.body.contains(&format!("option value=\"{p}\"")));
+        assert!(!form.body.contains(&partner(*p)));
     }
 
     // Every bad field named (Japanese; English with ?lang=en), nothing written.
@@ -187,6 +192,15 @@ async fn demonstration_forms(backend: Backend) {
     assert_eq!(d.title, title);
     assert_eq!(d.partner_ids, vec![approved[0], approved[1]]);
     assert_eq!(d.kpi_codes, vec![k1.clone(), k2.clone()]);
+    // The edit form has them ticked and at the top of the list.
+    let edit = desk.get("/partners/demonstrations/DX-TEST/edit").await.body;
+    let ticked = format!(r#"value="{}" checked"#, approved[1]);
+    assert!(edit.contains(&ticked), "chosen partner ticked");
+    if let Some(other) = approved.get(2) {
+        let unticked = format!(r#"name="partner_ids" value="{other}""#);
+        let (a, b) = (edit.find(&ticked), edit.find(&unticked));
+        assert!(a.is_some() && b.is_some() && a < b, "ticked ones first");
+    }
     assert!(
         audit_has(
             &app,

@@ -488,11 +488,31 @@ pub struct Proposal {
     pub kpi_codes: Vec<String>,
     pub sdg_goals: Vec<SdgGoal>,
     pub contact_email: String,
+    /// The proposer's contact person and phone (the desk's, never published).
+    pub contact_person: String,
+    pub contact_phone: String,
+    /// How the proposal arrived.
+    pub channel: ProposalChannel,
     pub publish_consent: bool,
     pub stage: ProposalStage,
     pub rubric: Option<Rubric>,
     pub decision_reason: String,
     pub received_at: String,
+    /// When the decision (採択 / 不採択) was recorded (UTC, RFC 3339).
+    pub decided_at: Option<String>,
+    /// The day the contact fields were erased at the end of the retention period.
+    pub contact_erased_on: Option<Day>,
+}
+
+impl Proposal {
+    /// The proposal as staff outside the desk see it: without the contact
+    /// person, phone and e-mail.
+    pub fn without_contact(mut self) -> Proposal {
+        self.contact_email.clear();
+        self.contact_person.clear();
+        self.contact_phone.clear();
+        self
+    }
 }
 
 /// Checks a move of the pipeline. A decision needs its reason; adoption
@@ -571,11 +591,16 @@ mod tests {
             kpi_codes: vec!["K1".into()],
             sdg_goals: vec![],
             contact_email: "a@b.jp".into(),
+            contact_person: "佐藤".into(),
+            contact_phone: "03-0000-0000".into(),
+            channel: ProposalChannel::Web,
             publish_consent: false,
             stage: ProposalStage::Review,
             rubric: scores.map(|scores| Rubric { scores }),
             decision_reason: String::new(),
             received_at: String::new(),
+            decided_at: None,
+            contact_erased_on: None,
         }
     }
 

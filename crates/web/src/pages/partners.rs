@@ -32,7 +32,7 @@ use citykpi_domain::partner::member::{
     Member, MemberForm, MemberStatus, OrgSize, OrgType, PublicField,
 };
 use citykpi_domain::partner::projects::TeamForm;
-use citykpi_domain::partner::proposal::{Criterion, MAX_SCORE, ProposalStage};
+use citykpi_domain::partner::proposal::{Criterion, MAX_SCORE, Proposal, ProposalStage};
 use citykpi_domain::partner::{Problem, Problems, SdgGoal};
 use citykpi_store::{InquiryFilter, MemberFilter, Page as ListPage};
 use maud::{Markup, html};
@@ -2307,9 +2307,11 @@ pub async fn api_proposals(
         .await
         .map_err(app_error)?;
     if !is_desk(v.role) {
-        for p in &mut page.items {
-            p.contact_email.clear();
-        }
+        page.items = page
+            .items
+            .into_iter()
+            .map(Proposal::without_contact)
+            .collect();
     }
     Ok(page_json(&page))
 }

@@ -33,6 +33,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
                 strong { (t.public_partners) } " "
                 a href="/partners/directory" { (t.public_partner_directory) } " ・ "
                 a href="/partners/join" { (t.public_partner_join) } " ・ "
+                a href=(crate::pages::partners::menu_public::PUBLIC_MENU) { (t.public_partner_menu) } " ・ "
                 a href="/partners/inquire" { (t.public_partner_inquire) }
             }
             p { (crate::pages::partners::intake::public_links(lang)) }

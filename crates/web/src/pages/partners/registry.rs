@@ -207,6 +207,8 @@ pub struct RegistryText {
     pub partner_ids: &'static str,
     pub partner_ids_hint: &'static str,
     pub no_members: &'static str,
+    pub filter_members: &'static str,
+    pub shown: &'static str,
     pub results_summary: &'static str,
     pub choose: &'static str,
     pub edit: &'static str,
@@ -303,7 +305,9 @@ pub const JA: RegistryText = RegistryText {
     start: "開始日",
     end: "終了日",
     partner_ids: "連携する会員",
-    partner_ids_hint: "承認済みの会員から選びます（Ctrlキーで複数選択）",
+    partner_ids_hint: "承認済みの会員から選びます。名前や会員番号で絞り込めます",
+    filter_members: "絞り込み",
+    shown: "表示",
     no_members: "承認済みの会員がまだいません。",
     results_summary: "成果の概要",
     choose: "選んでください",
@@ -401,7 +405,9 @@ pub const EN: RegistryText = RegistryText {
     start: "Start",
     end: "End",
     partner_ids: "Partner members",
-    partner_ids_hint: "chosen from the approved members (Ctrl to select several)",
+    partner_ids_hint: "chosen from the approved members; narrow the list by name or member number",
+    filter_members: "Filter",
+    shown: "shown",
     no_members: "No approved members yet.",
     results_summary: "Results (summary)",
     choose: "Choose",
@@ -512,7 +518,7 @@ fn is_desk_ctx(ctx: &Ctx) -> bool {
     ctx.user().is_some_and(|u| is_desk(u.role))
 }
 
-/// A select (or multiple select) with its label, hint and message.
+/// A select with its label, hint and message.
 #[allow(clippy::too_many_arguments)]
 fn select_field(
     fc: &FormCtx<'_>,
@@ -520,7 +526,6 @@ fn select_field(
     label: &str,
     options: &[(String, String)],
     selected: &[String],
-    multiple: bool,
     required: bool,
     hint: Option<&str>,
 ) -> Markup {
@@ -531,10 +536,52 @@ fn select_field(
             label for=(id) { (label) @if !required { " （" (pt(fc.lang).optional) "）" } }
             @if let Some(h) = hint { span.hint id={ (id) "-hint" } { (h) } }
             (field_error(id, msg.as_deref()))
-            select id=(id) name=(id) multiple[multiple] size=[multiple.then_some("8")] aria-invalid=[msg.as_ref().map(|_| "true")] aria-describedby=[hint.map(|_| format!("{id}-hint"))] {
-                @if !multiple { option value="" { (t.choose) } }
+            select id=(id) name=(id) aria-invalid=[msg.as_ref().map(|_| "true")] aria-describedby=[hint.map(|_| format!("{id}-hint"))] {
+                option value="" { (t.choose) }
                 @for (v, l) in options {
                     option value=(v) selected[selected.iter().any(|s| s == v)] { (l) }
+                }
+            }
+        }
+    }
+}
+
+/// A long list of checkboxes (a demonstration's partners, chosen from every
+/// approved member) in a scrolling box, the ticked ones first, with a search
+/// box that narrows the list as one types (app.js; without script the whole
+/// list scrolls).
+fn searchable_checklist(
+    fc: &FormCtx<'_>,
+    id: &str,
+    label: &str,
+    options: &[(String, String)],
+    selected: &[String],
+    hint: &str,
+) -> Markup {
+    let msg = field_message(fc.lang, fc.problems, id);
+    let t = rt(fc.lang);
+    let ticked = |v: &String| selected.iter().any(|s| s == v);
+    let ordered = options
+        .iter()
+        .filter(|(v, _)| ticked(v))
+        .chain(options.iter().filter(|(v, _)| !ticked(v)));
+    html! {
+        fieldset id=(id) class=[msg.as_ref().map(|_| "field-error")] {
+            legend { (label) " （" (pt(fc.lang).optional) "）" }
+            span.hint id={ (id) "-hint" } { (hint) }
+            (field_error(id, msg.as_deref()))
+            div.filter-row {
+                label for={ (id) "-filter" } { (t.filter_members) }
+                input type="search" id={ (id) "-filter" } data-filter-for={ (id) "-list" } hidden autocomplete="off";
+                span.muted { (t.shown) " " span id={ (id) "-list-shown" } { (options.len()) } " / " (options.len()) }
+            }
+            div.scroll-box id={ (id) "-list" } {
+                @for (v, l) in ordered {
+                    @let cid = format!("{id}-{v}");
+                    div {
+                        input type="checkbox" id=(cid) name=(id) value=(v) checked[ticked(v)];
+                        label for=(cid) { (l) }
+                    }
                 }
             }
         }
@@ -643,14 +690,14 @@ async fn demo_form_view(
                 (text_field(&fc, "code", t.code, &f.code, "text", true, Some(t.code_hint)))
             }
             (text_field(&fc, "title", t.title, &f.title, "text", true, None))
-            (select_field(&fc, "field", p.field, &fields, std::slice::from_ref(&f.field), false, true, None))
+            (select_field(&fc, "field", p.field, &fields, std::slice::from_ref(&f.field), true, None))
             (text_field(&fc, "area", p.area, &f.area, "text", true, None))
             (text_field(&fc, "start", t.start, &f.start, "date", true, None))
             (text_field(&fc, "end", t.end, &f.end, "date", true, None))
             @if members.is_empty() {
                 p.muted { (t.partner_ids) "： " (t.no_members) }
             } @else {
-                (select_field(&fc, "partner_ids", t.partner_ids, &member_options, partners, true, false, Some(t.partner_ids_hint)))
+                (searchable_checklist(&fc, "partner_ids", t.partner_ids, &member_options, partners, t.partner_ids_hint))
             }
             (text_field(&fc, "kpi_codes", p.kpis, &f.kpi_codes, "text", false, Some(p.codes_hint)))
             (text_field(&fc, "results", t.results_summary, results, "textarea", false, None))
@@ -939,10 +986,10 @@ fn ngsi_section(
             }
             @if kpis.is_empty() { p.muted { (t.ngsi_no_kpis) } } @else {
                 form.stack method="post" enctype="multipart/form-data" action={ (base) "/ngsi?csrf=" (enc(ctx.csrf())) } novalidate {
-                    (select_field(&fc, "kpi_code", t.ngsi_kpi, &kpis, std::slice::from_ref(&f.kpi_code), false, true, None))
+                    (select_field(&fc, "kpi_code", t.ngsi_kpi, &kpis, std::slice::from_ref(&f.kpi_code), true, None))
                     (text_field(&fc, "attribute", t.ngsi_attribute, &f.attribute, "text", true, Some(t.ngsi_attribute_hint)))
-                    (select_field(&fc, "period", t.ngsi_period, &periods, &[period], false, true, None))
-                    (select_field(&fc, "aggregate", t.ngsi_aggregate, &aggregates, &[aggregate], false, true, None))
+                    (select_field(&fc, "period", t.ngsi_period, &periods, &[period], true, None))
+                    (select_field(&fc, "aggregate", t.ngsi_aggregate, &aggregates, &[aggregate], true, None))
                     (text_field(&fc, "area_code", t.ngsi_area, &f.area_code, "text", false, Some(t.ngsi_area_hint)))
                     (text_field(&fc, "unit_code", t.ngsi_unit, &f.unit_code, "text", false, Some(t.ngsi_unit_hint)))
                     (text_field(&fc, "observed_at", t.ngsi_observed_at, &f.observed_at, "text", false, Some(t.ngsi_observed_at_hint)))
@@ -1236,7 +1283,7 @@ async fn pr_form_view(
             }
             (text_field(&fc, "title", t.pr_title_field, &f.title, "text", true, None))
             (text_field(&fc, "program_code", t.program_code, program, "text", false, Some(t.program_hint)))
-            (select_field(&fc, "section_code", p.section, &sections, std::slice::from_ref(&f.section_code), false, true, None))
+            (select_field(&fc, "section_code", p.section, &sections, std::slice::from_ref(&f.section_code), true, None))
             (text_field(&fc, "goal", p.goal, &f.goal, "textarea", true, None))
             (text_field(&fc, "audience", p.audience, &f.audience, "text", true, None))
             (text_field(&fc, "message", p.message, &f.message, "textarea", true, None))
@@ -1424,7 +1471,7 @@ async fn pr_plan_view(
             @if desk {
                 form.stack method="post" action={ (base) "/reach" } novalidate {
                     input type="hidden" name="csrf" value=(ctx.csrf());
-                    (select_field(&fc, "channel", t.channel, &channels, &[typed("channel")], false, true, None))
+                    (select_field(&fc, "channel", t.channel, &channels, &[typed("channel")], true, None))
                     (text_field(&fc, "on", t.on, &on, "date", true, None))
                     (text_field(&fc, "reach", t.reach_count, &typed("reach"), "text", true, None))
                     (text_field(&fc, "note", p.note, &typed("note"), "text", false, None))

@@ -100,8 +100,20 @@ pub async fn build_partners_sized(
             ));
         }
     }
-    let kpi_codes: Vec<String> = store.kpis().await?.into_iter().map(|k| k.code).collect();
-    crate::partners::build_demo_sized(store, seed, members, inquiries, &kpi_codes)
+    let kpis = store.kpis().await?;
+    let kpi_codes: Vec<String> = kpis.iter().map(|k| k.code.clone()).collect();
+    let written = crate::partners::build_demo_sized(store, seed, members, inquiries, &kpi_codes)
         .await
-        .map_err(|e| AppError::invalid("partners", e.to_string()))
+        .map_err(|e| AppError::invalid("partners", e.to_string()))?;
+    // The outreach leads name member numbers of the register just replaced:
+    // they are written again against the new one.
+    let city = citykpi_domain::Dataset {
+        kpis,
+        sections: store.sections().await?,
+        ..citykpi_domain::Dataset::default()
+    };
+    crate::partners::outreach::build_demo(store, &city)
+        .await
+        .map_err(|e| AppError::invalid("partners", e.to_string()))?;
+    Ok(written)
 }

@@ -78,6 +78,51 @@ impl<T> Page<T> {
     }
 }
 
+/// One run of the retention rule inside its transaction.
+struct Retention<'a> {
+    cutoff: &'a str,
+    today: Day,
+    retention_days: i64,
+    actor: &'a str,
+}
+
+impl Retention<'_> {
+    /// Finds the records (`select` binds the cutoff day as $1) and blanks
+    /// each (`update` binds today as $1 and the id as $2) with an audit row
+    /// that names the rule, never the erased values.
+    async fn erase(
+        &self,
+        conn: &mut Conn<'_>,
+        entity: &str,
+        select: &str,
+        update: &str,
+    ) -> PartnerResult<Vec<i64>> {
+        let ids: Vec<i64> = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>(select).bind(self.cutoff),
+            fetch_all
+        )?;
+        for id in &ids {
+            run!(
+                conn,
+                sqlx::query(update).bind(self.today.to_string()).bind(id),
+                execute
+            )?;
+            audit_in(
+                conn,
+                self.actor,
+                "erase_personal",
+                entity,
+                &id.to_string(),
+                None,
+                Some(json!({ "retention_days": self.retention_days, "erased_on": self.today.to_string() })),
+            )
+            .await?;
+        }
+        Ok(ids)
+    }
+}
+
 /// What one run of the retention rule erased: the ids of the records.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ErasedPersonal {
@@ -1153,69 +1198,35 @@ impl Store {
         actor: &str,
     ) -> PartnerResult<ErasedPersonal> {
         let cutoff = today.plus_days(-retention_days).to_string();
+        let rule = Retention {
+            cutoff: &cutoff,
+            today,
+            retention_days,
+            actor,
+        };
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
-        let inquiries: Vec<i64> = run!(
-            conn,
-            sqlx::query_scalar::<_, i64>(
-                "SELECT id FROM partner_inquiries WHERE status = 'closed' AND closed_on < $1 AND erased_on IS NULL \
-                 AND (person_name <> '' OR email <> '' OR phone <> '') ORDER BY id"
-            )
-            .bind(&cutoff),
-            fetch_all
-        )?;
-        for id in &inquiries {
-            run!(
+        let inquiries = rule
+            .erase(
                 conn,
-                sqlx::query("UPDATE partner_inquiries SET person_name = '', email = '', phone = '', erased_on = $1 WHERE id = $2")
-                    .bind(today.to_string())
-                    .bind(id),
-                execute
-            )?;
-            audit_in(
-                conn,
-                actor,
-                "erase_personal",
                 "partner_inquiry",
-                &id.to_string(),
-                None,
-                Some(json!({ "retention_days": retention_days, "erased_on": today.to_string() })),
+                "SELECT id FROM partner_inquiries WHERE status = 'closed' AND closed_on < $1 AND erased_on IS NULL \
+                 AND (person_name <> '' OR email <> '' OR phone <> '') ORDER BY id",
+                "UPDATE partner_inquiries SET person_name = '', email = '', phone = '', erased_on = $1 WHERE id = $2",
             )
             .await?;
-        }
         // decided_at is RFC 3339, so a day compares as its prefix.
-        let proposals: Vec<i64> = run!(
-            conn,
-            sqlx::query_scalar::<_, i64>(
+        let proposals = rule
+            .erase(
+                conn,
+                "partner_proposal",
                 "SELECT id FROM partner_proposals WHERE stage = 'rejected' AND decided_at < $1 \
                  AND contact_erased_on IS NULL \
-                 AND (contact_person <> '' OR contact_phone <> '' OR contact_email <> '') ORDER BY id"
-            )
-            .bind(&cutoff),
-            fetch_all
-        )?;
-        for id in &proposals {
-            run!(
-                conn,
-                sqlx::query(
-                    "UPDATE partner_proposals SET contact_person = '', contact_phone = '', contact_email = '', \
-                     contact_erased_on = $1 WHERE id = $2"
-                )
-                .bind(today.to_string())
-                .bind(id),
-                execute
-            )?;
-            audit_in(
-                conn,
-                actor,
-                "erase_personal",
-                "partner_proposal",
-                &id.to_string(),
-                None,
-                Some(json!({ "retention_days": retention_days, "erased_on": today.to_string() })),
+                 AND (contact_person <> '' OR contact_phone <> '' OR contact_email <> '') ORDER BY id",
+                "UPDATE partner_proposals SET contact_person = '', contact_phone = '', contact_email = '', \
+                 contact_erased_on = $1 WHERE id = $2",
             )
             .await?;
-        }
         tx.commit().await?;
         Ok(ErasedPersonal {
             inquiries,

@@ -390,13 +390,6 @@ async fn decisions_are_published_with_consent_reason_and_date(db: &TestDb) {
 
 async fn rejected_proposals_lose_their_contact_after_retention(db: &TestDb) {
     let s = &db.store;
-    s.save_theme(
-        &theme("T-PARK", "公園のにぎわい"),
-        ThemeWrite::Create,
-        "desk",
-    )
-    .await
-    .unwrap();
     let mut ids = Vec::new();
     for title in ["採択", "不採択", "検討中"] {
         let (id, _) = s

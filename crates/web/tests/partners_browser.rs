@@ -1,7 +1,8 @@
 //! End-to-end test of the partner platform in headless Chromium (Debian's
 //! `chromium`, never a downloaded browser): a visitor registers an
 //! organisation through the public form, the desk approves it, and the
-//! visitor finds it in the public directory. A screenshot of the directory
+//! visitor finds it in the public directory; the desk narrows the partner
+//! list of a new demonstration to it with the search box. A screenshot of the directory
 //! is written to `target/screenshots/` for humans to look at.
 
 mod common;
@@ -78,6 +79,37 @@ async fn register_approve_and_find_in_directory() {
             page.contains("承認しました"),
             "the notice to the applicant is shown"
         );
+
+        // Choosing it as a demonstration's partner: the search box narrows
+        // the list of every approved member to it; the ticked one stays
+        // when the search changes.
+        goto(&tab, &format!("{base}/partners/demonstrations/new"));
+        let visible = |tab: &headless_chrome::Tab| -> i64 {
+            tab.evaluate(
+                "Array.from(document.querySelectorAll('#partner_ids-list > div')).filter(d => !d.hidden).length",
+                false,
+            )
+            .unwrap()
+            .value
+            .and_then(|v| v.as_i64())
+            .unwrap()
+        };
+        let all = visible(&tab);
+        assert!(all > 1, "every approved member listed ({all})");
+        fill(&tab, "#partner_ids-filter", "ブラウザ試験");
+        assert_eq!(visible(&tab), 1, "narrowed to the new member");
+        assert!(html(&tab).contains(r#"id="partner_ids-list-shown">1<"#));
+        check(&tab, &format!("#partner_ids-{id}"));
+        fill(&tab, "#partner_ids-filter", "該当なしの名前");
+        assert_eq!(visible(&tab), 1, "a ticked member stays in view");
+        // Emptying the box (as a user deleting the text) shows them all again.
+        tab.evaluate(
+            "const b = document.getElementById('partner_ids-filter'); b.value = ''; b.dispatchEvent(new Event('input')); 0",
+            false,
+        )
+        .unwrap();
+        assert_eq!(visible(&tab), all);
+        screenshot(&tab, "partners-demonstration-partners");
         chrome::logout(&tab);
 
         // The visitor finds it in the public directory, with the consented fields only.

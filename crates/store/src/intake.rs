@@ -6,8 +6,8 @@
 
 use citykpi_domain::partner::attachment;
 use citykpi_domain::partner::proposal::{
-    IntakeDetails, NewIntake, ProposalChannel, ProposalStage, PublishedDecision, Theme,
-    decision_of, jst_day, receipt_number,
+    IntakeDetails, NewIntake, ProposalStage, PublishedDecision, Theme, decision_of, jst_day,
+    receipt_number,
 };
 use citykpi_domain::partner::{Day, Problem, Problems};
 use serde_json::json;
@@ -343,31 +343,14 @@ impl Store {
     /// The desk's intake details of a proposal (contact person, phone, how
     /// it arrived, the receipt number, when it was decided).
     pub async fn intake_details(&self, id: i64) -> PartnerResult<Option<IntakeDetails>> {
-        let mut pooled = self.read_conn().await?;
-        let conn = &mut pooled.conn();
-        let row: Option<(String, String, String, String, Option<String>)> = run!(
-            conn,
-            sqlx::query_as::<_, (String, String, String, String, Option<String>)>(
-                "SELECT received_at, contact_person, contact_phone, channel, decided_at \
-                 FROM partner_proposals WHERE id = $1"
-            )
-            .bind(id),
-            fetch_optional
-        )?;
-        row.map(
-            |(received_at, contact_person, contact_phone, channel, decided_at)| {
-                Ok(IntakeDetails {
-                    proposal_id: id,
-                    receipt: receipt_number(id, &received_at),
-                    contact_person,
-                    contact_phone,
-                    channel: ProposalChannel::parse(&channel)
-                        .ok_or_else(|| damaged("channel", id, &channel))?,
-                    decided_at,
-                })
-            },
-        )
-        .transpose()
+        Ok(self.proposal(id).await?.map(|p| IntakeDetails {
+            proposal_id: id,
+            receipt: receipt_number(id, &p.received_at),
+            contact_person: p.contact_person,
+            contact_phone: p.contact_phone,
+            channel: p.channel,
+            decided_at: p.decided_at,
+        }))
     }
 
     /// Decided proposals whose proposer agreed to publication, the latest

@@ -494,6 +494,36 @@ async fn desk_entry_themes_and_roles(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
+    // Rejected, then past the retention period: the contact is erased and
+    // the intake page says so instead of showing blanks.
+    for (stage, reason) in [
+        (ProposalStage::Dialogue, ""),
+        (ProposalStage::Review, ""),
+        (ProposalStage::Rejected, "既存事業と重複"),
+    ] {
+        app.store
+            .move_proposal(p.id, stage, reason, "desk")
+            .await
+            .unwrap();
+    }
+    let today = citykpi_domain::partner::Day::parse(&citykpi_store::now_rfc3339()[..10]).unwrap();
+    let erased = app
+        .store
+        .erase_expired_personal(today.plus_days(400), 365, "retention")
+        .await
+        .unwrap();
+    assert!(erased.proposals.contains(&p.id), "{erased:?}");
+    let intake = desk
+        .get(&format!("/partners/proposals/{}/intake", p.id))
+        .await;
+    assert!(
+        intake
+            .body
+            .contains("保存期間を過ぎたため連絡先を消去しました")
+    );
+    assert!(!intake.body.contains("06-2222-3333"));
+    assert!(intake.body.contains(&d.receipt), "the rest stays");
+
     // Themes: created, refused by field, changed and closed by the desk.
     let r = desk
         .post_form(

@@ -179,6 +179,7 @@ pub struct IntakeText {
     pub rejected: &'static str,
     pub reason: &'static str,
     pub decided_on: &'static str,
+    pub contact_erased: &'static str,
     pub manage_title: &'static str,
     pub new_theme: &'static str,
     pub edit_theme: &'static str,
@@ -254,6 +255,7 @@ pub const INTAKE_JA: IntakeText = IntakeText {
     rejected: "不採択",
     reason: "理由",
     decided_on: "決定日",
+    contact_erased: "保存期間を過ぎたため連絡先を消去しました",
     manage_title: "提案募集テーマの管理",
     new_theme: "テーマを追加",
     edit_theme: "テーマを編集",
@@ -329,6 +331,7 @@ pub const INTAKE_EN: IntakeText = IntakeText {
     rejected: "Not adopted",
     reason: "Reason",
     decided_on: "Decided on",
+    contact_erased: "The contact was erased at the end of the retention period",
     manage_title: "Proposal themes",
     new_theme: "Add a theme",
     edit_theme: "Edit the theme",
@@ -923,9 +926,13 @@ pub async fn intake_page(
             dt { (t.received_at) } dd { (jst_day(&prop.received_at).map(|d| d.to_string()).unwrap_or_default()) }
             dt { (t.channel) } dd { (label!(lang, d.channel)) }
             dt { (t.proposer_name) } dd { (prop.proposer_name) }
-            dt { (t.contact_person) } dd { (d.contact_person) }
-            dt { (t.contact_email) } dd { (prop.contact_email) }
-            dt { (t.contact_phone) } dd { (d.contact_phone) }
+            @if let Some(day) = prop.contact_erased_on {
+                dt { (t.contact_person) } dd #contact-erased { (t.contact_erased) "（" (day) "）" }
+            } @else {
+                dt { (t.contact_person) } dd { (d.contact_person) }
+                dt { (t.contact_email) } dd { (prop.contact_email) }
+                dt { (t.contact_phone) } dd { (d.contact_phone) }
+            }
             dt { (t.theme) } dd { @if let Some(c) = &prop.theme_code { (c) } @else { (t.free_proposal) } }
             dt { (p.stage) } dd { (label!(lang, prop.stage)) }
             dt { (t.decision) } dd {

@@ -248,12 +248,32 @@ pub async fn route_inquiry(
 
 /// Erases personal fields past the city's retention period (setting, else one year).
 pub async fn erase_expired(store: &Store, actor: &str) -> Result<ErasedPersonal> {
-    let days = store
-        .get_setting(RETENTION_SETTING)
-        .await?
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|d| *d >= 0)
-        .unwrap_or(desk::DEFAULT_RETENTION_DAYS);
+    erase_expired_after(store, None, actor).await
+}
+
+/// The same with the period given in days (the command line's `--days`),
+/// else the city's setting, else one year.
+pub async fn erase_expired_after(
+    store: &Store,
+    days: Option<i64>,
+    actor: &str,
+) -> Result<ErasedPersonal> {
+    let days = match days {
+        Some(d) if d < 0 => {
+            return Err(PartnersError::Invalid(Problems(vec![Problem::new(
+                "days",
+                "保存期間は0日以上で指定してください",
+                "the retention period must be 0 days or more",
+            )])));
+        }
+        Some(d) => d,
+        None => store
+            .get_setting(RETENTION_SETTING)
+            .await?
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|d| *d >= 0)
+            .unwrap_or(desk::DEFAULT_RETENTION_DAYS),
+    };
     Ok(store.erase_expired_personal(today(), days, actor).await?)
 }
 

@@ -6,6 +6,7 @@ mod cycle;
 mod evidence;
 mod ngsi;
 mod output;
+mod partners;
 mod report;
 #[cfg(feature = "pdf")]
 mod report_pdf;
@@ -115,6 +116,11 @@ enum Command {
         #[command(subcommand)]
         command: ngsi::NgsiCommand,
     },
+    /// 公民連携（一覧の書き出し、保存期間を過ぎた個人情報の消去）/ partnerships: list exports, erasing personal data past the retention period
+    Partners {
+        #[command(subcommand)]
+        command: partners::PartnersCommand,
+    },
     /// 事業再編 / program restructuring
     Restructure {
         #[command(subcommand)]
@@ -140,7 +146,7 @@ enum KpiCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum FileFormat {
+pub(crate) enum FileFormat {
     Csv,
     Json,
     Xlsx,
@@ -169,6 +175,39 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 
 pub(crate) fn parse_fy(s: &str) -> Result<FiscalYear, String> {
     FiscalYear::parse(s).map_err(|e| e.to_string())
+}
+
+/// Writes an export to `output`, or to standard output (not XLSX: a
+/// spreadsheet's bytes on a terminal help no one).
+pub(crate) fn write_export(
+    output: Option<&std::path::Path>,
+    bytes: &[u8],
+    format: FileFormat,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, bytes).with_context(|| {
+            format!(
+                "{} {}",
+                lang.pick("書き込めません:", "cannot write"),
+                path.display()
+            )
+        })?,
+        None => {
+            if matches!(format, FileFormat::Xlsx) {
+                anyhow::bail!(
+                    "{}",
+                    lang.pick(
+                        "XLSX は -o でファイルを指定してください",
+                        "XLSX needs an output file: -o FILE"
+                    )
+                );
+            }
+            use std::io::Write;
+            std::io::stdout().write_all(bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// `citykpi kpi status | head` must end quietly when the reader goes away,
@@ -292,28 +331,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                 Lang::En => HeaderLang::En,
             };
             let bytes = data::export_kind(&store, kind, format.into(), header_lang).await?;
-            match output {
-                Some(path) => std::fs::write(&path, &bytes).with_context(|| {
-                    format!(
-                        "{} {}",
-                        lang.pick("書き込めません:", "cannot write"),
-                        path.display()
-                    )
-                })?,
-                None => {
-                    if matches!(format, FileFormat::Xlsx) {
-                        anyhow::bail!(
-                            "{}",
-                            lang.pick(
-                                "XLSX は -o でファイルを指定してください",
-                                "XLSX needs an output file: -o FILE"
-                            )
-                        );
-                    }
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
-            }
+            write_export(output.as_deref(), &bytes, format, lang)?;
         }
         Command::Kpi {
             command: KpiCommand::Status { fy, format },
@@ -366,6 +384,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             cycle::run_cycle(&store, command, lang).await?;
         }
         Command::Compare { command } => compare::run(command, cli.db.as_deref(), lang).await?,
+        Command::Partners { command } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            partners::run(&store, command, lang).await?;
+        }
         Command::Ngsi { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             ngsi::run(&store, command, lang).await?;

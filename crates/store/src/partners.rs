@@ -80,6 +80,8 @@ impl<T> Page<T> {
 
 /// One run of the retention rule inside its transaction.
 struct Retention<'a> {
+    /// What a record's date must fall before: a day, or for an RFC 3339
+    /// time the instant that day starts in Japan.
     cutoff: &'a str,
     today: Day,
     retention_days: i64,
@@ -1198,6 +1200,9 @@ impl Store {
         actor: &str,
     ) -> PartnerResult<ErasedPersonal> {
         let cutoff = today.plus_days(-retention_days).to_string();
+        // A decision's time is a UTC instant; the city's days are Japanese
+        // (UTC+9), so the cutoff day starts at 15:00 UTC the day before.
+        let cutoff_instant = format!("{}T15:00:00.000Z", today.plus_days(-retention_days - 1));
         let rule = Retention {
             cutoff: &cutoff,
             today,
@@ -1215,7 +1220,10 @@ impl Store {
                 "UPDATE partner_inquiries SET person_name = '', email = '', phone = '', erased_on = $1 WHERE id = $2",
             )
             .await?;
-        // decided_at is RFC 3339, so a day compares as its prefix.
+        let rule = Retention {
+            cutoff: &cutoff_instant,
+            ..rule
+        };
         let proposals = rule
             .erase(
                 conn,

@@ -71,14 +71,8 @@ enum Command {
         /// org, users, plans, kpis, observations, programs, links, indicators, money
         #[arg(value_parser = parse_kind)]
         kind: Kind,
-        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
-        format: FileFormat,
-        /// 出力先（省略時は標準出力）/ output file (standard output when omitted)
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// 見出しの言語 / header language
-        #[arg(long, value_enum, default_value_t = Lang::Ja)]
-        headers: Lang,
+        #[command(flatten)]
+        to: ExportTo,
     },
     /// Webアプリを起動する / serve the web application
     Serve {
@@ -177,37 +171,54 @@ pub(crate) fn parse_fy(s: &str) -> Result<FiscalYear, String> {
     FiscalYear::parse(s).map_err(|e| e.to_string())
 }
 
-/// Writes an export to `output`, or to standard output (not XLSX: a
-/// spreadsheet's bytes on a terminal help no one).
-pub(crate) fn write_export(
-    output: Option<&std::path::Path>,
-    bytes: &[u8],
-    format: FileFormat,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    match output {
-        Some(path) => std::fs::write(path, bytes).with_context(|| {
-            format!(
-                "{} {}",
-                lang.pick("書き込めません:", "cannot write"),
-                path.display()
-            )
-        })?,
-        None => {
-            if matches!(format, FileFormat::Xlsx) {
-                anyhow::bail!(
-                    "{}",
-                    lang.pick(
-                        "XLSX は -o でファイルを指定してください",
-                        "XLSX needs an output file: -o FILE"
-                    )
-                );
-            }
-            use std::io::Write;
-            std::io::stdout().write_all(bytes)?;
+/// Where and how an export is written: `--format`, `-o`, `--headers`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportTo {
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
+    /// 出力先（省略時は標準出力）/ output file (standard output when omitted)
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// 見出しの言語 / header language
+    #[arg(long, value_enum, default_value_t = Lang::Ja)]
+    pub headers: Lang,
+}
+
+impl ExportTo {
+    pub fn header_lang(&self) -> HeaderLang {
+        match self.headers {
+            Lang::Ja => HeaderLang::Ja,
+            Lang::En => HeaderLang::En,
         }
     }
-    Ok(())
+
+    /// Writes the file, or to standard output (not XLSX: a spreadsheet's
+    /// bytes on a terminal help no one).
+    pub fn write(&self, bytes: &[u8], lang: Lang) -> anyhow::Result<()> {
+        match &self.output {
+            Some(path) => std::fs::write(path, bytes).with_context(|| {
+                format!(
+                    "{} {}",
+                    lang.pick("書き込めません:", "cannot write"),
+                    path.display()
+                )
+            })?,
+            None => {
+                if matches!(self.format, FileFormat::Xlsx) {
+                    anyhow::bail!(
+                        "{}",
+                        lang.pick(
+                            "XLSX は -o でファイルを指定してください",
+                            "XLSX needs an output file: -o FILE"
+                        )
+                    );
+                }
+                use std::io::Write;
+                std::io::stdout().write_all(bytes)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `citykpi kpi status | head` must end quietly when the reader goes away,
@@ -319,19 +330,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Command::Export {
-            kind,
-            format,
-            output,
-            headers,
-        } => {
+        Command::Export { kind, to } => {
             let store = open_store(cli.db.as_deref()).await?;
-            let header_lang = match headers {
-                Lang::Ja => HeaderLang::Ja,
-                Lang::En => HeaderLang::En,
-            };
-            let bytes = data::export_kind(&store, kind, format.into(), header_lang).await?;
-            write_export(output.as_deref(), &bytes, format, lang)?;
+            let bytes = data::export_kind(&store, kind, to.format.into(), to.header_lang()).await?;
+            to.write(&bytes, lang)?;
         }
         Command::Kpi {
             command: KpiCommand::Status { fy, format },

@@ -3,15 +3,12 @@
 //! run as a batch job, e.g. nightly from cron or a task scheduler on LGWAN.
 //! Both act as the system administrator "cli".
 
-use std::path::PathBuf;
-
 use citykpi_app::Store;
 use citykpi_app::partners::{self as svc, PartnerTable, Viewer};
 use citykpi_domain::org::Role;
-use citykpi_io::HeaderLang;
 use clap::Subcommand;
 
-use crate::FileFormat;
+use crate::ExportTo;
 use crate::output::{Lang, OutputFormat};
 
 #[derive(Debug, Subcommand)]
@@ -21,14 +18,8 @@ pub enum PartnersCommand {
         /// members, inquiries, proposals, menu, teams, demonstrations, pr_plans
         #[arg(value_parser = parse_table)]
         table: PartnerTable,
-        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
-        format: FileFormat,
-        /// 出力先（省略時は標準出力）/ output file (standard output when omitted)
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// 見出しの言語 / header language
-        #[arg(long, value_enum, default_value_t = Lang::Ja)]
-        headers: Lang,
+        #[command(flatten)]
+        to: ExportTo,
     },
     /// 保存期間を過ぎた個人情報を消去する（相談・不採択の民間提案）/ erase personal data past the retention period (inquiries, rejected proposals)
     EraseExpired {
@@ -61,20 +52,17 @@ fn cli_viewer() -> Viewer {
 
 pub async fn run(store: &Store, command: PartnersCommand, lang: Lang) -> anyhow::Result<()> {
     match command {
-        PartnersCommand::Export {
-            table,
-            format,
-            output,
-            headers,
-        } => {
-            let header_lang = match headers {
-                Lang::Ja => HeaderLang::Ja,
-                Lang::En => HeaderLang::En,
-            };
-            let export =
-                svc::export(store, &cli_viewer(), table, format.into(), header_lang).await?;
-            crate::write_export(output.as_deref(), &export.bytes, format, lang)?;
-            if output.is_some() {
+        PartnersCommand::Export { table, to } => {
+            let export = svc::export(
+                store,
+                &cli_viewer(),
+                table,
+                to.format.into(),
+                to.header_lang(),
+            )
+            .await?;
+            to.write(&export.bytes, lang)?;
+            if to.output.is_some() {
                 eprintln!(
                     "{}: {} {}{}",
                     lang.pick(table.label_ja(), table.label_en()),

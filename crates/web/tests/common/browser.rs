@@ -125,13 +125,25 @@ pub fn check(tab: &Tab, selector: &str) {
 
 /// Submits a form and waits until the browser has arrived at a page whose
 /// address satisfies `arrived` (a click returns before the POST completes).
+/// The page before the click is marked, so that a form which leads back to
+/// the address it was sent from (`…?saved=1` twice in a row) is waited for
+/// too, not taken as arrived while the POST is still under way.
 pub fn submit(tab: &Tab, form_selector: &str, arrived: impl Fn(&str) -> bool) {
+    tab.evaluate("window.__citykpiBeforeSubmit = true; 0", false)
+        .unwrap();
     tab.wait_for_element(&format!("{form_selector} button[type=submit]"))
         .unwrap_or_else(|e| panic!("{form_selector} button[type=submit]: {e}"))
         .click()
         .unwrap();
     let start = Instant::now();
-    while !arrived(&tab.get_url()) {
+    let left_old_page = || {
+        tab.evaluate("window.__citykpiBeforeSubmit === undefined", false)
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    while !(arrived(&tab.get_url()) && left_old_page()) {
         if start.elapsed() >= Duration::from_secs(20) {
             let page = dump(tab, "submit-failed");
             panic!(

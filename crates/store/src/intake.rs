@@ -343,14 +343,7 @@ impl Store {
     /// The desk's intake details of a proposal (contact person, phone, how
     /// it arrived, the receipt number, when it was decided).
     pub async fn intake_details(&self, id: i64) -> PartnerResult<Option<IntakeDetails>> {
-        Ok(self.proposal(id).await?.map(|p| IntakeDetails {
-            proposal_id: id,
-            receipt: receipt_number(id, &p.received_at),
-            contact_person: p.contact_person,
-            contact_phone: p.contact_phone,
-            channel: p.channel,
-            decided_at: p.decided_at,
-        }))
+        Ok(self.proposal(id).await?.as_ref().map(IntakeDetails::of))
     }
 
     /// Decided proposals whose proposer agreed to publication, the latest

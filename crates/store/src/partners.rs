@@ -80,28 +80,27 @@ impl<T> Page<T> {
 
 /// One run of the retention rule inside its transaction.
 struct Retention<'a> {
-    /// What a record's date must fall before: a day, or for an RFC 3339
-    /// time the instant that day starts in Japan.
-    cutoff: &'a str,
     today: Day,
     retention_days: i64,
     actor: &'a str,
 }
 
 impl Retention<'_> {
-    /// Finds the records (`select` binds the cutoff day as $1) and blanks
-    /// each (`update` binds today as $1 and the id as $2) with an audit row
-    /// that names the rule, never the erased values.
+    /// Finds the records (`select` binds `cutoff` as $1: what a record's
+    /// date must fall before) and blanks each (`update` binds today as $1 and
+    /// the id as $2) with an audit row that names the rule, never the
+    /// erased values.
     async fn erase(
         &self,
         conn: &mut Conn<'_>,
         entity: &str,
+        cutoff: &str,
         select: &str,
         update: &str,
     ) -> PartnerResult<Vec<i64>> {
         let ids: Vec<i64> = run!(
             conn,
-            sqlx::query_scalar::<_, i64>(select).bind(self.cutoff),
+            sqlx::query_scalar::<_, i64>(select).bind(cutoff),
             fetch_all
         )?;
         for id in &ids {
@@ -1204,7 +1203,6 @@ impl Store {
         // (UTC+9), so the cutoff day starts at 15:00 UTC the day before.
         let cutoff_instant = format!("{}T15:00:00.000Z", today.plus_days(-retention_days - 1));
         let rule = Retention {
-            cutoff: &cutoff,
             today,
             retention_days,
             actor,
@@ -1215,19 +1213,17 @@ impl Store {
             .erase(
                 conn,
                 "partner_inquiry",
+                &cutoff,
                 "SELECT id FROM partner_inquiries WHERE status = 'closed' AND closed_on < $1 AND erased_on IS NULL \
                  AND (person_name <> '' OR email <> '' OR phone <> '') ORDER BY id",
                 "UPDATE partner_inquiries SET person_name = '', email = '', phone = '', erased_on = $1 WHERE id = $2",
             )
             .await?;
-        let rule = Retention {
-            cutoff: &cutoff_instant,
-            ..rule
-        };
         let proposals = rule
             .erase(
                 conn,
                 "partner_proposal",
+                &cutoff_instant,
                 "SELECT id FROM partner_proposals WHERE stage = 'rejected' AND decided_at < $1 \
                  AND contact_erased_on IS NULL \
                  AND (contact_person <> '' OR contact_phone <> '' OR contact_email <> '') ORDER BY id",

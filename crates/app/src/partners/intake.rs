@@ -145,10 +145,7 @@ pub async fn submit(
 /// A proposal with its intake details, for the desk.
 pub async fn intake_details(store: &Store, id: i64) -> Result<(Proposal, IntakeDetails)> {
     let p = super::proposal(store, id).await?;
-    let details = store
-        .intake_details(id)
-        .await?
-        .ok_or_else(|| not_found("提案", "proposal", &id.to_string()))?;
+    let details = IntakeDetails::of(&p);
     Ok((p, details))
 }
 

@@ -414,6 +414,21 @@ pub struct IntakeDetails {
     pub decided_at: Option<String>,
 }
 
+impl IntakeDetails {
+    /// The intake details of a stored proposal: all of it is on the
+    /// proposal but the receipt number, which is derived from its id and day.
+    pub fn of(p: &Proposal) -> IntakeDetails {
+        IntakeDetails {
+            proposal_id: p.id,
+            receipt: receipt_number(p.id, &p.received_at),
+            contact_person: p.contact_person.clone(),
+            contact_phone: p.contact_phone.clone(),
+            channel: p.channel,
+            decided_at: p.decided_at.clone(),
+        }
+    }
+}
+
 /// The receipt number a proposer is given: `P-` the Japanese date of
 /// receipt and the proposal's number (`P-20261127-00042`).
 pub fn receipt_number(id: i64, received_at: &str) -> String {

@@ -32,7 +32,7 @@ use citykpi_domain::program::{IndicatorKind, Program};
 use citykpi_domain::{Dataset, cycle::ReviewState};
 use citykpi_store::{
     CycleStoreError, LineageRecord, ObservationFilter, Saved, Store, StoreError, StoredRequest,
-    StoredScenario, StoredSheet,
+    StoredScenario, StoredSheetHead,
 };
 use serde::Serialize;
 
@@ -208,7 +208,7 @@ pub struct CycleStatus {
 pub struct CycleRecords {
     pub fy: FiscalYear,
     pub cycle: Option<Cycle>,
-    pub sheets: Vec<StoredSheet>,
+    pub sheets: Vec<StoredSheetHead>,
     pub requests: Vec<StoredRequest>,
     pub ceilings: Vec<Ceiling>,
 }
@@ -219,7 +219,7 @@ impl CycleRecords {
         Ok(CycleRecords {
             fy,
             cycle: store.cycle(fy).await?,
-            sheets: store.sheets(fy).await?,
+            sheets: store.sheet_heads(fy).await?,
             requests: store.budget_requests(budget_fy).await?,
             ceilings: store.ceilings(budget_fy).await?,
         })
@@ -277,10 +277,10 @@ impl CycleYear {
             .iter()
             .map(|s| {
                 (
-                    s.sheet.program_code.clone(),
+                    s.head.program_code.clone(),
                     SheetState {
-                        state: s.sheet.state,
-                        direction: s.sheet.direction,
+                        state: s.head.state,
+                        direction: s.head.direction,
                     },
                 )
             })
@@ -331,7 +331,7 @@ impl CycleYear {
             stages,
             sheets: ReviewState::ALL
                 .into_iter()
-                .map(|st| (st, sheets.iter().filter(|s| s.sheet.state == st).count()))
+                .map(|st| (st, sheets.iter().filter(|s| s.head.state == st).count()))
                 .collect(),
             programs_evaluated: ds
                 .programs
@@ -364,7 +364,7 @@ impl CycleYear {
             .records
             .sheets
             .iter()
-            .map(|s| (s.sheet.program_code.as_str(), s.sheet.direction))
+            .map(|s| (s.head.program_code.as_str(), s.head.direction))
             .collect();
         let request_of: HashMap<&str, &StoredRequest> = self
             .records
@@ -518,13 +518,13 @@ fn compute_year(data: CycleData, records: CycleRecords) -> (CycleData, CycleYear
 
 fn sheet_rows(
     ds: &Dataset,
-    sheets: &[StoredSheet],
+    sheets: &[StoredSheetHead],
     fy: FiscalYear,
     department: Option<&str>,
 ) -> Vec<SheetRow> {
-    let sheets: HashMap<&str, &StoredSheet> = sheets
+    let sheets: HashMap<&str, &StoredSheetHead> = sheets
         .iter()
-        .map(|s| (s.sheet.program_code.as_str(), s))
+        .map(|s| (s.head.program_code.as_str(), s))
         .collect();
     let dept_of: HashMap<&str, &str> = ds
         .sections
@@ -541,10 +541,10 @@ fn sheet_rows(
             }
             let s = sheets.get(p.code.as_str());
             Some(SheetRow {
-                state: s.map(|s| s.sheet.state),
-                direction: s.and_then(|s| s.sheet.direction),
+                state: s.map(|s| s.head.state),
+                direction: s.and_then(|s| s.head.direction),
                 version: s.map_or(0, |s| s.version),
-                full_cost: s.map(|s| s.sheet.computed().full_cost),
+                full_cost: s.map(|s| s.head.full_cost()),
                 program_code: p.code.clone(),
                 name_ja: p.name_ja.clone(),
                 section_code: p.section_code.clone(),
@@ -958,7 +958,7 @@ pub async fn sheet_list(
         sections: store.sections().await?,
         ..Dataset::default()
     };
-    let sheets = store.sheets(fy).await?;
+    let sheets = store.sheet_heads(fy).await?;
     Ok(sheet_rows(&ds, &sheets, fy, department))
 }
 

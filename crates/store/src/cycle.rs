@@ -5,7 +5,7 @@
 
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::budget::{BudgetRequest, Ceiling};
-use citykpi_domain::cycle::sheet::{EvaluationSheet, ReviewState};
+use citykpi_domain::cycle::sheet::{EvaluationSheet, ReviewState, SheetHead};
 use citykpi_domain::cycle::stage::{Cycle, CycleState, Stage, StageRecord, StageState};
 use citykpi_domain::cycle::{CalendarDate, CycleError};
 use citykpi_domain::money::FundingSources;
@@ -78,6 +78,13 @@ pub struct StoredSheet {
     pub version: i64,
     pub saved_by: String,
     pub saved_at: String,
+}
+
+/// The head of the current version of a sheet (see `SheetHead`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSheetHead {
+    pub head: SheetHead,
+    pub version: i64,
 }
 
 /// A budget request with its version.
@@ -342,6 +349,18 @@ fn sheet_from_row(r: SheetRow) -> CycleResult<StoredSheet> {
         saved_by: r.saved_by,
         saved_at: r.saved_at,
     })
+}
+
+/// `columns` of the current (highest) version of each sheet of the year
+/// bound to `$1`, by program.
+fn latest_sheets_sql(columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM evaluation_sheets s \
+         JOIN (SELECT program_code, MAX(version) AS version FROM evaluation_sheets \
+               WHERE fy = $1 GROUP BY program_code) latest \
+           ON latest.program_code = s.program_code AND latest.version = s.version \
+         WHERE s.fy = $1 ORDER BY s.program_code"
+    )
 }
 
 const SHEET_COLUMNS: &str = "program_code, fy, version, body, saved_by, saved_at";
@@ -614,18 +633,40 @@ impl Store {
     pub async fn sheets(&self, fy: FiscalYear) -> CycleResult<Vec<StoredSheet>> {
         let mut pooled = self.read_conn().await?;
         let conn = &mut pooled.conn();
-        let sql = "SELECT s.program_code, s.fy, s.version, s.body, s.saved_by, s.saved_at \
-                   FROM evaluation_sheets s \
-                   JOIN (SELECT program_code, MAX(version) AS version FROM evaluation_sheets \
-                         WHERE fy = $1 GROUP BY program_code) latest \
-                     ON latest.program_code = s.program_code AND latest.version = s.version \
-                   WHERE s.fy = $1 ORDER BY s.program_code";
+        let sql =
+            latest_sheets_sql("s.program_code, s.fy, s.version, s.body, s.saved_by, s.saved_at");
         let rows: Vec<SheetRow> = run!(
             conn,
-            sqlx::query_as(sql).bind(i64::from(fy.year())),
+            sqlx::query_as(&sql).bind(i64::from(fy.year())),
             fetch_all
         )?;
         rows.into_iter().map(sheet_from_row).collect()
+    }
+
+    /// The state, direction and money of the current version of every sheet
+    /// of `fy`, by program: what the cycle's status, lists and budget read.
+    pub async fn sheet_heads(&self, fy: FiscalYear) -> CycleResult<Vec<StoredSheetHead>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let sql = latest_sheets_sql("s.program_code, s.fy, s.version, s.body");
+        let rows: Vec<(String, i64, i64, String)> = run!(
+            conn,
+            sqlx::query_as(&sql).bind(i64::from(fy.year())),
+            fetch_all
+        )?;
+        rows.into_iter()
+            .map(|(program_code, fy, version, body)| {
+                let head: SheetHead = serde_json::from_str(&body).map_err(|e| {
+                    damaged(
+                        "評価シート",
+                        "evaluation sheet",
+                        &format!("{program_code}/{fy}"),
+                        e.to_string(),
+                    )
+                })?;
+                Ok(StoredSheetHead { head, version })
+            })
+            .collect()
     }
 
     /// Saves a new version of a sheet if the stored version is still

@@ -339,6 +339,39 @@ async fn sheets_keep_every_version_and_refuse_stale_saves(db: &TestDb) {
         .map(|s| (s.sheet.program_code.as_str(), s.version))
         .collect();
     assert_eq!(codes, vec![("P0001", 3), ("P0002", 1)]);
+    // The heads the cycle reads are those of the current versions.
+    let heads = s.sheet_heads(fy(2024)).await.unwrap();
+    let seen: Vec<(&str, i64, ReviewState, Option<ProgramDirection>, i64)> = heads
+        .iter()
+        .map(|h| {
+            (
+                h.head.program_code.as_str(),
+                h.version,
+                h.head.state,
+                h.head.direction,
+                h.head.full_cost(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "P0001",
+                3,
+                ReviewState::Submitted,
+                Some(ProgramDirection::Reduce),
+                1_287_654_321 + 28_700_000
+            ),
+            (
+                "P0002",
+                1,
+                ReviewState::Draft,
+                other.direction,
+                other.computed().full_cost
+            ),
+        ]
+    );
     let counts = s.sheet_state_counts(fy(2024)).await.unwrap();
     assert_eq!(counts[0], (ReviewState::Draft, 1));
     assert_eq!(counts[1], (ReviewState::Submitted, 1));

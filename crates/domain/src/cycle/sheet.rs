@@ -353,6 +353,42 @@ pub struct EvaluationSheet {
     pub state: ReviewState,
 }
 
+/// What the cycle's status, lists and budget read of a sheet: its review
+/// state, direction and money, without the texts and indicators. Read from
+/// the stored sheet, so it never disagrees with it; at scale 10 parsing
+/// 8,400 whole sheets was a fifth of a recompute's time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SheetHead {
+    pub program_code: String,
+    pub fy: FiscalYear,
+    #[serde(default)]
+    pub money: SheetMoney,
+    pub direction: Option<ProgramDirection>,
+    #[serde(default)]
+    pub state: ReviewState,
+}
+
+impl SheetHead {
+    /// The full cost, as `EvaluationSheet::computed` gives it.
+    pub fn full_cost(&self) -> i64 {
+        self.money
+            .as_program_money(&self.program_code, self.fy)
+            .full_cost()
+    }
+}
+
+impl From<&EvaluationSheet> for SheetHead {
+    fn from(s: &EvaluationSheet) -> Self {
+        SheetHead {
+            program_code: s.program_code.clone(),
+            fy: s.fy,
+            money: s.money.clone(),
+            direction: s.direction,
+            state: s.state,
+        }
+    }
+}
+
 /// What is computed from a sheet, never typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SheetComputed {
@@ -759,6 +795,11 @@ mod tests {
         let p = program();
         let mut s = EvaluationSheet::prefilled(&p, fy(2024), None, &indicators(), Some(&money()));
         let c = s.computed();
+        // The head read without the texts has the same full cost.
+        let json = serde_json::to_string(&s).unwrap();
+        let head: SheetHead = serde_json::from_str(&json).unwrap();
+        assert_eq!(head, SheetHead::from(&s));
+        assert_eq!(head.full_cost(), 1_316_354_321);
         assert_eq!(c.achievements, vec![Some(0.8), Some(0.9)]);
         assert_eq!(c.direct_cost, 1_287_654_321);
         assert_eq!(c.staff_cost, 28_700_000);

@@ -175,7 +175,11 @@ impl Store {
                 // page cache: a recompute at scale 10 spent a third of its
                 // time copying pages and faulting in fresh cache memory.
                 .pragma("mmap_size", "1073741824")
-                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
+                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT)
+                // sqlx hands rows from its SQLite thread to ours through a
+                // channel of this many rows (default 50); with a short one
+                // the two threads woke each other every few rows.
+                .row_buffer_size(4096);
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)

@@ -400,6 +400,31 @@ async fn sheets_keep_every_version_and_refuse_stale_saves(db: &TestDb) {
             ("save", "P0001/2024"),
         ]
     );
+
+    // A body damaged outside the application is refused by its key, by the
+    // whole sheets' read and by the heads' read alike (SQLite: the file is
+    // at hand to damage).
+    if let Some(path) = &db.path {
+        use sqlx::Connection;
+        let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE evaluation_sheets SET body = '{\"program_code\": ' WHERE program_code = 'P0002'")
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        raw.close().await.unwrap();
+        let errors = [
+            s.sheets(fy(2024)).await.map(|_| ()).unwrap_err(),
+            s.sheet_heads(fy(2024)).await.map(|_| ()).unwrap_err(),
+        ];
+        for err in errors {
+            match err {
+                CycleStoreError::Damaged { key, .. } => assert_eq!(key, "P0002/2024"),
+                other => panic!("expected a damaged sheet, got {other:?}"),
+            }
+        }
+    }
 }
 
 fn request(program: &str, requested: i64) -> BudgetRequest {

@@ -16,7 +16,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # The observations: every demo KPI × 20 fiscal years × 12 months × as many
-# real municipality codes (from the shared code list) as make 1,000,000 rows.
+# real municipality codes (from the embedded code list, crates/app/data) as make 1,000,000 rows.
 "$BIN" --db "$WORK/seed.db" demo >/dev/null
 "$BIN" --db "$WORK/seed.db" export kpis --format csv -o "$WORK/kpis.csv" >/dev/null
 python3 - "$WORK" <<'PY'
@@ -25,7 +25,7 @@ work = sys.argv[1]
 with open(f"{work}/kpis.csv", encoding="utf-8-sig") as f:
     rows = list(csv.reader(f))
 codes = [r[0] for r in rows[1:]]
-tree = json.load(open("../shared/data/municipalities/jp_local_gov_codes.json", encoding="utf-8"))
+tree = json.load(open("crates/app/data/jp_local_gov_codes.json", encoding="utf-8"))
 areas = [m["code"] for p in tree for m in p.get("municipalities", [])]
 periods = [f"{y}-{m:02d}" for y in range(2005, 2025) for m in range(1, 13)]
 n = 0

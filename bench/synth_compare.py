@@ -7,7 +7,7 @@ both tools and prints the timings, their ratio and the weight differences.
 
     pip install pysyncon
     cargo build --release -p citykpi
-    python3 bench/synth_compare.py [--citykpi target/release/citykpi] [--data ../shared/data]
+    python3 bench/synth_compare.py [--citykpi target/release/citykpi] [--data testdata]
 
 pysyncon is timed in-process (fit only); citykpi is timed as a whole process
 (start, CSV read, fit, JSON output), so the comparison favours pysyncon.
@@ -111,7 +111,7 @@ def basque(binary, data):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--citykpi", default=os.path.join(ROOT, "target", "release", "citykpi"))
-    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    ap.add_argument("--data", default=os.path.join(ROOT, "testdata"))
     a = ap.parse_args()
     if not os.path.exists(a.citykpi):
         raise SystemExit(f"{a.citykpi} not found: run `cargo build --release -p citykpi` first")

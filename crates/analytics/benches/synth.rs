@@ -3,7 +3,7 @@
 //! - Proposition 99, outcome-only (target < 5 ms)
 //! - Basque with predictors and the nested V search (reported, no target)
 //!
-//! The reference data are read from /work/shared/data (../../../shared/data
+//! The reference data are read from testdata/ in the repository (../../testdata
 //! from this crate); the large panel is generated deterministically.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use citykpi_analytics::synth::{PredictorSpec, SynthSpec, WeightSolver, synthetic
 
 fn shared(rel: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(rel);
     std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("reference data {} missing: {e}", p.display()))

@@ -31,7 +31,8 @@ mod tests {
     #[test]
     fn every_code_in_the_national_list_passes() {
         let json: serde_json::Value =
-            serde_json::from_str(&shared_data("municipalities/jp_local_gov_codes.json")).unwrap();
+            serde_json::from_str(&shared_data("../crates/app/data/jp_local_gov_codes.json"))
+                .unwrap();
         let mut codes = Vec::new();
         collect_codes(&json, &mut codes);
         // 47 prefectures + 1,747 municipalities + the wards of designated cities.

@@ -26,10 +26,10 @@ pub mod synth;
 pub(crate) mod testdata {
     use std::path::{Path, PathBuf};
 
-    /// Path of a file in the shared reference data (/work/shared/data).
+    /// Path of a file in the shared reference data (testdata/ in the repository).
     pub fn shared_path(rel: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data")
+            .join("../../testdata")
             .join(rel)
     }
 
@@ -38,7 +38,7 @@ pub(crate) mod testdata {
     pub fn shared_data(rel: &str) -> String {
         let path = shared_path(rel);
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("reference data file {} is missing or unreadable ({e}); these tests need /work/shared/data", path.display())
+            panic!("reference data file {} is missing or unreadable ({e}); these tests need testdata/ in the repository", path.display())
         })
     }
 }

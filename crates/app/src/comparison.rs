@@ -1353,7 +1353,7 @@ mod tests {
     fn the_real_sample_prepared() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/estat/getStatsData_0000020202_sample.json"
+            "/../../testdata/estat/getStatsData_0000020202_sample.json"
         ))
         .unwrap();
         let data = parse_get_stats_data(&text).unwrap();

@@ -17,9 +17,9 @@ use citykpi_store::{ObservationFilter, Store};
 fn sample() -> StatsData {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/estat/getStatsData_0000020202_sample.json"
+        "/../../testdata/estat/getStatsData_0000020202_sample.json"
     ))
-    .expect("the e-Stat sample in ../shared/data/estat/");
+    .expect("the e-Stat sample in testdata/estat/");
     parse_get_stats_data(&text).unwrap()
 }
 

@@ -660,11 +660,11 @@ mod tests {
 
     fn data(rel: &str) -> String {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data")
+            .join("../../testdata")
             .join(rel);
         assert!(
             p.exists(),
-            "reference data file {} is missing; these tests need /work/shared/data",
+            "reference data file {} is missing; these tests need testdata/ in the repository",
             p.display()
         );
         p.display().to_string()

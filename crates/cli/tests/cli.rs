@@ -257,7 +257,7 @@ fn evidence_is_recorded_on_a_link(backend: Backend) {
     );
     let panel = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/prop99/california_prop99.csv"
+        "/../../testdata/prop99/california_prop99.csv"
     );
     let did = |attach: &str| {
         db.run(&[

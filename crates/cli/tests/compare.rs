@@ -1,5 +1,5 @@
 //! `citykpi compare …` end to end on SQLite and PostgreSQL: the real e-Stat
-//! response (`../shared/data/estat/`, NEXT_KEY 11) served by a local HTTP
+//! response (`testdata/estat/`, NEXT_KEY 11) served by a local HTTP
 //! server with a second page at startPosition=11, fetched by the real client
 //! and imported; re-import updates instead of duplicating; SDMX-CSV and plain
 //! CSV; and bad inputs (unknown area code, wrong check digit, malformed JSON,
@@ -18,13 +18,13 @@ use serde_json::{Value, json};
 
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(path)
 }
 
 fn sample_text() -> String {
     std::fs::read_to_string(shared("estat/getStatsData_0000020202_sample.json"))
-        .expect("the e-Stat sample in ../shared/data/estat/")
+        .expect("the e-Stat sample in testdata/estat/")
 }
 
 /// The first `n` characters of the sample: cut mid-document, so not JSON.

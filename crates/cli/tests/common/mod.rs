@@ -1,12 +1,26 @@
 //! Runs the real `citykpi` binary against a real database: a SQLite file in a
-//! temporary folder, or a fresh PostgreSQL database on 127.0.0.1:5432.
+//! temporary folder, or a fresh PostgreSQL database on the server named by
+//! `CITYKPI_TEST_PG_URL` (default 127.0.0.1:5432, user postgres).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The server's maintenance database, where test databases are created.
+pub fn pg_admin_url() -> String {
+    std::env::var("CITYKPI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// The URL of database `name` on the same server as [`pg_admin_url`].
+fn pg_url_for(name: &str) -> String {
+    let admin = pg_admin_url();
+    match admin.rfind('/') {
+        Some(i) if i > "postgres://".len() => format!("{}/{name}", &admin[..i]),
+        _ => format!("{admin}/{name}"),
+    }
+}
 
 pub enum Backend {
     Sqlite,
@@ -35,7 +49,7 @@ impl TestDb {
             Backend::Postgres => {
                 let name = format!("citykpi_cli_{}", rand::random::<u64>());
                 psql(&format!("CREATE DATABASE {name}"));
-                let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+                let url = pg_url_for(&name);
                 TestDb {
                     url,
                     dir,
@@ -98,23 +112,15 @@ impl Drop for TestDb {
 /// does not answer: the PostgreSQL tests never skip.
 fn psql(sql: &str) {
     let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
+        .arg("-d")
+        .arg(pg_admin_url())
+        .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
         .expect("psql must be installed (PostgreSQL client) for the PostgreSQL tests");
     assert!(
         out.status.success(),
-        "PostgreSQL at 127.0.0.1:5432 must answer for these tests ({sql}): {}",
+        "PostgreSQL at {} must answer for these tests ({sql}): {}",
+        pg_admin_url(),
         String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -79,12 +79,13 @@ fn program_names(
             }
             let suffix = sfx[round % sfx.len()];
             let lap = round / sfx.len();
+            let stem = join_words(subject, suffix);
             let base = if lap == 0 {
-                format!("{subject}{suffix}")
+                stem
             } else if lap <= DISTRICTS.len() {
-                format!("{subject}{suffix}（{}）", DISTRICTS[lap - 1])
+                format!("{stem}（{}）", DISTRICTS[lap - 1])
             } else {
-                format!("{subject}{suffix}（第{}期）", lap - DISTRICTS.len() + 1)
+                format!("{stem}（第{}期）", lap - DISTRICTS.len() + 1)
             };
             let name = match ward {
                 Some(w) => format!("{base}（{w}区）"),
@@ -96,6 +97,19 @@ fn program_names(
         }
     }
     out
+}
+
+/// A subject and a suffix joined without saying a word twice: a subject that
+/// ends with the suffix's first word takes only the rest (子ども医療費助成 +
+/// 助成事業 = 子ども医療費助成事業, not 子ども医療費助成助成事業).
+pub(crate) fn join_words(subject: &str, suffix: &str) -> String {
+    let overlap = suffix
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&end| subject.ends_with(&suffix[..end]))
+        .max()
+        .unwrap_or(0);
+    format!("{subject}{}", &suffix[overlap..])
 }
 
 fn delivery(rng: &mut DemoRng, kind: ProgramKind) -> DeliveryMethod {

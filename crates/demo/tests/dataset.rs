@@ -839,3 +839,43 @@ fn pr_plans_belong_to_the_pr_section() {
         assert_eq!(plan.section_code, section.code, "{}", plan.code);
     }
 }
+
+/// A word said twice in a row (助成助成, 更新更新, 事業事業) is what a
+/// generator writes and no city does.
+fn doubled_word(name: &str) -> Option<String> {
+    let chars: Vec<char> = name.chars().collect();
+    for len in 2..=4 {
+        for start in 0..chars.len().saturating_sub(2 * len - 1) {
+            let a = &chars[start..start + len];
+            let b = &chars[start + len..start + 2 * len];
+            if a == b && a.iter().all(|c| !c.is_ascii()) {
+                return Some(a.iter().collect());
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn no_program_or_kpi_name_says_a_word_twice() {
+    assert_eq!(
+        doubled_word("子ども医療費助成助成事業").as_deref(),
+        Some("助成")
+    );
+    assert_eq!(doubled_word("子ども医療費助成事業"), None);
+    let ds = scale(3);
+    let doubled: Vec<String> = ds
+        .programs
+        .iter()
+        .map(|p| p.name_ja.clone())
+        .chain(ds.kpis.iter().map(|k| k.name_ja.clone()))
+        .filter(|n| doubled_word(n).is_some())
+        .collect();
+    assert!(doubled.is_empty(), "names with a doubled word: {doubled:?}");
+    assert!(
+        ds.programs
+            .iter()
+            .any(|p| p.name_ja == "子ども医療費助成事業"),
+        "the subsidy program is named once"
+    );
+}

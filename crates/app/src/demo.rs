@@ -55,7 +55,12 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
         .await
         .map_err(|e| AppError::invalid("cycle", e.to_string()))?;
     let kpi_codes: Vec<String> = ds.kpis.iter().map(|k| k.code.clone()).collect();
-    crate::partners::build_demo(store, seed, scale, &kpi_codes)
+    let kpi_names: Vec<(String, String)> = ds
+        .kpis
+        .iter()
+        .map(|k| (k.code.clone(), k.name_ja.clone()))
+        .collect();
+    crate::partners::build_demo(store, seed, scale, &kpi_names)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;
     crate::partners::intake::build_demo(store, &kpi_codes)
@@ -101,8 +106,11 @@ pub async fn build_partners_sized(
         }
     }
     let kpis = store.kpis().await?;
-    let kpi_codes: Vec<String> = kpis.iter().map(|k| k.code.clone()).collect();
-    let written = crate::partners::build_demo_sized(store, seed, members, inquiries, &kpi_codes)
+    let kpi_names: Vec<(String, String)> = kpis
+        .iter()
+        .map(|k| (k.code.clone(), k.name_ja.clone()))
+        .collect();
+    let written = crate::partners::build_demo_sized(store, seed, members, inquiries, &kpi_names)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;
     // The outreach leads name member numbers of the register just replaced:

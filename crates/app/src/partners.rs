@@ -1194,12 +1194,12 @@ pub async fn build_demo(
     store: &Store,
     seed: u64,
     scale: u32,
-    kpi_codes: &[String],
+    kpis: &[(String, String)],
 ) -> Result<usize> {
     let scale = scale.clamp(1, citykpi_demo::MAX_SCALE) as usize;
     let members = citykpi_demo::partners::MEMBERS_PER_SCALE * scale;
     let inquiries = citykpi_demo::partners::INQUIRIES_PER_SCALE * scale;
-    build_demo_sized(store, seed, members, inquiries, kpi_codes).await
+    build_demo_sized(store, seed, members, inquiries, kpis).await
 }
 
 /// [`build_demo`] with the number of members and inquiries given (the
@@ -1209,10 +1209,10 @@ pub async fn build_demo_sized(
     seed: u64,
     members: usize,
     inquiries: usize,
-    kpi_codes: &[String],
+    kpis: &[(String, String)],
 ) -> Result<usize> {
     let today = today();
-    let kpis = kpi_codes.to_vec();
+    let kpis = kpis.to_vec();
     let demo = tokio::task::spawn_blocking(move || {
         citykpi_demo::partners::generate_sized(seed, members, inquiries, today, &kpis)
     })

@@ -109,18 +109,38 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
-/// Builds the partnerships of the demo city. `kpi_codes` are the city's KPI
-/// codes (menu items, proposals and plans refer to them); `today` is the
-/// day the desk's due dates are measured from.
-pub fn generate(seed: u64, scale: u32, today: Day, kpi_codes: &[String]) -> PartnerDemo {
+/// Builds the partnerships of the demo city. `kpis` are the city's KPIs as
+/// (code, Japanese name): menu items, proposals, demonstrations and plans
+/// refer to the ones whose names fit them; `today` is the day the desk's due
+/// dates are measured from.
+pub fn generate(seed: u64, scale: u32, today: Day, kpis: &[(String, String)]) -> PartnerDemo {
     let scale = scale.clamp(1, crate::MAX_SCALE) as usize;
     generate_sized(
         seed,
         MEMBERS_PER_SCALE * scale,
         INQUIRIES_PER_SCALE * scale,
         today,
-        kpi_codes,
+        kpis,
     )
+}
+
+/// The KPIs (at most two) whose names say one of `words`, in the order of
+/// `words`; the `fallback` KPI when none does (a city with other KPIs).
+fn fitting(kpis: &[(String, String)], words: &[&str], fallback: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in words {
+        for (code, name) in kpis {
+            if out.len() < 2 && name.contains(word) && !out.contains(code) {
+                out.push(code.clone());
+            }
+        }
+    }
+    if out.is_empty()
+        && let Some((code, _)) = kpis.get(fallback % kpis.len().max(1))
+    {
+        out.push(code.clone());
+    }
+    out
 }
 
 /// Most members or inquiries [`generate_sized`] makes.
@@ -133,7 +153,7 @@ pub fn generate_sized(
     members_wanted: usize,
     inquiries_wanted: usize,
     today: Day,
-    kpi_codes: &[String],
+    kpis: &[(String, String)],
 ) -> PartnerDemo {
     let (members_wanted, inquiries_wanted) = (
         members_wanted.min(MAX_SIZED),
@@ -141,12 +161,7 @@ pub fn generate_sized(
     );
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(PARTNER_STREAM);
-    let kpi = |i: usize| {
-        kpi_codes
-            .get(i % kpi_codes.len().max(1))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let kpi_codes: Vec<String> = kpis.iter().map(|(code, _)| code.clone()).collect();
 
     let mut members = Vec::new();
     let mut offers_of = Vec::new();
@@ -241,16 +256,28 @@ pub fn generate_sized(
         }
     }
 
-    let titles = [
-        ("公園の見守りセンサー", "11"),
-        ("AIオンデマンド交通", "11"),
-        ("健康ポイントアプリ", "3"),
-        ("公共施設の屋根貸し太陽光", "7"),
-        ("子ども食堂への食品提供網", "2"),
-        ("行政手続きのチャット案内", "16"),
+    let titles: [(&str, &str, &[&str]); 6] = [
+        ("公園の見守りセンサー", "11", &["公園", "刑法犯", "防犯"]),
+        (
+            "AIオンデマンド交通",
+            "11",
+            &["オンデマンド交通", "公共交通"],
+        ),
+        ("健康ポイントアプリ", "3", &["健康", "健診", "検診"]),
+        (
+            "公共施設の屋根貸し太陽光",
+            "7",
+            &["太陽光", "温室効果", "再生可能"],
+        ),
+        ("子ども食堂への食品提供網", "2", &["子ども食堂", "食品ロス"]),
+        (
+            "行政手続きのチャット案内",
+            "16",
+            &["オンライン", "電子申請", "マイナンバー"],
+        ),
     ];
     let mut proposals = Vec::new();
-    for (i, (title, goal)) in titles.iter().enumerate() {
+    for (i, (title, goal, words)) in titles.iter().enumerate() {
         let form = ProposalForm {
             title: (*title).into(),
             proposer_name: offers_of
@@ -260,77 +287,99 @@ pub fn generate_sized(
             member_id: None,
             theme_code: String::new(),
             summary: format!("{title}を市内で実施し、関連するKPIの改善を目指します。"),
-            kpi_codes: kpi(i * 3),
+            kpi_codes: fitting(kpis, words, i * 3).join(","),
             sdg_goals: vec![(*goal).into()],
             contact_email: format!("proposal{i}@example.jp"),
             publish_consent: i % 2 == 0,
         };
-        if let Ok(p) = proposal::validate(&form, kpi_codes, &[]) {
+        if let Ok(p) = proposal::validate(&form, &kpi_codes, &[]) {
             proposals.push(p);
         }
     }
 
-    let menu = [
+    let menu: [(&str, &str, MenuKind, u8, &[&str]); 4] = [
         (
             "M-SPONSOR",
             "子育て支援事業への協賛",
             MenuKind::Sponsor,
             4u8,
+            &["子育て", "子育てひろば"],
         ),
         (
             "M-FIELD",
             "公共施設を実証フィールドとして提供",
             MenuKind::Field,
             9,
+            &["スマートシティ実証", "実証"],
         ),
         (
             "M-VOLUNTEER",
             "公園清掃の社員ボランティア",
             MenuKind::Volunteer,
             11,
+            &["公園愛護", "公園"],
         ),
         (
             "M-DONATION",
             "フードドライブへの食品寄附",
             MenuKind::Donation,
             2,
+            &["食品ロス", "子ども食堂"],
         ),
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, (code, title, kind, goal))| MenuItem {
-        code: (*code).into(),
-        title: (*title).into(),
-        kind: *kind,
-        description: format!("{title}。詳しくはワンストップ窓口までご相談ください。"),
-        kpi_codes: vec![kpi(i * 5 + 1)]
-            .into_iter()
-            .filter(|k| !k.is_empty())
-            .collect(),
-        sdg_goals: SdgGoal::new(*goal).into_iter().collect(),
-        open: true,
-    })
-    .collect();
+    ];
+    let menu = menu
+        .iter()
+        .enumerate()
+        .map(|(i, (code, title, kind, goal, words))| MenuItem {
+            code: (*code).into(),
+            title: (*title).into(),
+            kind: *kind,
+            description: format!("{title}。詳しくはワンストップ窓口までご相談ください。"),
+            kpi_codes: fitting(kpis, words, i * 5 + 1),
+            sdg_goals: SdgGoal::new(*goal).into_iter().collect(),
+            open: true,
+        })
+        .collect();
 
-    let fields = [
+    let fields: [(&str, &str, &str, &str, &[&str]); 5] = [
         (
             "DX-HEALTH",
             "健康データ連携による保健指導",
             "healthcare",
             "中央区",
+            &["特定健診", "健康", "検診"],
         ),
-        ("DX-MOBI", "臨海地区の自動運転バス", "mobility", "臨海区"),
-        ("DX-COMM", "地域アプリによる見守り", "community", "北区"),
+        (
+            "DX-MOBI",
+            "臨海地区の自動運転バス",
+            "mobility",
+            "臨海区",
+            &["オンデマンド交通", "公共交通"],
+        ),
+        (
+            "DX-COMM",
+            "地域アプリによる見守り",
+            "community",
+            "北区",
+            &["見守り", "地域活動"],
+        ),
         (
             "DX-REMOTE",
             "サテライトオフィス実証",
             "remote_work",
             "中央区",
+            &["企業立地", "テレワーク"],
         ),
-        ("DX-ENERGY", "公共施設の再エネ・蓄電池", "energy", "臨海区"),
+        (
+            "DX-ENERGY",
+            "公共施設の再エネ・蓄電池",
+            "energy",
+            "臨海区",
+            &["スマートエネルギー", "太陽光", "温室効果"],
+        ),
     ];
     let mut demonstrations = Vec::new();
-    for (i, (code, title, field, area)) in fields.iter().enumerate() {
+    for (i, (code, title, field, area, words)) in fields.iter().enumerate() {
         let start = today.plus_days(-(i as i64) * 90);
         let form = DemonstrationForm {
             code: (*code).into(),
@@ -339,7 +388,7 @@ pub fn generate_sized(
             area: (*area).into(),
             start: start.to_string(),
             end: start.plus_days(364).to_string(),
-            kpi_codes: kpi(i * 2),
+            kpi_codes: fitting(kpis, words, i * 2).join(","),
         };
         if let Ok(d) = validate_demonstration(&form) {
             demonstrations.push(d);
@@ -347,21 +396,24 @@ pub fn generate_sized(
     }
 
     let mut pr_plans = Vec::new();
-    for (i, (code, title, channels)) in [
+    for (i, (code, title, channels, words)) in [
         (
             "PR-KENSHIN",
             "特定健診の受診勧奨",
             vec!["line", "newsletter"],
+            &["特定健診", "検診", "健診"][..],
         ),
         (
             "PR-SDGS",
             "SDGs推進プラットフォーム会員募集",
             vec!["website", "event", "press"],
+            &["SDGs推進プラットフォーム", "SDGs"][..],
         ),
         (
             "PR-KOSODATE",
             "子育て応援アプリの周知",
             vec!["line", "website"],
+            &["子育てしやすい", "子育て"][..],
         ),
     ]
     .into_iter()
@@ -378,7 +430,7 @@ pub fn generate_sized(
             channels: channels.into_iter().map(String::from).collect(),
             start: start.to_string(),
             end: start.plus_days(60).to_string(),
-            kpi_codes: kpi(i * 4),
+            kpi_codes: fitting(kpis, words, i * 4).join(","),
             reach_target: "10000".into(),
         };
         if let Ok(p) = validate_pr_plan(&form) {
@@ -463,7 +515,10 @@ mod tests {
     #[test]
     fn deterministic_and_complete() {
         let today = Day::parse("2026-11-26").unwrap();
-        let kpis = vec!["K1".to_string(), "K2".to_string()];
+        let kpis = vec![
+            ("K1".to_string(), "健康".to_string()),
+            ("K2".to_string(), "子育て".to_string()),
+        ];
         let a = generate(7, 1, today, &kpis);
         assert_eq!(a, generate(7, 1, today, &kpis));
         assert_ne!(a.members, generate(8, 1, today, &kpis).members);

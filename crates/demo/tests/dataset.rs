@@ -833,7 +833,8 @@ fn pr_plans_belong_to_the_pr_section() {
         .expect("the PR section exists");
     assert_eq!(section.name_ja, "広報戦略推進課");
     let today = citykpi_domain::partner::Day::parse("2026-12-01").unwrap();
-    let demo = citykpi_demo::partners::generate(7, 1, today, &["K-01".to_string()]);
+    let demo =
+        citykpi_demo::partners::generate(7, 1, today, &[("K-01".to_string(), "指標".to_string())]);
     assert!(!demo.pr_plans.is_empty());
     for plan in &demo.pr_plans {
         assert_eq!(plan.section_code, section.code, "{}", plan.code);
@@ -878,4 +879,57 @@ fn no_program_or_kpi_name_says_a_word_twice() {
             .any(|p| p.name_ja == "子ども医療費助成事業"),
         "the subsidy program is named once"
     );
+}
+
+/// Partnership records point to KPIs that fit them: the food-bank proposal
+/// to the children's cafeterias or food loss, the autonomous bus to public
+/// transport, not to whatever KPI came next in the list.
+#[test]
+fn partnership_records_point_to_kpis_that_fit_them() {
+    let ds = scale(1);
+    let kpis: Vec<(String, String)> = ds
+        .kpis
+        .iter()
+        .map(|k| (k.code.clone(), k.name_ja.clone()))
+        .collect();
+    let name = |code: &String| {
+        kpis.iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    let today = citykpi_domain::partner::Day::parse("2026-12-01").unwrap();
+    let demo = citykpi_demo::partners::generate(7, 1, today, &kpis);
+    let fits = |codes: &[String], words: &[&str]| {
+        !codes.is_empty()
+            && codes
+                .iter()
+                .all(|c| words.iter().any(|w| name(c).contains(w)))
+    };
+    let food = demo
+        .proposals
+        .iter()
+        .find(|p| p.title.contains("子ども食堂"))
+        .expect("the food-bank proposal");
+    assert!(
+        fits(&food.kpi_codes, &["子ども食堂", "食品ロス"]),
+        "food bank → {:?}",
+        food.kpi_codes.iter().map(name).collect::<Vec<_>>()
+    );
+    let bus = demo
+        .demonstrations
+        .iter()
+        .find(|d| d.code == "DX-MOBI")
+        .expect("the autonomous bus");
+    assert!(
+        fits(&bus.kpi_codes, &["交通"]),
+        "autonomous bus → {:?}",
+        bus.kpi_codes.iter().map(name).collect::<Vec<_>>()
+    );
+    let cleaning = demo
+        .menu
+        .iter()
+        .find(|m| m.code == "M-VOLUNTEER")
+        .expect("park cleaning");
+    assert!(fits(&cleaning.kpi_codes, &["公園"]));
 }

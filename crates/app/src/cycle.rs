@@ -1,4 +1,4 @@
-//! The yearly management cycle's services (issue 4): the one place where the
+//! The yearly management cycle's services: the one place where the
 //! CLI, the web pages and the API read the cycle's status, save, submit and
 //! review evaluation sheets, list restructuring candidates, handle budget
 //! requests and assessments, and recompute the whole cycle.

@@ -1,4 +1,4 @@
-//! The NGSI-LD connector (issue 6, smart-city demonstrations): measurements
+//! The NGSI-LD connector (smart-city demonstrations): measurements
 //! of a city data platform ("city OS", a FIWARE context broker) become the
 //! actuals of a KPI.
 //!

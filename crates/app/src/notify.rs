@@ -1,4 +1,4 @@
-//! E-mail notices of due work (issue 4), optional and off by default: when
+//! E-mail notices of due work, optional and off by default: when
 //! an administrator has configured and enabled the city's SMTP server, the
 //! same notices the dashboard shows (`CycleYear::notices`) are mailed to the
 //! users who owe the work — department editors for their department's

@@ -1,4 +1,4 @@
-//! Partnership services (issue 6): the one place the web pages and the API
+//! Partnership services: the one place the web pages and the API
 //! register members, decide on them, list the directory, run the desk's
 //! inquiries, take proposals and suggest members. Each function checks the
 //! input with the domain's rules (every problem by field), then writes in one

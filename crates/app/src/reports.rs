@@ -1,4 +1,4 @@
-//! The cycle's reports (issue 4): reads what each report shows, decides what
+//! The cycle's reports: reads what each report shows, decides what
 //! goes in, and has `citykpi-reports` render it.
 //!
 //! * [`evaluation_sheets`]: every program running in the evaluated year (or

@@ -1,4 +1,4 @@
-//! Partnerships (issue 6): the SDGs partner platform (members, the SDGs
+//! Partnerships: the SDGs partner platform (members, the SDGs
 //! contribution menu, matching), the one-stop desk (inquiries), the
 //! private-proposal desk, smart-city demonstrations and PR plans.
 //!

@@ -1,4 +1,4 @@
-//! citykpi's reports (issue 4): what the city prints and publishes from the
+//! citykpi's reports: what the city prints and publishes from the
 //! yearly management cycle.
 //!
 //! * [`evaluation_sheets_xlsx`]: the evaluation sheets (事務事業評価シート),

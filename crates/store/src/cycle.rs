@@ -1,4 +1,4 @@
-//! Storage of the yearly management cycle (issue 4): cycles and their stages,
+//! Storage of the yearly management cycle: cycles and their stages,
 //! every saved version of every evaluation sheet, budget ceilings and
 //! requests, and program lineage. Each write is one transaction with an
 //! audit row; a closed cycle refuses every write except an explicit reopen.

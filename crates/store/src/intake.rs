@@ -1,4 +1,4 @@
-//! Storage of the intake part of the partnerships area (issue 6): the themes
+//! Storage of the intake part of the partnerships area: the themes
 //! the city publishes for proposals, a proposal taken in with its files in
 //! one transaction, the intake details only the desk sees, and the decisions
 //! published with the proposer's consent. Personal data (contact person,

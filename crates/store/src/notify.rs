@@ -1,4 +1,4 @@
-//! Notice mails (issue 4): which due-work notices were mailed to whom, so
+//! Notice mails: which due-work notices were mailed to whom, so
 //! that a user gets at most one mail per cycle year and stage; and the SMTP
 //! settings written together with their audit row.
 

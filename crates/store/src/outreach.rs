@@ -1,4 +1,4 @@
-//! Storage of the outreach part of the partnerships area (issue 6): leads
+//! Storage of the outreach part of the partnerships area: leads
 //! with their history of stage moves, events with the leads met there, and
 //! the postings that record an event's count as a KPI actual. Every write is
 //! one transaction with its audit row; the contact person and e-mail address

@@ -1,4 +1,4 @@
-//! Partnerships (issue 6): members, the SDGs menu and participations, desk
+//! Partnerships: members, the SDGs menu and participations, desk
 //! inquiries with replies, proposals, demonstrations and PR plans. Every
 //! staff change is one transaction with its audit row. Personal data
 //! (contact person, e-mail, phone) never goes into the audit log: the log
@@ -2222,7 +2222,7 @@ mod tests {
     }
 }
 
-// ----- SDGs menu: members applying themselves, dated results (issue 6) -----
+// ----- SDGs menu: members applying themselves, dated results -----
 
 #[derive(sqlx::FromRow)]
 struct ParticipationResultRow {

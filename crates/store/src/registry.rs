@@ -1,4 +1,4 @@
-//! Storage of the registry part of the partnerships area (issue 6): the
+//! Storage of the registry part of the partnerships area: the
 //! demonstrations' forms (create, edit, stage moves, dated results), the PR
 //! plans' forms (create, edit, measured reach per channel) and secrets kept
 //! in the settings (the LINE channel secret). Every change is one

@@ -1,4 +1,4 @@
-//! Storage of the yearly cycle (issue 4) on a real SQLite file and a real
+//! Storage of the yearly cycle on a real SQLite file and a real
 //! PostgreSQL database: versions of evaluation sheets, stale saves refused,
 //! audit rows for every change, a closed cycle read-only until reopened,
 //! budget requests under the department ceiling, lineage.

@@ -1,4 +1,4 @@
-//! The private-proposal desk's intake storage (issue 6) on a real SQLite
+//! The private-proposal desk's intake storage on a real SQLite
 //! file and a real PostgreSQL database: themes (create, change, close, every
 //! write in the audit log), a proposal taken in with its files in one
 //! transaction (a refused file leaves nothing behind), the desk's intake

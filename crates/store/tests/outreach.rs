@@ -1,4 +1,4 @@
-//! Startup outreach storage (issue 6) on a real SQLite file and a real
+//! Startup outreach storage on a real SQLite file and a real
 //! PostgreSQL database: leads with their stage history and the overdue list,
 //! the funnel counts, events with the leads met there, postings of event
 //! counts, every write in the audit log (without personal data), and nothing

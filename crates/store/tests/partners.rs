@@ -1,4 +1,4 @@
-//! Partnership storage (issue 6) on a real SQLite file and a real
+//! Partnership storage on a real SQLite file and a real
 //! PostgreSQL database: members, the directory, decisions, the desk's
 //! inquiries with replies and retention, proposals, the menu, demonstrations
 //! and PR plans, every staff change in the audit log, and list speed at the

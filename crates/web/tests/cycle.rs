@@ -1,4 +1,4 @@
-//! HTTP tests of the cycle's pages and API (issue 4) against the running
+//! HTTP tests of the cycle's pages and API against the running
 //! server with the demo city, on SQLite and PostgreSQL: department editors
 //! only see and edit their own department's sheets, validation messages sit
 //! next to their fields, a stale save is a 409, submit and review move the

@@ -1,4 +1,4 @@
-//! The e-mail notices on the web (issue 4), on SQLite and PostgreSQL: the
+//! The e-mail notices on the web, on SQLite and PostgreSQL: the
 //! administrator's SMTP form checks each field and never shows the password
 //! back, only administrators reach it, and the strategy office's button
 //! mails the due work through the configured server (a small SMTP server on

@@ -1,4 +1,4 @@
-//! HTTP tests of the partnership area (issue 6) against the running server
+//! HTTP tests of the partnership area against the running server
 //! on both databases with the demo city: the public registration form (field
 //! messages, CSRF, honeypot, rate limit, size limit, escaping), staff
 //! decisions, the public directory (only consented members and fields), the

@@ -1,4 +1,4 @@
-//! HTTP tests of the private-proposal desk's intake (issue 6) against the
+//! HTTP tests of the private-proposal desk's intake against the
 //! running server on both databases with the demo city: the public proposal
 //! form (a proposal on a theme with a file, every bad field named and the
 //! values kept, CSRF, honeypot, rate limit, refused files and bodies with

@@ -1,5 +1,5 @@
 //! HTTP tests of the public SDGs contribution menu and members applying to
-//! it themselves (issue 6), against the running server on both databases
+//! it themselves, against the running server on both databases
 //! with the demo city: the public list and the application form (member
 //! number and registered e-mail, one answer for a wrong pair whichever half
 //! is wrong, unapproved members, duplicates, bad fields, CSRF, honeypot,

@@ -1,4 +1,4 @@
-//! HTTP tests of startup outreach (issue 6) against the running server on
+//! HTTP tests of startup outreach against the running server on
 //! both databases with the demo city: the lead list with its funnel, the
 //! lead and event forms (every problem by field, nothing written), stage
 //! moves, who sees a lead's contact data, an event's count recorded as a

@@ -1,4 +1,4 @@
-//! HTTP tests of the registry part of the partnerships area (issue 6)
+//! HTTP tests of the registry part of the partnerships area
 //! against the running server on both databases with the demo city: the
 //! desk's forms for demonstrations (create, edit, stage, dated results) and
 //! PR plans (create, edit, reach per channel), the NGSI-LD form of a

@@ -1,4 +1,4 @@
-//! The annual KPI progress report as a web page (issue 4), against the
+//! The annual KPI progress report as a web page, against the
 //! running server with the demo city on SQLite and PostgreSQL: the staff
 //! page's numbers are the database's, the public page shows no unpublished
 //! KPI, a year that is not a year or has no report is a 404 that says so, and

@@ -1,4 +1,4 @@
-//! Services of the intake part of the partnerships area (issue 6): the
+//! Services of the intake part of the partnerships area: the
 //! private-proposal desk's public intake form and the desk's own entry of a
 //! proposal that came by e-mail, post or visit (with attachments, checked
 //! and written in one transaction with the proposal), the themes the city

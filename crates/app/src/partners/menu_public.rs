@@ -1,4 +1,4 @@
-//! Services of the menu public part of the partnerships area (issue 6): the
+//! Services of the menu public part of the partnerships area: the
 //! SDGs contribution menu (SDGs貢献メニュー) as the public sees it, members
 //! applying to an item themselves, staff creating, editing and closing
 //! items, and the dated results of each participation.

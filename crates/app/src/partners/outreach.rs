@@ -1,4 +1,4 @@
-//! Services of the outreach part of the partnerships area (issue 6): leads
+//! Services of the outreach part of the partnerships area: leads
 //! (startups met at coworking spaces, events or by referral) and their stage
 //! toward a demonstration, the events the city holds, and the counts the
 //! seed cares about recorded as KPI actuals. Called by the web pages, the

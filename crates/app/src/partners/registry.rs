@@ -1,4 +1,4 @@
-//! Services of the registry part of the partnerships area (issue 6): the
+//! Services of the registry part of the partnerships area: the
 //! staff forms of the demonstrations (create, edit, stage, dated results,
 //! NGSI-LD measurements of their KPIs) and of the PR plans (create, edit,
 //! measured reach per channel), the LINE channel secret, and the sheets of

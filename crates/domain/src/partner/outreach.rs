@@ -1,4 +1,4 @@
-//! Startup outreach: leads, their stage toward a demonstration in the city, and events (issue 6).
+//! Startup outreach: leads, their stage toward a demonstration in the city, and events.
 //!
 //! The city meets startups at coworking spaces in the Tokyo area and at its
 //! own events, and follows each one as a **lead** through 接触 → 面談 → 提案 →

@@ -1,4 +1,4 @@
-//! Pages and API of the yearly management cycle (issue 4): the stage page,
+//! Pages and API of the yearly management cycle: the stage page,
 //! evaluation sheets (view, edit, submit, review), the restructuring list,
 //! budget requests, ceilings and the finance assessment. Every rule lives in
 //! `citykpi_app::cycle`; these handlers check who may act on which record

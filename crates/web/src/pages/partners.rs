@@ -1,4 +1,4 @@
-//! Pages and API of the partnerships area (issue 6): the public member
+//! Pages and API of the partnerships area: the public member
 //! registration and inquiry forms, the public member directory, the staff
 //! review of registrations, the one-stop desk's inquiries and the proposal
 //! desk. The routes and their access rules live here, joined to the core ones

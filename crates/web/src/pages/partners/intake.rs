@@ -1,4 +1,4 @@
-//! Public proposal intake against published themes, the themes' administration and the public page of published decisions (issue 6).
+//! Public proposal intake against published themes, the themes' administration and the public page of published decisions.
 //!
 //! The public form (`/partners/propose`) is a multipart form, since it
 //! carries attachments: its CSRF token (the visitor's pre-session token) is

@@ -1,5 +1,5 @@
 //! The public SDGs contribution menu (SDGs貢献メニュー) and members applying
-//! to it themselves (issue 6); the desk's forms to create, edit, open and
+//! to it themselves; the desk's forms to create, edit, open and
 //! close menu items and to record each participation's dated results.
 //!
 //! The public page lists the items open for applications with the KPIs

@@ -1,4 +1,4 @@
-//! Startup outreach: leads, their stage toward a demonstration, events, and the counts tied to KPIs (issue 6).
+//! Startup outreach: leads, their stage toward a demonstration, events, and the counts tied to KPIs.
 //!
 //! Staff who are logged in read the lead list (with the funnel by stage),
 //! lead pages, events and the counts summed per KPI; the desk (DESK) records

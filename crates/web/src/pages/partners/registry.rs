@@ -1,4 +1,4 @@
-//! Staff forms of the demonstration registry and the PR plans, the NGSI-LD import form, the LINE channel secret and the exports of menu, teams and demonstrations (issue 6).
+//! Staff forms of the demonstration registry and the PR plans, the NGSI-LD import form, the LINE channel secret and the exports of menu, teams and demonstrations.
 //!
 //! The desk (Mayor's Office and administrators) creates and edits
 //! demonstrations (partners chosen from the approved members, KPIs of the

@@ -710,10 +710,8 @@ async fn attachments_are_downloads_only(backend: Backend) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
         let form = reqwest::multipart::Form::new().part("file", part);
         client
-            .request(
-                Method::POST,
-                &format!("/partners/proposals/{id}/attachments?csrf={}", client.csrf),
-            )
+            .request(Method::POST, &format!("/partners/proposals/{id}/attachments"))
+            .header("x-csrf-token", &client.csrf)
             .multipart(form)
     };
     let pdf = b"%PDF-1.7\n<html><script>alert(1)</script>".to_vec();

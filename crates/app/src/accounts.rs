@@ -61,9 +61,8 @@ async fn checked(store: &Store, input: &AccountInput) -> Result<User, AppError> 
             "not an e-mail address",
         ));
     }
-    let role = Role::parse(input.role.trim()).ok_or_else(|| {
-        invalid("role", "権限を選んでください", "choose a role")
-    })?;
+    let role = Role::parse(input.role.trim())
+        .ok_or_else(|| invalid("role", "権限を選んでください", "choose a role"))?;
     let section = input.section_code.trim();
     if !store.sections().await?.iter().any(|s| s.code == section) {
         return Err(invalid(

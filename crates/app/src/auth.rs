@@ -73,11 +73,7 @@ fn trivially_repeated(chars: &[char]) -> bool {
     let repeated = (1..=n / 2)
         .filter(|p| n % p == 0)
         .any(|p| lower.chunks(p).all(|c| c == &lower[..p]));
-    let step = |d: i64| {
-        lower
-            .windows(2)
-            .all(|w| w[1] as i64 - w[0] as i64 == d)
-    };
+    let step = |d: i64| lower.windows(2).all(|w| w[1] as i64 - w[0] as i64 == d);
     repeated || step(1) || step(-1)
 }
 
@@ -148,11 +144,30 @@ mod tests {
         ] {
             assert!(reason(login, pw).contains("login name"), "{pw}");
         }
-        for pw in ["aaaaaaaaaa", "abababababab", "0123456789", "9876543210", "abcdefghijk", "aabbaabbaabb", "zzzzzzzzzz1"] {
+        for pw in [
+            "aaaaaaaaaa",
+            "abababababab",
+            "0123456789",
+            "9876543210",
+            "abcdefghijk",
+            "aabbaabbaabb",
+            "zzzzzzzzzz1",
+        ] {
             assert!(reason("u1", pw).contains("repeated"), "{pw}");
         }
-        for pw in ["password12", "Password123!", "qwertyuiop", "qwerty123456", "!!sunshine!!", "football2024"] {
-            assert!(reason("u1", pw).contains("common"), "{pw}: {}", reason("u1", pw));
+        for pw in [
+            "password12",
+            "Password123!",
+            "qwertyuiop",
+            "qwerty123456",
+            "!!sunshine!!",
+            "football2024",
+        ] {
+            assert!(
+                reason("u1", pw).contains("common"),
+                "{pw}: {}",
+                reason("u1", pw)
+            );
         }
         assert!(reason("u1", "password12").contains("よく使われる"));
         assert!(COMMON.len() >= 9_000);

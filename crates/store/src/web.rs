@@ -125,11 +125,13 @@ impl Store {
             .bind(login),
             fetch_optional
         )?;
-        Ok(row.map(|(created_at, expires_at, last_used_at)| ApiTokenInfo {
-            created_at,
-            expires_at,
-            last_used_at,
-        }))
+        Ok(
+            row.map(|(created_at, expires_at, last_used_at)| ApiTokenInfo {
+                created_at,
+                expires_at,
+                last_used_at,
+            }),
+        )
     }
 
     /// Revokes the API token of `login`, with its audit row by `actor`, in

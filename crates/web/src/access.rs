@@ -477,8 +477,7 @@ fn parse_first_field(buf: &[u8], delimiter: &str, name: &str) -> Option<Option<S
     let end = find(data, format!("\r\n{delimiter}").as_bytes())?;
     let wanted = head.lines().any(|l| {
         l.starts_with("content-disposition:")
-            && l.split(';')
-                .any(|p| p.trim() == format!("name=\"{name}\""))
+            && l.split(';').any(|p| p.trim() == format!("name=\"{name}\""))
     });
     Some(wanted.then(|| String::from_utf8_lossy(&data[..end]).into_owned()))
 }
@@ -615,15 +614,21 @@ mod tests {
             multipart_boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
             Some("XyZ")
         );
-        let (v, rest) = first_multipart_field(Body::from(body), "XyZ", "csrf").await.unwrap();
+        let (v, rest) = first_multipart_field(Body::from(body), "XyZ", "csrf")
+            .await
+            .unwrap();
         assert_eq!(v, "tok123");
         let back = axum::body::to_bytes(rest, 1 << 20).await.unwrap();
         assert_eq!(back, body.as_bytes(), "the body is passed on whole");
         // The token as a later field, or no token: nothing.
         let late = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok123\r\n--XyZ--\r\n";
-        let (v, _) = first_multipart_field(Body::from(late), "XyZ", "csrf").await.unwrap();
+        let (v, _) = first_multipart_field(Body::from(late), "XyZ", "csrf")
+            .await
+            .unwrap();
         assert_eq!(v, "");
-        let (v, _) = first_multipart_field(Body::from("garbage"), "XyZ", "csrf").await.unwrap();
+        let (v, _) = first_multipart_field(Body::from("garbage"), "XyZ", "csrf")
+            .await
+            .unwrap();
         assert_eq!(v, "");
     }
 

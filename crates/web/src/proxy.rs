@@ -21,7 +21,10 @@ impl IpRange {
     pub fn parse(s: &str) -> Option<IpRange> {
         let s = s.trim();
         let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, Some(p.trim().parse::<u8>().ok()?)),
+            Some((a, p)) => (
+                a.trim().parse::<IpAddr>().ok()?,
+                Some(p.trim().parse::<u8>().ok()?),
+            ),
             None => (s.parse::<IpAddr>().ok()?, None),
         };
         let addr = addr.to_canonical();
@@ -33,7 +36,9 @@ impl IpRange {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -105,13 +110,32 @@ mod tests {
         assert!(r.contains("10.200.3.4".parse().unwrap()));
         assert!(!r.contains("11.0.0.1".parse().unwrap()));
         assert!(r.contains("::ffff:10.0.0.1".parse().unwrap()));
-        assert!(IpRange::parse("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
-        assert!(!IpRange::parse("127.0.0.1").unwrap().contains("127.0.0.2".parse().unwrap()));
-        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(IpRange::parse("fd00::/8").unwrap().contains("fd12::1".parse().unwrap()));
+        assert!(
+            IpRange::parse("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        assert!(
+            !IpRange::parse("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.2".parse().unwrap())
+        );
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            IpRange::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
         assert!(IpRange::parse("10.0.0.0/33").is_none());
         assert_eq!(parse_ranges("127.0.0.1, 10.0.0.0/8").unwrap().len(), 2);
-        assert_eq!(parse_ranges("127.0.0.1,proxy.local"), Err("proxy.local".into()));
+        assert_eq!(
+            parse_ranges("127.0.0.1,proxy.local"),
+            Err("proxy.local".into())
+        );
         assert!(parse_ranges("").unwrap().is_empty());
     }
 
@@ -122,15 +146,28 @@ mod tests {
         let outsider: IpAddr = "203.0.113.9".parse().unwrap();
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         // From an untrusted peer the header is ignored.
-        assert_eq!(client_ip(outsider, &headers(&["198.51.100.1"]), &trusted), outsider);
-        // Behind the proxy: the rightmost untrusted address.
-        assert_eq!(client_ip(proxy, &headers(&["198.51.100.1"]), &trusted), ip("198.51.100.1"));
         assert_eq!(
-            client_ip(proxy, &headers(&["6.6.6.6, 198.51.100.1, 10.1.2.3"]), &trusted),
+            client_ip(outsider, &headers(&["198.51.100.1"]), &trusted),
+            outsider
+        );
+        // Behind the proxy: the rightmost untrusted address.
+        assert_eq!(
+            client_ip(proxy, &headers(&["198.51.100.1"]), &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_ip(
+                proxy,
+                &headers(&["6.6.6.6, 198.51.100.1, 10.1.2.3"]),
+                &trusted
+            ),
             ip("198.51.100.1"),
             "a forged left part is not taken"
         );
-        assert_eq!(client_ip(proxy, &headers(&["6.6.6.6", "198.51.100.2"]), &trusted), ip("198.51.100.2"));
+        assert_eq!(
+            client_ip(proxy, &headers(&["6.6.6.6", "198.51.100.2"]), &trusted),
+            ip("198.51.100.2")
+        );
         assert_eq!(client_ip(proxy, &headers(&[]), &trusted), proxy);
         assert_eq!(client_ip(proxy, &headers(&["garbage"]), &trusted), proxy);
         // Nothing configured: the peer, always.

@@ -710,7 +710,10 @@ async fn attachments_are_downloads_only(backend: Backend) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
         let form = reqwest::multipart::Form::new().part("file", part);
         client
-            .request(Method::POST, &format!("/partners/proposals/{id}/attachments"))
+            .request(
+                Method::POST,
+                &format!("/partners/proposals/{id}/attachments"),
+            )
             .header("x-csrf-token", &client.csrf)
             .multipart(form)
     };

@@ -54,7 +54,12 @@ async fn open_redirect(backend: Backend) {
     assert!(r.body.contains("name=\"next\" value=\"/\""), "{}", r.body);
     // Logging in with a tab in the target: the browser would drop the tab
     // and go to //evil.example; the server sends it home instead.
-    for next in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/ /evil.example"] {
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "/ /evil.example",
+    ] {
         let c = app.client();
         let token = login_token(&c).await;
         let r = c
@@ -106,7 +111,11 @@ async fn bad_input(backend: Backend) {
         .get(&format!("/api/v1/search?q={}", enc(&format!("{first}\0"))))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains(&app.store.kpis().await.unwrap()[0].code), "{}", r.body);
+    assert!(
+        r.body.contains(&app.store.kpis().await.unwrap()[0].code),
+        "{}",
+        r.body
+    );
 
     // Budget writes with a newline in the list filter they return to: the
     // save and the answer agree (a redirect to the encoded filter), where
@@ -204,7 +213,10 @@ async fn stale_privileges(backend: Backend) {
         .await;
     assert_eq!(write.status, StatusCode::FORBIDDEN);
     let account = editor.get("/account").await;
-    assert!(account.body.contains("閲覧者"), "the page shows the new role");
+    assert!(
+        account.body.contains("閲覧者"),
+        "the page shows the new role"
+    );
 
     // Deactivated: the session ends at once.
     import_users(&admin, user_row(&editor_user, "department_editor", false)).await;
@@ -277,7 +289,13 @@ async fn tokens(backend: Backend) {
     let r = viewer.post_form("/account/token/revoke", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(api_status(&app, &token).await, StatusCode::UNAUTHORIZED);
-    assert!(app.store.api_token(&viewer_user.login).await.unwrap().is_none());
+    assert!(
+        app.store
+            .api_token(&viewer_user.login)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let audit = app.store.audit_entries(5, 0).await.unwrap();
     assert_eq!(audit[0].action, "revoke_api_token");
     assert_eq!(audit[0].actor, viewer_user.login);
@@ -292,7 +310,13 @@ async fn tokens(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(api_status(&app, &token).await, StatusCode::UNAUTHORIZED);
-    assert!(app.store.api_token(&viewer_user.login).await.unwrap().is_none());
+    assert!(
+        app.store
+            .api_token(&viewer_user.login)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // So does deactivation, also after the account is activated again.
     let mut v = app.client();
@@ -335,16 +359,28 @@ async fn passwords(backend: Backend) {
 
     // The user's own change needs the current password and meets the policy.
     let change = |current: &'static str, new: &'static str, confirm: &'static str| {
-        vec![("current", current), ("password", new), ("confirm", confirm)]
+        vec![
+            ("current", current),
+            ("password", new),
+            ("confirm", confirm),
+        ]
     };
     let r = me
         .post_form(
             "/account/password",
-            &change("wrong-password", "Kamo-river 2026 spring", "Kamo-river 2026 spring"),
+            &change(
+                "wrong-password",
+                "Kamo-river 2026 spring",
+                "Kamo-river 2026 spring",
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("現在のパスワードが正しくありません"), "{}", r.body);
+    assert!(
+        r.body.contains("現在のパスワードが正しくありません"),
+        "{}",
+        r.body
+    );
     let r = me
         .post_form(
             "/account/password",
@@ -500,7 +536,11 @@ async fn hardening(backend: Backend) {
 
     // Uploads carry the CSRF token as their first field, not in the URL.
     let page = admin.get("/data").await;
-    assert!(page.body.contains("action=\"/data/import\""), "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/data/import\""),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("csrf="));
     let upload = |csrf_field: Option<&str>| {
         let mut form = reqwest::multipart::Form::new();
@@ -531,7 +571,11 @@ async fn hardening(backend: Backend) {
                 .multipart(upload(None)),
         )
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "a token in the URL is not taken");
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a token in the URL is not taken"
+    );
     let r = admin
         .send(
             admin
@@ -544,8 +588,8 @@ async fn hardening(backend: Backend) {
     // /api/v1/notices answers what its schema says: a list of notices.
     let doc: serde_json::Value =
         serde_json::from_str(&admin.get("/api/openapi.json").await.body).unwrap();
-    let schema = &doc["paths"]["/api/v1/notices"]["get"]["responses"]["200"]["content"]
-        ["application/json"]["schema"];
+    let schema = &doc["paths"]["/api/v1/notices"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
     assert_eq!(schema["type"], "array");
     let notice = &doc["components"]["schemas"]["Notice"];
     let editor = app
@@ -634,12 +678,21 @@ async fn admin_users(backend: Backend) {
         (audit[0].action.as_str(), audit[0].key.as_str()),
         ("insert_user", "shinki.taro")
     );
-    assert!(!audit[0].after.as_ref().unwrap().to_string().contains("argon2"));
+    assert!(
+        !audit[0]
+            .after
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("argon2")
+    );
     let r = add("shinki.taro", "Kamo-river 2026 spring").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "taken");
     let mut newcomer = app.client();
     assert_eq!(
-        newcomer.login("shinki.taro", "Kamo-river 2026 spring").await,
+        newcomer
+            .login("shinki.taro", "Kamo-river 2026 spring")
+            .await,
         StatusCode::SEE_OTHER
     );
     // Role, section and deactivation through the list's row form; the
@@ -659,7 +712,10 @@ async fn admin_users(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let stored = app.store.user("shinki.taro").await.unwrap().unwrap();
-    assert_eq!((stored.role, stored.section_code.as_str()), (Role::Viewer, other_section.as_str()));
+    assert_eq!(
+        (stored.role, stored.section_code.as_str()),
+        (Role::Viewer, other_section.as_str())
+    );
     assert_eq!(stored.email, None);
     assert!(newcomer.get("/account").await.body.contains("閲覧者"));
     let r = admin
@@ -676,7 +732,9 @@ async fn admin_users(backend: Backend) {
     assert!(!app.store.user("shinki.taro").await.unwrap().unwrap().active);
     assert_eq!(newcomer.get("/").await.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.client().login("shinki.taro", "Kamo-river 2026 spring").await,
+        app.client()
+            .login("shinki.taro", "Kamo-river 2026 spring")
+            .await,
         StatusCode::UNAUTHORIZED
     );
     // An administrator cannot lock themselves out.
@@ -693,7 +751,10 @@ async fn admin_users(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.store.user("admin").await.unwrap().unwrap().role, Role::Admin);
+    assert_eq!(
+        app.store.user("admin").await.unwrap().unwrap().role,
+        Role::Admin
+    );
     // Only administrators.
     let viewer = app.login(&app.user_with(Role::Viewer).await.login).await;
     let r = viewer

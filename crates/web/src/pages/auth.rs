@@ -206,7 +206,10 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
-        assert_eq!(safe_next(Some("/kpis?fy=2024&q=%E5%B8%82")), "/kpis?fy=2024&q=%E5%B8%82");
+        assert_eq!(
+            safe_next(Some("/kpis?fy=2024&q=%E5%B8%82")),
+            "/kpis?fy=2024&q=%E5%B8%82"
+        );
         for bad in [
             "/\t/evil.example",
             "/\n/evil.example",

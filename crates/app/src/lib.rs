@@ -1,6 +1,7 @@
 //! citykpi's services: the one place where things are done. The CLI, the web
 //! pages and the REST API all call these functions, so each rule lives once.
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod comparison;

@@ -60,6 +60,7 @@ pub use partners::{
 pub use read::ObservationFilter;
 pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
+pub use web::{ApiTokenInfo, rfc3339_in};
 
 use conn::{Conn, Pooled, Tx, run};
 
@@ -681,8 +682,17 @@ impl Store {
 
     // ----- users -----
 
-    /// Stores a PHC password hash (argon2id) for an existing user.
+    /// Stores a PHC password hash (argon2id) for an existing user. The
+    /// user's API token is revoked with it: a password reset is what an
+    /// administrator does when an account may be in the wrong hands.
     pub async fn set_password_hash(&self, login: &str, phc: &str) -> Result<()> {
+        self.change_password(login, phc, None).await
+    }
+
+    /// Sets a new password hash, revokes the user's API token and, when
+    /// `actor` is given, writes the audit row (`set_password`), all in one
+    /// transaction.
+    pub async fn change_password(&self, login: &str, phc: &str, actor: Option<&str>) -> Result<()> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
         let done = run!(
@@ -698,6 +708,63 @@ impl Store {
                 key: login.to_string(),
             });
         }
+        web::delete_tokens(conn, login).await?;
+        if let Some(actor) = actor {
+            audit::record(
+                conn,
+                &AuditRecord {
+                    actor,
+                    action: "set_password",
+                    entity: "user",
+                    key: login,
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates (`create`) or updates one user account with its audit row
+    /// (`insert_user` / `update_user`, before and after without the hash) in
+    /// one transaction. A new account must not exist yet; an update keeps
+    /// the stored password unless `u.password_hash` is given. Deactivation
+    /// revokes the user's API token in the same transaction.
+    pub async fn save_user(&self, u: &User, create: bool, actor: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let before = read::user(conn, &u.login).await?;
+        match (&before, create) {
+            (Some(_), true) => {
+                return Err(StoreError::InvalidData {
+                    entity: Entity::User,
+                    key: u.login.clone(),
+                    message: "このログインIDは既に使われています / this login name is taken".into(),
+                });
+            }
+            (None, false) => {
+                return Err(StoreError::NotFound {
+                    entity: Entity::User,
+                    key: u.login.clone(),
+                });
+            }
+            _ => {}
+        }
+        write::user(conn, u).await?;
+        audit::record(
+            conn,
+            &AuditRecord {
+                actor,
+                action: if create { "insert_user" } else { "update_user" },
+                entity: "user",
+                key: &u.login,
+                before: before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
+                after: serde_json::to_value(u).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

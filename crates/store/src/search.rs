@@ -35,7 +35,13 @@ pub fn search_form(s: &str) -> String {
 /// included), normalised like the indexed text, duplicates dropped.
 pub fn query_terms(query: &str) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
-    for t in search_form(query).split_whitespace() {
+    // Control characters (a NUL, a newline pasted into the box) separate
+    // terms like spaces: no record's text holds them, and a NUL is refused
+    // by both FTS5 and PostgreSQL.
+    for t in search_form(query).split(|c: char| c.is_whitespace() || c.is_control()) {
+        if t.is_empty() {
+            continue;
+        }
         if !terms.iter().any(|x| x == t) {
             terms.push(t.to_string());
         }
@@ -261,6 +267,8 @@ mod tests {
         assert_eq!(query_terms("  ＤＸ　推進 dx "), vec!["dx", "推進"]);
         assert_eq!(query_terms("ｶﾞｲﾄﾞ"), vec!["ガイド"]);
         assert!(query_terms(" 　").is_empty());
+        assert_eq!(query_terms("a\u{0}b\nc\u{7f}"), vec!["a", "b", "c"]);
+        assert!(query_terms("\u{0}").is_empty());
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub(crate) async fn user(conn: &mut Conn<'_>, u: &User) -> Result<()> {
         execute
     )
     .map_err(StoreError::write(Entity::User, &u.login))?;
+    if !u.active {
+        // A deactivated account keeps no API access, also after it is
+        // activated again.
+        crate::web::delete_tokens(conn, &u.login).await?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use citykpi_domain::Kind;
 use citykpi_domain::org::Role;
 
 use crate::AppState;
-use crate::ctx::{Principal, query_param, session_of};
+use crate::ctx::{Principal, session_of};
 use crate::error::WebError;
 use crate::security::same_origin;
 use crate::session::{PRE_SESSION_COOKIE, SessionUser, constant_time_eq, cookie};
@@ -122,8 +122,12 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/data/import", Access::Roles(IMPORTERS)),
     r("GET", "/account", Access::Login),
     r("POST", "/account/token", Access::Login),
+    r("POST", "/account/token/revoke", Access::Login),
+    r("POST", "/account/password", Access::Login),
     r("GET", "/admin/audit", Access::Roles(ADMINS)),
     r("GET", "/admin/users", Access::Roles(ADMINS)),
+    r("POST", "/admin/users", Access::Roles(ADMINS)),
+    r("POST", "/admin/users/{login}", Access::Roles(ADMINS)),
     r(
         "POST",
         "/admin/users/{login}/password",
@@ -233,6 +237,22 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let Some(rule) = rule_for(req.method(), &path) else {
+        // A method the route does not have (OPTIONS, TRACE, DELETE on a
+        // page) is the client's mistake: 405 with the methods it has.
+        let mut allowed: Vec<&str> = all_routes()
+            .filter(|r| r.path == path)
+            .map(|r| r.method)
+            .collect();
+        if !allowed.is_empty() {
+            if allowed.contains(&"GET") {
+                allowed.push("HEAD");
+            }
+            let mut resp = axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            return Err(Refusal::Response(resp));
+        }
         tracing::error!(method = %req.method(), path, "route missing from the access table");
         return Err(Refusal::Error(WebError::Forbidden));
     };
@@ -274,10 +294,22 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
             None => return Err(Refusal::Error(WebError::Unauthorized)),
         }
     } else if let Some(session) = session_of(state, req.headers()) {
-        principal = Some(Principal {
-            user: session.user.clone(),
-            session: Some(session),
-        });
+        // The user as stored now, not as at login: a demotion or
+        // deactivation by an administrator takes effect on the next request
+        // (a web write refreshes the read model at once, the CLI's within
+        // two seconds). A user who is gone or inactive is logged out.
+        match user_for(state, &session.user.login)
+            .await
+            .map_err(Refusal::Error)?
+        {
+            Some(user) => {
+                principal = Some(Principal {
+                    user,
+                    session: Some(session),
+                })
+            }
+            None => state.sessions().remove(&session.id),
+        }
     }
     let role = principal.as_ref().map(|p| p.user.role);
     if !rule.access.allows(role) {
@@ -311,7 +343,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
 /// Checks origin and token of a state-changing request made with a cookie.
 /// The token is taken from the `X-CSRF-Token` header, the `csrf` field of a
 /// URL-encoded form (the body is read and put back), or, for file uploads,
-/// the `csrf` query parameter of the form's action.
+/// the first field of the multipart body, which must be `csrf`.
 async fn csrf_check(req: Request, principal: Option<&Principal>) -> Result<Request, WebError> {
     if !same_origin(req.headers()) {
         return Err(WebError::Csrf);
@@ -359,12 +391,95 @@ async fn csrf_check(req: Request, principal: Option<&Principal>) -> Result<Reque
         }
         return Ok(Request::from_parts(parts, Body::from(bytes)));
     }
-    let given = query_param(req.uri().query(), "csrf").unwrap_or_default();
-    if constant_time_eq(&given, &expected) {
-        Ok(req)
-    } else {
-        Err(WebError::Csrf)
+    if content_type.starts_with("multipart/form-data") {
+        // An upload carries the token as its first field (never in the URL,
+        // where logs and the Referer header would keep it). Only that field
+        // is read here; the file behind it streams on to the handler.
+        let boundary = multipart_boundary(&content_type_raw(&req)).ok_or(WebError::Csrf)?;
+        let (parts, body) = req.into_parts();
+        let (given, body) = first_multipart_field(body, &boundary, "csrf").await?;
+        if !constant_time_eq(&given, &expected) {
+            return Err(WebError::Csrf);
+        }
+        return Ok(Request::from_parts(parts, body));
     }
+    Err(WebError::Csrf)
+}
+
+/// The `Content-Type` header as sent (the boundary is case-sensitive).
+fn content_type_raw(req: &Request) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The `boundary` parameter of a multipart content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// Most bytes read to find the first field of a multipart body.
+const MAX_FIRST_FIELD: usize = 16 * 1024;
+
+/// Reads a multipart body until its first part is complete; returns that
+/// part's value if it is the field `name` ("" otherwise) and the whole body
+/// again (the bytes read, then the rest, still streaming).
+async fn first_multipart_field(
+    body: Body,
+    boundary: &str,
+    name: &str,
+) -> Result<(String, Body), WebError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let delimiter = format!("--{boundary}");
+    let value = loop {
+        if let Some(v) = parse_first_field(&buf, &delimiter, name) {
+            break v;
+        }
+        if buf.len() > MAX_FIRST_FIELD {
+            break None;
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+            Some(Err(_)) => {
+                return Err(WebError::BadRequest(
+                    "フォームを読めません / the form could not be read".into(),
+                ));
+            }
+            None => break None,
+        }
+    };
+    let head = futures::stream::iter([Ok::<_, axum::Error>(axum::body::Bytes::from(buf))]);
+    let body = Body::from_stream(head.chain(stream));
+    Ok((value.unwrap_or_default(), body))
+}
+
+/// `Some(Some(value))` when the buffer holds the whole first part and it is
+/// the field `name`, `Some(None)` when the first part is another field,
+/// `None` when more bytes are needed.
+fn parse_first_field(buf: &[u8], delimiter: &str, name: &str) -> Option<Option<String>> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(buf, delimiter.as_bytes())? + delimiter.len();
+    let rest = buf.get(start..)?;
+    let rest = rest.strip_prefix(b"\r\n")?;
+    let head_end = find(rest, b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&rest[..head_end]).to_ascii_lowercase();
+    let data = &rest[head_end + 4..];
+    let end = find(data, format!("\r\n{delimiter}").as_bytes())?;
+    let wanted = head.lines().any(|l| {
+        l.starts_with("content-disposition:")
+            && l.split(';').any(|p| p.trim() == format!("name=\"{name}\""))
+    });
+    Some(wanted.then(|| String::from_utf8_lossy(&data[..end]).into_owned()))
 }
 
 /// The session view of a stored user (for API tokens and logins).
@@ -490,6 +605,31 @@ mod tests {
         assert_eq!(signed, vec![("POST", "/partners/line/webhook")]);
         assert!(rule_for(&Method::HEAD, "/").is_some());
         assert!(rule_for(&Method::DELETE, "/").is_none());
+    }
+
+    #[tokio::test]
+    async fn csrf_from_the_first_multipart_field() {
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\na,b\r\n--XyZ--\r\n";
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
+            Some("XyZ")
+        );
+        let (v, rest) = first_multipart_field(Body::from(body), "XyZ", "csrf")
+            .await
+            .unwrap();
+        assert_eq!(v, "tok123");
+        let back = axum::body::to_bytes(rest, 1 << 20).await.unwrap();
+        assert_eq!(back, body.as_bytes(), "the body is passed on whole");
+        // The token as a later field, or no token: nothing.
+        let late = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok123\r\n--XyZ--\r\n";
+        let (v, _) = first_multipart_field(Body::from(late), "XyZ", "csrf")
+            .await
+            .unwrap();
+        assert_eq!(v, "");
+        let (v, _) = first_multipart_field(Body::from("garbage"), "XyZ", "csrf")
+            .await
+            .unwrap();
+        assert_eq!(v, "");
     }
 
     #[test]

@@ -596,6 +596,21 @@ fn schema_components() -> Value {
         "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "アカウント画面で発行したAPIトークン / an API token issued on the account page" } },
         "schemas": {
             "ActualInput": strings(&["period", "value", "status", "source", "note"]),
+            "Notice": {
+                "type": "object",
+                "description": "期限のある作業（段階ごと） / work due in a running cycle, one stage",
+                "required": ["fy", "stage", "stage_number", "label_ja", "label_en", "count", "deadline", "overdue"],
+                "properties": {
+                    "fy": { "type": "integer", "description": "評価対象年度 / the evaluated fiscal year" },
+                    "stage": { "type": "string" },
+                    "stage_number": { "type": "integer" },
+                    "label_ja": { "type": "string" },
+                    "label_en": { "type": "string" },
+                    "count": { "type": "integer", "minimum": 0 },
+                    "deadline": { "type": ["string", "null"], "format": "date" },
+                    "overdue": { "type": "boolean" }
+                }
+            },
             "ProgramUpdate": program_update,
             "MoneyInput": strings(&["budget_initial", "budget_revised", "settled", "staff_fte", "staff_unit_cost", "output_quantity"]),
             "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
@@ -607,6 +622,17 @@ fn schema_components() -> Value {
 }
 
 /// The OpenAPI 3.1 document of /api/v1.
+/// The schema of a route's 200 answer: an object, except for the routes
+/// that answer with a list.
+fn response_schema(method: &str, path: &str) -> Value {
+    match (method, path) {
+        ("GET", "/api/v1/notices") => {
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/Notice" } })
+        }
+        _ => json!({ "type": "object" }),
+    }
+}
+
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
     // The partnership area documents its own routes beside them.
@@ -631,7 +657,7 @@ pub fn openapi_document() -> Value {
             "parameters": params,
             "x-roles": roles,
             "responses": {
-                "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "200": { "description": "OK", "content": { "application/json": { "schema": response_schema(method, path) } } },
                 "401": { "description": "ログインまたはトークンが必要 / login or token required", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "403": { "description": "権限なし / forbidden", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "404": { "description": "見つかりません / not found" },

@@ -35,6 +35,8 @@ pub enum WebError {
     },
     #[error("サーバーが停止しました / the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("設定 / setting {0}")]
+    Config(String),
 }
 
 pub type WebResult<T> = Result<T, WebError>;
@@ -128,7 +130,7 @@ impl WebError {
                 ),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal),
             },
-            WebError::Bind { .. } | WebError::Serve(_) => {
+            WebError::Bind { .. } | WebError::Serve(_) | WebError::Config(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal)
             }
         };

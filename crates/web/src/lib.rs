@@ -14,6 +14,7 @@ mod error;
 pub mod i18n;
 mod layout;
 mod pages;
+pub mod proxy;
 mod ratelimit;
 mod security;
 mod session;
@@ -30,17 +31,56 @@ pub use error::{WebError, WebResult};
 /// Settings of the web server that are not data.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Marks cookies `Secure` (set when the site is served over TLS, directly
-    /// or behind a proxy).
+    /// Marks cookies `Secure` and sends `Strict-Transport-Security` (set
+    /// when the site is served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (login rate
+    /// limit per client); empty: the peer address is the client.
+    pub trusted_proxies: Vec<proxy::IpRange>,
+    /// How long a new API token is valid.
+    pub token_lifetime: std::time::Duration,
 }
+
+/// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
+pub const DEFAULT_TOKEN_DAYS: u64 = 90;
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            secure_cookies: std::env::var("CITYKPI_SECURE_COOKIES")
-                .is_ok_and(|v| v == "1" || v == "true"),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            token_lifetime: std::time::Duration::from_secs(DEFAULT_TOKEN_DAYS * 86_400),
         }
+    }
+}
+
+impl WebConfig {
+    /// The settings from the environment: `CITYKPI_SECURE_COOKIES` (1/true),
+    /// `CITYKPI_TRUSTED_PROXIES` (addresses or CIDR ranges, comma-separated),
+    /// `CITYKPI_TOKEN_DAYS` (1–3650). A value that cannot be read is an
+    /// error naming the variable, not a silent default.
+    pub fn from_env() -> Result<WebConfig, WebError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut c = WebConfig {
+            secure_cookies: var("CITYKPI_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+            ..WebConfig::default()
+        };
+        if let Some(v) = var("CITYKPI_TRUSTED_PROXIES") {
+            c.trusted_proxies = proxy::parse_ranges(&v).map_err(|bad| {
+                WebError::Config(format!(
+                    "CITYKPI_TRUSTED_PROXIES: 「{bad}」はIPアドレスまたは範囲（10.0.0.0/8）ではありません / \"{bad}\" is not an IP address or range (10.0.0.0/8)"
+                ))
+            })?;
+        }
+        if let Some(v) = var("CITYKPI_TOKEN_DAYS") {
+            let days = v.trim().parse::<u64>().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| {
+                WebError::Config(format!(
+                    "CITYKPI_TOKEN_DAYS: 「{v}」は1〜3650の日数ではありません / \"{v}\" is not a number of days from 1 to 3650"
+                ))
+            })?;
+            c.token_lifetime = std::time::Duration::from_secs(days * 86_400);
+        }
+        Ok(c)
     }
 }
 
@@ -86,18 +126,19 @@ impl AppState {
     pub(crate) async fn snapshot(&self) -> WebResult<Arc<cache::Snapshot>> {
         self.inner.cache.get(&self.inner.store).await
     }
-    /// Issues a new API token for `login` (the previous one stops working).
-    /// Only its digest is stored.
+    /// Issues a new API token for `login` (the previous one stops working),
+    /// valid for the configured lifetime. Only its digest is stored.
     pub(crate) async fn issue_token(&self, login: &str) -> WebResult<String> {
         let token = session::random_token();
+        let expires_at = citykpi_store::rfc3339_in(self.inner.config.token_lifetime);
         self.inner
             .store
-            .set_api_token(login, &session::token_digest(&token))
+            .set_api_token(login, &session::token_digest(&token), &expires_at)
             .await?;
         Ok(token)
     }
 
-    /// The login an API token belongs to.
+    /// The login an API token belongs to (none once it has expired).
     pub(crate) async fn token_login(&self, token: &str) -> WebResult<Option<String>> {
         Ok(self
             .inner
@@ -143,8 +184,11 @@ pub fn router(state: AppState) -> Router {
         .route("/data/import", post(data::import))
         .route("/account", get(account::page))
         .route("/account/token", post(account::issue_token))
+        .route("/account/token/revoke", post(account::revoke_token))
+        .route("/account/password", post(account::change_password))
         .route("/admin/audit", get(admin::audit))
-        .route("/admin/users", get(admin::users))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{login}", post(admin::update_user))
         .route("/admin/users/{login}/password", post(admin::set_password))
         .route(
             "/admin/mail",
@@ -171,7 +215,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             error::render_errors,
         ))
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
 }
 
@@ -189,7 +236,7 @@ pub async fn serve(store: Store, addr: SocketAddr) -> Result<(), WebError> {
         source: e,
     })?;
     println!("citykpi: http://{local}/ で待ち受けています / listening on http://{local}/");
-    serve_on(listener, AppState::new(store, WebConfig::default())).await
+    serve_on(listener, AppState::new(store, WebConfig::from_env()?)).await
 }
 
 /// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).

@@ -1,11 +1,12 @@
 //! Security headers on every response, and the same-origin test of the CSRF
 //! protection.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::AppState;
 use crate::ctx::query_param;
 use crate::i18n::Lang;
 
@@ -14,7 +15,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
-pub async fn headers(req: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = query_param(req.uri().query(), "lang").and_then(|l| Lang::parse(&l));
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -39,6 +40,14 @@ pub async fn headers(req: Request, next: Next) -> Response {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    if state.config().secure_cookies {
+        // Served over TLS: the browser keeps to https for a year, so a
+        // later plain-http link cannot expose the session cookie.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages depend on who is logged in: never kept by shared caches.
         h.insert(

@@ -20,6 +20,9 @@ pub const SESSION_COOKIE: &str = "citykpi_session";
 pub const PRE_SESSION_COOKIE: &str = "citykpi_presession";
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(8 * 3600);
+/// A session ends this long after the login, however busy it is: a stolen
+/// session cookie cannot be kept alive by using it.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 
 /// Who is logged in, as the pages and access checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +40,7 @@ pub struct Session {
     pub id: String,
     pub user: SessionUser,
     pub csrf: String,
+    created: Instant,
     last_seen: RwLock<Instant>,
 }
 
@@ -67,6 +71,7 @@ impl Sessions {
             id: random_token(),
             user,
             csrf: random_token(),
+            created: Instant::now(),
             last_seen: RwLock::new(Instant::now()),
         });
         if let Ok(mut map) = self.by_id.write() {
@@ -116,10 +121,18 @@ pub fn token_digest(token: &str) -> String {
 
 impl Session {
     fn expired(&self) -> bool {
-        self.last_seen
+        self.expired_at(Instant::now())
+    }
+
+    /// Past the idle timeout since the last request, or past the absolute
+    /// lifetime since the login.
+    fn expired_at(&self, now: Instant) -> bool {
+        let idle = self
+            .last_seen
             .read()
-            .map(|t| t.elapsed() > IDLE_TIMEOUT)
-            .unwrap_or(true)
+            .map(|t| now.saturating_duration_since(*t) > IDLE_TIMEOUT)
+            .unwrap_or(true);
+        idle || now.saturating_duration_since(self.created) > ABSOLUTE_TIMEOUT
     }
 }
 
@@ -170,6 +183,18 @@ mod tests {
         assert!(s.get(&a.id).is_some());
         s.remove_user("u");
         assert!(s.get(&a.id).is_none());
+        // Idle for 8 hours, or 12 hours after the login even when busy.
+        let b = s.create(user());
+        let start = b.created;
+        assert!(!b.expired_at(start + Duration::from_secs(7 * 3600)));
+        assert!(b.expired_at(start + IDLE_TIMEOUT + Duration::from_secs(1)));
+        for hour in 1..=11u64 {
+            let at = start + Duration::from_secs(hour * 3600);
+            *b.last_seen.write().unwrap() = at;
+            assert!(!b.expired_at(at + Duration::from_secs(60)), "hour {hour}");
+        }
+        *b.last_seen.write().unwrap() = start + Duration::from_secs(12 * 3600);
+        assert!(b.expired_at(start + ABSOLUTE_TIMEOUT + Duration::from_secs(1)));
         assert_eq!(
             token_digest("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

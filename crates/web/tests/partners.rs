@@ -712,8 +712,9 @@ async fn attachments_are_downloads_only(backend: Backend) {
         client
             .request(
                 Method::POST,
-                &format!("/partners/proposals/{id}/attachments?csrf={}", client.csrf),
+                &format!("/partners/proposals/{id}/attachments"),
             )
+            .header("x-csrf-token", &client.csrf)
             .multipart(form)
     };
     let pdf = b"%PDF-1.7\n<html><script>alert(1)</script>".to_vec();

@@ -77,7 +77,8 @@ fn multipart(fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> Form {
 
 async fn post_intake(c: &Client, path: &str, form: Form) -> common::Resp {
     c.send(
-        c.request(Method::POST, &format!("{path}?csrf={}", c.csrf))
+        c.request(Method::POST, path)
+            .header("x-csrf-token", &c.csrf)
             .multipart(form),
     )
     .await

@@ -245,7 +245,7 @@ async fn demonstration_forms(backend: Backend) {
     assert!(page.body.contains("/partners/demonstrations/DX-TEST/stage"));
     assert!(
         page.body
-            .contains("/partners/demonstrations/DX-TEST/ngsi?csrf=")
+            .contains("action=\"/partners/demonstrations/DX-TEST/ngsi\"")
     );
     // The list links to it.
     let list = desk.get("/partners/demonstrations").await;
@@ -394,7 +394,7 @@ async fn demonstration_forms(backend: Backend) {
         let page = c.get("/partners/demonstrations/DX-TEST").await;
         assert_eq!(page.status, StatusCode::OK, "{role:?}");
         assert!(!page.body.contains("/partners/demonstrations/DX-TEST/stage"));
-        assert!(!page.body.contains("/ngsi?csrf="));
+        assert!(!page.body.contains("/ngsi\""));
         assert!(
             !c.get("/partners/demonstrations")
                 .await
@@ -710,12 +710,11 @@ async fn send(
             reqwest::multipart::Part::bytes(body.into_bytes()).file_name(name),
         );
     }
-    let path = if csrf {
-        format!("/partners/demonstrations/DX-AIR/ngsi?csrf={}", c.csrf)
-    } else {
-        "/partners/demonstrations/DX-AIR/ngsi".to_string()
-    };
-    c.send(c.request(Method::POST, &path).multipart(form)).await
+    let mut req = c.request(Method::POST, "/partners/demonstrations/DX-AIR/ngsi");
+    if csrf {
+        req = req.header("x-csrf-token", &c.csrf);
+    }
+    c.send(req.multipart(form)).await
 }
 
 async fn ngsi_form(backend: Backend) {

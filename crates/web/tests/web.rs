@@ -664,14 +664,16 @@ async fn import_export_and_api(backend: Backend) {
             .text("dry_run", "1")
     };
     let req = admin
-        .request(Method::POST, &format!("/data/import?csrf={}", admin.csrf))
+        .request(Method::POST, "/data/import")
+        .header("x-csrf-token", &admin.csrf)
         .multipart(upload(csv.to_vec(), "kpis.csv"));
     let r = admin.send(req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("確認しました"));
     let broken = "コード,名称\nK-NEW,\n".as_bytes().to_vec();
     let req = admin
-        .request(Method::POST, &format!("/data/import?csrf={}", admin.csrf))
+        .request(Method::POST, "/data/import")
+        .header("x-csrf-token", &admin.csrf)
         .multipart(upload(broken, "broken.csv"));
     let r = admin.send(req).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -705,6 +707,7 @@ async fn import_export_and_api(backend: Backend) {
         app.store.clone(),
         citykpi_web::WebConfig {
             secure_cookies: false,
+            ..Default::default()
         },
     );
     tokio::spawn(citykpi_web::serve_on(listener, state));

@@ -5,7 +5,8 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use citykpi_store::AuditRecord;
+use citykpi_app::AppError;
+use citykpi_domain::org::Role;
 use maud::html;
 use serde::Deserialize;
 
@@ -82,6 +83,47 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respons
     users_view(&state, &ctx, None, StatusCode::OK).await
 }
 
+/// The users page's own text.
+struct UsersText {
+    add_title: &'static str,
+    email: &'static str,
+    active: &'static str,
+    inactive: &'static str,
+    first_password: &'static str,
+    add: &'static str,
+    save: &'static str,
+    edit_of: &'static str,
+}
+
+const USERS_JA: UsersText = UsersText {
+    add_title: "ユーザーの追加",
+    email: "メールアドレス",
+    active: "有効",
+    inactive: "無効",
+    first_password: "初期パスワード",
+    add: "追加",
+    save: "保存",
+    edit_of: "の変更",
+};
+
+const USERS_EN: UsersText = UsersText {
+    add_title: "Add a user",
+    email: "E-mail",
+    active: "Active",
+    inactive: "inactive",
+    first_password: "First password",
+    add: "Add",
+    save: "Save",
+    edit_of: ": change",
+};
+
+fn users_text(lang: crate::i18n::Lang) -> &'static UsersText {
+    match lang {
+        crate::i18n::Lang::Ja => &USERS_JA,
+        crate::i18n::Lang::En => &USERS_EN,
+    }
+}
+
 async fn users_view(
     state: &AppState,
     ctx: &Ctx,
@@ -89,7 +131,35 @@ async fn users_view(
     status: StatusCode,
 ) -> WebResult<Response> {
     let t = ctx.t;
+    let ut = users_text(ctx.lang);
     let users = state.store().users().await?;
+    let sections = state.store().sections().await?;
+    let section_label = |code: &str| -> String {
+        sections
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| format!("{} {}", s.code, s.name_ja))
+            .unwrap_or_else(|| code.to_string())
+    };
+    let role_select = |id: &str, form: Option<&str>, current: Role| {
+        html! {
+            select id=(id) name="role" form=[form] {
+                @for r in Role::ALL {
+                    option value=(r.as_str()) selected[r == current] { (ctx.lang.role(r)) }
+                }
+            }
+        }
+    };
+    let section_select = |id: &str, form: Option<&str>, current: &str| {
+        html! {
+            select id=(id) name="section_code" form=[form] {
+                @if current.is_empty() { option value="" selected { "—" } }
+                @for sec in &sections {
+                    option value=(sec.code) selected[sec.code == current] { (section_label(&sec.code)) }
+                }
+            }
+        }
+    };
     let body = html! {
         h1 { (t.users_title) }
         p { a href="/admin/mail" { (mail_text(ctx.lang).title) } }
@@ -100,17 +170,44 @@ async fn users_view(
                 thead { tr {
                     th scope="col" { (t.login_name) }
                     th scope="col" { (t.name) }
+                    th scope="col" { (ut.email) }
                     th scope="col" { (t.role) }
                     th scope="col" { (t.section) }
+                    th scope="col" { (ut.active) }
+                    th scope="col" { (ut.save) }
                     th scope="col" { (t.set_password) }
                 } }
                 tbody {
                     @for (i, u) in users.iter().enumerate() {
+                        @let form_id = format!("user-{i}");
                         tr {
-                            td { (u.login) }
-                            td { (u.display_name) }
-                            td { (ctx.lang.role(u.role)) }
-                            td { (u.section_code) }
+                            td { (u.login) @if !u.active { " (" (ut.inactive) ")" } }
+                            td {
+                                label.visually-hidden for={ "name-" (i) } { (t.name) " (" (u.login) ")" }
+                                input type="text" id={ "name-" (i) } name="display_name" value=(u.display_name) form=(form_id) maxlength="100" required;
+                            }
+                            td {
+                                label.visually-hidden for={ "email-" (i) } { (ut.email) " (" (u.login) ")" }
+                                input type="email" id={ "email-" (i) } name="email" value=(u.email.clone().unwrap_or_default()) form=(form_id);
+                            }
+                            td {
+                                label.visually-hidden for={ "role-" (i) } { (t.role) " (" (u.login) ")" }
+                                (role_select(&format!("role-{i}"), Some(&form_id), u.role))
+                            }
+                            td {
+                                label.visually-hidden for={ "section-" (i) } { (t.section) " (" (u.login) ")" }
+                                (section_select(&format!("section-{i}"), Some(&form_id), &u.section_code))
+                            }
+                            td {
+                                input type="checkbox" id={ "active-" (i) } name="active" value="1" checked[u.active] form=(form_id);
+                                label.visually-hidden for={ "active-" (i) } { (ut.active) " (" (u.login) ")" }
+                            }
+                            td {
+                                form.inline-form id=(form_id) method="post" action={ "/admin/users/" (u.login) } {
+                                    input type="hidden" name="csrf" value=(ctx.csrf());
+                                    button.secondary type="submit" aria-label={ (u.login) (ut.edit_of) } { (ut.save) }
+                                }
+                            }
                             td {
                                 form.inline-form method="post" action={ "/admin/users/" (u.login) "/password" } {
                                     input type="hidden" name="csrf" value=(ctx.csrf());
@@ -126,6 +223,18 @@ async fn users_view(
                 }
             }
         }
+        h2 { (ut.add_title) }
+        form.stack method="post" action="/admin/users" {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="active" value="1";
+            div { label for="new-login" { (t.login_name) } input type="text" id="new-login" name="login" autocomplete="off" required; }
+            div { label for="new-name" { (t.name) } input type="text" id="new-name" name="display_name" maxlength="100" required; }
+            div { label for="new-email" { (ut.email) } input type="email" id="new-email" name="email"; }
+            div { label for="new-role" { (t.role) } (role_select("new-role", None, Role::Viewer)) }
+            div { label for="new-section" { (t.section) } (section_select("new-section", None, "")) }
+            div { label for="new-password" { (ut.first_password) } input type="password" id="new-password" name="password" autocomplete="new-password" minlength="10" required; }
+            div { button type="submit" { (ut.add) } }
+        }
     };
     let mut resp = render(
         ctx,
@@ -137,6 +246,93 @@ async fn users_view(
     );
     *resp.status_mut() = status;
     Ok(resp)
+}
+
+/// The add and change forms of a user account.
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    section_code: String,
+    #[serde(default)]
+    role: String,
+    /// Present (any value) when ticked.
+    active: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+impl AccountForm {
+    fn input(self, login: String) -> citykpi_app::accounts::AccountInput {
+        citykpi_app::accounts::AccountInput {
+            login,
+            display_name: self.display_name,
+            email: self.email,
+            section_code: self.section_code,
+            role: self.role,
+            active: self.active.is_some(),
+            password: self.password,
+        }
+    }
+}
+
+/// An account service's answer: back to the list, or the list with the
+/// refusal (422) naming the login and the reason.
+async fn after_account_change(
+    state: &AppState,
+    ctx: &Ctx,
+    login: String,
+    result: Result<(), AppError>,
+) -> WebResult<Response> {
+    match result {
+        Ok(()) => {
+            // The read model holds the users the access check reads: a
+            // changed role or deactivation counts from the next request.
+            state.data_changed();
+            Ok(Redirect::to("/admin/users?saved=1").into_response())
+        }
+        Err(AppError::Invalid { reason, .. }) => {
+            users_view(
+                state,
+                ctx,
+                Some((login, reason)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/users`: adds a user with a first password.
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<AccountForm>,
+) -> WebResult<Response> {
+    let actor = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
+    let login = form.login.trim().to_string();
+    let input = form.input(login.clone());
+    let r = citykpi_app::accounts::create(state.store(), &actor, &input).await;
+    after_account_change(&state, &ctx, login, r).await
+}
+
+/// `POST /admin/users/{login}`: name, e-mail, section, role, active.
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(login): Path<String>,
+    Form(form): Form<AccountForm>,
+) -> WebResult<Response> {
+    let actor = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
+    let input = form.input(login.clone());
+    let r = citykpi_app::accounts::update(state.store(), &actor, &input).await;
+    after_account_change(&state, &ctx, login, r).await
 }
 
 #[derive(Deserialize)]
@@ -153,9 +349,12 @@ pub async fn set_password(
 ) -> WebResult<Response> {
     let actor = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
     let password = form.password;
-    let hashed = tokio::task::spawn_blocking(move || citykpi_app::auth::hash_password(&password))
-        .await
-        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let for_login = login.clone();
+    let hashed = tokio::task::spawn_blocking(move || {
+        citykpi_app::auth::hash_new_password(&for_login, &password)
+    })
+    .await
+    .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let hash = match hashed {
         Ok(h) => h,
         Err(e) => {
@@ -168,17 +367,11 @@ pub async fn set_password(
             .await;
         }
     };
-    state.store().set_password_hash(&login, &hash).await?;
+    // The hash, the revocation of the user's API token and the audit row
+    // in one transaction.
     state
         .store()
-        .record_audit(&AuditRecord {
-            actor: &actor,
-            action: "set_password",
-            entity: "user",
-            key: &login,
-            before: None,
-            after: None,
-        })
+        .change_password(&login, &hash, Some(&actor))
         .await?;
     // Whoever was logged in with the old password is logged out.
     state.sessions().remove_user(&login);

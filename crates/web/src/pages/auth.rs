@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::Extension;
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
@@ -17,14 +17,23 @@ use crate::error::WebResult;
 use crate::layout::{Nav, Page, render};
 use crate::session::{PRE_SESSION_COOKIE, SESSION_COOKIE, random_token, set_cookie};
 
-/// Only same-site paths: `//host` and `/\host` would leave the site.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path of this site. A browser drops tabs and newlines from a URL
+/// and reads `\\` as `/`, so `/\t/evil.example` would become
+/// `//evil.example` (another host): a target is taken only when it is
+/// printable ASCII without backslashes (what a `Location` header may carry
+/// as is) and starts with one `/` not followed by `/`. Anything else goes to `/`.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && b.iter().all(|&c| c.is_ascii_graphic() && c != b'\\')
 }
 
 fn form_page(
@@ -106,11 +115,17 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 pub async fn login(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
+    // Behind a configured reverse proxy each client is counted by its own
+    // address, not the proxy's (which every user would share).
     let ip = connect
-        .map(|c| c.0.0.ip().to_string())
+        .map(|c| {
+            crate::proxy::client_ip(c.0.0.ip(), &headers, &state.config().trusted_proxies)
+                .to_string()
+        })
         .unwrap_or_else(|| "unknown".into());
     let login = form.login.trim().to_string();
     let next = safe_next(Some(&form.next));
@@ -191,5 +206,24 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(
+            safe_next(Some("/kpis?fy=2024&q=%E5%B8%82")),
+            "/kpis?fy=2024&q=%E5%B8%82"
+        );
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\\/evil.example",
+            "/x\\..\\\\evil.example",
+            "/\u{0}",
+            "/\n",
+            "/市",
+            "\t//evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

@@ -1766,7 +1766,12 @@ async fn after_budget_write<T>(
         Ok(_) => {
             state.data_changed();
             let q = crate::ctx::query_param(ctx.query.as_deref(), "department")
-                .map(|d| format!("?department={d}"))
+                // Encoded: a raw value with a newline cannot be a header, and
+                // the redirect must not fail once the save is written.
+                .map(|d| {
+                    let d: String = form_urlencoded::byte_serialize(d.as_bytes()).collect();
+                    format!("?department={d}")
+                })
                 .unwrap_or_default();
             Ok(Redirect::to(&format!("/cycle/{}/budget{q}", fy.year())).into_response())
         }

@@ -93,7 +93,6 @@ fn page_view(ctx: &Ctx, outcome: Option<&Outcome>) -> WebResult<Response> {
         .into_iter()
         .filter(|k| can_import(user, *k))
         .collect();
-    let action = format!("/data/import?csrf={}", ctx.csrf());
     let body = html! {
         h1 { (t.data_title) }
         @if let Some(o) = outcome { (outcome_view(lang, o)) }
@@ -116,7 +115,9 @@ fn page_view(ctx: &Ctx, outcome: Option<&Outcome>) -> WebResult<Response> {
         @if !importable.is_empty() {
             h2 { (t.upload) }
             p { (t.upload_hint) }
-            form.stack method="post" action=(action) enctype="multipart/form-data" {
+            form.stack method="post" action="/data/import" enctype="multipart/form-data" {
+                // First field: the access check reads the token from it.
+                input type="hidden" name="csrf" value=(ctx.csrf());
                 div {
                     label for="file" { (t.file) }
                     input type="file" id="file" name="file" accept=".csv,.xlsx,.json,.txt,.tsv" required;

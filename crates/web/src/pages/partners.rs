@@ -2028,7 +2028,8 @@ async fn proposal_view(
             a href={ "/partners/attachments/" (a.id) } download { (a.file_name) } " (" (a.size) " B, " (a.uploaded_at) ")"
         } } }
         @if desk {
-            form.stack method="post" enctype="multipart/form-data" action={ "/partners/proposals/" (p.id) "/attachments?csrf=" (enc(ctx.csrf())) } {
+            form.stack method="post" enctype="multipart/form-data" action={ "/partners/proposals/" (p.id) "/attachments" } {
+                input type="hidden" name="csrf" value=(ctx.csrf());
                 div {
                     label for="file" { (t.file) }
                     span.hint id="file-hint" { (t.attach_hint) }

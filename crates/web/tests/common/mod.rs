@@ -67,6 +67,11 @@ pub struct App {
 /// Opens a fresh database of `backend`, builds the demo city into it and
 /// starts the server on a free port.
 pub async fn spawn(backend: Backend) -> App {
+    spawn_with(backend, WebConfig::default()).await
+}
+
+/// As `spawn`, with these server settings.
+pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
     let (store, dir, pg) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
@@ -103,12 +108,7 @@ pub async fn spawn(backend: Backend) -> App {
         .expect("demo city");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(
-        store.clone(),
-        WebConfig {
-            secure_cookies: false,
-        },
-    );
+    let state = AppState::new(store.clone(), config);
     tokio::spawn(citykpi_web::serve_on(listener, state));
     App {
         base: format!("http://{addr}"),

@@ -593,7 +593,7 @@ async fn intake_view(
         p.lead { (intro) }
         @if public { p { a href="/partners/themes" { (t.themes_title) } } }
         (error_summary(ctx, problems, &labels))
-        form.stack method="post" enctype="multipart/form-data" action={ (action) "?csrf=" (enc(&token)) } novalidate {
+        form.stack method="post" enctype="multipart/form-data" action=(action) novalidate {
             input type="hidden" name="csrf" value=(token);
             @if !public {
                 @let msg = field_message(lang, problems, "channel");

@@ -985,7 +985,8 @@ fn ngsi_section(
                 NgsiPanel::None => {}
             }
             @if kpis.is_empty() { p.muted { (t.ngsi_no_kpis) } } @else {
-                form.stack method="post" enctype="multipart/form-data" action={ (base) "/ngsi?csrf=" (enc(ctx.csrf())) } novalidate {
+                form.stack method="post" enctype="multipart/form-data" action={ (base) "/ngsi" } novalidate {
+                    input type="hidden" name="csrf" value=(ctx.csrf());
                     (select_field(&fc, "kpi_code", t.ngsi_kpi, &kpis, std::slice::from_ref(&f.kpi_code), true, None))
                     (text_field(&fc, "attribute", t.ngsi_attribute, &f.attribute, "text", true, Some(t.ngsi_attribute_hint)))
                     (select_field(&fc, "period", t.ngsi_period, &periods, &[period], true, None))

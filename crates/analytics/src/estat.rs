@@ -32,6 +32,10 @@ pub enum EstatError {
     )]
     Value { raw: String, position: usize },
     #[error(
+        "VALUE（{position}番目）に値「$」がありません。統計表は取り込みません / value #{position} has no \"$\" (its cell): the statistics are refused whole"
+    )]
+    NoCell { position: usize },
+    #[error(
         "NEXT_KEY {next}が進んでいません（現在{current}） / NEXT_KEY {next} does not advance (now at {current})"
     )]
     PagingStuck { next: u64, current: u64 },
@@ -231,7 +235,13 @@ pub fn parse_get_stats_data(json: &str) -> Result<StatsData, EstatError> {
         .into_iter()
         .enumerate()
     {
-        let raw = text(v.get("$")).unwrap_or_default();
+        // A value without its cell is a damaged file, not a missing value:
+        // reading it as 欠測 would replace real figures with "missing".
+        let raw = match v.get("$") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(EstatError::NoCell { position: i + 1 }),
+        };
         let value = parse_cell(&raw).ok_or_else(|| EstatError::Value {
             raw: raw.clone(),
             position: i + 1,
@@ -458,6 +468,16 @@ mod tests {
                 position: 1
             }
         );
+        // A value without "$" (or with "$" not a cell) refuses the whole page.
+        let without = page.replace(r#","$":"-""#, "");
+        let null = page.replace(r#""$":"-""#, r#""$":null"#);
+        for no_cell in [without, null] {
+            assert_eq!(
+                parse_get_stats_data(&no_cell).unwrap_err(),
+                EstatError::NoCell { position: 3 },
+                "{no_cell}"
+            );
+        }
         assert_eq!(time_code_year("1981100000"), Some(1981));
         assert_eq!(time_code_year("1981"), None);
     }

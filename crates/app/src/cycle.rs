@@ -75,8 +75,9 @@ impl CycleServiceError {
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
-            CycleServiceError::Cycle(CycleStoreError::Conflict { .. })
-                | CycleServiceError::App(AppError::Store(StoreError::Conflict { .. }))
+            CycleServiceError::Cycle(
+                CycleStoreError::Conflict { .. } | CycleStoreError::StaleAmount { .. }
+            ) | CycleServiceError::App(AppError::Store(StoreError::Conflict { .. }))
         )
     }
     /// The record does not exist (HTTP 404).
@@ -1091,17 +1092,19 @@ pub async fn assess_request(
         .await?)
 }
 
-/// Sets a department's ceiling (枠) for the budget year.
+/// Sets a department's ceiling (枠) for the budget year if it is still the
+/// amount the writer saw (`seen`: `Some(None)` = none set; None = no check).
 pub async fn set_ceiling(
     store: &Store,
     actor: &str,
     ceiling: &Ceiling,
+    seen: Option<Option<i64>>,
 ) -> CycleServiceResult<citykpi_store::Change> {
     let errors = budget::check_ceiling(ceiling.amount);
     if !errors.is_empty() {
         return Err(CycleServiceError::invalid(errors));
     }
-    Ok(store.set_ceiling(ceiling, actor).await?)
+    Ok(store.set_ceiling_if(ceiling, seen, actor).await?)
 }
 
 /// The compiled budget of `budget_fy`.

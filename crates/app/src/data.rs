@@ -17,6 +17,9 @@ pub struct ImportResult {
     pub kind: Option<Kind>,
     pub rows_read: usize,
     pub warnings: Vec<String>,
+    /// Stored real values the file replaces with 欠測 or 秘匿 (also a
+    /// warning): an import never turns a figure into "missing" unsaid.
+    pub replaced_with_missing: usize,
     /// What would be / was written, per entity.
     pub counts: Vec<(&'static str, usize)>,
     /// None for a dry run: nothing was written.
@@ -83,6 +86,14 @@ async fn finish_import(
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .collect();
+    let replaced_with_missing = replaced_with_missing(store, &outcome.dataset.observations).await?;
+    let mut warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
+    if replaced_with_missing > 0 {
+        warnings.push(format!(
+            "保存済みの実数値{n}件を欠測・秘匿で置き換えます / {n} stored value(s) are replaced with missing or secret",
+            n = replaced_with_missing
+        ));
+    }
     let applied = if dry_run {
         None
     } else {
@@ -92,10 +103,44 @@ async fn finish_import(
         file,
         kind: outcome.kind,
         rows_read: outcome.rows_read,
-        warnings: outcome.warnings.iter().map(ToString::to_string).collect(),
+        warnings,
+        replaced_with_missing,
         counts,
         applied,
     })
+}
+
+/// How many of `incoming`'s 欠測/秘匿 values fall on a stored real value
+/// (only the KPIs with such values are read).
+pub async fn replaced_with_missing(
+    store: &Store,
+    incoming: &[citykpi_domain::observation::Observation],
+) -> Result<usize, AppError> {
+    use citykpi_domain::observation::ObsValue;
+    let blanks: Vec<_> = incoming
+        .iter()
+        .filter(|o| !matches!(o.value, ObsValue::Value(_)))
+        .collect();
+    if blanks.is_empty() {
+        return Ok(0);
+    }
+    let kpis: std::collections::BTreeSet<&str> =
+        blanks.iter().map(|o| o.kpi_code.as_str()).collect();
+    let stored: std::collections::HashMap<_, _> = store
+        .observations(&ObservationFilter::default().kpis(kpis))
+        .await?
+        .into_iter()
+        .map(|o| ((o.kpi_code, o.period, o.area_code), o.value))
+        .collect();
+    Ok(blanks
+        .iter()
+        .filter(|o| {
+            matches!(
+                stored.get(&(o.kpi_code.clone(), o.period, o.area_code.clone())),
+                Some(ObsValue::Value(_))
+            )
+        })
+        .count())
 }
 
 /// Loads the records of one kind from the store.

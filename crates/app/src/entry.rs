@@ -436,12 +436,17 @@ pub fn money_from_input(
     }
 }
 
+/// Saves a year's money if the stored figures are still at the revision
+/// the writer was shown (`ProgramMoney::revision`; 0 = none stored).
 pub async fn save_money(
     store: &Store,
     money: &ProgramMoney,
+    expected_revision: i64,
     actor: &str,
 ) -> Result<Change, AppError> {
-    Ok(store.upsert_money(money, actor).await?)
+    Ok(store
+        .upsert_money_checked(money, Some(expected_revision), actor)
+        .await?)
 }
 
 #[cfg(test)]

@@ -377,6 +377,13 @@ fn print(r: &ComparisonImport, dry_run: bool, lang: Lang) {
             r.secret
         );
     }
+    if r.replaced_with_missing > 0 {
+        println!(
+            "  {} {}",
+            label(lang.pick("実数値→欠測・秘匿", "values → missing/secret")),
+            r.replaced_with_missing
+        );
+    }
     let s = &r.skipped;
     if s.total() > 0 {
         let parts: Vec<String> = [

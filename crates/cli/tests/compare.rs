@@ -732,7 +732,94 @@ fn areas_are_found_by_code_or_name() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no local government matches"));
 }
 
+fn args_of(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Values without their cell (`"$"`) are a damaged file: refused whole with
+/// the value named, the stored figures untouched. A well-formed file that
+/// turns stored figures into 欠測 is taken, and its summary says how many.
+fn estat_without_cells_is_refused_and_missing_over_values_is_said(backend: Backend) {
+    let db = setup(backend);
+    let good = db.path("good.json");
+    std::fs::write(&good, sample_text()).unwrap();
+    let good = good.display().to_string();
+    let file_args = |f: &str| {
+        vec![
+            "compare".to_string(),
+            "estat".into(),
+            "--file".into(),
+            f.to_string(),
+            "--kpi".into(),
+            "AREA_TOTAL".into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let first = json_of(&db.ok(&args_of(&file_args(&good))));
+    assert_eq!(first["replaced_with_missing"], 0);
+    let before = observations(&db);
+    let real = before.iter().filter(|o| o["value"].is_number()).count();
+    assert_eq!(real, 10, "{before:?}");
+
+    // Every "$" taken away: refused, naming the value; nothing changes.
+    let mut stripped = sample();
+    for v in stripped["GET_STATS_DATA"]["STATISTICAL_DATA"]["DATA_INF"]["VALUE"]
+        .as_array_mut()
+        .unwrap()
+    {
+        v.as_object_mut().unwrap().remove("$");
+    }
+    let stripped_file = db.path("stripped.json");
+    std::fs::write(&stripped_file, stripped.to_string()).unwrap();
+    let err = fails(
+        &db,
+        &args_of(&file_args(&stripped_file.display().to_string())),
+    );
+    assert!(
+        err.contains("stripped.json") && err.contains("value #1 has no \"$\""),
+        "{err}"
+    );
+    assert_eq!(observations(&db), before);
+
+    // Every cell "-" (well-formed 欠測): taken, and the summary counts the
+    // ten real values it replaces, in JSON and in the printed summary.
+    let mut dashes = sample();
+    for v in dashes["GET_STATS_DATA"]["STATISTICAL_DATA"]["DATA_INF"]["VALUE"]
+        .as_array_mut()
+        .unwrap()
+    {
+        v["$"] = json!("-");
+    }
+    let dashes_file = db.path("dashes.json");
+    std::fs::write(&dashes_file, dashes.to_string()).unwrap();
+    let dashes_path = dashes_file.display().to_string();
+    let mut dry = file_args(&dashes_path);
+    dry.truncate(6);
+    dry.push("--dry-run".into());
+    let out = db.run(&args_of(&dry));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("10"), "{text}");
+    assert!(
+        text.contains("replaced with missing or secret")
+            || text.contains("欠測・秘匿で置き換えます"),
+        "{text}"
+    );
+    assert_eq!(observations(&db), before);
+    let r = json_of(&db.ok(&args_of(&file_args(&dashes_path))));
+    assert_eq!(r["replaced_with_missing"], 10);
+    assert!(
+        r["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("10 stored value(s) will be replaced")),
+        "{r}"
+    );
+}
+
 on_both_backends!(
+    estat_without_cells_is_refused_and_missing_over_values_is_said,
     estat_api_follows_next_key_and_reimport_updates,
     estat_failures_write_nothing,
     estat_files_and_bad_codes,

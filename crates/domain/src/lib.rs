@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod fiscal;
 pub mod kpi;
 pub mod lgcode;
+pub mod limits;
 pub mod money;
 pub mod observation;
 pub mod org;

@@ -50,6 +50,21 @@ pub struct ProgramMoney {
 }
 
 impl ProgramMoney {
+    /// The revision of these figures: a digest of every field (FNV-1a over
+    /// its JSON, 53 bits so it survives a JSON number). A form or API client
+    /// sends back the revision it was shown; if the stored figures differ,
+    /// someone else saved in between and the save is refused. 0 = no record.
+    pub fn revision(&self) -> i64 {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Never 0 (which means "no record") and within JSON's safe integers.
+        ((h & ((1 << 53) - 1)) | 1) as i64
+    }
+
     /// The budget in force: the revised amount if there is one.
     pub fn budget(&self) -> i64 {
         self.budget_revised.unwrap_or(self.budget_initial)

@@ -477,10 +477,10 @@ fn xlsx_bytes(name: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8
             match cell {
                 Cell::Empty => {}
                 Cell::Text(s) if s.contains('\n') => {
-                    ws.write_string_with_format(row, col, s, &wrap)?;
+                    ws.write_string_with_format(row, col, crate::fields::xlsx_text(s), &wrap)?;
                 }
                 Cell::Text(s) => {
-                    ws.write_string(row, col, s)?;
+                    ws.write_string(row, col, crate::fields::xlsx_text(s))?;
                 }
                 Cell::Num(v) => {
                     ws.write_number(row, col, *v)?;

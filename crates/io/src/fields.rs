@@ -53,6 +53,32 @@ pub fn csv_guard(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The most a spreadsheet cell holds (Excel counts UTF-16 units).
+pub const XLSX_CELL_MAX: usize = 32_767;
+
+/// Text as an XLSX cell can hold it: a longer text (stored before limits
+/// were checked, or a long compiled field) is cut with a visible marker that
+/// says how long it was, so an export never fails on stored data.
+pub fn xlsx_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let units = s.encode_utf16().count();
+    if units <= XLSX_CELL_MAX {
+        return s.into();
+    }
+    let chars = s.chars().count();
+    let marker = format!("…〔以下省略：全{chars}文字 / truncated: {chars} characters〕");
+    let room = XLSX_CELL_MAX - marker.encode_utf16().count();
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if used + c.len_utf16() > room {
+            break;
+        }
+        used += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    format!("{}{marker}", &s[..end]).into()
+}
+
 /// The inverse of [`csv_guard`] on import.
 pub fn csv_unguard(s: &str) -> &str {
     match s.strip_prefix('\'') {

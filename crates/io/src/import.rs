@@ -16,7 +16,7 @@ use citykpi_domain::program::{
 };
 use citykpi_domain::progress::StatusThresholds;
 use citykpi_domain::text::normalize;
-use citykpi_domain::{Dataset, Kind};
+use citykpi_domain::{Dataset, Kind, limits};
 
 use crate::columns::{Column, columns, match_header};
 use crate::error::{Problem, Problems};
@@ -223,9 +223,20 @@ impl<'a> Row<'a, '_> {
         self.ok = false;
     }
 
-    /// Free text, trimmed, otherwise as written.
-    fn text(&self, c: Col) -> String {
-        self.raw(c).trim().to_string()
+    /// Free text, trimmed, otherwise as written; longer than its column's
+    /// limit is a problem of the cell.
+    fn text(&mut self, c: Col) -> String {
+        let t = self.raw(c).trim();
+        self.within_limit(c, t);
+        t.to_string()
+    }
+
+    fn within_limit(&mut self, c: Col, t: &str) {
+        if let Err(e) = limits::check(self.map.cols[c.pos].key, t) {
+            let reason = e.to_string();
+            self.problems.at(self.n, &self.map.names[c.pos], "", reason);
+            self.ok = false;
+        }
     }
 
     fn req_text(&mut self, c: Col) -> String {
@@ -237,8 +248,10 @@ impl<'a> Row<'a, '_> {
     }
 
     /// A code: NFKC-normalized so full-width letters and digits become ASCII.
-    fn code(&self, c: Col) -> String {
-        normalize(self.raw(c))
+    fn code(&mut self, c: Col) -> String {
+        let raw = self.raw(c);
+        self.within_limit(c, raw.trim());
+        normalize(raw)
     }
 
     fn req_code(&mut self, c: Col) -> String {

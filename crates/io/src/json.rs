@@ -2,10 +2,13 @@
 //! object with [`Dataset`] arrays (`{"kpis": [...], "observations": [...]}`),
 //! possibly of several kinds.
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt;
 
-use citykpi_domain::{Dataset, Kind, KnownKeys};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use citykpi_domain::{Dataset, Kind, KnownKeys, limits};
 
 use crate::ImportOutcome;
 use crate::error::{ImportError, Problem, Problems, RowUnit};
@@ -68,6 +71,19 @@ fn take<T: DeserializeOwned>(
     problems: &mut Problems,
 ) {
     for (i, item) in items.into_iter().enumerate() {
+        let mut long = Vec::new();
+        too_long_texts(&item, name, &mut long);
+        if !long.is_empty() {
+            for (path, e) in long {
+                problems.push(Problem {
+                    row: Some(i + 1),
+                    column: Some(path),
+                    value: None,
+                    reason: e.to_string(),
+                });
+            }
+            continue;
+        }
         match serde_json::from_value::<T>(item) {
             Ok(v) => {
                 out.push(v);
@@ -84,6 +100,42 @@ fn take<T: DeserializeOwned>(
                 ),
             }),
         }
+    }
+}
+
+/// Every string of a record longer than its field's limit, by path
+/// (`observations.note`, `money.funding.note`). Paths are only built for
+/// the rare text long enough to be in doubt: a million records pass quickly.
+fn too_long_texts(v: &Value, path: &str, out: &mut Vec<(String, limits::TooLong)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                match x {
+                    Value::String(s) if s.len() <= limits::NAME_MAX => {}
+                    Value::String(s) => {
+                        let p = format!("{path}.{k}");
+                        if let Err(e) = limits::check(&p, s) {
+                            out.push((p, e));
+                        }
+                    }
+                    Value::Object(_) | Value::Array(_) => {
+                        too_long_texts(x, &format!("{path}.{k}"), out)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                too_long_texts(x, path, out);
+            }
+        }
+        Value::String(s) => {
+            if let Err(e) = limits::check(path, s) {
+                out.push((path.to_string(), e));
+            }
+        }
+        _ => {}
     }
 }
 
@@ -127,7 +179,17 @@ pub(crate) fn import_json(
             "ファイルが空です / the file is empty",
         )));
     }
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
+    let value: Value = parse_without_duplicates(&text).map_err(|e| {
+        if e.is_data() {
+            // Well-formed JSON that says something twice (a duplicate key).
+            return invalid(Problem::file(format!(
+                "{}行目 {}文字目: {e} / line {}, column {}",
+                e.line(),
+                e.column(),
+                e.line(),
+                e.column()
+            )));
+        }
         invalid(Problem::file(format!(
             "JSONとして読めません（{}行目 {}文字目） / not valid JSON (line {}, column {}): {e}",
             e.line(),
@@ -262,4 +324,115 @@ fn array_len(ds: &Dataset, name: &str) -> usize {
         .find(|(n, _)| *n == name)
         .map(|(_, c)| c)
         .unwrap_or(0)
+}
+
+/// Parses JSON as `serde_json::from_str` does, but refuses an object that
+/// names a key twice: `serde_json` keeps the last, so the file would say two
+/// things and the import would silently take one. The error names the key and
+/// where it is (`observations[3]`: the array and the record's index from 0).
+fn parse_without_duplicates(text: &str) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Checked { path: "$" }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A JSON value read at `path`, refusing duplicate keys.
+struct Checked<'p> {
+    path: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for Checked<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn child_path(parent: &str, key: &str) -> String {
+    if parent == "$" {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+impl<'de> Visitor<'de> for Checked<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            let path = format!("{}[{}]", self.path, out.len());
+            match seq.next_element_seed(Checked { path: &path })? {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                let at = self.path;
+                return Err(de::Error::custom(format!(
+                    "キー「{key}」が{at}に2回以上あります（どちらの値か決められません） / duplicate key \"{key}\" in {at}"
+                )));
+            }
+            let path = child_path(self.path, &key);
+            let v = map.next_value_seed(Checked { path: &path })?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::parse_without_duplicates;
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_place() {
+        let ok = parse_without_duplicates(r#"{"a":[{"x":1,"y":[1,2]}],"b":null}"#).unwrap();
+        assert_eq!(ok["a"][0]["y"][1], 2);
+        let e = parse_without_duplicates(r#"{"observations":[{"v":1},{"v":1,"v":2}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("duplicate key \"v\" in observations[1]"), "{e}");
+        let top = parse_without_duplicates(r#"{"kpis":[],"kpis":[]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(top.contains("duplicate key \"kpis\" in $"), "{top}");
+    }
 }

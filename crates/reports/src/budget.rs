@@ -7,6 +7,7 @@
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::{Compiled, ProgramDirection, TotalRow};
 use citykpi_domain::money::FundingSources;
+use citykpi_io::fields::xlsx_text;
 use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 
 use crate::ReportResult;
@@ -248,8 +249,9 @@ fn requests_sheet(ws: &mut Worksheet, book: &BudgetBook, f: &Formats) -> Result<
         opt(ws, r, 11, fs.map(|x| x.bonds))?;
         opt(ws, r, 12, fs.map(|x| x.other))?;
         opt(ws, r, 13, fs.map(|x| x.general))?;
-        ws.write_string_with_format(r, 14, &l.override_reason, &f.text)?;
-        ws.write_string_with_format(r, 15, &l.note, &f.text)?;
+        // Stored text longer than a cell holds is cut with a marker, never an error.
+        ws.write_string_with_format(r, 14, xlsx_text(&l.override_reason), &f.text)?;
+        ws.write_string_with_format(r, 15, xlsx_text(&l.note), &f.text)?;
     }
     let total_row = 3 + book.requests.len() as u32;
     ws.merge_range(total_row, 0, total_row, 4, "合計", &f.total_label)?;

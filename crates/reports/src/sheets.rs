@@ -183,10 +183,12 @@ impl Form<'_> {
         let r = self.row;
         self.ws
             .write_string_with_format(r, 0, label, &self.f.label)?;
+        // Stored text longer than a cell holds is cut with a marker, never an error.
+        let value = citykpi_io::fields::xlsx_text(value);
         self.ws
-            .merge_range(r, 1, r, LAST_COL, value, &self.f.wrap)?;
+            .merge_range(r, 1, r, LAST_COL, &value, &self.f.wrap)?;
         self.ws
-            .set_row_height(r, wrapped_height(value, VALUE_WIDTH * 0.95))?;
+            .set_row_height(r, wrapped_height(&value, VALUE_WIDTH * 0.95))?;
         self.row += 1;
         Ok(())
     }
@@ -210,9 +212,11 @@ impl Form<'_> {
                 self.ws.write_number_with_format(r, col, v, format)?;
             }
         }
-        self.ws.merge_range(r, 5, r, LAST_COL, note, &self.f.wrap)?;
+        let note = citykpi_io::fields::xlsx_text(note);
         self.ws
-            .set_row_height(r, wrapped_height(note, WIDTHS[5] + WIDTHS[6]))?;
+            .merge_range(r, 5, r, LAST_COL, &note, &self.f.wrap)?;
+        self.ws
+            .set_row_height(r, wrapped_height(&note, WIDTHS[5] + WIDTHS[6]))?;
         self.row += 1;
         Ok(())
     }

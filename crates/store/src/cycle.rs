@@ -45,6 +45,18 @@ pub enum CycleStoreError {
         found: i64,
     },
 
+    #[error(
+        "{what_ja}「{key}」は他の人が先に更新しました（表示時 {}、現在 {}）。再読み込みしてからやり直してください / {what_en} \"{key}\" was changed by someone else (shown {}, now {}); reload and retry",
+        amount_text(.seen), amount_text(.found), amount_text(.seen), amount_text(.found)
+    )]
+    StaleAmount {
+        what_ja: &'static str,
+        what_en: &'static str,
+        key: String,
+        seen: Option<i64>,
+        found: Option<i64>,
+    },
+
     #[error("{what_ja}「{key}」が見つかりません / {what_en} \"{key}\" not found")]
     NotFound {
         what_ja: &'static str,
@@ -61,6 +73,10 @@ pub enum CycleStoreError {
         key: String,
         message: String,
     },
+}
+
+fn amount_text(a: &Option<i64>) -> String {
+    a.map_or_else(|| "-".to_string(), |a| a.to_string())
 }
 
 impl From<sqlx::Error> for CycleStoreError {
@@ -447,41 +463,79 @@ async fn request_one(
     row.map(request_from_row).transpose()
 }
 
+/// Writes a request as version `prev + 1` only if the stored row is still at
+/// `prev` (None = no row yet). The condition is part of the write, so two
+/// transactions that both read `prev` cannot both succeed: on PostgreSQL the
+/// second waits for the first and then finds nothing to update (or the row
+/// already inserted), and answers a conflict instead of overwriting.
 async fn write_request(
     conn: &mut Conn<'_>,
     req: &BudgetRequest,
-    version: i64,
+    prev: Option<i64>,
     actor: &str,
 ) -> CycleResult<()> {
     let f = &req.funding;
-    run!(
-        conn,
-        sqlx::query(
-            "INSERT INTO budget_requests (program_code, fy, requested, national, prefectural, bonds, other, general, \
-             override_reason, assessed, note, version, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (program_code, fy) DO UPDATE SET requested = excluded.requested, \
-             national = excluded.national, prefectural = excluded.prefectural, bonds = excluded.bonds, \
-             other = excluded.other, general = excluded.general, override_reason = excluded.override_reason, \
-             assessed = excluded.assessed, note = excluded.note, version = excluded.version, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at"
-        )
-        .bind(&req.program_code)
-        .bind(i64::from(req.fy.year()))
-        .bind(req.requested)
-        .bind(f.national)
-        .bind(f.prefectural)
-        .bind(f.bonds)
-        .bind(f.other)
-        .bind(f.general)
-        .bind(&req.override_reason)
-        .bind(req.assessed)
-        .bind(&req.note)
-        .bind(version)
-        .bind(actor)
-        .bind(now_rfc3339()),
-        execute
-    )?;
+    let version = prev.unwrap_or(0) + 1;
+    let written = match prev {
+        None => run!(
+            conn,
+            sqlx::query(
+                "INSERT INTO budget_requests (program_code, fy, requested, national, prefectural, bonds, other, general, \
+                 override_reason, assessed, note, version, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (program_code, fy) DO NOTHING"
+            )
+            .bind(&req.program_code)
+            .bind(i64::from(req.fy.year()))
+            .bind(req.requested)
+            .bind(f.national)
+            .bind(f.prefectural)
+            .bind(f.bonds)
+            .bind(f.other)
+            .bind(f.general)
+            .bind(&req.override_reason)
+            .bind(req.assessed)
+            .bind(&req.note)
+            .bind(version)
+            .bind(actor)
+            .bind(now_rfc3339()),
+            execute
+        )?,
+        Some(prev) => run!(
+            conn,
+            sqlx::query(
+                "UPDATE budget_requests SET requested = $3, national = $4, prefectural = $5, bonds = $6, \
+                 other = $7, general = $8, override_reason = $9, assessed = $10, note = $11, version = $12, \
+                 updated_by = $13, updated_at = $14 \
+                 WHERE program_code = $1 AND fy = $2 AND version = $15"
+            )
+            .bind(&req.program_code)
+            .bind(i64::from(req.fy.year()))
+            .bind(req.requested)
+            .bind(f.national)
+            .bind(f.prefectural)
+            .bind(f.bonds)
+            .bind(f.other)
+            .bind(f.general)
+            .bind(&req.override_reason)
+            .bind(req.assessed)
+            .bind(&req.note)
+            .bind(version)
+            .bind(actor)
+            .bind(now_rfc3339())
+            .bind(prev),
+            execute
+        )?,
+    };
+    if written != 1 {
+        return Err(CycleStoreError::Conflict {
+            what_ja: "予算要求",
+            what_en: "budget request",
+            key: sheet_key(&req.program_code, req.fy),
+            expected: prev.unwrap_or(0),
+            found: prev.unwrap_or(0) + 1,
+        });
+    }
     Ok(())
 }
 
@@ -796,6 +850,19 @@ impl Store {
     /// Sets a department's ceiling for a budget year (the cycle building that
     /// budget must be open; the department must exist).
     pub async fn set_ceiling(&self, ceiling: &Ceiling, actor: &str) -> CycleResult<Change> {
+        self.set_ceiling_if(ceiling, None, actor).await
+    }
+
+    /// Sets a ceiling if the stored amount is still `seen` (the amount the
+    /// writer's form showed; `Some(None)` = none was set; `None` skips the
+    /// check). A ceiling is one number, so the amount itself is its version:
+    /// a stale save is a conflict instead of silently replacing the other.
+    pub async fn set_ceiling_if(
+        &self,
+        ceiling: &Ceiling,
+        seen: Option<Option<i64>>,
+        actor: &str,
+    ) -> CycleResult<Change> {
         let key = format!("{}/{}", ceiling.department_code, ceiling.fy);
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
@@ -822,20 +889,50 @@ impl Store {
             .bind(&ceiling.department_code),
             fetch_optional
         )?;
+        let conflict = |found: Option<i64>| CycleStoreError::StaleAmount {
+            what_ja: "要求上限（枠）",
+            what_en: "budget ceiling",
+            key: key.clone(),
+            seen: seen.flatten(),
+            found,
+        };
+        if let Some(seen) = seen
+            && seen != before
+        {
+            return Err(conflict(before));
+        }
         if before == Some(ceiling.amount) {
             return Ok(Change::Unchanged);
         }
-        run!(
-            conn,
-            sqlx::query(
-                "INSERT INTO budget_ceilings (fy, department_code, amount) VALUES ($1, $2, $3) \
-                 ON CONFLICT (fy, department_code) DO UPDATE SET amount = excluded.amount"
-            )
-            .bind(i64::from(ceiling.fy.year()))
-            .bind(&ceiling.department_code)
-            .bind(ceiling.amount),
-            execute
-        )?;
+        // The condition is in the write: a writer that read the same amount
+        // concurrently (PostgreSQL) finds it changed and writes nothing.
+        let written = match before {
+            None => run!(
+                conn,
+                sqlx::query(
+                    "INSERT INTO budget_ceilings (fy, department_code, amount) VALUES ($1, $2, $3) \
+                     ON CONFLICT (fy, department_code) DO NOTHING"
+                )
+                .bind(i64::from(ceiling.fy.year()))
+                .bind(&ceiling.department_code)
+                .bind(ceiling.amount),
+                execute
+            )?,
+            Some(old) => run!(
+                conn,
+                sqlx::query(
+                    "UPDATE budget_ceilings SET amount = $3 WHERE fy = $1 AND department_code = $2 AND amount = $4"
+                )
+                .bind(i64::from(ceiling.fy.year()))
+                .bind(&ceiling.department_code)
+                .bind(ceiling.amount)
+                .bind(old),
+                execute
+            )?,
+        };
+        if written != 1 {
+            return Err(conflict(None));
+        }
         let before_ceiling = before.map(|amount| Ceiling {
             amount,
             ..ceiling.clone()
@@ -947,24 +1044,7 @@ impl Store {
                 version: s.version,
             });
         }
-        let guard = run!(
-            conn,
-            sqlx::query("UPDATE budget_requests SET version = version WHERE program_code = $1 AND fy = $2 AND version = $3")
-                .bind(&req.program_code)
-                .bind(i64::from(req.fy.year()))
-                .bind(found),
-            execute
-        )?;
-        if stored.is_some() && guard != 1 {
-            return Err(CycleStoreError::Conflict {
-                what_ja: "予算要求",
-                what_en: "budget request",
-                key,
-                expected: found,
-                found: found + 1,
-            });
-        }
-        write_request(conn, &to_store, found + 1, actor).await?;
+        write_request(conn, &to_store, stored.as_ref().map(|s| s.version), actor).await?;
         audit_row(
             conn,
             actor,
@@ -1022,7 +1102,7 @@ impl Store {
         }
         let mut after = stored.request.clone();
         after.assessed = assessed;
-        write_request(conn, &after, stored.version + 1, actor).await?;
+        write_request(conn, &after, Some(stored.version), actor).await?;
         audit_row(
             conn,
             actor,
@@ -1245,7 +1325,7 @@ impl Store {
         }
         for r in requests {
             known(&r.program_code)?;
-            write_request(conn, r, 1, actor).await?;
+            write_request(conn, r, None, actor).await?;
         }
         let summary = serde_json::json!({
             "sheet_versions": sheet_versions.len(),

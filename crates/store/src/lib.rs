@@ -638,14 +638,32 @@ impl Store {
 
     /// Inserts or updates one program's money for one fiscal year.
     pub async fn upsert_money(&self, money: &ProgramMoney, actor: &str) -> Result<Change> {
+        self.upsert_money_checked(money, None, actor).await
+    }
+
+    /// Saves a year's money if the stored figures are still at revision
+    /// `expected` (`ProgramMoney::revision`, 0 = none stored; None skips the
+    /// check), else refuses with a conflict and writes nothing.
+    pub async fn upsert_money_checked(
+        &self,
+        money: &ProgramMoney,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Change> {
         apply::check_money_finite(money)?;
         let key = format!("{}/{}", money.program_code, money.fy);
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
+        // The program's row is locked (PostgreSQL; SQLite's write transaction
+        // is already exclusive), so a concurrent writer of the same program's
+        // money waits and then reads what this one wrote.
+        let lock = match conn {
+            Conn::Pg(_) => "SELECT version FROM programs WHERE code = $1 FOR UPDATE",
+            Conn::Sqlite(_) => "SELECT version FROM programs WHERE code = $1",
+        };
         let program: Option<i64> = run!(
             conn,
-            sqlx::query_scalar::<_, i64>("SELECT version FROM programs WHERE code = $1")
-                .bind(&money.program_code),
+            sqlx::query_scalar::<_, i64>(lock).bind(&money.program_code),
             fetch_optional
         )?;
         if program.is_none() {
@@ -657,6 +675,17 @@ impl Store {
             });
         }
         let before = read::money_one(conn, &money.program_code, money.fy).await?;
+        let found = before.as_ref().map_or(0, ProgramMoney::revision);
+        if let Some(expected) = expected
+            && expected != found
+        {
+            return Err(StoreError::Conflict {
+                entity: Entity::Money,
+                key,
+                expected,
+                found,
+            });
+        }
         if before.as_ref() == Some(money) {
             return Ok(Change::Unchanged);
         }

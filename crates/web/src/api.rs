@@ -6,7 +6,6 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/search", get(search))
         .route("/api/v1/evidence", get(evidence))
         .route("/api/v1/export/{kind}", get(export))
-        .route("/api/v1/import/{kind}", post(import))
+        .route(
+            "/api/v1/import/{kind}",
+            // Data files are larger than any form: the configured upload limit applies instead.
+            post(import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/public/plans", get(public_plans))
 }
@@ -112,8 +115,8 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     (
         "PUT",
         "/api/v1/programs/{code}/money/{fy}",
-        "事業費の登録",
-        "Record a year's money",
+        "事業費の登録（版の確認つき）",
+        "Record a year's money (with version check)",
         Some("MoneyInput"),
     ),
     (
@@ -306,8 +309,13 @@ async fn program(
         .iter()
         .map(|m| json!({ "fy": m.fy, "full_cost": m.full_cost(), "unit_cost": m.unit_cost() }))
         .collect();
+    // Each year's revision, sent back with a money update (see `update_money`).
+    let money_versions: serde_json::Map<String, Value> = money
+        .iter()
+        .map(|m| (m.fy.year().to_string(), json!(m.revision())))
+        .collect();
     Ok(Json(json!({
-        "program": program, "version": version, "money": money, "costs": full_cost,
+        "program": program, "version": version, "money": money, "money_versions": money_versions, "costs": full_cost,
         "indicators": indicators, "links": links,
     })))
 }
@@ -353,12 +361,21 @@ async fn update_program(
     }
 }
 
+/// A year's money with the revision it was read at (`money_versions`).
+#[derive(Deserialize)]
+struct MoneyUpdate {
+    version: i64,
+    #[serde(flatten)]
+    fields: MoneyInput,
+}
+
 async fn update_money(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, fy)): Path<(String, String)>,
-    Json(mut body): Json<MoneyInput>,
+    Json(update): Json<MoneyUpdate>,
 ) -> WebResult<Response> {
+    let mut body = update.fields;
     let u = user(&ctx)?;
     let snap = state.snapshot().await?;
     let p = snap.program(&code).ok_or(WebError::NotFound)?;
@@ -367,16 +384,21 @@ async fn update_money(
     }
     body.fy = fy;
     let year = FiscalYear::parse(&body.fy).ok();
-    let existing = snap.money_by_program.get(&code).and_then(|v| {
-        v.iter()
-            .map(|i| &snap.ds.money[*i])
-            .find(|m| Some(m.fy) == year)
-    });
-    let money = match money_from_input(&code, existing, &body) {
+    // The stored figures (their funding breakdown is kept), not the read model's.
+    let existing = match year {
+        Some(fy) => state
+            .store()
+            .money()
+            .await?
+            .into_iter()
+            .find(|m| m.program_code == code && m.fy == fy),
+        None => None,
+    };
+    let money = match money_from_input(&code, existing.as_ref(), &body) {
         Ok(m) => m,
         Err(e) => return Ok(field_errors(e)),
     };
-    let change = save_money(state.store(), &money, &u.login).await?;
+    let change = save_money(state.store(), &money, update.version, &u.login).await?;
     state.data_changed();
     Ok(
         Json(json!({ "change": format!("{change:?}").to_lowercase(), "money": money }))
@@ -486,7 +508,7 @@ async fn import(
     ctx: Ctx,
     Path(kind): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> WebResult<Response> {
     let u = user(&ctx)?.clone();
     let kind = Kind::parse(&kind).ok_or(WebError::NotFound)?;
@@ -497,7 +519,13 @@ async fn import(
         .dry_run
         .as_deref()
         .is_some_and(|v| v == "1" || v == "true");
-    match import_as(&state, &u, &name, body.to_vec(), Some(kind), dry_run).await? {
+    // The body limit is the configured upload limit, stated when exceeded.
+    let body = axum::body::to_bytes(body, crate::limits::upload_limit_bytes())
+        .await
+        .map_err(|_| crate::limits::upload_too_large())?;
+    let upload = crate::pages::data::Upload::from_bytes(name, &body)?;
+    drop(body);
+    match import_as(&state, &u, &upload, Some(kind), dry_run).await? {
         Ok(r) => Ok(Json(json!({
             "file": r.file, "kind": r.kind, "rows_read": r.rows_read, "dry_run": dry_run,
             "warnings": r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
@@ -592,6 +620,16 @@ fn schema_components() -> Value {
     ]);
     program_update["properties"]["version"] = json!({ "type": "integer", "description": "編集開始時の版 / the version read before editing" });
     program_update["required"] = json!(["version"]);
+    let mut money_update = strings(&[
+        "budget_initial",
+        "budget_revised",
+        "settled",
+        "staff_fte",
+        "staff_unit_cost",
+        "output_quantity",
+    ]);
+    money_update["properties"]["version"] = json!({ "type": "integer", "description": "読んだ事業費の版（GET /api/v1/programs/{code} の money_versions、未登録は0） / the revision of the figures read (money_versions of GET /api/v1/programs/{code}; 0 when none)" });
+    money_update["required"] = json!(["version"]);
     json!({
         "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "アカウント画面で発行したAPIトークン / an API token issued on the account page" } },
         "schemas": {
@@ -612,7 +650,7 @@ fn schema_components() -> Value {
                 }
             },
             "ProgramUpdate": program_update,
-            "MoneyInput": strings(&["budget_initial", "budget_revised", "settled", "staff_fte", "staff_unit_cost", "output_quantity"]),
+            "MoneyInput": money_update,
             "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
                 "status": { "type": "integer" }, "message": { "type": "string" },
                 "fields": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }

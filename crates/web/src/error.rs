@@ -28,6 +28,9 @@ pub enum WebError {
     RateLimited,
     #[error("{0}")]
     BadRequest(String),
+    /// A body over its route's limit; the message states the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("アドレス {addr} で待ち受けできません / cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -114,6 +117,10 @@ impl WebError {
             WebError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
             WebError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest(m.clone())),
+            WebError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::BadRequest(m.clone()),
+            ),
             WebError::App(e) => match e {
                 AppError::NotFound(_) | AppError::Store(StoreError::NotFound { .. }) => {
                     (StatusCode::NOT_FOUND, ErrorKind::NotFound)

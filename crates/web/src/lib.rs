@@ -13,6 +13,7 @@ mod ctx;
 mod error;
 pub mod i18n;
 mod layout;
+mod limits;
 mod pages;
 pub mod proxy;
 mod ratelimit;
@@ -181,7 +182,11 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(lists::search))
         .route("/data", get(data::page))
         .route("/data/export/{kind}", get(data::export))
-        .route("/data/import", post(data::import))
+        .route(
+            "/data/import",
+            // Data files are larger than any form: the configured upload limit applies instead.
+            post(data::import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/account", get(account::page))
         .route("/account/token", post(account::issue_token))
         .route("/account/token/revoke", post(account::revoke_token))
@@ -205,6 +210,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))
+        // Inside the access check: only a caller who may post is told about limits.
+        .route_layer(axum::middleware::from_fn(limits::text_limits))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authorize,

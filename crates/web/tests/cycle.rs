@@ -19,6 +19,18 @@ fn fy(y: i32) -> FiscalYear {
 }
 
 /// A program of `dept` whose 2024 sheet its section may still edit, and its version.
+/// The ceiling of `dept` for the 2026 budget as the budget page's form
+/// sends it back (`none` when not set).
+async fn ceiling_seen(app: &App, dept: &str) -> String {
+    app.store
+        .ceilings(fy(2026))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.department_code == dept)
+        .map_or_else(|| "none".to_string(), |c| c.amount.to_string())
+}
+
 async fn editable_sheet_of(app: &App, dept: &str) -> (String, i64) {
     let sections = app.store.sections().await.unwrap();
     let programs = app.store.programs().await.unwrap();
@@ -230,7 +242,11 @@ async fn sheets_roles_review_and_budget(backend: Backend) {
     let tiny = finance
         .post_form(
             "/cycle/2024/ceilings",
-            &[("department", &dept), ("amount", "1,000")],
+            &[
+                ("department", &dept),
+                ("amount", "1,000"),
+                ("seen", &ceiling_seen(&app, &dept).await),
+            ],
         )
         .await;
     assert_eq!(tiny.status, StatusCode::SEE_OTHER, "{}", tiny.body);
@@ -254,7 +270,11 @@ async fn sheets_roles_review_and_budget(backend: Backend) {
     let ceiling = finance
         .post_form(
             "/cycle/2024/ceilings",
-            &[("department", &dept), ("amount", "100000000000")],
+            &[
+                ("department", &dept),
+                ("amount", "100000000000"),
+                ("seen", &ceiling_seen(&app, &dept).await),
+            ],
         )
         .await;
     assert_eq!(ceiling.status, StatusCode::SEE_OTHER);
@@ -317,6 +337,212 @@ async fn sheets_roles_review_and_budget(backend: Backend) {
 }
 both!(pages, sheets_roles_review_and_budget);
 
+/// Two people saving the same budget figure from the same page: the second
+/// gets a 409 naming the record, and the first value stays. Sequentially
+/// (two open pages) and at once (20 concurrent pairs each for the request,
+/// finance's assessment and the ceiling): exactly one of each pair wins.
+async fn budget_figures_refuse_stale_saves(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor_user = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor_user.section_code).await;
+    let (code, _) = editable_sheet_of(&app, &dept).await;
+    let first = app.login(&editor_user.login).await;
+    let second = app.login(&editor_user.login).await;
+    let finance = app.login(&app.user_with(Role::Finance).await.login).await;
+    let finance2 = app.login(&app.user_with(Role::Finance).await.login).await;
+    let ceiling = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[
+                ("department", &dept),
+                ("amount", "100000000000"),
+                ("seen", &ceiling_seen(&app, &dept).await),
+            ],
+        )
+        .await;
+    assert_eq!(ceiling.status, StatusCode::SEE_OTHER, "{}", ceiling.body);
+    let req_path = format!("/cycle/2024/budget/{code}");
+    let stored = || async {
+        app.store
+            .budget_request(&code, fy(2026))
+            .await
+            .unwrap()
+            .map(|r| (r.version, r.request.requested, r.request.assessed))
+    };
+    let v0 = stored().await.map_or(0, |r| r.0).to_string();
+
+    // Both editors opened the page at v0; the first saves, the second is stale.
+    let a = first
+        .post_form(&req_path, &[("version", &v0), ("requested", "2,000,001")])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let b = second
+        .post_form(&req_path, &[("version", &v0), ("requested", "2,000,002")])
+        .await;
+    assert_eq!(b.status, StatusCode::CONFLICT, "{}", b.body);
+    assert!(
+        b.body.contains(&format!(
+            "予算要求「{code}/2026」は他の人が先に更新しました"
+        )) && b.body.contains(&format!(
+            "budget request &quot;{code}/2026&quot; was changed by someone else"
+        )),
+        "{}",
+        b.body
+    );
+    assert_eq!(stored().await.unwrap().1, 2_000_001);
+    // The same through the request page.
+    let b = second
+        .post_form(
+            &req_path,
+            &[
+                ("version", &v0),
+                ("requested", "2,000,003"),
+                ("back", "request"),
+            ],
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CONFLICT, "{}", b.body);
+    assert_eq!(stored().await.unwrap().1, 2_000_001);
+
+    // Concurrent pairs: one wins, the other is told, nothing is lost.
+    for i in 0..20i64 {
+        let (v, _, _) = stored().await.unwrap();
+        let v = v.to_string();
+        let (x, y) = (3_000_000 + 2 * i, 3_000_001 + 2 * i);
+        let (xs, ys) = (x.to_string(), y.to_string());
+        let (fa, fb) = (
+            [("version", v.as_str()), ("requested", xs.as_str())],
+            [("version", v.as_str()), ("requested", ys.as_str())],
+        );
+        let (ra, rb) = tokio::join!(
+            first.post_form(&req_path, &fa),
+            second.post_form(&req_path, &fb),
+        );
+        let won: Vec<i64> = [(ra.status, x), (rb.status, y)]
+            .into_iter()
+            .filter(|(st, _)| *st == StatusCode::SEE_OTHER)
+            .map(|(_, v)| v)
+            .collect();
+        let lost = [ra.status, rb.status]
+            .iter()
+            .filter(|st| **st == StatusCode::CONFLICT)
+            .count();
+        assert_eq!(
+            (won.len(), lost),
+            (1, 1),
+            "request pair {i}: {} {}",
+            ra.status,
+            rb.status
+        );
+        assert_eq!(stored().await.unwrap().1, won[0], "request pair {i}");
+    }
+
+    // Finance's assessment.
+    let assess_path = format!("{req_path}/assess");
+    for i in 0..20i64 {
+        let (v, _, _) = stored().await.unwrap();
+        let v = v.to_string();
+        let (x, y) = (1_000_000 + 2 * i, 1_000_001 + 2 * i);
+        let (xs, ys) = (x.to_string(), y.to_string());
+        let (fa, fb) = (
+            [("version", v.as_str()), ("assessed", xs.as_str())],
+            [("version", v.as_str()), ("assessed", ys.as_str())],
+        );
+        let (ra, rb) = tokio::join!(
+            finance.post_form(&assess_path, &fa),
+            finance2.post_form(&assess_path, &fb),
+        );
+        let won: Vec<i64> = [(ra.status, x), (rb.status, y)]
+            .into_iter()
+            .filter(|(st, _)| *st == StatusCode::SEE_OTHER)
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(won.len(), 1, "assess pair {i}: {} {}", ra.status, rb.status);
+        assert!(
+            [ra.status, rb.status].contains(&StatusCode::CONFLICT),
+            "assess pair {i}"
+        );
+        assert_eq!(stored().await.unwrap().2, Some(won[0]), "assess pair {i}");
+    }
+
+    // The ceiling: a page showing an old amount is stale.
+    let shown = ceiling_seen(&app, &dept).await;
+    let a = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[
+                ("department", &dept),
+                ("amount", "90000000000"),
+                ("seen", &shown),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let b = finance2
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[
+                ("department", &dept),
+                ("amount", "80000000000"),
+                ("seen", &shown),
+            ],
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CONFLICT, "{}", b.body);
+    assert!(
+        b.body.contains(&format!(
+            "要求上限（枠）「{dept}/2026」は他の人が先に更新しました"
+        )),
+        "{}",
+        b.body
+    );
+    assert_eq!(ceiling_seen(&app, &dept).await, "90000000000");
+    for i in 0..20i64 {
+        let shown = ceiling_seen(&app, &dept).await;
+        let (x, y) = (50_000_000_000 + 2 * i, 50_000_000_001 + 2 * i);
+        let (xs, ys) = (x.to_string(), y.to_string());
+        let (fa, fb) = (
+            [
+                ("department", dept.as_str()),
+                ("amount", xs.as_str()),
+                ("seen", shown.as_str()),
+            ],
+            [
+                ("department", dept.as_str()),
+                ("amount", ys.as_str()),
+                ("seen", shown.as_str()),
+            ],
+        );
+        let (ra, rb) = tokio::join!(
+            finance.post_form("/cycle/2024/ceilings", &fa),
+            finance2.post_form("/cycle/2024/ceilings", &fb),
+        );
+        let won: Vec<i64> = [(ra.status, x), (rb.status, y)]
+            .into_iter()
+            .filter(|(st, _)| *st == StatusCode::SEE_OTHER)
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            won.len(),
+            1,
+            "ceiling pair {i}: {} {}",
+            ra.status,
+            rb.status
+        );
+        assert_eq!(ceiling_seen(&app, &dept).await, won[0].to_string());
+    }
+    // A form without the amount it showed is refused, nothing written.
+    let blind = finance
+        .post_form(
+            "/cycle/2024/ceilings",
+            &[("department", &dept), ("amount", "1")],
+        )
+        .await;
+    assert_eq!(blind.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_ne!(ceiling_seen(&app, &dept).await, "1");
+}
+both!(stale_budget, budget_figures_refuse_stale_saves);
+
 /// The request page: the funding breakdown is entered field by field, the
 /// general funds are computed, a breakdown above the request is refused with
 /// the entered values kept and nothing written, and other departments'
@@ -332,7 +558,11 @@ async fn request_page_with_funding_breakdown(backend: Backend) {
     let ceiling = finance
         .post_form(
             "/cycle/2024/ceilings",
-            &[("department", &dept), ("amount", "100000000000")],
+            &[
+                ("department", &dept),
+                ("amount", "100000000000"),
+                ("seen", &ceiling_seen(&app, &dept).await),
+            ],
         )
         .await;
     assert_eq!(ceiling.status, StatusCode::SEE_OTHER);

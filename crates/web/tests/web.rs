@@ -535,10 +535,12 @@ async fn entry_status_and_department_rule(backend: Backend) {
     );
 
     // Money: validation next to the field, then a save.
+    let money_form = c.get(&format!("/programs/{program}/money?fy={fy}")).await;
+    let mv = version(&money_form.body);
     let r = c
         .post_form(
             &format!("/programs/{program}/money"),
-            &[("fy", &fy), ("budget_initial", "12.5")],
+            &[("version", &mv), ("fy", &fy), ("budget_initial", "12.5")],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -547,6 +549,7 @@ async fn entry_status_and_department_rule(backend: Backend) {
         .post_form(
             &format!("/programs/{program}/money"),
             &[
+                ("version", &mv),
                 ("fy", &fy),
                 ("budget_initial", "12,345,000"),
                 ("settled", "12000000"),
@@ -554,6 +557,28 @@ async fn entry_status_and_department_rule(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A second form opened at the same revision is stale now: 409, the
+    // record named, the first figures kept.
+    let second_editor = app.login(&editor.login).await;
+    let r = second_editor
+        .post_form(
+            &format!("/programs/{program}/money"),
+            &[("version", &mv), ("fy", &fy), ("budget_initial", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body
+            .contains(&format!("「{program}/{fy}」は他の人が先に更新しました")),
+        "{}",
+        r.body
+    );
+    let stored = app.store.money().await.unwrap();
+    let kept = stored
+        .iter()
+        .find(|m| m.program_code == program && m.fy.to_string() == fy)
+        .unwrap();
+    assert_eq!(kept.budget_initial, 12_345_000);
     let page = c.get(&format!("/programs/{program}")).await;
     assert!(
         page.body.contains("12,345"),

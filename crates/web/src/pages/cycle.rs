@@ -651,9 +651,14 @@ async fn cycle_year(state: &AppState, fy: FiscalYear) -> WebResult<Arc<CycleYear
 fn refusal(lang: Lang, e: &CycleServiceError) -> Option<(StatusCode, Vec<FieldError>)> {
     if e.is_conflict() {
         let t = text(lang);
+        // The service's message names the record and both versions.
+        let which = e.to_string();
         return Some((
             StatusCode::CONFLICT,
-            vec![FieldError::new("version", t.conflict, t.conflict)],
+            vec![
+                FieldError::new("version", t.conflict, t.conflict),
+                FieldError::new("", which.clone(), which),
+            ],
         ));
     }
     if !e.field_errors().is_empty() {
@@ -1620,6 +1625,8 @@ async fn render_budget(
             form.inline-form method="post" action={ "/cycle/" (y) "/ceilings" } novalidate {
                 input type="hidden" name="csrf" value=(ctx.csrf());
                 input type="hidden" name="department" value=(chosen);
+                @let shown = view.ceilings.iter().find(|c| c.department_code == chosen).map(|c| c.amount);
+                input type="hidden" name="seen" value=(shown.map(|a| a.to_string()).unwrap_or_else(|| "none".into()));
                 @let err = error_for(lang, errors, "amount");
                 div class=[err.as_ref().map(|_| "field-error")] {
                     label for="amount" { (t.ceiling) " (" (chosen) ")" }
@@ -1882,6 +1889,9 @@ pub struct CeilingForm {
     department: String,
     #[serde(default)]
     amount: String,
+    /// The ceiling the form showed (`none` = not set): a stale save is a 409.
+    #[serde(default)]
+    seen: String,
 }
 
 pub async fn set_ceiling(
@@ -1912,7 +1922,25 @@ pub async fn set_ceiling(
         department_code: form.department.trim().to_string(),
         amount,
     };
-    let r = service::set_ceiling(state.store(), &u.login, &ceiling).await;
+    let seen = match form.seen.trim() {
+        "none" => Some(None),
+        raw => Some(Some(raw.parse().unwrap_or(-1))),
+    };
+    if form.seen.trim().is_empty() {
+        let m = (
+            "画面を再読み込みしてから保存してください（表示していた上限が送られていません）",
+            "reload the page, then save (the form did not send the ceiling it showed)",
+        );
+        return render_budget(
+            &state,
+            &ctx,
+            fy,
+            &[FieldError::new("amount", m.0, m.1)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let r = service::set_ceiling(state.store(), &u.login, &ceiling, seen).await;
     after_budget_write(&state, &ctx, fy, r).await
 }
 

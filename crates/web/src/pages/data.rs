@@ -192,26 +192,74 @@ pub async fn export(
 }
 
 /// Reads the upload form: the file's name and bytes, the kind, dry run.
-pub async fn read_upload(
-    mut multipart: Multipart,
-) -> WebResult<(String, Vec<u8>, Option<Kind>, bool)> {
-    let mut file = None;
-    let mut kind = None;
-    let mut dry_run = false;
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
+/// An uploaded file, written to a temporary file as it arrives (a large
+/// statistics file is never held in memory twice); removed when dropped.
+pub struct Upload {
+    pub name: String,
+    pub file: tempfile::NamedTempFile,
+}
+
+impl Upload {
+    /// Writes `bytes` (a body already read) to a temporary file.
+    pub fn from_bytes(name: String, bytes: &[u8]) -> WebResult<Upload> {
+        use std::io::Write;
+        let mut file = temp_file()?;
+        file.write_all(bytes).map_err(store_failed)?;
+        Ok(Upload { name, file })
+    }
+    async fn bytes(&self) -> WebResult<Vec<u8>> {
+        tokio::fs::read(self.file.path())
+            .await
+            .map_err(store_failed)
+    }
+}
+
+fn temp_file() -> WebResult<tempfile::NamedTempFile> {
+    tempfile::NamedTempFile::new().map_err(store_failed)
+}
+
+fn store_failed(e: std::io::Error) -> WebError {
+    WebError::App(AppError::invalid(
+        "file",
+        format!("アップロードを一時保存できません / cannot keep the upload: {e}"),
+    ))
+}
+
+/// Reads the upload form, streaming the file to a temporary file and
+/// counting: over the configured limit the upload is refused (413) with the
+/// limit named. The rest of the body is read and dropped, so the browser
+/// gets the page instead of a reset connection.
+pub async fn read_upload(mut multipart: Multipart) -> WebResult<(Upload, Option<Kind>, bool)> {
+    use tokio::io::AsyncWriteExt;
+    let limit = crate::limits::upload_limit_bytes();
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
         WebError::BadRequest(format!(
             "アップロードを読めません / cannot read the upload: {e}"
         ))
-    })? {
+    };
+    let mut file = None;
+    let mut kind = None;
+    let mut dry_run = false;
+    let mut too_large = false;
+    let mut total = 0usize;
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         match field.name() {
-            Some("file") => {
+            Some("file") if !too_large => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    WebError::BadRequest(format!(
-                        "ファイルを読めません / cannot read the file: {e}"
-                    ))
-                })?;
-                file = Some((name, bytes.to_vec()));
+                let tmp = temp_file()?;
+                let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(store_failed)?);
+                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                    total += chunk.len();
+                    if total > limit {
+                        too_large = true;
+                        break;
+                    }
+                    out.write_all(&chunk).await.map_err(store_failed)?;
+                }
+                out.flush().await.map_err(store_failed)?;
+                if !too_large && total > 0 {
+                    file = Some(Upload { name, file: tmp });
+                }
             }
             Some("kind") => {
                 let v = field.text().await.unwrap_or_default();
@@ -220,11 +268,28 @@ pub async fn read_upload(
             Some("dry_run") => dry_run = true,
             _ => {}
         }
+        if too_large {
+            break;
+        }
     }
-    let (name, bytes) = file
-        .filter(|(_, b)| !b.is_empty())
+    if too_large {
+        // Read what is left (up to twice the limit) without keeping it.
+        let mut drained = 0usize;
+        while drained <= limit.saturating_mul(2) {
+            match multipart.next_field().await {
+                Ok(Some(mut f)) => {
+                    while let Ok(Some(c)) = f.chunk().await {
+                        drained += c.len();
+                    }
+                }
+                _ => break,
+            }
+        }
+        return Err(crate::limits::upload_too_large());
+    }
+    let upload = file
         .ok_or_else(|| WebError::BadRequest("ファイルを選んでください / choose a file".into()))?;
-    Ok((name, bytes, kind, dry_run))
+    Ok((upload, kind, dry_run))
 }
 
 /// Imports with the permission of `user`: when the kind is detected from the
@@ -233,8 +298,7 @@ pub async fn read_upload(
 pub async fn import_as(
     state: &AppState,
     user: &crate::session::SessionUser,
-    name: &str,
-    bytes: Vec<u8>,
+    upload: &Upload,
     kind: Option<Kind>,
     dry_run: bool,
 ) -> Result<Result<ImportResult, AppError>, WebError> {
@@ -243,7 +307,16 @@ pub async fn import_as(
     {
         return Err(WebError::Forbidden);
     }
-    let checked = import_bytes(state.store(), name, bytes.clone(), kind, true, &user.login).await;
+    let name = upload.name.as_str();
+    let checked = import_bytes(
+        state.store(),
+        name,
+        upload.bytes().await?,
+        kind,
+        true,
+        &user.login,
+    )
+    .await;
     let checked = match checked {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
@@ -259,7 +332,15 @@ pub async fn import_as(
     if dry_run {
         return Ok(Ok(checked));
     }
-    let done = import_bytes(state.store(), name, bytes, checked.kind, false, &user.login).await;
+    let done = import_bytes(
+        state.store(),
+        name,
+        upload.bytes().await?,
+        checked.kind,
+        false,
+        &user.login,
+    )
+    .await;
     if done.is_ok() {
         state.data_changed();
     }
@@ -272,8 +353,8 @@ pub async fn import(
     multipart: Multipart,
 ) -> WebResult<Response> {
     let user = ctx.user().ok_or(WebError::Unauthorized)?.clone();
-    let (name, bytes, kind, dry_run) = read_upload(multipart).await?;
-    let outcome = match import_as(&state, &user, &name, bytes, kind, dry_run).await? {
+    let (upload, kind, dry_run) = read_upload(multipart).await?;
+    let outcome = match import_as(&state, &user, &upload, kind, dry_run).await? {
         Ok(r) => Outcome::Done(Box::new(r), dry_run),
         Err(e @ (AppError::Import(_) | AppError::Invalid { .. } | AppError::Store(_))) => {
             Outcome::Failed(e)

@@ -13,6 +13,7 @@ use citykpi_app::entry::{
     save_program as save_program_service,
 };
 use citykpi_domain::FiscalYear;
+use citykpi_domain::money::ProgramMoney;
 use citykpi_domain::program::DeliveryMethod;
 use citykpi_store::{Change, StoreError};
 use maud::{Markup, html};
@@ -467,11 +468,22 @@ async fn money_program(state: &AppState, ctx: &Ctx, code: &str) -> WebResult<()>
     Ok(())
 }
 
+/// The form's fields and the revision of the figures it was filled from.
+#[derive(Deserialize)]
+pub struct MoneyForm {
+    #[serde(default)]
+    version: String,
+    #[serde(flatten)]
+    input: MoneyInput,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn money_page(
     state: &AppState,
     ctx: &Ctx,
     code: &str,
     input: &MoneyInput,
+    revision: i64,
     errors: &[FieldError],
     notice: Option<&str>,
     status: StatusCode,
@@ -494,6 +506,7 @@ async fn money_page(
         (error_summary(lang, errors))
         form.stack method="post" action={ "/programs/" (p.code) "/money" } novalidate {
             input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="version" value=(revision);
             (text_field("fy", t.fy_label, &input.fy, errors, Some("2024 / R6"), false))
             (text_field("budget_initial", &format!("{}（{}）", t.budget_initial, t.yen), &input.budget_initial, errors, None, false))
             (text_field("budget_revised", &format!("{}（{}）", t.budget_revised, t.yen), &input.budget_revised, errors, None, false))
@@ -535,46 +548,70 @@ pub async fn money_form(
         ..Default::default()
     });
     let notice = query_param(ctx.query.as_deref(), "saved").map(|_| ctx.t.saved);
-    money_page(&state, &ctx, &code, &input, &[], notice, StatusCode::OK).await
+    let revision = existing.map_or(0, ProgramMoney::revision);
+    money_page(
+        &state,
+        &ctx,
+        &code,
+        &input,
+        revision,
+        &[],
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn save_money(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
-    Form(input): Form<MoneyInput>,
+    Form(form): Form<MoneyForm>,
 ) -> WebResult<Response> {
     money_program(&state, &ctx, &code).await?;
+    let input = form.input;
+    // A form without the revision it was filled from cannot be checked: stale.
+    let revision: i64 = form.version.trim().parse().unwrap_or(-1);
     let actor = user(&ctx)?.login.clone();
-    let snap = state.snapshot().await?;
     let fy = FiscalYear::parse(&input.fy).ok();
-    let existing = snap.money_by_program.get(&code).and_then(|v| {
-        v.iter()
-            .map(|i| &snap.ds.money[*i])
-            .find(|m| Some(m.fy) == fy)
-    });
-    match money_from_input(&code, existing, &input) {
-        Ok(m) => {
-            let change = save_money_service(state.store(), &m, &actor).await?;
-            if change != Change::Unchanged {
-                state.data_changed();
+    // The stored figures, not the read model's: the funding breakdown kept
+    // by the form comes from what is stored now.
+    let existing = match fy {
+        Some(fy) => state
+            .store()
+            .money()
+            .await?
+            .into_iter()
+            .find(|m| m.program_code == code && m.fy == fy),
+        None => None,
+    };
+    let (status, errors, revision) = match money_from_input(&code, existing.as_ref(), &input) {
+        Ok(m) => match save_money_service(state.store(), &m, revision, &actor).await {
+            Ok(change) => {
+                if change != Change::Unchanged {
+                    state.data_changed();
+                }
+                return Ok(
+                    Redirect::to(&format!("/programs/{code}/money?fy={}&saved=1", m.fy))
+                        .into_response(),
+                );
             }
-            Ok(
-                Redirect::to(&format!("/programs/{code}/money?fy={}&saved=1", m.fy))
-                    .into_response(),
-            )
-        }
-        Err(errors) => {
-            money_page(
-                &state,
-                &ctx,
-                &code,
-                &input,
-                &errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+            Err(e @ AppError::Store(StoreError::Conflict { found, .. })) => {
+                // The input stays in the form, now at the stored revision:
+                // saving again (after a look at the figures) is deliberate.
+                let which = FieldError {
+                    field: String::new(),
+                    message: e.to_string(),
+                };
+                let stale = FieldError {
+                    field: "version".into(),
+                    message: ctx.t.conflict.to_string(),
+                };
+                (StatusCode::CONFLICT, vec![stale, which], found)
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors, revision),
+    };
+    money_page(&state, &ctx, &code, &input, revision, &errors, None, status).await
 }

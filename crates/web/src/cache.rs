@@ -297,12 +297,14 @@ impl Snapshot {
     }
 }
 
-#[derive(Default)]
 pub struct Cache {
     current: RwLock<Option<Arc<Snapshot>>>,
     generation: AtomicU64,
     reload: tokio::sync::Mutex<()>,
     last_check: Mutex<Option<Instant>>,
+    /// How often a request looks for writes by other processes
+    /// ([`CHECK_EVERY`] unless the server's settings say otherwise).
+    check_every: Duration,
 }
 
 async fn audit_mark(store: &Store) -> WebResult<Option<(i64, String)>> {
@@ -315,6 +317,16 @@ async fn audit_mark(store: &Store) -> WebResult<Option<(i64, String)>> {
 }
 
 impl Cache {
+    pub fn new(check_every: Duration) -> Cache {
+        Cache {
+            current: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            reload: tokio::sync::Mutex::new(()),
+            last_check: Mutex::new(None),
+            check_every,
+        }
+    }
+
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
@@ -331,7 +343,7 @@ impl Cache {
             return true;
         };
         match *last {
-            Some(t) if t.elapsed() < CHECK_EVERY => false,
+            Some(t) if t.elapsed() < self.check_every => false,
             _ => {
                 *last = Some(Instant::now());
                 true

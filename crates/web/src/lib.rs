@@ -40,6 +40,9 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<proxy::IpRange>,
     /// How long a new API token is valid.
     pub token_lifetime: std::time::Duration,
+    /// How often pages look for writes made by another process (the CLI):
+    /// `cache::CHECK_EVERY`; zero looks at every request.
+    pub snapshot_check_every: std::time::Duration,
 }
 
 /// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
@@ -51,6 +54,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             token_lifetime: std::time::Duration::from_secs(DEFAULT_TOKEN_DAYS * 86_400),
+            snapshot_check_every: cache::CHECK_EVERY,
         }
     }
 }
@@ -101,13 +105,14 @@ struct Inner {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
+        let cache = cache::Cache::new(config.snapshot_check_every);
         AppState {
             inner: Arc::new(Inner {
                 store,
                 config,
                 sessions: session::Sessions::default(),
                 limiter: ratelimit::LoginLimiter::default(),
-                cache: cache::Cache::default(),
+                cache,
             }),
         }
     }

@@ -769,7 +769,7 @@ async fn submitted_2024(client: &common::Client) -> u64 {
 /// model: a write through the web shows at once, a write by another process
 /// (here: straight into the store, as the CLI does) within the check interval.
 async fn cached_cycle_follows_the_data(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = common::spawn_watching(backend).await;
     let editor_user = app.user_with(Role::DepartmentEditor).await;
     let dept = app.department_of(&editor_user.section_code).await;
     let (code, version) = editable_sheet_of(&app, &dept).await;
@@ -840,7 +840,6 @@ async fn cached_cycle_follows_the_data(backend: Backend) {
         )
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let seen = ceiling_of(&finance.get(&budget_path).await.body);
     assert_eq!(seen, Some(123_456_789));
 }
@@ -850,7 +849,7 @@ both!(cache, cached_cycle_follows_the_data);
 /// CLI's `restructure record` calls, as another process) shows on the pages
 /// of all three programs, with the KPI links of the whole lineage.
 async fn lineage_on_the_program_page(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = common::spawn_watching(backend).await;
     let programs = app.store.programs().await.unwrap();
     let links = app.store.links().await.unwrap();
     let linked: Vec<&str> = programs
@@ -876,7 +875,6 @@ async fn lineage_on_the_program_page(backend: Backend) {
     )
     .await
     .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let api: serde_json::Value = serde_json::from_str(
         &viewer
             .get(&format!("/api/v1/programs/{b}/lineage"))

@@ -816,7 +816,7 @@ both!(import_export_api, import_export_and_api);
 async fn forecast_and_evidence_on_pages(backend: Backend) {
     use citykpi_domain::evidence::{EvidenceMethod, LinkEvidence};
     use citykpi_domain::program::EvidenceGrade;
-    let app = spawn(backend).await;
+    let app = common::spawn_watching(backend).await;
     let link = app.store.links().await.unwrap()[0].clone();
     app.store
         .record_link_evidence(
@@ -837,9 +837,6 @@ async fn forecast_and_evidence_on_pages(backend: Backend) {
         )
         .await
         .unwrap();
-    // Written by another process's way (the store, not a page): the server
-    // notices through the audit log within its check interval.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let admin = app.login(&app.user_with(Role::Admin).await.login).await;
 
     // A KPI with a forecast: the one status says has the most points.

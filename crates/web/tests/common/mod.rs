@@ -70,6 +70,20 @@ pub async fn spawn(backend: Backend) -> App {
     spawn_with(backend, WebConfig::default()).await
 }
 
+/// A server that looks for writes by other processes at every request, so a
+/// test that writes through the store sees the pages follow at once instead
+/// of waiting out the check interval.
+pub async fn spawn_watching(backend: Backend) -> App {
+    spawn_with(
+        backend,
+        WebConfig {
+            snapshot_check_every: std::time::Duration::ZERO,
+            ..WebConfig::default()
+        },
+    )
+    .await
+}
+
 /// As `spawn`, with these server settings.
 pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
     let (store, dir, pg) = match backend {

@@ -71,7 +71,7 @@ fn trivially_repeated(chars: &[char]) -> bool {
     }
     let n = lower.len();
     let repeated = (1..=n / 2)
-        .filter(|p| n % p == 0)
+        .filter(|p| n.is_multiple_of(*p))
         .any(|p| lower.chunks(p).all(|c| c == &lower[..p]));
     let step = |d: i64| lower.windows(2).all(|w| w[1] as i64 - w[0] as i64 == d);
     repeated || step(1) || step(-1)

@@ -233,6 +233,13 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let Some(rule) = rule_for(req.method(), &path) else {
+        // A known address asked with a method it does not answer (someone
+        // opens the address of a form, `/logout`, in the browser): the
+        // caller's mistake, answered 405; only an address missing from the
+        // table altogether is a fault of ours.
+        if all_routes().any(|r| r.path == path) {
+            return Err(Refusal::Error(WebError::MethodNotAllowed));
+        }
         tracing::error!(method = %req.method(), path, "route missing from the access table");
         return Err(Refusal::Error(WebError::Forbidden));
     };

@@ -323,6 +323,7 @@ catalogue! {
     error_not_found: "ページが見つかりません。" / "The page was not found.",
     error_forbidden: "この操作を行う権限がありません。" / "You are not allowed to do this.",
     error_unauthorized: "ログインしてください。" / "Please log in.",
+    error_method: "このアドレスは直接開くものではありません。画面のボタンから操作してください。" / "This address is not opened directly; use the buttons on the pages.",
     error_csrf: "フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してからやり直してください。" / "The form expired or was sent from another site. Reopen the page and try again.",
     error_bad_request: "入力内容を確認してください。" / "Please check your input.",
     error_internal: "サーバーで問題が発生しました。時間をおいてやり直してください。" / "Something went wrong on the server. Please try again later.",

@@ -614,3 +614,55 @@ a &lt;b&gt;</textarea><select name="s"><option value="1">1</option><option value
     .collect();
     assert_eq!(sub, want);
 }
+
+// ----- labels and the API docs page -----
+
+/// The text of `<label for="{id}">…</label>` in a page.
+fn label_of(page: &str, id: &str) -> String {
+    let open = format!("<label for=\"{id}\">");
+    let Some(i) = page.find(&open) else {
+        return String::new();
+    };
+    let rest = &page[i + open.len()..];
+    rest[..rest.find("</label>").unwrap_or(0)].to_string()
+}
+
+async fn program_period_and_api_docs(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.login("admin").await;
+    let code = app.store.programs().await.unwrap()[0].code.clone();
+    // The program form's two years are told apart by their labels.
+    let edit = admin.get(&format!("/programs/{code}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let (start, end) = (
+        label_of(&edit.body, "start_fy"),
+        label_of(&edit.body, "end_fy"),
+    );
+    assert!(
+        start.contains("開始") && end.contains("終了"),
+        "{start} / {end}"
+    );
+    assert_ne!(start, end);
+
+    // The API docs page lists every operation of openapi.json.
+    let spec: serde_json::Value =
+        serde_json::from_str(&admin.get("/api/openapi.json").await.body).unwrap();
+    let docs = admin.get("/api").await.body;
+    let mut missing = Vec::new();
+    let mut n = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            n += 1;
+            let row = format!(
+                "<code>{}</code></td><td><code>{path}</code>",
+                method.to_ascii_uppercase()
+            );
+            if !docs.contains(&row) {
+                missing.push(format!("{} {path}", method.to_ascii_uppercase()));
+            }
+        }
+    }
+    assert!(n > 30, "openapi.json documents {n} operations");
+    assert!(missing.is_empty(), "the docs page lacks {missing:?}");
+}
+both!(period_labels_api_docs, program_period_and_api_docs);

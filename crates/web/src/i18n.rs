@@ -196,6 +196,7 @@ catalogue! {
     delivery: "実施方法" / "Delivery",
     legal_basis: "根拠法令等" / "Legal basis",
     period_of_program: "事業期間" / "Period",
+    unit_none: "なし（比率・指数）" / "none (a ratio or index)",
     program_start_fy: "事業開始年度" / "First fiscal year of the program",
     program_end_fy: "事業終了年度（継続中は空欄）" / "Last fiscal year of the program (blank while it runs on)",
     mandatory: "義務的経費" / "Mandatory",

@@ -666,3 +666,58 @@ async fn program_period_and_api_docs(backend: Backend) {
     assert!(missing.is_empty(), "the docs page lacks {missing:?}");
 }
 both!(period_labels_api_docs, program_period_and_api_docs);
+
+// ----- the KPI page and the dashboard's bars -----
+
+async fn kpi_page_units_and_language(backend: Backend) {
+    let app = spawn(backend).await;
+    let viewer = app.login("viewer").await;
+    let kpis = app.store.kpis().await.unwrap();
+    // A KPI without a unit (a rate such as the fertility rate): no empty brackets.
+    let unitless = kpis
+        .iter()
+        .find(|k| k.unit.is_empty())
+        .expect("a demo KPI without unit");
+    let page = viewer.get(&format!("/kpis/{}", unitless.code)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("（）"),
+        "empty brackets on the KPI page"
+    );
+    assert!(page.body.contains("なし（比率・指数）"));
+    // The forecast's method and reason in the page's language only.
+    let mut forecasts = 0;
+    for k in kpis.iter().take(40) {
+        let ja = viewer.get(&format!("/kpis/{}?lang=ja", k.code)).await.body;
+        let en = viewer.get(&format!("/kpis/{}?lang=en", k.code)).await.body;
+        for english in [
+            "consecutive yearly points",
+            "linear trend",
+            "the observed change continued",
+            "provisional excluded",
+        ] {
+            assert!(
+                !ja.contains(english),
+                "{}: {english:?} on the Japanese page: {}",
+                k.code,
+                ja.find(english)
+                    .map(|i| &ja[i.saturating_sub(600)..i + 100])
+                    .unwrap_or("")
+            );
+        }
+        for japanese in ["指数平滑法", "線形トレンド", "直近の変化を延長", "暫定値"]
+        {
+            let at = en.find(japanese);
+            assert!(at.is_none(), "{}: {japanese:?} on the English page", k.code);
+        }
+        forecasts += usize::from(ja.contains("指数平滑法") || ja.contains("線形トレンド"));
+    }
+    assert!(forecasts > 0, "no KPI with a forecast among the first 40");
+    // The dashboard's bars say what they measure.
+    let dash = viewer.get("/?lang=ja").await.body;
+    assert!(
+        dash.contains("aria-label=\"最終目標までの進捗 "),
+        "the dashboard's bars are labelled as progress to the final target"
+    );
+}
+both!(kpi_page, kpi_page_units_and_language);

@@ -33,12 +33,16 @@ pub fn progress_bar(bar: &ProgressBar<'_>) -> String {
     let shown = match bar.fraction.filter(|f| f.is_finite()) {
         Some(f) => {
             let f = f.clamp(0.0, 1.0);
-            let _ = write!(
-                out,
-                "<rect data-fraction=\"{f}\" x=\"0\" y=\"3\" width=\"{}\" height=\"10\" rx=\"2\" fill=\"{}\"/>",
-                c(track * f),
-                escape(bar.color)
-            );
+            // No fill at all for a share too small to draw: a zero-width
+            // rect is invalid SVG, which the PDF's renderer warns about.
+            let fill = c(track * f);
+            if fill != "0" {
+                let _ = write!(
+                    out,
+                    "<rect data-fraction=\"{f}\" x=\"0\" y=\"3\" width=\"{fill}\" height=\"10\" rx=\"2\" fill=\"{}\"/>",
+                    escape(bar.color)
+                );
+            }
             format!("{}%", (f * 100.0).round() as i64)
         }
         None => "−".to_string(),
@@ -54,6 +58,40 @@ pub fn progress_bar(bar: &ProgressBar<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every rect's width and height, which must be positive: renderers
+    /// (the PDF's SVG reader) reject a zero-width rect with a warning.
+    fn rect_sizes(svg: &str) -> Vec<(String, String)> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("rect"))
+            .map(|n| {
+                (
+                    n.attribute("width").unwrap_or("").to_string(),
+                    n.attribute("height").unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_empty_rect_at_zero() {
+        for f in [0.0, 0.0004, 1e-9] {
+            let svg = progress_bar(&ProgressBar {
+                label: "進捗 0%",
+                fraction: Some(f),
+                color: "#197a4b",
+                width: 144,
+            });
+            for (w, h) in rect_sizes(&svg) {
+                let w: f64 = w.parse().unwrap_or(0.0);
+                let h: f64 = h.parse().unwrap_or(0.0);
+                assert!(w > 0.0 && h > 0.0, "{f}: a rect {w}×{h} in {svg}");
+            }
+            // Still read as 0%, the track alone.
+            assert!(svg.contains(">0%<"), "{svg}");
+        }
+    }
 
     #[test]
     fn fill_width_and_label() {

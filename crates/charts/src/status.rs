@@ -38,17 +38,22 @@ pub fn status_bar(
     let mut x = 0.0;
     for s in slices.iter().filter(|s| s.count > 0) {
         let part = w * s.count as f64 / total.max(1) as f64;
+        x += part;
+        // A share too small to draw gets no rect (a zero-width rect is
+        // invalid SVG); its count is in the legend below.
+        if c(part) == "0" {
+            continue;
+        }
         let _ = write!(
             out,
             "<rect data-status=\"{}\" data-count=\"{}\" x=\"{}\" y=\"0\" width=\"{}\" height=\"24\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1\"><title>{}</title></rect>",
             escape(s.code),
             s.count,
-            c(x),
+            c(x - part),
             c(part),
             escape(s.color),
             escape(&format!("{} {}", s.label, s.count))
         );
-        x += part;
     }
     let mut lx = 0.0;
     for s in slices {

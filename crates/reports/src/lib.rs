@@ -24,6 +24,8 @@ pub mod progress;
 mod sheets;
 mod xlsx;
 
+pub use xlsx::notice_xlsx;
+
 pub use budget::{BudgetBook, RequestLine, budget_xlsx};
 pub use open::{
     ColumnType, DatasetSchema, OpenColumn, OpenData, OpenEvaluation, OpenKpi, OpenMoney,

@@ -100,3 +100,18 @@ pub(crate) fn wrapped_height(text: &str, width_chars: f64) -> f64 {
     }
     (lines.max(1.0) * 15.0).min(409.0)
 }
+
+/// A workbook that only says why there is nothing to report yet (a cycle
+/// not started, a budget not requested): one worksheet with the reason in
+/// Japanese in A1 and in English in A2, so that a download button never
+/// answers with an error page.
+pub fn notice_xlsx(sheet: &str, ja: &str, en: &str) -> crate::ReportResult<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(crate::sheet_name(sheet))?;
+    ws.set_column_width(0, 110)?;
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    ws.write_string_with_format(0, 0, ja, &wrap)?;
+    ws.write_string_with_format(1, 0, en, &wrap)?;
+    Ok(book.save_to_buffer()?)
+}

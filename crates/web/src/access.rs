@@ -237,8 +237,10 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let Some(rule) = rule_for(req.method(), &path) else {
-        // A method the route does not have (OPTIONS, TRACE, DELETE on a
-        // page) is the client's mistake: 405 with the methods it has.
+        // A known address asked with a method it does not answer (someone
+        // opens the address of a form, `/logout`, in the browser; OPTIONS or
+        // TRACE): the caller's mistake, answered 405 with the methods it has;
+        // only an address missing from the table altogether is a fault of ours.
         let mut allowed: Vec<&str> = all_routes()
             .filter(|r| r.path == path)
             .map(|r| r.method)
@@ -247,7 +249,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
             if allowed.contains(&"GET") {
                 allowed.push("HEAD");
             }
-            let mut resp = axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response();
+            let mut resp = WebError::MethodNotAllowed.into_response();
             if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
                 resp.headers_mut().insert(header::ALLOW, v);
             }

@@ -659,7 +659,6 @@ fn schema_components() -> Value {
     })
 }
 
-/// The OpenAPI 3.1 document of /api/v1.
 /// The schema of a route's 200 answer: an object, except for the routes
 /// that answer with a list.
 fn response_schema(method: &str, path: &str) -> Value {
@@ -671,10 +670,18 @@ fn response_schema(method: &str, path: &str) -> Value {
     }
 }
 
-pub fn openapi_document() -> Value {
-    let mut paths = serde_json::Map::new();
-    // The partnership area documents its own routes beside them.
-    for (method, path, ja, en, body) in API_DOCS
+type ApiDoc = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
+/// Every documented operation: the core's and those the areas document
+/// beside their routes. The docs page and `openapi.json` both list these.
+fn all_api_docs() -> impl Iterator<Item = &'static ApiDoc> {
+    API_DOCS
         .iter()
         .chain(crate::pages::partners::API_DOCS)
         .chain(crate::pages::partners::intake::API_DOCS)
@@ -682,7 +689,13 @@ pub fn openapi_document() -> Value {
         .chain(crate::pages::partners::outreach::API_DOCS)
         .chain(crate::pages::partners::registry::API_DOCS)
         .chain(crate::pages::cycle::API_DOCS)
-    {
+}
+
+/// The OpenAPI 3.1 document of /api/v1.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    // The partnership area documents its own routes beside them.
+    for (method, path, ja, en, body) in all_api_docs() {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -757,7 +770,7 @@ pub async fn docs_page(ctx: Ctx) -> Response {
                     th scope="col" { (t.api_roles) }
                 } }
                 tbody {
-                    @for (method, path, ja, en, _) in API_DOCS {
+                    @for (method, path, ja, en, _) in all_api_docs() {
                         tr {
                             td { code { (method) } }
                             td { code { (path) } }

@@ -24,6 +24,8 @@ pub enum WebError {
     Forbidden,
     #[error("フォームの確認に失敗しました / CSRF check failed")]
     Csrf,
+    #[error("このメソッドは使えません / method not allowed")]
+    MethodNotAllowed,
     #[error("ログインの試行が多すぎます / too many login attempts")]
     RateLimited,
     #[error("{0}")]
@@ -103,6 +105,7 @@ pub(crate) enum ErrorKind {
     Unauthorized,
     Forbidden,
     Csrf,
+    MethodNotAllowed,
     RateLimited,
     BadRequest(String),
     Internal,
@@ -115,6 +118,9 @@ impl WebError {
             WebError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized),
             WebError::Forbidden => (StatusCode::FORBIDDEN, ErrorKind::Forbidden),
             WebError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
+            WebError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, ErrorKind::MethodNotAllowed)
+            }
             WebError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest(m.clone())),
             WebError::TooLarge(m) => (
@@ -182,6 +188,7 @@ pub(crate) async fn render_errors(
         ErrorKind::Unauthorized => t.error_unauthorized.to_string(),
         ErrorKind::Forbidden => t.error_forbidden.to_string(),
         ErrorKind::Csrf => t.error_csrf.to_string(),
+        ErrorKind::MethodNotAllowed => t.error_method.to_string(),
         ErrorKind::RateLimited => t.login_rate_limited.to_string(),
         ErrorKind::BadRequest(m) => m.clone(),
         ErrorKind::Internal => t.error_internal.to_string(),

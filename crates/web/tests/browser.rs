@@ -101,3 +101,77 @@ async fn department_editor_in_chromium() {
     .unwrap();
     assert!(screenshot_dir().join("dashboard.png").exists());
 }
+
+/// The evaluation sheet in Chromium: the department editor types a new
+/// indicator target into the field on the page, saves, and reads the same
+/// value back, from the page and from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sheet_indicator_edit_in_chromium() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let editor = app.user_with(Role::DepartmentEditor).await;
+    let dept = app.department_of(&editor.section_code).await;
+    let sections = app.store.sections().await.unwrap();
+    let programs = app.store.programs().await.unwrap();
+    let of_dept = |program: &str| {
+        programs
+            .iter()
+            .find(|p| p.code == program)
+            .and_then(|p| sections.iter().find(|s| s.code == p.section_code))
+            .is_some_and(|s| s.department_code == dept)
+    };
+    let now = citykpi_app::clock::current_fiscal_year().year();
+    let mut found = None;
+    for y in (now - 6..=now).rev() {
+        let fy = citykpi_domain::FiscalYear::new(y).unwrap();
+        for s in app.store.sheets(fy).await.unwrap() {
+            if found.is_none()
+                && s.sheet.state.editable_by_section()
+                && of_dept(&s.sheet.program_code)
+                && let Some(i) = s.sheet.indicators.iter().position(|i| i.target.is_some())
+            {
+                found = Some((
+                    fy,
+                    s.sheet.program_code.clone(),
+                    i,
+                    s.sheet.indicators[i].target,
+                ));
+            }
+        }
+    }
+    let (fy, code, i, old) = found.expect("an editable sheet with an indicator target");
+    let new = if old == Some(800.0) { "801" } else { "800" };
+    let y = fy.year();
+    let base = app.base.clone();
+    let login = editor.login.clone();
+    let path = format!("/cycle/{y}/sheets/{code}");
+    let field = format!("#indicators_{i}__target");
+    let shown = tokio::task::spawn_blocking(move || {
+        let chromium = Chromium::start();
+        let tab = chromium.tab();
+        chrome::login(&tab, &base, &login);
+        goto(&tab, &format!("{base}{path}"));
+        fill(&tab, &field, new);
+        submit(&tab, &format!("form[action='{path}']"), |url| {
+            url.ends_with(&format!("{path}?saved=1"))
+        });
+        expect_contains(&tab, "status", "sheet-saved");
+        let value = tab
+            .wait_for_element(&field)
+            .unwrap()
+            .call_js_fn("function() { return this.value; }", vec![], false)
+            .unwrap()
+            .value
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        screenshot(&tab, "sheet-saved");
+        value
+    })
+    .await
+    .unwrap();
+    assert_eq!(shown, new, "the field shows what was typed after saving");
+    let stored = app.store.sheet(&code, fy).await.unwrap().unwrap();
+    assert_eq!(
+        stored.sheet.indicators[i].target,
+        Some(new.parse::<f64>().unwrap())
+    );
+}

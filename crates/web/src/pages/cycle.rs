@@ -1096,32 +1096,33 @@ fn sheet_body(
             dt { (t.full_cost) } dd id="full_cost" { (yen(c.full_cost)) }
             dt { (t.unit_cost) } dd { (c.unit_cost.map(|u| format!("{u:.0}")).unwrap_or_else(|| "−".into())) }
         }
-        h2 { (t.indicators) }
-        div.table-wrap { table {
-            thead { tr { th { "" } th { (t.target) } th { (t.actual) } th.num { (t.achievement) } } }
-            tbody {
-                @for (i, ind) in s.indicators.iter().enumerate() {
-                    tr {
-                        td { (ind.code) " " (ind.name_ja) " (" (ind.unit) ")" }
-                        @if editable {
-                            td { (input(lang, &format!("indicators[{i}].target"), t.target, &val(&format!("indicators_{i}__target"), opt(ind.target)), errors, false)) }
-                            td { (input(lang, &format!("indicators[{i}].actual"), t.actual, &val(&format!("indicators_{i}__actual"), opt(ind.actual)), errors, false)) }
-                        } @else {
-                            td { (opt(ind.target)) } td { (opt(ind.actual)) }
+        // The indicator table sits inside the edit form when the sheet is
+        // editable, so the targets and actuals typed into it are the ones sent.
+        @let indicators = html! {
+            h2 { (t.indicators) }
+            div.table-wrap { table {
+                thead { tr { th { "" } th { (t.target) } th { (t.actual) } th.num { (t.achievement) } } }
+                tbody {
+                    @for (i, ind) in s.indicators.iter().enumerate() {
+                        tr {
+                            td { (ind.code) " " (ind.name_ja) " (" (ind.unit) ")" }
+                            @if editable {
+                                td { (input(lang, &format!("indicators[{i}].target"), t.target, &val(&format!("indicators_{i}__target"), opt(ind.target)), errors, false)) }
+                                td { (input(lang, &format!("indicators[{i}].actual"), t.actual, &val(&format!("indicators_{i}__actual"), opt(ind.actual)), errors, false)) }
+                            } @else {
+                                td { (opt(ind.target)) } td { (opt(ind.actual)) }
+                            }
+                            td.num { (pct(c.achievements.get(i).copied().flatten())) }
                         }
-                        td.num { (pct(c.achievements.get(i).copied().flatten())) }
                     }
                 }
-            }
-        } }
+            } }
+        };
         @if editable {
             form.stack method="post" action={ "/cycle/" (y) "/sheets/" (code) } novalidate {
                 input type="hidden" name="csrf" value=(ctx.csrf());
                 input type="hidden" name="version" value=(v.version);
-                @for (i, ind) in s.indicators.iter().enumerate() {
-                    input type="hidden" name={ "indicators_" (i) "__target" } value=(val(&format!("indicators_{i}__target"), opt(ind.target)));
-                    input type="hidden" name={ "indicators_" (i) "__actual" } value=(val(&format!("indicators_{i}__actual"), opt(ind.actual)));
-                }
+                (indicators)
                 (input(lang, "purpose", t.purpose, &val("purpose", s.purpose.clone()), errors, true))
                 (input(lang, "target_group", t.target_group, &val("target_group", s.target_group.clone()), errors, true))
                 (input(lang, "intent", t.intent, &val("intent", s.intent.clone()), errors, true))
@@ -1160,6 +1161,7 @@ fn sheet_body(
                 }
             }
         } @else {
+            (indicators)
             dl.fields {
                 dt { (t.purpose) } dd { (s.purpose) }
                 dt { (t.target_group) } dd { (s.target_group) }

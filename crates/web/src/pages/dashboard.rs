@@ -86,16 +86,25 @@ pub fn status_counts(
     }
 }
 
-/// A progress bar for a rate (0..1), labelled for screen readers.
+/// A bar of the progress to the final target (0..1), labelled as such for
+/// screen readers and, as a tooltip, for everyone.
 pub fn progress(lang: Lang, rate: Option<f64>, status: Status) -> Markup {
     let t = lang.text();
-    let label = format!("{} {}", t.progress, pct(rate.map(|r| r.clamp(0.0, 1.0))));
-    chart(&progress_bar(&ProgressBar {
-        label: &label,
-        fraction: rate,
-        color: palette::status_color(status.as_str()),
-        width: 150,
-    }))
+    let label = format!(
+        "{} {}",
+        t.progress_to_final,
+        pct(rate.map(|r| r.clamp(0.0, 1.0)))
+    );
+    html! {
+        span.progress-to-final title=(label) {
+            (chart(&progress_bar(&ProgressBar {
+                label: &label,
+                fraction: rate,
+                color: palette::status_color(status.as_str()),
+                width: 150,
+            })))
+        }
+    }
 }
 
 /// The plan trees of a status report. `kpi_href` gives the link of a KPI

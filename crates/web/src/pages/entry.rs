@@ -335,8 +335,8 @@ fn program_form_page(
                 }
             }
             (text_field("legal_basis", t.legal_basis, &input.legal_basis, errors, None, true))
-            (text_field("start_fy", &format!("{}（{}）", t.period_of_program, t.fy_label), &input.start_fy, errors, Some("2020 / R2"), false))
-            (text_field("end_fy", &format!("{}（{}）", t.period_of_program, t.fy_label), &input.end_fy, errors, None, false))
+            (text_field("start_fy", t.program_start_fy, &input.start_fy, errors, Some("2020 / R2"), false))
+            (text_field("end_fy", t.program_end_fy, &input.end_fy, errors, Some("2030 / R12"), false))
             div {
                 label { input type="checkbox" name="mandatory" checked[checked(&input.mandatory)]; " " (t.mandatory) }
                 label { input type="checkbox" name="published" checked[checked(&input.published)]; " " (t.published) }

@@ -190,8 +190,10 @@ pub fn outlook_section(lang: Lang, kpi: &Kpi, outlook: &KpiOutlook) -> Markup {
                     dt { (t.forecast_method) }
                     dd {
                         (match lang { Lang::Ja => f.method.label_ja(), Lang::En => method_en(f.method) })
-                        @if let Some(m) = &f.model { "（" (m) "）" }
-                        " — " (f.reason)
+                        @if let Some(m) = &f.model {
+                            @match lang { Lang::Ja => { "（" (m) "）" }, Lang::En => { " (" (m) ")" } }
+                        }
+                        " — " (in_language(lang, &f.reason))
                     }
                     dt { (t.forecast_points) }
                     dd { (f.points_used) }
@@ -222,6 +224,55 @@ pub fn outlook_section(lang: Lang, kpi: &Kpi, outlook: &KpiOutlook) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The part of a bilingual service text ("日本語 / English", with
+/// bracketed asides "（日本語 / English）" inside the Japanese part) in the
+/// reader's language; a text without " / " is returned as it is.
+fn in_language(lang: Lang, text: &str) -> String {
+    // The " / " that separates the languages is the last one outside brackets.
+    let mut depth = 0i32;
+    let mut split = None;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth -= 1,
+            '/' if depth == 0 && text[..i].ends_with(' ') && text[i + 1..].starts_with(' ') => {
+                split = Some(i)
+            }
+            _ => {}
+        }
+    }
+    let Some(i) = split else {
+        return text.to_string();
+    };
+    let (ja, en) = (text[..i - 1].trim(), text[i + 2..].trim());
+    // Bracketed asides of the Japanese part: keep their own language's half.
+    let mut asides = Vec::new();
+    let mut ja_only = String::new();
+    let mut rest = ja;
+    while let Some(open) = rest.find('（') {
+        let after = &rest[open + '（'.len_utf8()..];
+        let Some(close) = after.find('）') else {
+            break;
+        };
+        let inner = &after[..close];
+        ja_only.push_str(&rest[..open]);
+        match inner.split_once(" / ") {
+            Some((j, e)) => {
+                ja_only.push_str(&format!("（{j}）"));
+                asides.push(e.to_string());
+            }
+            None => ja_only.push_str(&format!("（{inner}）")),
+        }
+        rest = &after[close + '）'.len_utf8()..];
+    }
+    ja_only.push_str(rest);
+    match lang {
+        Lang::Ja => ja_only,
+        Lang::En if asides.is_empty() => en.to_string(),
+        Lang::En => format!("{en} ({})", asides.join("; ")),
     }
 }
 
@@ -308,7 +359,7 @@ pub fn values_table(lang: Lang, snap: &Snapshot, kpi: &Kpi, with_entered_by: boo
     html! {
         div.table-wrap {
             table {
-                caption { (t.values_table) "（" (kpi.unit) "）" }
+                caption { (t.values_table) @if !kpi.unit.is_empty() { "（" (kpi.unit) "）" } }
                 thead { tr {
                     th scope="col" { (t.period) }
                     th.num scope="col" { (t.actual) }
@@ -434,7 +485,7 @@ pub async fn page(
         (outlook_section(lang, kpi, &outlook))
         h2 { (t.definition) }
         dl.fields {
-            dt { (t.unit) } dd { (kpi.unit) }
+            dt { (t.unit) } dd { @if kpi.unit.is_empty() { (t.unit_none) } @else { (kpi.unit) } }
             dt { (t.direction) } dd { (direction_label(lang, &kpi.direction)) }
             dt { (t.frequency) } dd { (frequency_label(lang, kpi.frequency)) }
             dt { (t.baseline) } dd { @if let Some(b) = kpi.baseline { (num(b.value)) " " (kpi.unit) "（" (lang.fy(b.fy)) "）" } @else { "−" } }
@@ -525,4 +576,24 @@ pub fn latest_full_cost(snap: &Snapshot, program: &str, fy: FiscalYear) -> Optio
         .map(|i| &snap.ds.money[*i])
         .rfind(|m| m.fy <= fy)
         .map(|m| m.full_cost())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_language_of_a_bilingual_reason() {
+        let s = "連続した6年分の実績があるため指数平滑法（AICcでETS(A,N,N)を選択）（暫定値1件を除外 / 1 provisional excluded） / 6 consecutive yearly points: ETS, ETS(A,N,N) chosen by AICc";
+        assert_eq!(
+            in_language(Lang::Ja, s),
+            "連続した6年分の実績があるため指数平滑法（AICcでETS(A,N,N)を選択）（暫定値1件を除外）"
+        );
+        assert_eq!(
+            in_language(Lang::En, s),
+            "6 consecutive yearly points: ETS, ETS(A,N,N) chosen by AICc (1 provisional excluded)"
+        );
+        assert_eq!(in_language(Lang::En, "理由のみ"), "理由のみ");
+        assert_eq!(in_language(Lang::Ja, "a / b / c"), "a / b");
+    }
 }

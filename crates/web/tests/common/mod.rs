@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod html;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

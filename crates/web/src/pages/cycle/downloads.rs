@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use citykpi_app::reports;
+use citykpi_app::reports::{self, ReportServiceError};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::Cycle;
 use maud::html;
@@ -31,6 +31,14 @@ fn attachment(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
     resp
 }
 
+/// A workbook whose one worksheet says why the report has nothing yet
+/// (Japanese first, English second): the buttons are on the cycle's pages
+/// for every year, also one whose cycle has not started.
+fn notice(ja: &str, en: &str) -> WebResult<Vec<u8>> {
+    citykpi_reports::notice_xlsx("説明", ja, en)
+        .map_err(|e| WebError::from(ReportServiceError::Render(e)))
+}
+
 /// `/cycle/{fy}/reports/evaluations.xlsx[?department=CODE]`
 pub async fn evaluations_xlsx(
     State(state): State<AppState>,
@@ -44,9 +52,22 @@ pub async fn evaluations_xlsx(
     } else {
         query_param(ctx.query.as_deref(), "department").filter(|d| !d.trim().is_empty())
     };
-    let (_, bytes) = reports::evaluation_sheets_xlsx(state.store(), fy, department.as_deref())
+    let bytes = match reports::evaluation_sheets_xlsx(state.store(), fy, department.as_deref())
         .await
-        .map_err(WebError::from)?;
+    {
+        Ok((_, bytes)) => bytes,
+        Err(ReportServiceError::NoSheets { fy } | ReportServiceError::NoPrograms { fy }) => notice(
+            &format!(
+                "{}の進行管理サイクルはまだ始まっていないため、評価シートはありません。サイクルが始まると、このファイルに事業ごとの評価シートが入ります。",
+                fy.label_ja()
+            ),
+            &format!(
+                "The cycle of {} has not started yet, so there is no evaluation sheet. Once it starts, this file holds one sheet per program.",
+                fy.label_en()
+            ),
+        )?,
+        Err(e) => return Err(e.into()),
+    };
     let name = match &department {
         Some(d) => format!("evaluation-sheets-{}-{d}.xlsx", fy.year()),
         None => format!("evaluation-sheets-{}.xlsx", fy.year()),
@@ -61,9 +82,23 @@ pub async fn budget_xlsx(
 ) -> WebResult<Response> {
     let fy = parse_fy(&fy)?;
     let budget_fy = Cycle::new(fy).budget_fy();
-    let (_, bytes) = reports::budget_xlsx(state.store(), budget_fy)
-        .await
-        .map_err(WebError::from)?;
+    let bytes = match reports::budget_xlsx(state.store(), budget_fy).await {
+        Ok((_, bytes)) => bytes,
+        Err(ReportServiceError::NoBudget { budget_fy }) => notice(
+            &format!(
+                "{}の予算要求も要求上限もまだありません。{}の予算は{}の進行管理サイクルで編成します。",
+                budget_fy.label_ja(),
+                budget_fy.label_ja(),
+                fy.label_ja()
+            ),
+            &format!(
+                "There is no budget request and no ceiling for {} yet. Its budget is built by the cycle of {}.",
+                budget_fy.label_en(),
+                fy.label_en()
+            ),
+        )?,
+        Err(e) => return Err(e.into()),
+    };
     Ok(attachment(
         bytes,
         XLSX,

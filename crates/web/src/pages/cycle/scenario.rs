@@ -160,7 +160,8 @@ fn scenario_body(lang: Lang, s: &Scenario) -> Markup {
     }
 }
 
-fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError]) -> Markup {
+fn form(ctx: &Ctx, code: &str, version: i64, s: &Scenario, errors: &[FieldError]) -> Markup {
+    let lang = ctx.lang;
     let t = text(lang);
     let chain_error = error_for(lang, errors, "chain");
     let blank_link = ChainLink {
@@ -177,6 +178,7 @@ fn form(lang: Lang, code: &str, version: i64, s: &Scenario, errors: &[FieldError
         h2 id="revise" { (t.revise) }
         (error_summary(lang, errors))
         form method="post" action={ "/kpis/" (code) "/scenario" } {
+            input type="hidden" name="csrf" value=(ctx.csrf());
             input type="hidden" name="version" value=(version);
             (input(lang, "strategy", t.strategy, &s.strategy, errors, true))
             fieldset id="chain" {
@@ -264,7 +266,7 @@ fn render_page(
                 }
             }
         }
-        @if may_edit { (form(lang, code, version, draft, errors)) }
+        @if may_edit { (form(ctx, code, version, draft, errors)) }
     };
     page(ctx, t.title, body, status)
 }

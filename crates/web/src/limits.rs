@@ -114,26 +114,6 @@ pub(crate) async fn text_limits(req: Request, next: Next) -> Response {
         .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_long_field() {
-        let note = "a".repeat(limits::TEXT_MAX + 1);
-        let body = format!("csrf=x&name_ja=ok&note={note}");
-        let (f, e) = form_too_long(body.as_bytes()).unwrap();
-        assert_eq!((f.as_str(), e.max), ("note", limits::TEXT_MAX));
-        let bulk = format!("bulk={note}");
-        assert!(form_too_long(bulk.as_bytes()).is_none());
-        let v = serde_json::json!({"program": {"name_ja": "x".repeat(201)}});
-        let (f, e) = json_too_long(&v, "").unwrap();
-        assert_eq!((f.as_str(), e.max), ("program.name_ja", limits::NAME_MAX));
-        let v = serde_json::json!([{"note": "n"}, {"note": note}]);
-        assert_eq!(json_too_long(&v, "").unwrap().0, "[1].note");
-    }
-}
-
 // ----- uploads -----
 
 /// The setting that sets the largest upload (a data file on `/data/import`
@@ -163,4 +143,24 @@ pub(crate) fn upload_too_large() -> WebError {
     WebError::TooLarge(format!(
         "ファイルが大きすぎます（上限 {mb} MB。管理者は {UPLOAD_LIMIT_ENV} で変更できます） / the file is too large (the limit is {mb} MB; an administrator sets it with {UPLOAD_LIMIT_ENV})"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_long_field() {
+        let note = "a".repeat(limits::TEXT_MAX + 1);
+        let body = format!("csrf=x&name_ja=ok&note={note}");
+        let (f, e) = form_too_long(body.as_bytes()).unwrap();
+        assert_eq!((f.as_str(), e.max), ("note", limits::TEXT_MAX));
+        let bulk = format!("bulk={note}");
+        assert!(form_too_long(bulk.as_bytes()).is_none());
+        let v = serde_json::json!({"program": {"name_ja": "x".repeat(201)}});
+        let (f, e) = json_too_long(&v, "").unwrap();
+        assert_eq!((f.as_str(), e.max), ("program.name_ja", limits::NAME_MAX));
+        let v = serde_json::json!([{"note": "n"}, {"note": note}]);
+        assert_eq!(json_too_long(&v, "").unwrap().0, "[1].note");
+    }
 }

@@ -96,7 +96,7 @@ async fn uploads(backend: Backend) {
     // SAFETY: this binary's tests run one at a time per process (nextest),
     // and no other thread of this test reads the environment meanwhile.
     unsafe { std::env::set_var("CITYKPI_UPLOAD_LIMIT_MB", "1") };
-    let small = observations_csv(&kpi, 60_000);
+    let small = observations_csv(&kpi, 80_000);
     assert!(small.len() > 2 * 1024 * 1024);
     let r = web_upload(&admin, small.clone(), "over.csv").await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);

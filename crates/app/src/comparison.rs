@@ -1240,7 +1240,7 @@ async fn finish(
         }
     }
     let observations: Vec<Observation> = unique.iter().map(|c| c.obs.clone()).collect();
-    let replaced_with_missing = replaced_with_missing(store, &observations).await?;
+    let replaced_with_missing = crate::data::replaced_with_missing(store, &observations).await?;
     if replaced_with_missing > 0 {
         p.warnings.push(format!(
             "保存済みの実数値{n}件を欠測・秘匿で置き換えます / {n} stored value(s) will be replaced with missing or secret",
@@ -1306,36 +1306,6 @@ async fn finish(
         result.applied = Some(Counts::default());
     }
     Ok(result)
-}
-
-/// How many of `incoming`'s 欠測/秘匿 values fall on a stored real value.
-async fn replaced_with_missing(
-    store: &Store,
-    incoming: &[Observation],
-) -> Result<usize, ComparisonError> {
-    let blanks: Vec<&Observation> = incoming
-        .iter()
-        .filter(|o| !matches!(o.value, ObsValue::Value(_)))
-        .collect();
-    if blanks.is_empty() {
-        return Ok(0);
-    }
-    let kpis: BTreeSet<&str> = blanks.iter().map(|o| o.kpi_code.as_str()).collect();
-    let stored: HashMap<(String, Period, String), ObsValue> = store
-        .observations(&ObservationFilter::default().kpis(kpis))
-        .await?
-        .into_iter()
-        .map(|o| ((o.kpi_code, o.period, o.area_code), o.value))
-        .collect();
-    Ok(blanks
-        .iter()
-        .filter(|o| {
-            matches!(
-                stored.get(&(o.kpi_code.clone(), o.period, o.area_code.clone())),
-                Some(ObsValue::Value(_))
-            )
-        })
-        .count())
 }
 
 fn count_kind(obs: &[Observation], kind: ObsValue) -> usize {

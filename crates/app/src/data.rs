@@ -111,11 +111,12 @@ async fn finish_import(
 }
 
 /// How many of `incoming`'s 欠測/秘匿 values fall on a stored real value
-/// (only the KPIs with such values are read).
+/// (only the KPIs with such values are read). Every import of observations
+/// (files, statistics) says this count in its summary.
 pub async fn replaced_with_missing(
     store: &Store,
     incoming: &[citykpi_domain::observation::Observation],
-) -> Result<usize, AppError> {
+) -> Result<usize, citykpi_store::StoreError> {
     use citykpi_domain::observation::ObsValue;
     let blanks: Vec<_> = incoming
         .iter()

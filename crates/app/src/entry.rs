@@ -436,6 +436,24 @@ pub fn money_from_input(
     }
 }
 
+/// A program's stored figures of a year (not the web's read model's): a
+/// form or API body that leaves out the funding breakdown keeps what is
+/// stored now. `None` when the year does not parse or nothing is stored.
+pub async fn stored_money(
+    store: &Store,
+    program_code: &str,
+    fy: &str,
+) -> Result<Option<ProgramMoney>, AppError> {
+    let Ok(fy) = FiscalYear::parse(fy) else {
+        return Ok(None);
+    };
+    Ok(store
+        .money()
+        .await?
+        .into_iter()
+        .find(|m| m.program_code == program_code && m.fy == fy))
+}
+
 /// Saves a year's money if the stored figures are still at the revision
 /// the writer was shown (`ProgramMoney::revision`; 0 = none stored).
 pub async fn save_money(

@@ -13,9 +13,9 @@ use axum::routing::{get, post, put};
 use citykpi_app::AppError;
 use citykpi_app::entry::{
     ActualInput, FieldError, MoneyInput, ProgramInput, money_from_input, parse_actual,
-    program_from_input, save_actuals, save_money, save_program,
+    program_from_input, save_actuals, save_money, save_program, stored_money,
 };
-use citykpi_domain::{FiscalYear, Kind};
+use citykpi_domain::Kind;
 use citykpi_io::{Format, HeaderLang};
 use citykpi_store::StoreError;
 use maud::html;
@@ -383,17 +383,7 @@ async fn update_money(
         return Err(WebError::Forbidden);
     }
     body.fy = fy;
-    let year = FiscalYear::parse(&body.fy).ok();
-    // The stored figures (their funding breakdown is kept), not the read model's.
-    let existing = match year {
-        Some(fy) => state
-            .store()
-            .money()
-            .await?
-            .into_iter()
-            .find(|m| m.program_code == code && m.fy == fy),
-        None => None,
-    };
+    let existing = stored_money(state.store(), &code, &body.fy).await?;
     let money = match money_from_input(&code, existing.as_ref(), &body) {
         Ok(m) => m,
         Err(e) => return Ok(field_errors(e)),

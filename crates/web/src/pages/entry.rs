@@ -10,7 +10,7 @@ use citykpi_app::AppError;
 use citykpi_app::entry::{
     ActualInput, FieldError, MoneyInput, ProgramInput, money_from_input, parse_actual,
     parse_bulk_actuals, program_from_input, save_actuals, save_money as save_money_service,
-    save_program as save_program_service,
+    save_program as save_program_service, stored_money,
 };
 use citykpi_domain::FiscalYear;
 use citykpi_domain::money::ProgramMoney;
@@ -573,18 +573,7 @@ pub async fn save_money(
     // A form without the revision it was filled from cannot be checked: stale.
     let revision: i64 = form.version.trim().parse().unwrap_or(-1);
     let actor = user(&ctx)?.login.clone();
-    let fy = FiscalYear::parse(&input.fy).ok();
-    // The stored figures, not the read model's: the funding breakdown kept
-    // by the form comes from what is stored now.
-    let existing = match fy {
-        Some(fy) => state
-            .store()
-            .money()
-            .await?
-            .into_iter()
-            .find(|m| m.program_code == code && m.fy == fy),
-        None => None,
-    };
+    let existing = stored_money(state.store(), &code, &input.fy).await?;
     let (status, errors, revision) = match money_from_input(&code, existing.as_ref(), &input) {
         Ok(m) => match save_money_service(state.store(), &m, revision, &actor).await {
             Ok(change) => {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clock;
 pub mod comparison;
+pub mod confirm;
 pub mod cycle;
 pub mod data;
 pub mod demo;

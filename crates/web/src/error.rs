@@ -28,6 +28,9 @@ pub enum WebError {
     RateLimited,
     #[error("{0}")]
     BadRequest(String),
+    /// Forbidden, with the rule that refused (shown to the user).
+    #[error("{0}")]
+    Refused(String),
     #[error("アドレス {addr} で待ち受けできません / cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -78,6 +81,21 @@ impl From<citykpi_app::reports::ReportServiceError> for WebError {
     }
 }
 
+/// A refused confirmation: not this person's to confirm → 403 naming the
+/// value and the rule; a value gone → 404; changed since → 409.
+impl From<citykpi_app::confirm::ConfirmError> for WebError {
+    fn from(e: citykpi_app::confirm::ConfirmError) -> Self {
+        use citykpi_app::confirm::ConfirmError;
+        match e {
+            ConfirmError::NotAllowed { .. } | ConfirmError::OwnEntry { .. } => {
+                WebError::Refused(e.to_string())
+            }
+            ConfirmError::NotFound { .. } => WebError::NotFound,
+            ConfirmError::App(a) => WebError::App(a),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::App(AppError::Store(e))
@@ -112,6 +130,7 @@ impl WebError {
             WebError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
             WebError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest(m.clone())),
+            WebError::Refused(m) => (StatusCode::FORBIDDEN, ErrorKind::BadRequest(m.clone())),
             WebError::App(e) => match e {
                 AppError::NotFound(_) | AppError::Store(StoreError::NotFound { .. }) => {
                     (StatusCode::NOT_FOUND, ErrorKind::NotFound)

@@ -104,7 +104,7 @@ fn public_actual(api: &str, kpi: &str) -> Option<f64> {
         .unwrap()
         .iter()
         .find(|r| r["code"] == kpi)
-        .and_then(|r| r["progress"]["actual"].as_f64())
+        .and_then(|r| r["actual"].as_f64())
 }
 
 /// The open-data CSV line of `kpi`.

@@ -506,6 +506,9 @@ fn prepare_estat(data: &StatsData, source: String, pages: usize, spec: &ImportSp
                 note: note.to_string(),
                 entered_by: spec.actor.clone(),
                 entered_at: String::new(),
+                // Official statistics fetched by an operator: confirmed by that run.
+                confirmed_by: spec.actor.clone(),
+                confirmed_at: citykpi_store::now_rfc3339(),
             },
         });
     }
@@ -733,6 +736,9 @@ fn prepare_sdmx(text: &str, file: &str, spec: &ImportSpec) -> Prepared {
                 note: String::new(),
                 entered_by: spec.actor.clone(),
                 entered_at: String::new(),
+                // Official statistics fetched by an operator: confirmed by that run.
+                confirmed_by: spec.actor.clone(),
+                confirmed_at: citykpi_store::now_rfc3339(),
             },
         });
     }
@@ -932,6 +938,9 @@ fn prepare_csv(text: &str, file: &str, spec: &ImportSpec) -> Prepared {
                 note: note_c.map(cell).unwrap_or("").trim().to_string(),
                 entered_by: spec.actor.clone(),
                 entered_at: String::new(),
+                // Official statistics fetched by an operator: confirmed by that run.
+                confirmed_by: spec.actor.clone(),
+                confirmed_at: citykpi_store::now_rfc3339(),
             },
         });
     }

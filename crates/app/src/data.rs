@@ -94,6 +94,8 @@ async fn finish_import(
             n = replaced_with_missing
         ));
     }
+    let mut outcome = outcome;
+    confirm_imported(&mut outcome.dataset.observations, actor);
     let applied = if dry_run {
         None
     } else {
@@ -142,6 +144,17 @@ pub async fn replaced_with_missing(
             )
         })
         .count())
+}
+
+/// Only roles that may confirm actuals import them (the CLI's operator, the
+/// administrator and the strategy office: `web::access::can_import`), so an
+/// imported actual is recorded as confirmed by its importer.
+fn confirm_imported(observations: &mut [citykpi_domain::observation::Observation], actor: &str) {
+    let at = citykpi_store::now_rfc3339();
+    for o in observations.iter_mut().filter(|o| !o.is_confirmed()) {
+        o.confirmed_by = actor.to_string();
+        o.confirmed_at = at.clone();
+    }
 }
 
 /// Loads the records of one kind from the store.

@@ -69,6 +69,13 @@ pub async fn build_demo(store: &Store, scale: u32, seed: u64) -> Result<DemoResu
     crate::partners::outreach::build_demo(store, &ds)
         .await
         .map_err(|e| AppError::invalid("partners", e.to_string()))?;
+    for u in ds
+        .users
+        .iter()
+        .filter(|u| u.login.starts_with(citykpi_demo::APPROVER_PREFIX))
+    {
+        store.set_approver(&u.login, true, "demo").await?;
+    }
     // One hash for all demo users: argon2 is slow by design and the password is shared.
     let password = password();
     let hash = auth::hash_password(&password)?;

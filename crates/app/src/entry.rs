@@ -13,6 +13,7 @@ use citykpi_domain::program::{DeliveryMethod, Program};
 use citykpi_domain::text::{parse_number, parse_yen};
 use citykpi_store::{Change, Saved, Store};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use crate::AppError;
 
@@ -45,6 +46,10 @@ pub struct ActualInput {
     pub source: String,
     #[serde(default)]
     pub note: String,
+    /// API clients: the version of the stored actual they read (0 = none
+    /// was stored). Given, a save made stale by someone else's is refused.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 /// Reads one actual of `kpi_code` for `area_code`; all problems together.
@@ -92,6 +97,9 @@ pub fn parse_actual(
             note: input.note.trim().to_string(),
             entered_by: actor.to_string(),
             entered_at: citykpi_store::now_rfc3339(),
+            // Typed in by a person: unconfirmed until an approver confirms it.
+            confirmed_by: String::new(),
+            confirmed_at: String::new(),
         }),
         _ => Err(errors),
     }
@@ -126,6 +134,7 @@ pub fn parse_bulk_actuals(
             status: cell(2).to_string(),
             source: cell(3).to_string(),
             note: cell(4).to_string(),
+            version: None,
         };
         let is_header = i == 0
             && Period::parse(&input.period).is_err()
@@ -180,6 +189,56 @@ pub async fn save_actuals(
         out.push(store.upsert_observation(o, actor).await?);
     }
     Ok(out)
+}
+
+/// The versions of a KPI's stored actuals as an entry form carries them:
+/// `2024:3,2025:1` (period, version). Every period the form saw is there,
+/// so whichever period the editor then types, the save is checked against
+/// what they saw (a period not listed was not stored yet).
+pub fn versions_text(versions: &[(Period, i64)]) -> String {
+    versions
+        .iter()
+        .map(|(p, v)| format!("{p}:{v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads `versions_text` back; `None` when the text is not one.
+pub fn parse_versions(text: &str) -> Option<HashMap<Period, i64>> {
+    let mut out = HashMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (p, v) = part.rsplit_once(':')?;
+        out.insert(Period::parse(p).ok()?, v.trim().parse().ok()?);
+    }
+    Some(out)
+}
+
+/// Saves actuals the editor entered having seen `seen` (the versions of the
+/// stored actuals when the form was loaded; see `versions_text`), all in one
+/// transaction: if any of them was saved by someone else since, the save is
+/// refused with `StoreError::Conflict` naming it and nothing is written.
+pub async fn save_actuals_checked(
+    store: &Store,
+    observations: &[Observation],
+    seen: &HashMap<Period, i64>,
+    actor: &str,
+) -> Result<Vec<Saved>, AppError> {
+    let items: Vec<(&Observation, Option<i64>)> = observations
+        .iter()
+        .map(|o| (o, Some(seen.get(&o.period).copied().unwrap_or(0))))
+        .collect();
+    Ok(store.save_observations(&items, actor).await?)
+}
+
+/// Saves actuals each with the version its client read (`None`: unchecked),
+/// all in one transaction: one stale version refuses them all.
+pub async fn save_actuals_versioned(
+    store: &Store,
+    items: &[(Observation, Option<i64>)],
+    actor: &str,
+) -> Result<Vec<Saved>, AppError> {
+    let items: Vec<(&Observation, Option<i64>)> = items.iter().map(|(o, v)| (o, *v)).collect();
+    Ok(store.save_observations(&items, actor).await?)
 }
 
 /// A program's editable fields as typed into the form. The code and the
@@ -521,6 +580,16 @@ mod tests {
         let dup = parse_bulk_actuals("K1", "a", "2022\t1\n2022\t2\n", "ed").unwrap_err();
         assert!(dup[0].message.contains("2回以上"));
         assert!(parse_bulk_actuals("K1", "a", "\n\n", "ed").is_err());
+        let fy = |y| Period::Year(FiscalYear::new(y).unwrap());
+        let text = versions_text(&[
+            (fy(2023), 3),
+            (Period::Quarter(FiscalYear::new(2024).unwrap(), 1), 1),
+        ]);
+        assert_eq!(text, "2023:3,2024Q1:1");
+        let back = parse_versions(&text).unwrap();
+        assert_eq!(back.get(&fy(2023)), Some(&3));
+        assert_eq!(parse_versions("").unwrap().len(), 0);
+        assert!(parse_versions("2023").is_none());
         assert_eq!(
             parse_bulk_actuals("K1", "a", "2022,3", "ed").unwrap().len(),
             1

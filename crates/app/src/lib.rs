@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod comparison;
+pub mod confirm;
 pub mod cycle;
 pub mod data;
 pub mod demo;

@@ -203,6 +203,9 @@ pub async fn import_documents(
                 ),
                 entered_by: actor.to_string(),
                 entered_at: now.clone(),
+                // A configured machine feed run by an operator: confirmed by that run.
+                confirmed_by: actor.to_string(),
+                confirmed_at: now.clone(),
             }
         })
         .collect();

@@ -35,7 +35,7 @@ use citykpi_store::{ObservationFilter, Store, StoreError};
 use crate::AppError;
 use crate::cycle::{CycleServiceError, budget_view};
 use crate::settings;
-use crate::status::{StatusReport, city_code, compute_status, kpi_status};
+use crate::status::{StatusReport, city_code, compute_status};
 
 /// What a report service fails with.
 #[derive(Debug, thiserror::Error)]
@@ -451,9 +451,11 @@ pub async fn open_data_records(store: &Store, fy: FiscalYear) -> ReportServiceRe
         .into_iter()
         .filter(|k| k.published)
         .collect();
+    // Open data carries only the values the city has confirmed.
     let filter = ObservationFilter {
         to_fy: Some(fy),
         area_code: code.clone(),
+        confirmed: Some(true),
         ..ObservationFilter::default()
     };
     let observations: Vec<Observation> = store
@@ -705,13 +707,14 @@ pub fn progress_book_of(
 }
 
 /// The annual KPI progress report of `fy` from the database (what `citykpi
-/// report kpi-progress` typesets). A year that has not started, or one
+/// report kpi-progress` typesets), from confirmed actuals. A year that has not started, or one
 /// without any actual, is refused naming `fy`.
 pub async fn progress_book(store: &Store, fy: FiscalYear) -> ReportServiceResult<ProgressBook> {
     if fy > crate::clock::current_fiscal_year() {
         return Err(ReportServiceError::YearNotStarted { fy });
     }
-    let report = kpi_status(store, fy).await?;
+    // A published report: confirmed actuals only.
+    let report = crate::status::kpi_status_confirmed(store, fy).await?;
     check_progress_year(fy, &report)?;
     let plans = store.plans().await?;
     let nodes = store.plan_nodes().await?;

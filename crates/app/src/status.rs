@@ -68,6 +68,19 @@ fn most_observed_area(observations: &[Observation]) -> String {
 /// serves several plans is judged with the thresholds of the first plan it
 /// belongs to (plans usually share them); each plan's nodes use its own.
 pub async fn kpi_status(store: &Store, fy: FiscalYear) -> Result<StatusReport, AppError> {
+    kpi_status_of(store, fy, None).await
+}
+
+/// `kpi_status` from confirmed actuals only: what a published report shows.
+pub async fn kpi_status_confirmed(store: &Store, fy: FiscalYear) -> Result<StatusReport, AppError> {
+    kpi_status_of(store, fy, Some(true)).await
+}
+
+async fn kpi_status_of(
+    store: &Store,
+    fy: FiscalYear,
+    confirmed: Option<bool>,
+) -> Result<StatusReport, AppError> {
     let area = city_code(store).await?;
     let plans = store.plans().await?;
     let nodes = store.plan_nodes().await?;
@@ -75,6 +88,7 @@ pub async fn kpi_status(store: &Store, fy: FiscalYear) -> Result<StatusReport, A
     let filter = ObservationFilter {
         to_fy: Some(fy),
         area_code: area.clone(),
+        confirmed,
         ..ObservationFilter::default()
     };
     let observations = store.observations(&filter).await?;

@@ -78,6 +78,8 @@ async fn the_citys_own_values_are_kept_unless_asked() {
         note: String::new(),
         entered_by: "staff".into(),
         entered_at: String::new(),
+        confirmed_by: String::new(),
+        confirmed_at: String::new(),
     };
     store
         .apply(
@@ -233,6 +235,8 @@ async fn own_values_without_area(store: &Store, years: std::ops::Range<i32>) {
             note: String::new(),
             entered_by: "staff".into(),
             entered_at: String::new(),
+            confirmed_by: String::new(),
+            confirmed_at: String::new(),
         })
         .collect();
     store

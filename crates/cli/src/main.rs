@@ -137,6 +137,17 @@ enum KpiCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// 実績値を確認する（確認済の値だけが公開されます）/ confirm actuals for publication
+    Confirm {
+        /// 確認する人のログイン名（その人の権限で確認。自分の入力は不可）/ who confirms (their rules apply; not their own entries)
+        #[arg(long = "as")]
+        login: String,
+        /// KPIコード / KPI code
+        kpi: String,
+        /// 期間（複数可）/ periods, one or more: 2024, 2024Q1, 2024-04
+        #[arg(required = true)]
+        periods: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -350,6 +361,33 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 OutputFormat::Table => output::print_status(&report, lang),
             }
+        }
+        Command::Kpi {
+            command:
+                KpiCommand::Confirm {
+                    login,
+                    kpi,
+                    periods,
+                },
+        } => {
+            let store = open_store(cli.db.as_deref()).await?;
+            let who = citykpi_app::confirm::Confirmer::load(&store, &login).await?;
+            let periods = periods
+                .iter()
+                .map(|p| citykpi_domain::observation::Period::parse(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let changes = citykpi_app::confirm::confirm_current(&store, &who, &kpi, &periods)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let done = changes
+                .iter()
+                .filter(|c| **c != citykpi_app::confirm::Change::Unchanged)
+                .count();
+            println!(
+                "{} {done} / {}",
+                lang.pick("確認しました", "Confirmed"),
+                changes.len()
+            );
         }
         Command::Serve { demo, addr } => {
             let store = open_store(cli.db.as_deref()).await?;

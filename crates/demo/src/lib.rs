@@ -13,7 +13,8 @@
 //! `strategy-sdgs`, `strategy-smartcity`, `strategy-koumin` (市長公室);
 //! `finance-zaisei`, `finance-yosan`, `finance-keiyaku` (財政局);
 //! `editor-<department>` for every department (`editor-kenko`, `editor-kodomo`,
-//! … and `editor-<ward>` for ward offices); `viewer`, `viewer-koho`,
+//! … and `editor-<ward>` for ward offices); `approver-<department>` for
+//! every department (confirms the actuals its editor enters); `viewer`, `viewer-koho`,
 //! `viewer-kyoiku`; and the inactive `viewer-retired`.
 //!
 //! At scale N the city grows by (N−1)×11 ward offices (区役所), each with its
@@ -30,6 +31,8 @@ pub mod plan_data;
 mod plans;
 mod programs;
 mod rng;
+
+use std::collections::HashMap;
 
 use citykpi_domain::fiscal::{MAX_FY, MIN_FY};
 use citykpi_domain::{Dataset, FiscalYear};
@@ -112,7 +115,56 @@ pub fn generate(opts: &DemoOptions) -> Dataset {
         &mut money_rng,
         &mut ds,
     );
+    leave_recent_unconfirmed(&org, &opts.city_code, &mut ds);
     ds
+}
+
+/// The demo's approvers log in as this prefix and their department's slug
+/// (`approver-kenko`); each confirms the actuals of their department's KPIs.
+pub const APPROVER_PREFIX: &str = "approver-";
+
+/// How many of the latest actuals the demo leaves unconfirmed.
+const UNCONFIRMED: usize = 8;
+
+/// Leaves the latest actual of a few published KPIs (each of another
+/// department) as its department's editor entered it, not yet confirmed, so
+/// that the demo shows 未確認 values and what approvers have to confirm.
+fn leave_recent_unconfirmed(org: &org::Org, city: &str, ds: &mut Dataset) {
+    let mut unit_of_section: HashMap<&str, &org::Unit> = HashMap::new();
+    for u in &org.units {
+        for s in &u.sections {
+            unit_of_section.insert(s.code.as_str(), u);
+        }
+    }
+    let mut departments = std::collections::HashSet::new();
+    let mut picked: Vec<(String, String)> = Vec::new();
+    for k in ds.kpis.iter().filter(|k| k.published) {
+        if picked.len() == UNCONFIRMED {
+            break;
+        }
+        let Some(unit) = k
+            .owner_sections
+            .first()
+            .and_then(|s| unit_of_section.get(s.as_str()))
+        else {
+            continue;
+        };
+        if departments.insert(unit.code.as_str()) {
+            picked.push((k.code.clone(), format!("editor-{}", unit.slug)));
+        }
+    }
+    for (kpi, editor) in picked {
+        let latest = ds
+            .observations
+            .iter_mut()
+            .filter(|o| o.kpi_code == kpi && o.area_code == city)
+            .max_by_key(|o| o.period);
+        if let Some(o) = latest {
+            o.entered_by = editor;
+            o.confirmed_by.clear();
+            o.confirmed_at.clear();
+        }
+    }
 }
 
 /// The password of every demo user: `citykpi-demo`.

@@ -222,6 +222,24 @@ fn build_users(org: &Org, rng: &mut DemoRng, ds: &mut Dataset) {
             active: true,
         });
     }
+    // One approver per department: confirms what the department's editor
+    // enters before it is published (four eyes; the marks are set by
+    // `citykpi_app::demo`, the approver table is not part of a dataset).
+    for unit in &org.units {
+        let Some(section) = unit.sections.last() else {
+            continue;
+        };
+        let login = format!("{}{}", crate::APPROVER_PREFIX, unit.slug);
+        ds.users.push(User {
+            display_name: person(rng),
+            email: mail(&login),
+            login,
+            section_code: section.code.clone(),
+            role: Role::DepartmentEditor,
+            password_hash: None,
+            active: true,
+        });
+    }
     // One retired account, as every real user table has.
     if let Some(section_code) = org.section_code("SOMU", "人事課") {
         ds.users.push(User {

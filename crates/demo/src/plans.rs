@@ -474,6 +474,8 @@ fn obs(
         source: kpi.source.clone(),
         note: note.to_string(),
         entered_by: "demo".to_string(),
+        confirmed_at: when.clone(),
+        confirmed_by: "demo".to_string(),
         entered_at: when,
     }
 }

@@ -499,8 +499,17 @@ fn observations_have_gaps_secrets_lags_and_months() {
     assert!(
         ds.observations
             .iter()
-            .all(|o| o.entered_by == "demo" && !o.entered_at.is_empty())
+            .all(|o| o.is_confirmed() == (o.entered_by == "demo") && !o.entered_at.is_empty())
     );
+    // A few of the latest actuals await confirmation, as their department's
+    // editor entered them; everything else is confirmed.
+    let waiting: Vec<_> = ds
+        .observations
+        .iter()
+        .filter(|o| !o.is_confirmed())
+        .collect();
+    assert!((1..=8).contains(&waiting.len()), "{}", waiting.len());
+    assert!(waiting.iter().all(|o| o.entered_by.starts_with("editor-")));
     for k in &ds.kpis {
         let years: Vec<i32> = ds
             .observations

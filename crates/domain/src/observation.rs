@@ -177,6 +177,35 @@ pub struct Observation {
     /// RFC 3339 timestamp, set by the service that records it.
     #[serde(default)]
     pub entered_at: String,
+    /// Who confirmed the value for publication (確認済); empty while it is
+    /// unconfirmed (未確認). This is the city's sign-off, not the statistics'
+    /// provisional/final `status`: only confirmed values leave the building
+    /// (public portal, public API, open data).
+    #[serde(default)]
+    pub confirmed_by: String,
+    /// RFC 3339 timestamp of the confirmation (empty while unconfirmed).
+    #[serde(default)]
+    pub confirmed_at: String,
+}
+
+impl Observation {
+    /// Confirmed (確認済) by someone who may publish it.
+    pub fn is_confirmed(&self) -> bool {
+        !self.confirmed_by.is_empty()
+    }
+
+    /// The same figure as `other` (key, value, status, source, note): who
+    /// entered or confirmed it, and when, aside. Saving the same figure
+    /// again changes nothing, so it does not lose its confirmation.
+    pub fn same_figure(&self, other: &Observation) -> bool {
+        self.kpi_code == other.kpi_code
+            && self.period == other.period
+            && self.area_code == other.area_code
+            && self.value == other.value
+            && self.status == other.status
+            && self.source == other.source
+            && self.note == other.note
+    }
 }
 
 #[cfg(test)]

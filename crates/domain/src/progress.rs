@@ -575,6 +575,8 @@ mod tests {
             note: String::new(),
             entered_by: String::new(),
             entered_at: String::new(),
+            confirmed_by: String::new(),
+            confirmed_at: String::new(),
         }
     }
 

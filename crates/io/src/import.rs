@@ -1008,6 +1008,9 @@ fn obs_row(c: &ObsCols, r: &mut Row, out: &mut Parsed) {
             note: r.text(c.note),
             entered_by: r.text(c.entered_by),
             entered_at: r.text(c.entered_at),
+            // Stamped by the import service for importers who may confirm.
+            confirmed_by: String::new(),
+            confirmed_at: String::new(),
         });
         out.rows.observations.push(r.n);
     }

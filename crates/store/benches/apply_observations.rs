@@ -86,6 +86,8 @@ fn observations(n: usize, salt: u64) -> Vec<Observation> {
                 note: String::new(),
                 entered_by: "import".into(),
                 entered_at: "2025-07-01T00:00:00.000Z".into(),
+                confirmed_by: String::new(),
+                confirmed_at: String::new(),
             }
         })
         .collect()

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use citykpi_domain::kpi::Kpi;
 use citykpi_domain::money::ProgramMoney;
-use citykpi_domain::observation::Observation;
+use citykpi_domain::observation::{Observation, Period};
 use citykpi_domain::org::{Department, Section, User};
 use citykpi_domain::plan::{Plan, PlanNode};
 use citykpi_domain::program::{IndicatorKind, KpiLink, Program, ProgramIndicator};
@@ -99,8 +99,9 @@ pub struct Store {
 }
 
 /// Tables from children to parents: the order in which rows can be deleted.
-const TABLES_CHILDREN_FIRST: [&str; 18] = [
+const TABLES_CHILDREN_FIRST: [&str; 19] = [
     "audit_log",
+    "approvers",
     "search_docs",
     "observations",
     "program_money",
@@ -424,47 +425,230 @@ impl Store {
 
     // ----- single-record writes (web UI); each in its own transaction with an audit row -----
 
-    /// Inserts or updates one observation by (KPI, period, area).
+    /// Inserts or updates one observation by (KPI, period, area), without a
+    /// version check (see `upsert_observation_versioned`).
     pub async fn upsert_observation(&self, obs: &Observation, actor: &str) -> Result<Change> {
-        let key = codec::observation_key(&obs.kpi_code, obs.period, &obs.area_code);
+        Ok(self
+            .upsert_observation_versioned(obs, None, actor)
+            .await?
+            .change)
+    }
+
+    /// Saves one observation if its stored version is still
+    /// `expected_version` (the version the editor loaded; 0 = "must not exist
+    /// yet"); otherwise `StoreError::Conflict` naming it, and nothing is
+    /// written. `None` skips the check. The same figure again (value,
+    /// status, source, note) is `Unchanged` and keeps its confirmation; a
+    /// changed figure is stored with the confirmation `obs` carries, so a
+    /// value typed in by an editor is unconfirmed again.
+    pub async fn upsert_observation_versioned(
+        &self,
+        obs: &Observation,
+        expected_version: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let saved = self
+            .save_observations(&[(obs, expected_version)], actor)
+            .await?;
+        Ok(saved[0])
+    }
+
+    /// Saves several observations as `upsert_observation_versioned` does,
+    /// all in one transaction (an audit row each): one stale version refuses
+    /// them all, and nothing is written.
+    pub async fn save_observations(
+        &self,
+        items: &[(&Observation, Option<i64>)],
+        actor: &str,
+    ) -> Result<Vec<Saved>> {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
-        let kpi_id: Option<i64> = run!(
+        let mut out = Vec::with_capacity(items.len());
+        for (obs, expected) in items {
+            out.push(save_observation(conn, obs, *expected, actor).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// One observation with its version, for the edit check and confirmation.
+    pub async fn observation_with_version(
+        &self,
+        kpi_code: &str,
+        period: Period,
+        area_code: &str,
+    ) -> Result<Option<(Observation, i64)>> {
+        let mut pooled = self.read_conn().await?;
+        let conn = &mut pooled.conn();
+        let id: Option<i64> = run!(
             conn,
-            sqlx::query_scalar::<_, i64>("SELECT id FROM kpis WHERE code = $1").bind(&obs.kpi_code),
+            sqlx::query_scalar::<_, i64>("SELECT id FROM kpis WHERE code = $1").bind(kpi_code),
             fetch_optional
         )?;
-        let Some(kpi_id) = kpi_id else {
-            return Err(StoreError::MissingReference {
+        match id {
+            Some(id) => read::observation_versioned(conn, id, &period.to_string(), area_code).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The version of each stored actual of a KPI in one area, by period:
+    /// what an entry form carries so that a stale save is refused.
+    pub async fn observation_versions(
+        &self,
+        kpi_code: &str,
+        area_code: &str,
+    ) -> Result<Vec<(Period, i64)>> {
+        let rows =
+            read::observation_versions(&mut self.read_conn().await?.conn(), kpi_code, area_code)
+                .await?;
+        rows.into_iter()
+            .map(|(p, v)| Ok((codec::period_from_text(kpi_code, &p)?, v)))
+            .collect()
+    }
+
+    /// Confirms (確認済) actuals for publication, all in one transaction with
+    /// one audit row each (action `confirm`). Each must still be at the
+    /// version the confirmer saw: a value changed (or confirmed) since is
+    /// refused with `StoreError::Conflict` naming it, and nothing is
+    /// confirmed. One already confirmed at that version is `Unchanged`.
+    /// Who may confirm what is the caller's rule (`citykpi_app::confirm`).
+    pub async fn confirm_observations(
+        &self,
+        items: &[ConfirmItem],
+        actor: &str,
+    ) -> Result<Vec<Change>> {
+        let at = now_rfc3339();
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let key = codec::observation_key(&item.kpi_code, item.period, &item.area_code);
+            let period = item.period.to_string();
+            let kpi_id = kpi_id_of(conn, &item.kpi_code, &key).await?;
+            let stored =
+                read::observation_versioned(conn, kpi_id, &period, &item.area_code).await?;
+            let conflict = |found: i64| StoreError::Conflict {
                 entity: Entity::Observation,
-                key,
-                target: Entity::Kpi,
-                target_key: obs.kpi_code.clone(),
+                key: key.clone(),
+                expected: item.version,
+                found,
+            };
+            let Some((before, version)) = stored else {
+                return Err(conflict(0));
+            };
+            if version != item.version {
+                return Err(conflict(version));
+            }
+            if before.is_confirmed() {
+                out.push(Change::Unchanged);
+                continue;
+            }
+            let done = observations::confirm_if_version(
+                conn,
+                kpi_id,
+                &period,
+                &item.area_code,
+                version,
+                (actor, &at),
+            )
+            .await?;
+            if !done {
+                return Err(conflict(version + 1));
+            }
+            let after = Observation {
+                confirmed_by: actor.to_string(),
+                confirmed_at: at.clone(),
+                ..before.clone()
+            };
+            let record = AuditRecord {
+                actor,
+                action: "confirm",
+                entity: Entity::Observation.as_str(),
+                key: &key,
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(&after).ok(),
+            };
+            audit::record(conn, &record).await?;
+            out.push(Change::Updated);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The logins that may confirm the actuals of their department's KPIs.
+    pub async fn approvers(&self) -> Result<Vec<String>> {
+        Ok(run!(
+            &mut self.read_conn().await?.conn(),
+            sqlx::query_scalar::<_, String>("SELECT login FROM approvers ORDER BY login"),
+            fetch_all
+        )?)
+    }
+
+    pub async fn is_approver(&self, login: &str) -> Result<bool> {
+        let n: i64 = run!(
+            &mut self.read_conn().await?.conn(),
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM approvers WHERE login = $1")
+                .bind(login),
+            fetch_one
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Grants (or withdraws) the approver mark of a user, with an audit row.
+    pub async fn set_approver(&self, login: &str, approver: bool, actor: &str) -> Result<Change> {
+        let mut tx = self.begin().await?;
+        let conn = &mut tx.conn();
+        let exists: i64 = run!(
+            conn,
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE login = $1").bind(login),
+            fetch_one
+        )?;
+        if exists == 0 {
+            return Err(StoreError::MissingReference {
+                entity: Entity::User,
+                key: login.to_string(),
+                target: Entity::User,
+                target_key: login.to_string(),
             });
-        };
-        let before =
-            read::observation(conn, kpi_id, &obs.period.to_string(), &obs.area_code).await?;
-        if before.as_ref() == Some(obs) {
+        }
+        let done = if approver {
+            run!(
+                conn,
+                sqlx::query(
+                    "INSERT INTO approvers (login, granted_by, granted_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (login) DO NOTHING"
+                )
+                .bind(login)
+                .bind(actor)
+                .bind(now_rfc3339()),
+                execute
+            )
+        } else {
+            run!(
+                conn,
+                sqlx::query("DELETE FROM approvers WHERE login = $1").bind(login),
+                execute
+            )
+        }
+        .map_err(StoreError::write(Entity::User, login))?;
+        if done == 0 {
             return Ok(Change::Unchanged);
         }
-        observations::write_one(conn, obs, kpi_id).await?;
-        let change = if before.is_some() {
-            Change::Updated
-        } else {
-            Change::Inserted
-        };
-        audit_change(
-            conn,
+        let record = AuditRecord {
             actor,
-            change,
-            Entity::Observation,
-            &key,
-            before.as_ref(),
-            Some(obs),
-        )
-        .await?;
+            action: if approver {
+                "grant_approver"
+            } else {
+                "revoke_approver"
+            },
+            entity: Entity::User.as_str(),
+            key: login,
+            before: Some(serde_json::json!({ "approver": !approver })),
+            after: Some(serde_json::json!({ "approver": approver })),
+        };
+        audit::record(conn, &record).await?;
         tx.commit().await?;
-        Ok(change)
+        Ok(Change::Updated)
     }
 
     /// Inserts or updates a program without a version check.
@@ -831,6 +1015,87 @@ impl Store {
     pub async fn audit_entries(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
         audit::entries(&mut self.read_conn().await?.conn(), limit, offset).await
     }
+}
+
+/// One versioned observation save inside the caller's transaction.
+async fn save_observation(
+    conn: &mut Conn<'_>,
+    obs: &Observation,
+    expected_version: Option<i64>,
+    actor: &str,
+) -> Result<Saved> {
+    let key = codec::observation_key(&obs.kpi_code, obs.period, &obs.area_code);
+    let period = obs.period.to_string();
+    let kpi_id = kpi_id_of(conn, &obs.kpi_code, &key).await?;
+    let stored = read::observation_versioned(conn, kpi_id, &period, &obs.area_code).await?;
+    let found = stored.as_ref().map_or(0, |(_, v)| *v);
+    check_version(Entity::Observation, &key, expected_version, found)?;
+    if let Some((old, version)) = &stored
+        && old.same_figure(obs)
+        && (old.is_confirmed() || !obs.is_confirmed())
+    {
+        return Ok(Saved {
+            change: Change::Unchanged,
+            version: *version,
+        });
+    }
+    let guard = stored.as_ref().map(|(_, v)| *v);
+    if !observations::write_one_if_version(conn, obs, kpi_id, guard).await? {
+        let now = read::observation_versioned(conn, kpi_id, &period, &obs.area_code)
+            .await?
+            .map_or(0, |(_, v)| v);
+        return Err(StoreError::Conflict {
+            entity: Entity::Observation,
+            key,
+            expected: found,
+            found: now,
+        });
+    }
+    let saved = match guard {
+        Some(v) => Saved {
+            change: Change::Updated,
+            version: v + 1,
+        },
+        None => Saved {
+            change: Change::Inserted,
+            version: 1,
+        },
+    };
+    audit_change(
+        conn,
+        actor,
+        saved.change,
+        Entity::Observation,
+        &key,
+        stored.as_ref().map(|(o, _)| o),
+        Some(obs),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// The id of the KPI `code`, or the missing-reference error of the observation `key`.
+async fn kpi_id_of(conn: &mut Conn<'_>, code: &str, key: &str) -> Result<i64> {
+    let id: Option<i64> = run!(
+        conn,
+        sqlx::query_scalar::<_, i64>("SELECT id FROM kpis WHERE code = $1").bind(code),
+        fetch_optional
+    )?;
+    id.ok_or_else(|| StoreError::MissingReference {
+        entity: Entity::Observation,
+        key: key.to_string(),
+        target: Entity::Kpi,
+        target_key: code.to_string(),
+    })
+}
+
+/// One actual to confirm: its key and the version the confirmer saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmItem {
+    pub kpi_code: String,
+    pub period: Period,
+    pub area_code: String,
+    pub version: i64,
 }
 
 fn check_version(entity: Entity, key: &str, expected: Option<i64>, found: i64) -> Result<()> {

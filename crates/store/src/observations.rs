@@ -16,8 +16,8 @@ use crate::conn::{Conn, run};
 use crate::error::{Entity, Result, StoreError};
 
 const COLUMNS: &str = "kpi_id, period, area_code, fiscal_year, value, value_kind, status, source, \
-                       note, entered_by, entered_at";
-const COLUMN_COUNT: usize = 11;
+                       note, entered_by, entered_at, confirmed_by, confirmed_at";
+const COLUMN_COUNT: usize = 13;
 /// Rows per many-row INSERT on PostgreSQL (at most 65535 parameters).
 const ROWS_PER_STATEMENT: usize = 32766 / COLUMN_COUNT;
 /// Below this many rows PostgreSQL uses the INSERT path too: COPY's fixed
@@ -39,11 +39,17 @@ impl Row<'_> {
     }
 }
 
+/// Who confirmed the figure and when: written with it (a changed figure
+/// loaded by someone who may not confirm is unconfirmed again), but not
+/// compared, so that loading the same figures again changes nothing.
+const CONFIRMATION_COLUMNS: [&str; 2] = ["confirmed_by", "confirmed_at"];
+
 fn upsert_tail(conn: &Conn<'_>) -> String {
     upsert_tail_with(conn.is_distinct())
 }
 
-/// The columns that are not part of the key.
+/// The columns that are not part of the key and make the figure: a row
+/// differs from the stored one when one of these does.
 const VALUE_COLUMNS: [&str; 8] = [
     "fiscal_year",
     "value",
@@ -56,14 +62,18 @@ const VALUE_COLUMNS: [&str; 8] = [
 ];
 
 fn upsert_tail_with(d: &str) -> String {
-    let changed: Vec<String> = VALUE_COLUMNS
+    let mut changed: Vec<String> = VALUE_COLUMNS
         .iter()
         .map(|c| format!("observations.{c} {d} excluded.{c}"))
         .collect();
-    let set: Vec<String> = VALUE_COLUMNS
+    // The same figure, unconfirmed, loaded by someone who confirms it.
+    changed.push("(observations.confirmed_by = '' AND excluded.confirmed_by <> '')".into());
+    let mut set: Vec<String> = VALUE_COLUMNS
         .iter()
+        .chain(&CONFIRMATION_COLUMNS)
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
+    set.push("version = observations.version + 1".into());
     // The WHERE leaves identical rows alone, so that rows_affected counts real changes.
     format!(
         " ON CONFLICT (kpi_id, period, area_code) DO UPDATE SET {} WHERE {}",
@@ -182,22 +192,96 @@ pub(crate) async fn write(
     })
 }
 
-/// Upserts one observation whose KPI id is known; returns whether a row was inserted or changed.
-pub(crate) async fn write_one(conn: &mut Conn<'_>, obs: &Observation, kpi_id: i64) -> Result<bool> {
+macro_rules! bind_observation {
+    ($q:expr, $kpi_id:expr, $period:expr, $o:expr) => {{
+        let (value, kind) = value_columns($o.value);
+        $q.bind($kpi_id)
+            .bind($period)
+            .bind($o.area_code.as_str())
+            .bind(i64::from($o.period.fiscal_year().year()))
+            .bind(value)
+            .bind(kind)
+            .bind($o.status.as_str())
+            .bind($o.source.as_str())
+            .bind($o.note.as_str())
+            .bind($o.entered_by.as_str())
+            .bind($o.entered_at.as_str())
+            .bind($o.confirmed_by.as_str())
+            .bind($o.confirmed_at.as_str())
+    }};
+}
+
+/// Writes one observation only if the stored row is still at `version`
+/// (`None`: only if no row is stored yet); returns whether it was written.
+/// A write bumps the version, so a concurrent save between our read and
+/// this write makes this one match no row instead of overwriting it.
+pub(crate) async fn write_one_if_version(
+    conn: &mut Conn<'_>,
+    obs: &Observation,
+    kpi_id: i64,
+    version: Option<i64>,
+) -> Result<bool> {
     if let Some(v) = obs.value.value().filter(|v| !v.is_finite()) {
         return Err(not_finite(obs, v));
     }
-    let row = Row {
-        kpi_id,
-        period_key: period_sort_key(obs.period),
-        period: obs.period,
-        obs,
-    };
-    let changed = match conn {
-        Conn::Sqlite(c) => sqlite_raw::upsert(c, std::slice::from_ref(&row), false).await?,
-        Conn::Pg(_) => insert_values_pg(conn, std::slice::from_ref(&row)).await?.1,
-    };
-    Ok(changed == 1)
+    let key = observation_key(&obs.kpi_code, obs.period, &obs.area_code);
+    let period = obs.period.to_string();
+    let done = match version {
+        None => {
+            let sql = format!(
+                "INSERT INTO observations ({COLUMNS}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ON CONFLICT (kpi_id, period, area_code) DO NOTHING"
+            );
+            run!(
+                conn,
+                bind_observation!(sqlx::query(&sql), kpi_id, period.as_str(), obs),
+                execute
+            )
+        }
+        Some(v) => {
+            let sql = "UPDATE observations SET fiscal_year = $4, value = $5, value_kind = $6, \
+                       status = $7, source = $8, note = $9, entered_by = $10, entered_at = $11, \
+                       confirmed_by = $12, confirmed_at = $13, version = version + 1 \
+                       WHERE kpi_id = $1 AND period = $2 AND area_code = $3 AND version = $14";
+            run!(
+                conn,
+                bind_observation!(sqlx::query(sql), kpi_id, period.as_str(), obs).bind(v),
+                execute
+            )
+        }
+    }
+    .map_err(StoreError::write(Entity::Observation, key))?;
+    Ok(done == 1)
+}
+
+/// Marks one stored, unconfirmed observation at `version` as confirmed by
+/// `actor` at `at`; returns whether a row was confirmed.
+pub(crate) async fn confirm_if_version(
+    conn: &mut Conn<'_>,
+    kpi_id: i64,
+    period: &str,
+    area_code: &str,
+    version: i64,
+    (actor, at): (&str, &str),
+) -> Result<bool> {
+    let done = run!(
+        conn,
+        sqlx::query(
+            "UPDATE observations SET confirmed_by = $1, confirmed_at = $2, version = version + 1 \
+             WHERE kpi_id = $3 AND period = $4 AND area_code = $5 AND version = $6 \
+             AND confirmed_by = ''"
+        )
+        .bind(actor)
+        .bind(at)
+        .bind(kpi_id)
+        .bind(period)
+        .bind(area_code)
+        .bind(version),
+        execute
+    )
+    .map_err(StoreError::write(Entity::Observation, period))?;
+    Ok(done == 1)
 }
 
 /// Wraps an upsert so that it reports (inserted, changed): `xmax = 0` marks
@@ -234,7 +318,9 @@ async fn insert_values_pg(conn: &mut Conn<'_>, chunk: &[Row<'_>]) -> Result<(u64
             .bind(o.source.as_str())
             .bind(o.note.as_str())
             .bind(o.entered_by.as_str())
-            .bind(o.entered_at.as_str());
+            .bind(o.entered_at.as_str())
+            .bind(o.confirmed_by.as_str())
+            .bind(o.confirmed_at.as_str());
     }
     let (inserted, changed) = q.fetch_one(&mut **pg).await.map_err(|e| match chunk {
         [r] => StoreError::Write {
@@ -281,6 +367,8 @@ fn copy_row(buf: &mut Vec<u8>, r: &Row<'_>, period: &mut String) {
     copy_bytes(buf, o.note.as_bytes());
     copy_bytes(buf, o.entered_by.as_bytes());
     copy_bytes(buf, o.entered_at.as_bytes());
+    copy_bytes(buf, o.confirmed_by.as_bytes());
+    copy_bytes(buf, o.confirmed_at.as_bytes());
 }
 
 /// Streams `rows` to `COPY target` in the binary format; returns the rows copied.
@@ -314,6 +402,7 @@ type StoredRow = (
     String,
     String,
     String,
+    String,
 );
 
 /// The rows that are new or differ from the stored ones. Both sides are in
@@ -339,7 +428,7 @@ async fn classify_rows<'a>(
     kpi_ids.dedup();
     let mut stored = sqlx::query_as::<_, StoredRow>(
         "SELECT kpi_id, period, area_code, fiscal_year, value, value_kind, status, source, note, \
-         entered_by, entered_at FROM observations WHERE kpi_id = ANY($1) \
+         entered_by, entered_at, confirmed_by FROM observations WHERE kpi_id = ANY($1) \
          ORDER BY kpi_id, period, area_code",
     )
     .bind(&kpi_ids)
@@ -370,7 +459,8 @@ async fn classify_rows<'a>(
                     && s.7 == o.source
                     && s.8 == o.note
                     && s.9 == o.entered_by
-                    && s.10 == o.entered_at;
+                    && s.10 == o.entered_at
+                    && !(s.11.is_empty() && o.is_confirmed());
                 if !same {
                     changed.push(*r);
                 }
@@ -468,10 +558,12 @@ async fn merge_rebuilding_key(pg: &mut PgConnection, rows: &[Row<'_>]) -> Result
             .execute(&mut *pg)
             .await?;
         let key = "o.kpi_id = s.kpi_id AND o.period = s.period AND o.area_code = s.area_code";
-        let set: Vec<String> = VALUE_COLUMNS
+        let mut set: Vec<String> = VALUE_COLUMNS
             .iter()
+            .chain(&CONFIRMATION_COLUMNS)
             .map(|c| format!("{c} = s.{c}"))
             .collect();
+        set.push("version = o.version + 1".into());
         updated = sqlx::query(&format!(
             "UPDATE observations o SET {} FROM observations_stage s WHERE {key}",
             set.join(", ")
@@ -557,7 +649,7 @@ mod sqlite_raw {
             upsert_tail_with("IS NOT")
         };
         let sql = format!(
-            "INSERT INTO observations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11){tail}"
+            "INSERT INTO observations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13){tail}"
         );
         let mut handle = conn.lock_handle().await?;
         let db = handle.as_raw_handle().as_ptr();
@@ -598,7 +690,7 @@ mod sqlite_raw {
                 use std::fmt::Write as _;
                 let _ = write!(period, "{}", r.period);
             }
-            let texts: [(c_int, &str); 8] = [
+            let texts: [(c_int, &str); 10] = [
                 (2, &period),
                 (3, &o.area_code),
                 (6, kind),
@@ -607,6 +699,8 @@ mod sqlite_raw {
                 (9, &o.note),
                 (10, &o.entered_by),
                 (11, &o.entered_at),
+                (12, &o.confirmed_by),
+                (13, &o.confirmed_at),
             ];
             // SAFETY: stmt is a live prepared statement. Texts are bound with
             // SQLITE_STATIC: every &str outlives the step below, after which the
@@ -671,7 +765,7 @@ mod tests {
     fn values_sql_numbers_parameters_in_order() {
         let sql = values_sql(2, "");
         assert!(
-            sql.ends_with("($12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"),
+            sql.ends_with("($14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)"),
             "{sql}"
         );
         const { assert!(ROWS_PER_STATEMENT * COLUMN_COUNT <= 65535) };

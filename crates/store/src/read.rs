@@ -389,6 +389,9 @@ pub struct ObservationFilter {
     pub to_fy: Option<FiscalYear>,
     /// Only this area (6-digit local-government code).
     pub area_code: Option<String>,
+    /// `Some(true)`: only confirmed values (what may be published);
+    /// `Some(false)`: only those awaiting confirmation; `None`: both.
+    pub confirmed: Option<bool>,
 }
 
 impl ObservationFilter {
@@ -412,6 +415,11 @@ impl ObservationFilter {
         self.area_code = Some(area_code.into());
         self
     }
+    /// Only confirmed values: what the public portal and open data show.
+    pub fn confirmed_only(mut self) -> Self {
+        self.confirmed = Some(true);
+        self
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -426,18 +434,26 @@ struct ObservationRow {
     note: String,
     entered_by: String,
     entered_at: String,
+    confirmed_by: String,
+    confirmed_at: String,
+    version: i64,
 }
 
 const OBSERVATION_SELECT: &str = "SELECT k.code AS kpi_code, o.period, o.area_code, o.value, o.value_kind, \
-     o.status, o.source, o.note, o.entered_by, o.entered_at \
-     FROM observations o JOIN kpis k ON k.id = o.kpi_id";
+     o.status, o.source, o.note, o.entered_by, o.entered_at, o.confirmed_by, o.confirmed_at, \
+     o.version FROM observations o JOIN kpis k ON k.id = o.kpi_id";
 
 fn observation_from_row(r: ObservationRow) -> Result<Observation> {
+    Ok(observation_with_version(r)?.0)
+}
+
+fn observation_with_version(r: ObservationRow) -> Result<(Observation, i64)> {
     let period = period_from_text(&r.kpi_code, &r.period)?;
     let key = || observation_key(&r.kpi_code, period, &r.area_code);
     let value = value_from_columns(&key(), r.value, &r.value_kind)?;
     let status = status_from_text(&key(), &r.status)?;
-    Ok(Observation {
+    let version = r.version;
+    let o = Observation {
         kpi_code: r.kpi_code,
         period,
         area_code: r.area_code,
@@ -447,7 +463,10 @@ fn observation_from_row(r: ObservationRow) -> Result<Observation> {
         note: r.note,
         entered_by: r.entered_by,
         entered_at: r.entered_at,
-    })
+        confirmed_by: r.confirmed_by,
+        confirmed_at: r.confirmed_at,
+    };
+    Ok((o, version))
 }
 
 /// Observations ordered by KPI code, fiscal year, period text and area.
@@ -474,6 +493,11 @@ pub(crate) async fn observations(
     }
     if filter.area_code.is_some() {
         conditions.push(format!("o.area_code = {}", next()));
+    }
+    match filter.confirmed {
+        Some(true) => conditions.push("o.confirmed_by <> ''".into()),
+        Some(false) => conditions.push("o.confirmed_by = ''".into()),
+        None => {}
     }
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");
@@ -503,12 +527,13 @@ pub(crate) async fn observations(
     rows.into_iter().map(observation_from_row).collect()
 }
 
-pub(crate) async fn observation(
+/// One observation with its version (for the edit check and confirmation).
+pub(crate) async fn observation_versioned(
     conn: &mut Conn<'_>,
     kpi_id: i64,
     period: &str,
     area_code: &str,
-) -> Result<Option<Observation>> {
+) -> Result<Option<(Observation, i64)>> {
     let sql =
         format!("{OBSERVATION_SELECT} WHERE o.kpi_id = $1 AND o.period = $2 AND o.area_code = $3");
     let row: Option<ObservationRow> = run!(
@@ -519,7 +544,25 @@ pub(crate) async fn observation(
             .bind(area_code),
         fetch_optional
     )?;
-    row.map(observation_from_row).transpose()
+    row.map(observation_with_version).transpose()
+}
+
+/// The version of each stored actual of a KPI in one area, by period.
+pub(crate) async fn observation_versions(
+    conn: &mut Conn<'_>,
+    kpi_code: &str,
+    area_code: &str,
+) -> Result<Vec<(String, i64)>> {
+    Ok(run!(
+        conn,
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT o.period, o.version FROM observations o JOIN kpis k ON k.id = o.kpi_id \
+             WHERE k.code = $1 AND o.area_code = $2 ORDER BY o.period"
+        )
+        .bind(kpi_code)
+        .bind(area_code),
+        fetch_all
+    )?)
 }
 
 #[derive(sqlx::FromRow)]

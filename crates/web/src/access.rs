@@ -94,6 +94,14 @@ pub const ROUTES: &[RouteRule] = &[
         "/kpis/{code}/actuals/bulk",
         Access::Roles(KPI_EDITORS),
     ),
+    // Confirming actuals: who may confirm which value is `citykpi_app::confirm`.
+    r(
+        "POST",
+        "/kpis/{code}/actuals/confirm",
+        Access::Roles(KPI_EDITORS),
+    ),
+    r("GET", "/kpis/confirm", Access::Roles(KPI_EDITORS)),
+    r("POST", "/kpis/confirm", Access::Roles(KPI_EDITORS)),
     r("GET", "/programs", Access::Login),
     r("GET", "/programs/{code}", Access::Login),
     r(
@@ -133,6 +141,11 @@ pub const ROUTES: &[RouteRule] = &[
         "/admin/users/{login}/password",
         Access::Roles(ADMINS),
     ),
+    r(
+        "POST",
+        "/admin/users/{login}/approver",
+        Access::Roles(ADMINS),
+    ),
     r("GET", "/admin/mail", Access::Roles(ADMINS)),
     r("POST", "/admin/mail", Access::Roles(ADMINS)),
     r("GET", "/public", Access::Public),
@@ -147,6 +160,11 @@ pub const ROUTES: &[RouteRule] = &[
     r(
         "POST",
         "/api/v1/kpis/{code}/observations",
+        Access::Roles(KPI_EDITORS),
+    ),
+    r(
+        "POST",
+        "/api/v1/kpis/{code}/observations/confirm",
         Access::Roles(KPI_EDITORS),
     ),
     r("GET", "/api/v1/programs", Access::Login),

@@ -13,7 +13,7 @@ use axum::routing::{get, post, put};
 use citykpi_app::AppError;
 use citykpi_app::entry::{
     ActualInput, FieldError, MoneyInput, ProgramInput, money_from_input, parse_actual,
-    program_from_input, save_actuals, save_money, save_program, stored_money,
+    program_from_input, save_actuals_versioned, save_money, save_program, stored_money,
 };
 use citykpi_domain::Kind;
 use citykpi_io::{Format, HeaderLang};
@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/kpis/{code}/observations",
             get(observations).post(add_observations),
+        )
+        .route(
+            "/api/v1/kpis/{code}/observations/confirm",
+            post(confirm_observations),
         )
         .route("/api/v1/programs", get(programs))
         .route("/api/v1/programs/{code}", get(program).put(update_program))
@@ -90,6 +94,13 @@ pub const API_DOCS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         "実績値の登録（1件または配列）",
         "Record actuals (one or an array)",
         Some("ActualInput"),
+    ),
+    (
+        "POST",
+        "/api/v1/kpis/{code}/observations/confirm",
+        "実績値の確認（公開の承認。1件または配列。自分の入力は確認できません）",
+        "Confirm actuals for publication (one or an array; not one's own entries)",
+        Some("ConfirmInput"),
     ),
     (
         "GET",
@@ -220,8 +231,16 @@ async fn observations(
         .get(&code)
         .map(|v| v.iter().map(|i| &snap.ds.observations[*i]).collect())
         .unwrap_or_default();
+    // The version of each stored value: what a save or a confirmation names.
+    let versions: serde_json::Map<String, Value> = state
+        .store()
+        .observation_versions(&code, &snap.area)
+        .await?
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), json!(v)))
+        .collect();
     Ok(Json(
-        json!({ "kpi_code": code, "area_code": snap.area, "observations": obs }),
+        json!({ "kpi_code": code, "area_code": snap.area, "observations": obs, "versions": versions }),
     ))
 }
 
@@ -252,7 +271,7 @@ async fn add_observations(
     let mut errors = Vec::new();
     for (n, i) in inputs.iter().enumerate() {
         match parse_actual(&code, &snap.area, i, &u.login) {
-            Ok(o) => parsed.push(o),
+            Ok(o) => parsed.push((o, i.version)),
             Err(es) => errors.extend(es.into_iter().map(|e| FieldError {
                 field: format!("{n}.{}", e.field),
                 message: e.message,
@@ -262,7 +281,68 @@ async fn add_observations(
     if !errors.is_empty() {
         return Ok(field_errors(errors));
     }
-    let changes = save_actuals(state.store(), &parsed, &u.login).await?;
+    let saved = save_actuals_versioned(state.store(), &parsed, &u.login).await?;
+    state.data_changed();
+    let changes: Vec<String> = saved
+        .iter()
+        .map(|s| format!("{:?}", s.change).to_lowercase())
+        .collect();
+    let versions: Vec<i64> = saved.iter().map(|s| s.version).collect();
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "saved": parsed.len(), "changes": changes, "versions": versions })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ConfirmInput {
+    period: String,
+    version: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrManyConfirm {
+    Many(Vec<ConfirmInput>),
+    One(ConfirmInput),
+}
+
+/// Confirms values of a KPI (each at the version the caller read), all or none.
+async fn confirm_observations(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Json(body): Json<OneOrManyConfirm>,
+) -> WebResult<Response> {
+    let u = user(&ctx)?;
+    let snap = state.snapshot().await?;
+    snap.kpi(&code).ok_or(WebError::NotFound)?;
+    let inputs = match body {
+        OneOrManyConfirm::Many(v) => v,
+        OneOrManyConfirm::One(i) => vec![i],
+    };
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (n, i) in inputs.iter().enumerate() {
+        match citykpi_domain::observation::Period::parse(&i.period) {
+            Ok(period) => items.push(citykpi_store::ConfirmItem {
+                kpi_code: code.clone(),
+                period,
+                area_code: snap.area.clone(),
+                version: i.version,
+            }),
+            Err(e) => errors.push(FieldError {
+                field: format!("{n}.period"),
+                message: e.to_string(),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(field_errors(errors));
+    }
+    let who = crate::pages::entry::confirmer_of(&state, u).await?;
+    let changes = citykpi_app::confirm::confirm(state.store(), &who, &items).await?;
     state.data_changed();
     let changes: Vec<String> = changes
         .iter()
@@ -270,7 +350,7 @@ async fn add_observations(
         .collect();
     Ok((
         StatusCode::OK,
-        Json(json!({ "saved": parsed.len(), "changes": changes })),
+        Json(json!({ "confirmed": items.len(), "changes": changes })),
     )
         .into_response())
 }
@@ -556,7 +636,7 @@ async fn audit(State(state): State<AppState>, Query(p): Query<Paging>) -> WebRes
 }
 
 async fn public_plans(State(state): State<AppState>, ctx: Ctx) -> WebResult<Json<Value>> {
-    let snap = state.snapshot().await?;
+    let snap = state.public_snapshot().await?;
     let fy = if ctx.fy_explicit {
         ctx.fy
     } else {
@@ -620,10 +700,20 @@ fn schema_components() -> Value {
     ]);
     money_update["properties"]["version"] = json!({ "type": "integer", "description": "読んだ事業費の版（GET /api/v1/programs/{code} の money_versions、未登録は0） / the revision of the figures read (money_versions of GET /api/v1/programs/{code}; 0 when none)" });
     money_update["required"] = json!(["version"]);
+    let mut actual_input = strings(&["period", "value", "status", "source", "note"]);
+    actual_input["properties"]["version"] = json!({ "type": "integer", "description": "読んだ時点の版（新規は0）。指定すると、他の人が先に保存していれば409 / the version read (0 = new); given, a stale save answers 409" });
     json!({
         "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "アカウント画面で発行したAPIトークン / an API token issued on the account page" } },
         "schemas": {
-            "ActualInput": strings(&["period", "value", "status", "source", "note"]),
+            "ActualInput": actual_input,
+            "ConfirmInput": {
+                "type": "object",
+                "properties": {
+                    "period": { "type": "string" },
+                    "version": { "type": "integer", "description": "確認する値の版（GETの versions） / the version of the value read (`versions` of the GET)" }
+                },
+                "required": ["period", "version"]
+            },
             "Notice": {
                 "type": "object",
                 "description": "期限のある作業（段階ごと） / work due in a running cycle, one stage",

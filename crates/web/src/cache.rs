@@ -58,6 +58,10 @@ pub struct Snapshot {
     /// new snapshot. One cell per year: a burst of requests after a change
     /// computes a year once, and different years do not wait for each other.
     cycles: Mutex<HashMap<FiscalYear, Arc<tokio::sync::OnceCell<Arc<CycleYear>>>>>,
+    /// The same records with confirmed actuals only (see `public_view`).
+    public: std::sync::OnceLock<Arc<Snapshot>>,
+    /// This is a public view: its observations are the confirmed ones.
+    is_public: bool,
 }
 
 /// At most this many cached fragments per snapshot (a crawler walking every
@@ -138,6 +142,8 @@ impl Snapshot {
             public_status: Mutex::new(HashMap::new()),
             fragments: Mutex::new(HashMap::new()),
             cycles: Mutex::new(HashMap::new()),
+            public: std::sync::OnceLock::new(),
+            is_public: false,
             ds,
         }
     }
@@ -252,10 +258,46 @@ impl Snapshot {
         f
     }
 
+    /// What the public sees: this snapshot with confirmed actuals only, so
+    /// that every public page, chart, status, forecast and API answer is
+    /// computed without an unconfirmed value (which staff pages show,
+    /// marked). Built once per snapshot, at the first public request.
+    pub fn public_view(&self) -> Arc<Snapshot> {
+        self.public
+            .get_or_init(|| {
+                let mut ds = self.ds.clone();
+                ds.observations.retain(|o| o.is_confirmed());
+                let mut codes: Vec<&String> = self.evidence_by_kpi.keys().collect();
+                codes.sort();
+                let evidence = codes
+                    .into_iter()
+                    .filter_map(|c| self.evidence_by_kpi.get(c))
+                    .flat_map(|v| v.iter().cloned())
+                    .collect();
+                let mut view = Snapshot::build(
+                    ds,
+                    evidence,
+                    self.lineage.clone(),
+                    self.running_cycles.clone(),
+                    self.area.clone(),
+                    self.generation,
+                    self.audit_mark.clone(),
+                );
+                view.is_public = true;
+                Arc::new(view)
+            })
+            .clone()
+    }
+
     /// The status for the public portal: computed from published plans and
     /// published KPIs only, so that no draft influences (or appears in) a
     /// count, a roll-up or a list the public sees.
+    /// It is always made from confirmed actuals: asked of a staff snapshot,
+    /// it is its public view's.
     pub fn public_status(&self, fy: FiscalYear) -> Arc<StatusReport> {
+        if !self.is_public {
+            return self.public_view().public_status(fy);
+        }
         if let Ok(map) = self.public_status.lock()
             && let Some(r) = map.get(&fy)
         {

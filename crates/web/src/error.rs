@@ -33,6 +33,9 @@ pub enum WebError {
     /// A body over its route's limit; the message states the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// Forbidden, with the rule that refused (shown to the user).
+    #[error("{0}")]
+    Refused(String),
     #[error("アドレス {addr} で待ち受けできません / cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -85,6 +88,21 @@ impl From<citykpi_app::reports::ReportServiceError> for WebError {
     }
 }
 
+/// A refused confirmation: not this person's to confirm → 403 naming the
+/// value and the rule; a value gone → 404; changed since → 409.
+impl From<citykpi_app::confirm::ConfirmError> for WebError {
+    fn from(e: citykpi_app::confirm::ConfirmError) -> Self {
+        use citykpi_app::confirm::ConfirmError;
+        match e {
+            ConfirmError::NotAllowed { .. } | ConfirmError::OwnEntry { .. } => {
+                WebError::Refused(e.to_string())
+            }
+            ConfirmError::NotFound { .. } => WebError::NotFound,
+            ConfirmError::App(a) => WebError::App(a),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::App(AppError::Store(e))
@@ -127,6 +145,7 @@ impl WebError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorKind::BadRequest(m.clone()),
             ),
+            WebError::Refused(m) => (StatusCode::FORBIDDEN, ErrorKind::BadRequest(m.clone())),
             WebError::App(e) => match e {
                 AppError::NotFound(_) | AppError::Store(StoreError::NotFound { .. }) => {
                     (StatusCode::NOT_FOUND, ErrorKind::NotFound)

@@ -132,6 +132,11 @@ impl AppState {
     pub(crate) async fn snapshot(&self) -> WebResult<Arc<cache::Snapshot>> {
         self.inner.cache.get(&self.inner.store).await
     }
+    /// The read model of the public portal, public API and open data:
+    /// confirmed actuals only.
+    pub(crate) async fn public_snapshot(&self) -> WebResult<Arc<cache::Snapshot>> {
+        Ok(self.snapshot().await?.public_view())
+    }
     /// Issues a new API token for `login` (the previous one stops working),
     /// valid for the configured lifetime. Only its digest is stored.
     pub(crate) async fn issue_token(&self, login: &str) -> WebResult<String> {
@@ -174,6 +179,14 @@ pub fn router(state: AppState) -> Router {
             get(entry::actuals_form).post(entry::save_actual),
         )
         .route("/kpis/{code}/actuals/bulk", post(entry::save_bulk))
+        .route(
+            "/kpis/{code}/actuals/confirm",
+            post(entry::confirm_kpi_actuals),
+        )
+        .route(
+            "/kpis/confirm",
+            get(entry::awaiting_page).post(entry::confirm_awaiting),
+        )
         .route("/programs", get(lists::programs))
         .route("/programs/{code}", get(program::page))
         .route(
@@ -200,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}", post(admin::update_user))
         .route("/admin/users/{login}/password", post(admin::set_password))
+        .route("/admin/users/{login}/approver", post(admin::set_approver))
         .route(
             "/admin/mail",
             get(admin::mail_settings).post(admin::save_mail_settings),

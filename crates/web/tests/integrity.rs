@@ -255,6 +255,8 @@ async fn text_limits_and_exports(backend: Backend) {
                     note: stored_long,
                     entered_by: "old".into(),
                     entered_at: String::new(),
+                    confirmed_by: "old".into(),
+                    confirmed_at: String::new(),
                 }],
                 ..Default::default()
             },

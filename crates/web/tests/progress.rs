@@ -96,6 +96,7 @@ async fn staff_page_numbers_are_the_database(backend: Backend) {
                 from_fy: Some(actual_fy),
                 to_fy: Some(actual_fy),
                 area_code: Some(area.clone()),
+                confirmed: None,
             })
             .await
             .unwrap();

@@ -27,6 +27,14 @@ fn concrete(path: &str, kpi: &str, program: &str, login: &str) -> String {
     .replace("{file}", "app.css")
 }
 
+/// The versions an actuals form carries (what its editor saw).
+async fn versions_of(c: &Client, kpi: &str) -> String {
+    let page = c.get(&format!("/kpis/{kpi}/actuals")).await.body;
+    let marker = "name=\"versions\" value=\"";
+    let i = page.find(marker).expect("versions in the form") + marker.len();
+    page[i..i + page[i..].find('"').unwrap()].to_string()
+}
+
 async fn role_route_matrix(backend: Backend) {
     let app = spawn(backend).await;
     let editor = app.user_with(Role::DepartmentEditor).await;
@@ -258,11 +266,13 @@ async fn csrf_refused(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // With the token and from the same site it works.
+    let versions = versions_of(&c, &kpi).await;
     let req = c
         .request(Method::POST, &path)
         .header("origin", app.base.clone())
         .form(&[
             ("csrf", c.csrf.as_str()),
+            ("versions", &versions),
             ("period", "2019"),
             ("value", "1"),
         ]);
@@ -417,10 +427,16 @@ async fn entry_status_and_department_rule(backend: Backend) {
                 .unwrap_or(1e9)
         ),
     };
+    let versions = versions_of(&c, &kpi).await;
     let ok = c
         .post_form(
             &format!("/kpis/{kpi}/actuals"),
-            &[("period", &fy), ("value", &huge), ("status", "provisional")],
+            &[
+                ("versions", &versions),
+                ("period", &fy),
+                ("value", &huge),
+                ("status", "provisional"),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
@@ -450,8 +466,12 @@ async fn entry_status_and_department_rule(backend: Backend) {
         fy.parse::<i32>().unwrap() - 5,
         fy.parse::<i32>().unwrap() - 4
     );
+    let versions = versions_of(&c, &kpi).await;
     let r = c
-        .post_form(&format!("/kpis/{kpi}/actuals/bulk"), &[("bulk", &bulk)])
+        .post_form(
+            &format!("/kpis/{kpi}/actuals/bulk"),
+            &[("versions", &versions), ("bulk", &bulk)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(r.location().ends_with("saved=2"));
@@ -606,10 +626,15 @@ async fn dashboard_changes_after_entry(backend: Backend) {
         citykpi_domain::kpi::Direction::LowerIsBetter => "1000000000",
         _ => "-1000000000",
     };
+    let versions = versions_of(&c, &kpi).await;
     let r = c
         .post_form(
             &format!("/kpis/{kpi}/actuals"),
-            &[("period", &fy.year().to_string()), ("value", bad)],
+            &[
+                ("versions", &versions),
+                ("period", &fy.year().to_string()),
+                ("value", bad),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);

@@ -212,6 +212,7 @@ pub async fn record_count(
             m.label_ja(),
             m.label_en()
         ),
+        version: None,
     };
     let obs = parse_actual(&kpi, area_code, &input, actor).map_err(|errs| {
         PartnersError::Invalid(Problems(

@@ -281,6 +281,8 @@ pub fn city() -> Dataset {
                 note: s(note),
                 entered_by: s("import"),
                 entered_at: s("2025-06-30T09:00:00+09:00"),
+                confirmed_by: String::new(),
+                confirmed_at: String::new(),
             }
         };
     let observations = vec![

@@ -423,6 +423,8 @@ pub fn city() -> Dataset {
                 note: note.into(),
                 entered_by: "import".into(),
                 entered_at: "2025-06-30T09:15:02.123Z".into(),
+                confirmed_by: String::new(),
+                confirmed_at: String::new(),
             }
         };
     use ObsStatus::{Final, Provisional};
@@ -687,6 +689,8 @@ pub fn many_observations(n: usize, seed: u64) -> Vec<Observation> {
                 note: String::new(),
                 entered_by: "import".into(),
                 entered_at: "2025-07-01T00:00:00.000Z".into(),
+                confirmed_by: String::new(),
+                confirmed_at: String::new(),
             }
         })
         .collect()

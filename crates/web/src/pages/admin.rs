@@ -160,6 +160,8 @@ async fn users_view(
             }
         }
     };
+    let approvers: std::collections::HashSet<String> =
+        state.store().approvers().await?.into_iter().collect();
     let body = html! {
         h1 { (t.users_title) }
         p { a href="/admin/mail" { (mail_text(ctx.lang).title) } }
@@ -175,6 +177,7 @@ async fn users_view(
                     th scope="col" { (t.section) }
                     th scope="col" { (ut.active) }
                     th scope="col" { (ut.save) }
+                    th scope="col" { (t.approver) }
                     th scope="col" { (t.set_password) }
                 } }
                 tbody {
@@ -206,6 +209,15 @@ async fn users_view(
                                 form.inline-form id=(form_id) method="post" action={ "/admin/users/" (u.login) } {
                                     input type="hidden" name="csrf" value=(ctx.csrf());
                                     button.secondary type="submit" aria-label={ (u.login) (ut.edit_of) } { (ut.save) }
+                                }
+                            }
+                            td {
+                                @let is = approvers.contains(&u.login);
+                                @if is { (t.approver) " " }
+                                form.inline-form method="post" action={ "/admin/users/" (u.login) "/approver" } {
+                                    input type="hidden" name="csrf" value=(ctx.csrf());
+                                    input type="hidden" name="approver" value=(if is { "0" } else { "1" });
+                                    button.secondary type="submit" { (if is { t.approver_revoke } else { t.approver_grant }) }
                                 }
                             }
                             td {
@@ -375,6 +387,35 @@ pub async fn set_password(
         .await?;
     // Whoever was logged in with the old password is logged out.
     state.sessions().remove_user(&login);
+    Ok(Redirect::to("/admin/users?saved=1").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ApproverForm {
+    #[serde(default)]
+    approver: String,
+}
+
+/// Marks a user as approver (may confirm the actuals of their department's
+/// KPIs), or removes the mark; audited by the store.
+pub async fn set_approver(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(login): Path<String>,
+    Form(form): Form<ApproverForm>,
+) -> WebResult<Response> {
+    let actor = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
+    let approver = match form.approver.trim() {
+        "1" | "on" | "true" => true,
+        "0" | "off" | "false" => false,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "approver は 1 か 0 です（「{other}」） / approver must be 1 or 0 (\"{other}\")"
+            )));
+        }
+    };
+    state.store().set_approver(&login, approver, &actor).await?;
+    state.data_changed();
     Ok(Redirect::to("/admin/users?saved=1").into_response())
 }
 

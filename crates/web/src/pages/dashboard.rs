@@ -261,6 +261,37 @@ async fn notices_card(
     })
 }
 
+/// For those who confirm actuals: how many await their confirmation, with
+/// the link to the list.
+async fn awaiting_notice(state: &AppState, ctx: &Ctx, snap: &Snapshot) -> WebResult<Markup> {
+    let Some(u) = ctx.user() else {
+        return Ok(html! {});
+    };
+    let who = crate::pages::entry::confirmer_of(state, u).await?;
+    let owners = |code: &str| {
+        snap.kpi(code)
+            .map(|k| snap.kpi_departments(k))
+            .unwrap_or_default()
+    };
+    let n = citykpi_app::confirm::awaiting(
+        &who,
+        snap.ds
+            .observations
+            .iter()
+            .filter(|o| o.area_code == snap.area),
+        owners,
+    )
+    .len();
+    let t = ctx.t;
+    Ok(html! {
+        @if n > 0 {
+            div.notice.warning role="status" {
+                a href="/kpis/confirm" { (t.awaiting_n.replace("{n}", &n.to_string())) }
+            }
+        }
+    })
+}
+
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let snap = state.snapshot().await?;
     let t = ctx.t;
@@ -317,7 +348,8 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
         .into_string()
     });
     let notices = notices_card(&state, &ctx, &snap).await?;
-    let body = html! { (notices) (PreEscaped(body.to_string())) };
+    let awaiting = awaiting_notice(&state, &ctx, &snap).await?;
+    let body = html! { (awaiting) (notices) (PreEscaped(body.to_string())) };
     Ok(render(
         &ctx,
         Page {

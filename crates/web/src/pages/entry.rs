@@ -7,17 +7,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use citykpi_app::AppError;
+use citykpi_app::confirm::{Confirmer, awaiting, confirm};
 use citykpi_app::entry::{
     ActualInput, FieldError, MoneyInput, ProgramInput, money_from_input, parse_actual,
-    parse_bulk_actuals, program_from_input, save_actuals, save_money as save_money_service,
-    save_program as save_program_service, stored_money,
+    parse_bulk_actuals, parse_versions, program_from_input, save_actuals_checked,
+    save_money as save_money_service, save_program as save_program_service, stored_money,
+    versions_text,
 };
 use citykpi_domain::FiscalYear;
 use citykpi_domain::money::ProgramMoney;
+use citykpi_domain::observation::{Observation, Period};
 use citykpi_domain::program::DeliveryMethod;
+use citykpi_store::ConfirmItem;
 use citykpi_store::{Change, StoreError};
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 use crate::AppState;
 use crate::access::{can_edit_money, can_edit_program, can_enter_actual};
@@ -25,7 +30,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
-use crate::pages::kpi::values_table;
+use crate::pages::kpi::values_table_with;
 use crate::pages::program::delivery_label;
 use crate::session::SessionUser;
 
@@ -107,6 +112,22 @@ struct ActualsView<'a> {
     bulk: &'a str,
     bulk_errors: &'a [FieldError],
     notice: Option<String>,
+    /// A stale save was refused: the message naming the record.
+    conflict: Option<String>,
+    /// The versions the forms carry: those the editor saw when re-showing
+    /// their input after an error; `None` = the stored ones now.
+    versions: Option<&'a str>,
+}
+
+/// The signed-in user as a confirmer; the approver mark is read now, so a
+/// withdrawn mark counts at once.
+pub(crate) async fn confirmer_of(state: &AppState, u: &SessionUser) -> WebResult<Confirmer> {
+    Ok(Confirmer {
+        login: u.login.clone(),
+        role: u.role,
+        department_code: u.department_code.clone(),
+        approver: state.store().is_approver(&u.login).await?,
+    })
 }
 
 async fn actuals_page(
@@ -118,9 +139,24 @@ async fn actuals_page(
 ) -> WebResult<Response> {
     let snap = state.snapshot().await?;
     let kpi = snap.kpi(code).ok_or(WebError::NotFound)?;
-    if !can_enter_actual(user(ctx)?, &snap.kpi_departments(kpi)) {
+    let u = user(ctx)?;
+    let depts = snap.kpi_departments(kpi);
+    if !can_enter_actual(u, &depts) {
         return Err(WebError::Forbidden);
     }
+    let who = confirmer_of(state, u).await?;
+    let stored: HashMap<Period, i64> = state
+        .store()
+        .observation_versions(&kpi.code, &snap.area)
+        .await?
+        .into_iter()
+        .collect();
+    let fresh = {
+        let mut v: Vec<(Period, i64)> = stored.iter().map(|(p, v)| (*p, *v)).collect();
+        v.sort();
+        versions_text(&v)
+    };
+    let versions = view.versions.unwrap_or(&fresh);
     let t = ctx.t;
     let lang = ctx.lang;
     let name = lang.name(&kpi.name_ja, &kpi.name_en);
@@ -136,6 +172,19 @@ async fn actuals_page(
     } else {
         view.single.status.as_str()
     };
+    let csrf = ctx.csrf();
+    let confirm_button = |o: &Observation| -> Markup {
+        let version = stored.get(&o.period).copied();
+        html! {
+            @if let Some(v) = version.filter(|_| !o.is_confirmed() && who.may_confirm(o, &depts)) {
+                form.inline-form method="post" action={ "/kpis/" (kpi.code) "/actuals/confirm" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="items" value={ (o.period) ":" (v) };
+                    button.secondary type="submit" { (t.confirm) }
+                }
+            }
+        }
+    };
     let body = html! {
         nav aria-label="breadcrumb" {
             ol.breadcrumbs {
@@ -146,10 +195,13 @@ async fn actuals_page(
         }
         h1 { (t.enter_actual) ": " (name) }
         @if let Some(n) = &view.notice { div.notice.success role="status" { (n) } }
+        @if let Some(c) = &view.conflict { div.notice.warning role="alert" { (c) " " (t.conflict) } }
         (error_summary(lang, &all_errors))
+        p.hint { (t.unconfirmed_hint) }
         h2 { (t.enter_actual_single) }
         form.stack method="post" action={ "/kpis/" (kpi.code) "/actuals" } novalidate {
-            input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="versions" value=(versions);
             (text_field("period", t.period, &view.single.period, view.single_errors, Some("2024 / 令和6年度 / 2024Q1 / 2024-04"), false))
             (text_field("value", &format!("{}（{}）", t.actual, kpi.unit), &view.single.value, view.single_errors, Some("12.5 / 1,234 / -（欠測） / X（秘匿）"), false))
             div {
@@ -166,7 +218,8 @@ async fn actuals_page(
         }
         h2 { (t.enter_actual_bulk) }
         form.stack method="post" action={ "/kpis/" (kpi.code) "/actuals/bulk" } novalidate {
-            input type="hidden" name="csrf" value=(ctx.csrf());
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="versions" value=(versions);
             div class=[(!view.bulk_errors.is_empty()).then_some("field-error")] {
                 label for="bulk-rows" { (t.bulk_rows) }
                 span.hint id="bulk-hint" { (t.bulk_hint) }
@@ -177,7 +230,7 @@ async fn actuals_page(
             div { button type="submit" { (t.save) } }
         }
         h2 { (t.values_table) }
-        (values_table(lang, &snap, kpi, true))
+        (values_table_with(lang, &snap, kpi, true, Some(&confirm_button)))
     };
     let mut resp = render(
         ctx,
@@ -191,14 +244,19 @@ async fn actuals_page(
     Ok(resp)
 }
 
+fn count_notice(ctx: &Ctx, key: &str, template: &str) -> Option<String> {
+    query_param(ctx.query.as_deref(), key)
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| template.replace("{n}", &n.to_string()))
+}
+
 pub async fn actuals_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> WebResult<Response> {
-    let notice = query_param(ctx.query.as_deref(), "saved")
-        .and_then(|n| n.parse::<usize>().ok())
-        .map(|n| ctx.t.saved_n.replace("{n}", &n.to_string()));
+    let notice = count_notice(&ctx, "saved", ctx.t.saved_n)
+        .or_else(|| count_notice(&ctx, "confirmed", ctx.t.confirmed_n));
     let single = ActualInput {
         period: ctx.fy.year().to_string(),
         ..Default::default()
@@ -209,6 +267,8 @@ pub async fn actuals_form(
         bulk: "",
         bulk_errors: &[],
         notice,
+        conflict: None,
+        versions: None,
     };
     actuals_page(&state, &ctx, &code, view, StatusCode::OK).await
 }
@@ -223,37 +283,81 @@ async fn kpi_for_entry(state: &AppState, ctx: &Ctx, code: &str) -> WebResult<Str
     Ok(snap.area.clone())
 }
 
+/// The versions an entry form carried (what its editor saw).
+fn seen_versions(text: Option<&str>) -> WebResult<HashMap<Period, i64>> {
+    text.and_then(parse_versions).ok_or_else(|| {
+        WebError::BadRequest(
+            "フォームに版番号がありません。再読み込みしてください / the form carries no versions; reload it"
+                .into(),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ActualForm {
+    #[serde(default)]
+    versions: Option<String>,
+    #[serde(flatten)]
+    input: ActualInput,
+}
+
 pub async fn save_actual(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
-    Form(input): Form<ActualInput>,
+    Form(form): Form<ActualForm>,
 ) -> WebResult<Response> {
     let area = kpi_for_entry(&state, &ctx, &code).await?;
     let actor = user(&ctx)?.login.clone();
-    match parse_actual(&code, &area, &input, &actor) {
+    let input = form.input;
+    let (errors, conflict) = match parse_actual(&code, &area, &input, &actor) {
         Ok(obs) => {
-            save_actuals(state.store(), std::slice::from_ref(&obs), &actor).await?;
-            state.data_changed();
-            Ok(Redirect::to(&format!("/kpis/{code}?saved=1")).into_response())
+            let seen = seen_versions(form.versions.as_deref())?;
+            match save_actuals_checked(state.store(), std::slice::from_ref(&obs), &seen, &actor)
+                .await
+            {
+                Ok(_) => {
+                    state.data_changed();
+                    return Ok(Redirect::to(&format!("/kpis/{code}?saved=1")).into_response());
+                }
+                Err(e @ AppError::Store(StoreError::Conflict { .. })) => {
+                    (Vec::new(), e.to_string())
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Err(errors) => {
-            let view = ActualsView {
-                single: &input,
-                single_errors: &errors,
-                bulk: "",
-                bulk_errors: &[],
-                notice: None,
-            };
-            actuals_page(&state, &ctx, &code, view, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-    }
+        Err(errors) => (errors, String::new()),
+    };
+    let is_conflict = !conflict.is_empty();
+    let view = ActualsView {
+        single: &input,
+        single_errors: &errors,
+        bulk: "",
+        bulk_errors: &[],
+        notice: None,
+        // After a conflict the form carries the versions stored now: saving
+        // again is then a deliberate overwrite of what the editor has seen.
+        versions: if is_conflict {
+            None
+        } else {
+            form.versions.as_deref()
+        },
+        conflict: is_conflict.then_some(conflict),
+    };
+    let status = if is_conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    actuals_page(&state, &ctx, &code, view, status).await
 }
 
 #[derive(Deserialize)]
 pub struct BulkForm {
     #[serde(default)]
     bulk: String,
+    #[serde(default)]
+    versions: Option<String>,
 }
 
 pub async fn save_bulk(
@@ -264,27 +368,219 @@ pub async fn save_bulk(
 ) -> WebResult<Response> {
     let area = kpi_for_entry(&state, &ctx, &code).await?;
     let actor = user(&ctx)?.login.clone();
-    match parse_bulk_actuals(&code, &area, &form.bulk, &actor) {
-        Ok(rows) => {
-            save_actuals(state.store(), &rows, &actor).await?;
-            state.data_changed();
-            Ok(Redirect::to(&format!("/kpis/{code}/actuals?saved={}", rows.len())).into_response())
-        }
-        Err(errors) => {
-            let single = ActualInput {
-                period: ctx.fy.year().to_string(),
-                ..Default::default()
-            };
-            let view = ActualsView {
-                single: &single,
-                single_errors: &[],
-                bulk: &form.bulk,
-                bulk_errors: &errors,
-                notice: None,
-            };
-            actuals_page(&state, &ctx, &code, view, StatusCode::UNPROCESSABLE_ENTITY).await
+    let (errors, conflict) = match parse_bulk_actuals(&code, &area, &form.bulk, &actor) {
+        Ok(rows) => match save_actuals_checked(
+            state.store(),
+            &rows,
+            &seen_versions(form.versions.as_deref())?,
+            &actor,
+        )
+        .await
+        {
+            Ok(_) => {
+                state.data_changed();
+                return Ok(
+                    Redirect::to(&format!("/kpis/{code}/actuals?saved={}", rows.len()))
+                        .into_response(),
+                );
+            }
+            Err(e @ AppError::Store(StoreError::Conflict { .. })) => (Vec::new(), e.to_string()),
+            Err(e) => return Err(e.into()),
+        },
+        Err(errors) => (errors, String::new()),
+    };
+    let is_conflict = !conflict.is_empty();
+    let single = ActualInput {
+        period: ctx.fy.year().to_string(),
+        ..Default::default()
+    };
+    let view = ActualsView {
+        single: &single,
+        single_errors: &[],
+        bulk: &form.bulk,
+        bulk_errors: &errors,
+        notice: None,
+        versions: if is_conflict {
+            None
+        } else {
+            form.versions.as_deref()
+        },
+        conflict: is_conflict.then_some(conflict),
+    };
+    let status = if is_conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    actuals_page(&state, &ctx, &code, view, status).await
+}
+
+// ----- confirming actuals -----
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    /// `period:version` pairs, comma-separated (the versions the confirmer saw).
+    #[serde(default)]
+    items: String,
+}
+
+/// `POST /kpis/{code}/actuals/confirm`: confirms values of one KPI.
+pub async fn confirm_kpi_actuals(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    snap.kpi(&code).ok_or(WebError::NotFound)?;
+    let seen = parse_versions(&form.items)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "確認する値（期間:版）が読めません: 「{}」 / cannot read the values to confirm (period:version): \"{}\"",
+                form.items, form.items
+            ))
+        })?;
+    let mut items: Vec<ConfirmItem> = seen
+        .into_iter()
+        .map(|(period, version)| ConfirmItem {
+            kpi_code: code.clone(),
+            period,
+            area_code: snap.area.clone(),
+            version,
+        })
+        .collect();
+    items.sort_by_key(|i| i.period);
+    let who = confirmer_of(&state, user(&ctx)?).await?;
+    let n = confirm(state.store(), &who, &items).await?.len();
+    state.data_changed();
+    Ok(Redirect::to(&format!("/kpis/{code}/actuals?confirmed={n}")).into_response())
+}
+
+/// `GET /kpis/confirm`: the values the signed-in user may confirm.
+pub async fn awaiting_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    let who = confirmer_of(&state, user(&ctx)?).await?;
+    let t = ctx.t;
+    let lang = ctx.lang;
+    let owners = |code: &str| {
+        snap.kpi(code)
+            .map(|k| snap.kpi_departments(k))
+            .unwrap_or_default()
+    };
+    let list = awaiting(
+        &who,
+        snap.ds
+            .observations
+            .iter()
+            .filter(|o| o.area_code == snap.area),
+        owners,
+    );
+    let mut versions: HashMap<(String, Period), i64> = HashMap::new();
+    let mut codes: Vec<&str> = list.iter().map(|o| o.kpi_code.as_str()).collect();
+    codes.dedup();
+    for code in codes {
+        for (p, v) in state.store().observation_versions(code, &snap.area).await? {
+            versions.insert((code.to_string(), p), v);
         }
     }
+    let notice = count_notice(&ctx, "confirmed", t.confirmed_n);
+    let body = html! {
+        h1 { (t.awaiting_title) }
+        @if let Some(n) = &notice { div.notice.success role="status" { (n) } }
+        p.hint { (t.unconfirmed_hint) }
+        @if list.is_empty() {
+            p { (t.awaiting_none) }
+        } @else {
+            p { (t.awaiting_n.replace("{n}", &list.len().to_string())) }
+            form method="post" action="/kpis/confirm" {
+                input type="hidden" name="csrf" value=(ctx.csrf());
+                div.table-wrap { table {
+                    thead { tr {
+                        th scope="col" { span.visually-hidden { (t.confirm) } }
+                        th scope="col" { (t.nav_kpis) }
+                        th scope="col" { (t.period) }
+                        th.num scope="col" { (t.actual) }
+                        th scope="col" { (t.note) }
+                        th scope="col" { (t.entered_by) }
+                    } }
+                    tbody {
+                        @for (i, o) in list.iter().enumerate() {
+                            @let kpi = snap.kpi(&o.kpi_code);
+                            @let version = versions.get(&(o.kpi_code.clone(), o.period)).copied().unwrap_or(0);
+                            tr.unconfirmed {
+                                td {
+                                    input type="checkbox" id={ "item-" (i) } name="item" checked
+                                        value={ (o.kpi_code) "|" (o.period) "|" (version) };
+                                }
+                                td {
+                                    label for={ "item-" (i) } {
+                                        @if let Some(k) = kpi { (lang.name(&k.name_ja, &k.name_en)) } @else { (o.kpi_code) }
+                                    }
+                                    " " a href={ "/kpis/" (o.kpi_code) "/actuals" } { "(" (o.kpi_code) ")" }
+                                }
+                                td { (o.period.label_ja()) }
+                                td.num { (o.value) @if let Some(k) = kpi { " " (k.unit) } }
+                                td { (o.note) }
+                                td { (o.entered_by) }
+                            }
+                        }
+                    }
+                } }
+                div { button type="submit" { (t.confirm_selected) } }
+            }
+        }
+    };
+    Ok(render(
+        &ctx,
+        Page {
+            title: t.awaiting_title,
+            nav: Nav::Kpis,
+            body,
+        },
+    ))
+}
+
+/// `POST /kpis/confirm`: confirms the checked values (`item` =
+/// `KPI|period|version`, repeated) all at once.
+pub async fn confirm_awaiting(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    body: axum::body::Bytes,
+) -> WebResult<Response> {
+    let snap = state.snapshot().await?;
+    let mut items = Vec::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        if k != "item" {
+            continue;
+        }
+        let bad = || {
+            WebError::BadRequest(format!(
+                "確認する値「{v}」が読めません（KPI|期間|版） / cannot read the value to confirm \"{v}\" (KPI|period|version)"
+            ))
+        };
+        let mut parts = v.split('|');
+        let (Some(code), Some(period), Some(version), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        items.push(ConfirmItem {
+            kpi_code: code.to_string(),
+            period: Period::parse(period).map_err(|_| bad())?,
+            area_code: snap.area.clone(),
+            version: version.trim().parse().map_err(|_| bad())?,
+        });
+    }
+    if items.is_empty() {
+        return Err(WebError::BadRequest(
+            "確認する値を選んでください / select the values to confirm".into(),
+        ));
+    }
+    let who = confirmer_of(&state, user(&ctx)?).await?;
+    let n = confirm(state.store(), &who, &items).await?.len();
+    state.data_changed();
+    Ok(Redirect::to(&format!("/kpis/confirm?confirmed={n}")).into_response())
 }
 
 // ----- program fields -----

@@ -7,7 +7,7 @@ use citykpi_app::forecast::{ForecastMethod, KpiOutlook};
 use citykpi_charts::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::kpi::{Direction, Frequency, Kpi};
-use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
+use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
 use citykpi_domain::progress::expected_value;
 use citykpi_store::StoredEvidence;
 use maud::{Markup, PreEscaped, html};
@@ -350,6 +350,22 @@ pub fn evidence_section(lang: Lang, snap: &Snapshot, rows: &[&StoredEvidence]) -
 
 /// The table of values with the target of each year (the chart's alternative).
 pub fn values_table(lang: Lang, snap: &Snapshot, kpi: &Kpi, with_entered_by: bool) -> Markup {
+    values_table_with(lang, snap, kpi, with_entered_by, None)
+}
+
+/// A row's action on the staff pages (the confirm button of the entry page).
+pub type RowAction<'a> = &'a dyn Fn(&Observation) -> Markup;
+
+/// The values table; on staff pages (`internal`) with who entered each
+/// value and whether it is confirmed (未確認 marked), and `action` per row.
+pub fn values_table_with(
+    lang: Lang,
+    snap: &Snapshot,
+    kpi: &Kpi,
+    internal: bool,
+    action: Option<RowAction<'_>>,
+) -> Markup {
+    let with_entered_by = internal;
     let t = lang.text();
     let obs = snap
         .obs_by_kpi
@@ -367,18 +383,32 @@ pub fn values_table(lang: Lang, snap: &Snapshot, kpi: &Kpi, with_entered_by: boo
                     th.num scope="col" { (t.target) }
                     th scope="col" { (t.source) }
                     th scope="col" { (t.note) }
-                    @if with_entered_by { th scope="col" { (t.entered_by) } }
+                    @if with_entered_by {
+                        th scope="col" { (t.entered_by) }
+                        th scope="col" { (t.confirmation) }
+                    }
+                    @if action.is_some() { th scope="col" { span.visually-hidden { (t.confirm) } } }
                 } }
                 tbody {
                     @for o in obs.iter().map(|i| &snap.ds.observations[*i]).rev() {
-                        tr {
+                        tr class=[(with_entered_by && !o.is_confirmed()).then_some("unconfirmed")] {
                             th scope="row" { (period_label(lang, &o.period)) }
                             td.num { (obs_value(lang, &o.value)) }
                             td { @if o.status == ObsStatus::Provisional { (t.provisional) } @else { (t.final_value) } }
                             td.num { (opt_num(match o.period { Period::Year(fy) => expected_value(kpi, fy), _ => None })) }
                             td { (o.source) }
                             td { (o.note) }
-                            @if with_entered_by { td { (o.entered_by) } }
+                            @if with_entered_by {
+                                td { (o.entered_by) }
+                                td {
+                                    @if o.is_confirmed() {
+                                        (t.confirmed) @if o.confirmed_by != "migration" { "（" (o.confirmed_by) "）" }
+                                    } @else {
+                                        span.status.unconfirmed { (t.unconfirmed) }
+                                    }
+                                }
+                            }
+                            @if let Some(a) = action { td { (a(o)) } }
                         }
                     }
                 }

@@ -17,7 +17,7 @@ use crate::pages::kpi::{
 };
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
-    let snap = state.snapshot().await?;
+    let snap = state.public_snapshot().await?;
     let t = ctx.t;
     let lang = ctx.lang;
     let report = snap.public_status(ctx.fy);
@@ -73,7 +73,7 @@ pub async fn plan(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> WebResult<Response> {
-    let snap = state.snapshot().await?;
+    let snap = state.public_snapshot().await?;
     let plan = snap
         .plan(&code)
         .filter(|p| p.published)
@@ -113,7 +113,7 @@ pub async fn kpi(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> WebResult<Response> {
-    let snap = state.snapshot().await?;
+    let snap = state.public_snapshot().await?;
     let kpi = snap
         .kpi(&code)
         .filter(|k| k.published)

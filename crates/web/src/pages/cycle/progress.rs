@@ -490,6 +490,14 @@ fn report_body(lang: Lang, audience: Audience, book: &ProgressBook) -> Markup {
     }
 }
 
+/// The public report is made from confirmed actuals only.
+async fn audience_snapshot(state: &AppState, audience: Audience) -> WebResult<Arc<Snapshot>> {
+    match audience {
+        Audience::Staff => state.snapshot().await,
+        Audience::Public => state.public_snapshot().await,
+    }
+}
+
 async fn show(
     state: &AppState,
     ctx: &Ctx,
@@ -500,7 +508,7 @@ async fn show(
         Ok(fy) => fy,
         Err(m) => return Ok(not_found(ctx, audience, &m)),
     };
-    let snap = state.snapshot().await?;
+    let snap = audience_snapshot(state, audience).await?;
     let city = reports::city_names(state.store()).await?;
     let lang = ctx.lang;
     let key = format!(
@@ -566,7 +574,7 @@ mod pdf {
             Ok(fy) => fy,
             Err(m) => return Ok(not_found(ctx, audience, &m)),
         };
-        let snap = state.snapshot().await?;
+        let snap = audience_snapshot(state, audience).await?;
         let city = reports::city_names(state.store()).await?;
         let report = match status_or_404(&snap, fy, audience)? {
             Ok(r) => r,

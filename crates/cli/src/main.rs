@@ -136,6 +136,9 @@ enum KpiCommand {
         fy: Option<FiscalYear>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// 確認済の実績値だけで判定（公開資料・オープンデータと同じ）/ from confirmed actuals only, as the published reports and open data
+        #[arg(long)]
+        confirmed: bool,
     },
     /// 実績値を確認する（確認済の値だけが公開されます）/ confirm actuals for publication
     Confirm {
@@ -352,11 +355,20 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             to.write(&bytes, lang)?;
         }
         Command::Kpi {
-            command: KpiCommand::Status { fy, format },
+            command:
+                KpiCommand::Status {
+                    fy,
+                    format,
+                    confirmed,
+                },
         } => {
             let store = open_store(cli.db.as_deref()).await?;
             let fy = fy.unwrap_or_else(citykpi_app::clock::last_closed_fiscal_year);
-            let report = status::kpi_status(&store, fy).await?;
+            let report = if confirmed {
+                status::kpi_status_confirmed(&store, fy).await?
+            } else {
+                status::kpi_status(&store, fy).await?
+            };
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 OutputFormat::Table => output::print_status(&report, lang),

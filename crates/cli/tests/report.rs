@@ -484,7 +484,16 @@ fn open_data_holds_only_published_records(backend: Backend) {
         .map(|r| r["kpi_code"].as_str().unwrap())
         .collect();
     assert_eq!(got, published);
-    let status = json(&db.ok(&["kpi", "status", "--fy", "2024", "--format", "json"]));
+    // Open data is what the city confirmed: the status from confirmed actuals.
+    let status = json(&db.ok(&[
+        "kpi",
+        "status",
+        "--fy",
+        "2024",
+        "--format",
+        "json",
+        "--confirmed",
+    ]));
     let actual: HashMap<&str, &Value> = status["kpis"]
         .as_array()
         .unwrap()

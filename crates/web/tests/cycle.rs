@@ -699,6 +699,8 @@ async fn cycle_api(backend: Backend) {
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
 
     let mut sheet = view["sheet"].clone();
+    // A score the sheet does not have yet, so the save is a change.
+    let score: u8 = if sheet["scores"]["necessity"] == 4 { 3 } else { 4 };
     sheet["scores"]["necessity"] = serde_json::json!(9);
     let put = |body: serde_json::Value| {
         editor
@@ -714,7 +716,7 @@ async fn cycle_api(backend: Backend) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let err: serde_json::Value = serde_json::from_str(&bad.body).unwrap();
     assert_eq!(err["error"]["fields"][0]["field"], "scores.necessity");
-    sheet["scores"]["necessity"] = serde_json::json!(4);
+    sheet["scores"]["necessity"] = serde_json::json!(score);
     let stale = editor
         .send(put(
             serde_json::json!({ "version": version - 1, "sheet": sheet }),
@@ -730,7 +732,7 @@ async fn cycle_api(backend: Backend) {
     let saved: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
     assert_eq!(saved["version"], version + 1);
     let stored = app.store.sheet(&code, fy(2024)).await.unwrap().unwrap();
-    assert_eq!(stored.sheet.scores.necessity, Some(4));
+    assert_eq!(stored.sheet.scores.necessity, Some(score));
 
     let restructure: serde_json::Value =
         serde_json::from_str(&editor.get("/api/v1/cycle/2024/restructure").await.body).unwrap();

@@ -376,8 +376,15 @@ async fn every_form(backend: Backend) {
                 StatusCode::SEE_OTHER
             };
             if r.status != expected {
+                // The messages the page gave, so a failure says why.
+                let messages: Vec<&str> = r
+                    .body
+                    .split("class=\"error-message\"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('>').nth(1)?.split('<').next())
+                    .collect();
                 problems.push(format!(
-                    "{login}: POST {} (from {page}) answered {}, not {expected}",
+                    "{login}: POST {} (from {page}) answered {}, not {expected}: {messages:?}",
                     form.action, r.status
                 ));
             }

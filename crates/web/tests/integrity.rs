@@ -31,7 +31,8 @@ fn form_upload(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Form {
 
 async fn web_upload(c: &Client, bytes: Vec<u8>, name: &str) -> common::Resp {
     let req = c
-        .request(Method::POST, &format!("/data/import?csrf={}", c.csrf))
+        .request(Method::POST, "/data/import")
+        .header("x-csrf-token", c.csrf.clone())
         .multipart(form_upload(bytes, name));
     c.send(req).await
 }
@@ -78,7 +79,7 @@ async fn uploads(backend: Backend) {
         r.status,
         StatusCode::OK,
         "{}",
-        &r.body[..r.body.len().min(2000)]
+        r.body.chars().take(2000).collect::<String>()
     );
     assert_eq!(count_at(&app, &kpi, "2019").await, rows);
 
@@ -87,7 +88,7 @@ async fn uploads(backend: Backend) {
         r.status,
         StatusCode::OK,
         "{}",
-        &r.body[..r.body.len().min(2000)]
+        r.body.chars().take(2000).collect::<String>()
     );
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["rows_read"], rows);
@@ -154,13 +155,13 @@ async fn text_limits_and_exports(backend: Backend) {
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     assert!(
         r.body
             .contains("「note」は10000文字までです（10001文字あります）"),
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     // The API.
     let req = c
@@ -173,13 +174,13 @@ async fn text_limits_and_exports(backend: Backend) {
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     assert!(
         r.body
             .contains("\\\"[0].note\\\" is at most 10000 characters (10001 given)"),
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     // A file: row and column named.
     let admin = app.login("admin").await;
@@ -189,7 +190,7 @@ async fn text_limits_and_exports(backend: Backend) {
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     let p = &v["error"]["problems"][0];
@@ -219,7 +220,7 @@ async fn text_limits_and_exports(backend: Backend) {
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        &r.body[..r.body.len().min(3000)]
+        r.body.chars().take(3000).collect::<String>()
     );
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     let p = &v["error"]["problems"][0];

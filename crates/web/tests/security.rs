@@ -123,10 +123,23 @@ async fn bad_input(backend: Backend) {
     let finance = app.login(&app.user_with(Role::Finance).await.login).await;
     let editor_user = app.user_with(Role::DepartmentEditor).await;
     let dept = app.department_of(&editor_user.section_code).await;
+    // The form sends back the ceiling it showed (a stale form is refused).
+    let seen = app
+        .store
+        .ceilings(fy(2026))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.department_code == dept)
+        .map_or_else(|| "none".to_string(), |c| c.amount.to_string());
     let r = finance
         .post_form(
             "/cycle/2024/ceilings?department=%0d%0a",
-            &[("department", &dept), ("amount", "100000000000")],
+            &[
+                ("department", &dept),
+                ("amount", "100000000000"),
+                ("seen", &seen),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

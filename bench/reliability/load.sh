@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Load: `citykpi serve --demo` on a free loopback port (SQLite), one signed-in
+# session, wrk with CONNS connections for SECS seconds on the dashboard (/) and
+# a KPI page, one request in WRITE_EVERY a POST of a KPI actual (form with the
+# session cookie and CSRF token). Counts answers that are not 2xx/3xx (wrk's
+# "Non-2xx or 3xx responses"), socket errors and the server's ERROR log lines:
+# each must be 0.
+#
+# Run from the repository root: bench/reliability/load.sh [CONNS=50] [SECS=60] [WRITE_EVERY=10]
+# BIN=path/to/citykpi uses that binary instead of the release build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CONNS=${1:-50}
+SECS=${2:-60}
+export WRITE_EVERY=${3:-10}
+WORK=$(mktemp -d)
+python3 - "$WORK" > "$WORK/session" <<'PY'
+import os, sys, sqlite3
+sys.path.insert(0, "bench/reliability")
+from webclient import Client, start_server
+work = sys.argv[1]
+proc, base = start_server(f"{work}/load.db", f"{work}/server.log")
+c = Client(base).login("strategy-kikaku")
+kpi = sqlite3.connect(f"{work}/load.db").execute("SELECT code FROM kpis ORDER BY code LIMIT 1").fetchone()[0]
+print(proc.pid, base, c.cookie_header(), c.csrf, kpi, sep="\n")
+PY
+{ read -r PID; read -r BASE; read -r COOKIE; read -r CSRF; read -r KPI; } < "$WORK/session"
+trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+export COOKIE CSRF KPI
+BEFORE=$(sqlite3 "$WORK/load.db" "SELECT count(*) FROM audit_log" 2>/dev/null || echo "?")
+wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s bench/reliability/load.lua "$BASE/" | tee "$WORK/wrk.out"
+non2xx=$(awk '/Non-2xx or 3xx responses/ {print $NF}' "$WORK/wrk.out"); non2xx=${non2xx:-0}
+sockerr=$(grep 'Socket errors' "$WORK/wrk.out" | grep -o '[0-9]\+' | awk '{s+=$1} END {print s+0}')
+total=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+errors=$(grep -c -E ' ERROR |panicked' "$WORK/server.log" || true)
+grep -E ' ERROR |panicked' "$WORK/server.log" | head -5 || true
+echo "SUMMARY load: $CONNS connections, ${SECS} s, $total requests (1 in $WRITE_EVERY a write): non-2xx/3xx $non2xx, socket errors $sockerr, server ERROR lines $errors"
+[ "$non2xx" = 0 ] && [ "$sockerr" = 0 ] && [ "$errors" = 0 ]

@@ -25,12 +25,12 @@ kpi = sqlite3.connect(f"{work}/load.db").execute("SELECT code FROM kpis ORDER BY
 print(proc.pid, base, c.cookie_header(), c.csrf, kpi, sep="\n")
 PY
 { read -r PID; read -r BASE; read -r COOKIE; read -r CSRF; read -r KPI; } < "$WORK/session"
-trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# The server is not this shell's child (the Python helper started it): wait until it is gone.
+trap 'kill "$PID" 2>/dev/null; while kill -0 "$PID" 2>/dev/null; do sleep 0.2; done; rm -rf "$WORK"' EXIT
 export COOKIE CSRF KPI
-BEFORE=$(sqlite3 "$WORK/load.db" "SELECT count(*) FROM audit_log" 2>/dev/null || echo "?")
 wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s bench/reliability/load.lua "$BASE/" | tee "$WORK/wrk.out"
-non2xx=$(awk '/Non-2xx or 3xx responses/ {print $NF}' "$WORK/wrk.out"); non2xx=${non2xx:-0}
-sockerr=$(grep 'Socket errors' "$WORK/wrk.out" | grep -o '[0-9]\+' | awk '{s+=$1} END {print s+0}')
+non2xx=$(awk '/Non-2xx or 3xx responses/ {n=$NF} END {print n+0}' "$WORK/wrk.out")
+sockerr=$({ grep 'Socket errors' "$WORK/wrk.out" || true; } | { grep -o '[0-9]\+' || true; } | awk '{s+=$1} END {print s+0}')
 total=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
 errors=$(grep -c -E ' ERROR |panicked' "$WORK/server.log" || true)
 grep -E ' ERROR |panicked' "$WORK/server.log" | head -5 || true

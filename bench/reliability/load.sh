@@ -22,6 +22,9 @@ work = sys.argv[1]
 proc, base = start_server(f"{work}/load.db", f"{work}/server.log")
 c = Client(base).login("strategy-kikaku")
 kpi = sqlite3.connect(f"{work}/load.db").execute("SELECT code FROM kpis ORDER BY code LIMIT 1").fetchone()[0]
+# The write wrk repeats is a real save (303), not a refusal that wrk would count as fine.
+st, _ = c.post(f"/kpis/{kpi}/actuals", [("period", "2024"), ("value", "1"), ("source", "wrk"), ("note", "load")])
+assert st == 303, f"the load's write is answered {st}"
 print(proc.pid, base, c.cookie_header(), c.csrf, kpi, sep="\n")
 PY
 { read -r PID; read -r BASE; read -r COOKIE; read -r CSRF; read -r KPI; } < "$WORK/session"
@@ -32,7 +35,8 @@ wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s bench/reliability/loa
 non2xx=$(awk '/Non-2xx or 3xx responses/ {n=$NF} END {print n+0}' "$WORK/wrk.out")
 sockerr=$({ grep 'Socket errors' "$WORK/wrk.out" || true; } | { grep -o '[0-9]\+' || true; } | awk '{s+=$1} END {print s+0}')
 total=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+writes=$(sqlite3 "$WORK/load.db" "SELECT count(*) FROM audit_log WHERE actor = 'strategy-kikaku'" 2>/dev/null || echo "?")
 errors=$(grep -c -E ' ERROR |panicked' "$WORK/server.log" || true)
 grep -E ' ERROR |panicked' "$WORK/server.log" | head -5 || true
-echo "SUMMARY load: $CONNS connections, ${SECS} s, $total requests (1 in $WRITE_EVERY a write): non-2xx/3xx $non2xx, socket errors $sockerr, server ERROR lines $errors"
+echo "SUMMARY load: $CONNS connections, ${SECS} s, $total requests (1 in $WRITE_EVERY a write): non-2xx/3xx $non2xx, socket errors $sockerr, server ERROR lines $errors; audit rows of the session $writes"
 [ "$non2xx" = 0 ] && [ "$sockerr" = 0 ] && [ "$errors" = 0 ]

@@ -6,11 +6,11 @@
 # refusal that does not say where fails the run.
 #
 # Run from the repository root: bench/reliability/fuzz.sh [CASES=1000000]
-# (optimised test build: --release).
+# (optimised test build: --release; FUZZ_PROFILE= runs the debug test build.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CITYKPI_FUZZ_CASES=${1:-1000000}
-PROFILE=${FUZZ_PROFILE:---release}
+PROFILE=${FUZZ_PROFILE---release}
 start=$(date +%s)
 cargo test $PROFILE -q -p citykpi-io --test fuzz -- --nocapture --test-threads=1 2>&1 | grep -E '^FUZZ|panicked|test result'
 cargo test $PROFILE -q -p citykpi-analytics --test fuzz -- --nocapture --test-threads=1 2>&1 | grep -E '^FUZZ|panicked|test result'

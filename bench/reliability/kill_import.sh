@@ -18,6 +18,7 @@ if [ -z "${BIN:-}" ]; then
     BIN=$PWD/target/release/citykpi
 fi
 PG=${CITYKPI_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+export PGOPTIONS="-c client_min_messages=warning"  # no NOTICE for a database that is not there yet
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; [ "$PG_RUNS" -gt 0 ] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS citykpi_rel_kill" -qc "DROP DATABASE IF EXISTS citykpi_rel_seed" >/dev/null 2>&1 || true' EXIT
 

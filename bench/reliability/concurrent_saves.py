@@ -144,9 +144,11 @@ def main():
             st = selected(form, "status")
             if st:
                 fields.append(("status", st))
-            v = hidden(form, "version")
-            if v is not None:
-                fields.append(("version", v))
+            # The versions the form showed, once actuals carry them.
+            for name in ("version", "versions"):
+                v = hidden(form, name)
+                if v is not None:
+                    fields.append((name, v))
             return fields
 
         results["KPI actual"] = measure(

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webclient import Client, error_lines, start_server  # noqa: E402
+from webclient import Client, error_lines, hidden, start_server  # noqa: E402
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 WRITERS = int(sys.argv[2]) if len(sys.argv) > 2 else 4
@@ -48,6 +48,8 @@ def main():
     con = sqlite3.connect(db)
     kpis = [r[0] for r in con.execute("SELECT code FROM kpis ORDER BY code LIMIT ?", (WRITERS,))]
     con.close()
+    _, form = Client(base).login("strategy-kikaku").get(f"/kpis/{kpis[0]}/actuals")
+    carries_versions = hidden(form, "versions") is not None
     counter = [1000]
     lock = threading.Lock()
     acked_total = lost = half = bad_integrity = 0
@@ -65,11 +67,14 @@ def main():
                     counter[0] += 1
                     n = counter[0]
                 s["inflight"] = n
+                fields = [("period", "2024"), ("value", str(n)), ("source", "kill"), ("note", f"w{n}")]
                 try:
-                    st, _ = c.post(
-                        f"/kpis/{kpi}/actuals",
-                        [("period", "2024"), ("value", str(n)), ("source", "kill"), ("note", f"w{n}")],
-                    )
+                    if carries_versions:
+                        # Once actuals carry the versions their form showed, each
+                        # save sends what its writer just read.
+                        _, form = c.get(f"/kpis/{kpi}/actuals")
+                        fields.append(("versions", hidden(form, "versions") or ""))
+                    st, _ = c.post(f"/kpis/{kpi}/actuals", fields)
                 except Exception:
                     return  # the server died under this request
                 answers[st] = answers.get(st, 0) + 1

@@ -5,6 +5,34 @@ local cookie = os.getenv("COOKIE")
 local csrf = os.getenv("CSRF")
 local kpi = os.getenv("KPI")
 local every = tonumber(os.getenv("WRITE_EVERY") or "10")
+-- The versions the actuals form showed (empty when the form carries none).
+local versions = os.getenv("VERSIONS") or ""
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  statuses = {}
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+-- One STATUS line per answer code over all threads, for load.sh to count.
+function done(summary, latency, requests)
+  local all = {}
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("statuses")) do
+      all[code] = (all[code] or 0) + n
+    end
+  end
+  for code, n in pairs(all) do
+    io.write(string.format("STATUS %d %d\n", code, n))
+  end
+end
 local n = 0
 local writes = 0
 
@@ -15,6 +43,9 @@ request = function()
     writes = writes + 1
     h["Content-Type"] = "application/x-www-form-urlencoded"
     local body = "csrf=" .. csrf .. "&period=2024&value=" .. (n % 1000) .. "&source=wrk&note=load"
+    if versions ~= "" then
+      body = body .. "&versions=" .. versions
+    end
     return wrk.format("POST", "/kpis/" .. kpi .. "/actuals", h, body)
   elseif n % 2 == 0 then
     return wrk.format("GET", "/", h)

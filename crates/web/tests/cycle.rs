@@ -700,7 +700,11 @@ async fn cycle_api(backend: Backend) {
 
     let mut sheet = view["sheet"].clone();
     // A score the sheet does not have yet, so the save is a change.
-    let score: u8 = if sheet["scores"]["necessity"] == 4 { 3 } else { 4 };
+    let score: u8 = if sheet["scores"]["necessity"] == 4 {
+        3
+    } else {
+        4
+    };
     sheet["scores"]["necessity"] = serde_json::json!(9);
     let put = |body: serde_json::Value| {
         editor

@@ -328,28 +328,58 @@ pub async fn save_actual(
         }
         Err(errors) => (errors, String::new()),
     };
-    let is_conflict = !conflict.is_empty();
     let view = ActualsView {
         single: &input,
         single_errors: &errors,
         bulk: "",
         bulk_errors: &[],
         notice: None,
-        // After a conflict the form carries the versions stored now: saving
-        // again is then a deliberate overwrite of what the editor has seen.
-        versions: if is_conflict {
-            None
-        } else {
-            form.versions.as_deref()
-        },
-        conflict: is_conflict.then_some(conflict),
+        conflict: None,
+        versions: None,
     };
-    let status = if is_conflict {
-        StatusCode::CONFLICT
+    refused(
+        &state,
+        &ctx,
+        &code,
+        view,
+        conflict,
+        form.versions.as_deref(),
+    )
+    .await
+}
+
+/// The actuals page again after a refused save: 409 with the message naming
+/// the record when it was stale, else 422 with the field errors. After a
+/// conflict the forms carry the versions stored now (saving again is then a
+/// deliberate overwrite of what the editor has seen); otherwise the versions
+/// the editor's input was based on.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    view: ActualsView<'_>,
+    conflict: String,
+    posted_versions: Option<&str>,
+) -> WebResult<Response> {
+    let (status, view) = if conflict.is_empty() {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ActualsView {
+                versions: posted_versions,
+                ..view
+            },
+        )
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        (
+            StatusCode::CONFLICT,
+            ActualsView {
+                conflict: Some(conflict),
+                versions: None,
+                ..view
+            },
+        )
     };
-    actuals_page(&state, &ctx, &code, view, status).await
+    actuals_page(state, ctx, code, view, status).await
 }
 
 #[derive(Deserialize)]
@@ -389,7 +419,6 @@ pub async fn save_bulk(
         },
         Err(errors) => (errors, String::new()),
     };
-    let is_conflict = !conflict.is_empty();
     let single = ActualInput {
         period: ctx.fy.year().to_string(),
         ..Default::default()
@@ -400,19 +429,18 @@ pub async fn save_bulk(
         bulk: &form.bulk,
         bulk_errors: &errors,
         notice: None,
-        versions: if is_conflict {
-            None
-        } else {
-            form.versions.as_deref()
-        },
-        conflict: is_conflict.then_some(conflict),
+        conflict: None,
+        versions: None,
     };
-    let status = if is_conflict {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    actuals_page(&state, &ctx, &code, view, status).await
+    refused(
+        &state,
+        &ctx,
+        &code,
+        view,
+        conflict,
+        form.versions.as_deref(),
+    )
+    .await
 }
 
 // ----- confirming actuals -----

@@ -506,11 +506,7 @@ pub async fn stored_money(
     let Ok(fy) = FiscalYear::parse(fy) else {
         return Ok(None);
     };
-    Ok(store
-        .money()
-        .await?
-        .into_iter()
-        .find(|m| m.program_code == program_code && m.fy == fy))
+    Ok(store.money_of(program_code, fy).await?)
 }
 
 /// Saves a year's money if the stored figures are still at the revision

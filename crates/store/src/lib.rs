@@ -352,6 +352,14 @@ impl Store {
     pub async fn money(&self) -> Result<Vec<ProgramMoney>> {
         read::money(&mut self.read_conn().await?.conn(), None).await
     }
+    /// One program's money of one fiscal year, if stored.
+    pub async fn money_of(
+        &self,
+        program_code: &str,
+        fy: FiscalYear,
+    ) -> Result<Option<ProgramMoney>> {
+        read::money_one(&mut self.read_conn().await?.conn(), program_code, fy).await
+    }
     /// The program money of the fiscal years `from..=to`, in the order of `money`.
     pub async fn money_in(&self, from: FiscalYear, to: FiscalYear) -> Result<Vec<ProgramMoney>> {
         read::money(&mut self.read_conn().await?.conn(), Some((from, to))).await

@@ -2,6 +2,7 @@
 //! pages and the REST API all call these functions, so each rule lives once.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod comparison;

@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod dataset;
 pub mod evidence;
 pub mod fiscal;
+pub mod jst;
 pub mod kpi;
 pub mod lgcode;
 pub mod limits;

@@ -110,24 +110,151 @@ pub(crate) async fn entries(
         .bind(offset.max(0)),
         fetch_all
     )?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            entity: r.entity,
-            key: r.entity_key,
-            // Written by us from serde_json values, so they parse; a damaged row shows as a string.
-            before: r
-                .before_json
-                .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))),
-            after: r
-                .after_json
-                .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))),
-        })
-        .collect())
+    Ok(rows.into_iter().map(entry_of).collect())
+}
+
+/// Which audit rows to show. Every condition is optional; all given ones must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    /// The login that made the change, exactly.
+    pub actor: Option<String>,
+    /// The kind of record (`kpi`, `observation`, `user`, …), exactly.
+    pub entity: Option<String>,
+    /// Part of the record's key (`KPI-001`, a login, …).
+    pub key_contains: Option<String>,
+    /// RFC 3339 UTC bounds: `since <= at < until`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Kinds of record this reader may not see (users and settings for
+    /// everyone but administrators).
+    pub hidden_entities: Vec<String>,
+}
+
+/// `%`, `_` and the escape itself are literal in a key search.
+fn like_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The WHERE clause of a filter and its values, bound as `$1…` in order.
+fn filter_sql(f: &AuditFilter) -> (String, Vec<String>) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut push = |cond: &str, value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        conds.push(cond.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(a) = &f.actor {
+        push("actor = ?", a.clone(), &mut binds);
+    }
+    if let Some(e) = &f.entity {
+        push("entity = ?", e.clone(), &mut binds);
+    }
+    if let Some(k) = &f.key_contains {
+        push("entity_key LIKE ? ESCAPE '\\'", like_escaped(k), &mut binds);
+    }
+    if let Some(s) = &f.since {
+        push("at >= ?", s.clone(), &mut binds);
+    }
+    if let Some(u) = &f.until {
+        push("at < ?", u.clone(), &mut binds);
+    }
+    for hidden in &f.hidden_entities {
+        push("entity <> ?", hidden.clone(), &mut binds);
+    }
+    let sql = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (sql, binds)
+}
+
+/// Audit rows matching a filter, newest first.
+pub(crate) async fn search(
+    conn: &mut Conn<'_>,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditEntry>> {
+    let (cond, binds) = filter_sql(filter);
+    // Limit and offset are integers formatted by us, never user text.
+    let sql = format!(
+        "SELECT id, at, actor, action, entity, entity_key, before_json, after_json FROM audit_log{cond} \
+         ORDER BY id DESC LIMIT {} OFFSET {}",
+        limit.max(0),
+        offset.max(0)
+    );
+    let rows: Vec<AuditRow> = run!(
+        conn,
+        {
+            let mut q = sqlx::query_as(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q
+        },
+        fetch_all
+    )?;
+    Ok(rows.into_iter().map(entry_of).collect())
+}
+
+/// The logins and kinds of record present in the log (for the filter's choices),
+/// each sorted, without the hidden kinds.
+pub(crate) async fn facets(
+    conn: &mut Conn<'_>,
+    hidden_entities: &[String],
+) -> Result<(Vec<String>, Vec<String>)> {
+    let filter = AuditFilter {
+        hidden_entities: hidden_entities.to_vec(),
+        ..AuditFilter::default()
+    };
+    let (cond, binds) = filter_sql(&filter);
+    let mut out = Vec::with_capacity(2);
+    for column in ["actor", "entity"] {
+        let sql = format!("SELECT DISTINCT {column} FROM audit_log{cond} ORDER BY {column}");
+        let values: Vec<String> = run!(
+            conn,
+            {
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for b in &binds {
+                    q = q.bind(b);
+                }
+                q
+            },
+            fetch_all
+        )?;
+        out.push(values);
+    }
+    let entities = out.pop().unwrap_or_default();
+    let actors = out.pop().unwrap_or_default();
+    Ok((actors, entities))
+}
+
+fn entry_of(r: AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: r.id,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        entity: r.entity,
+        key: r.entity_key,
+        // Written by us from serde_json values, so they parse; a damaged row shows as a string.
+        before: r
+            .before_json
+            .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))),
+        after: r
+            .after_json
+            .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))),
+    }
 }
 
 #[cfg(test)]

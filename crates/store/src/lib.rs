@@ -44,7 +44,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use apply::{ApplySummary, Change, Counts};
-pub use audit::{AuditEntry, AuditRecord, now_rfc3339};
+pub use audit::{AuditEntry, AuditFilter, AuditRecord, now_rfc3339};
 pub use cycle::{
     CycleResult, CycleStoreError, DepartmentBudget, LineageRecord, StoredRequest, StoredScenario,
     StoredSheet, StoredSheetHead,
@@ -1022,6 +1022,24 @@ impl Store {
     /// Audit rows, newest first.
     pub async fn audit_entries(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
         audit::entries(&mut self.read_conn().await?.conn(), limit, offset).await
+    }
+
+    /// Audit rows matching a filter, newest first.
+    pub async fn audit_search(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        audit::search(&mut self.read_conn().await?.conn(), filter, limit, offset).await
+    }
+
+    /// The logins and kinds of record in the audit log, without the hidden kinds.
+    pub async fn audit_facets(
+        &self,
+        hidden_entities: &[String],
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        audit::facets(&mut self.read_conn().await?.conn(), hidden_entities).await
     }
 }
 

@@ -69,6 +69,8 @@ pub const MONEY_EDITORS: &[Role] = &[Admin, Finance, DepartmentEditor];
 /// File imports (what each may import: `can_import`).
 pub const IMPORTERS: &[Role] = &[Admin, StrategyOffice, Finance];
 pub const ADMINS: &[Role] = &[Admin];
+/// The audit log: administrators all of it, the strategy office its records (`app::audit::AuditScope`).
+pub const AUDIT_READERS: &[Role] = &[Admin, StrategyOffice];
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {
@@ -132,7 +134,7 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/account/token", Access::Login),
     r("POST", "/account/token/revoke", Access::Login),
     r("POST", "/account/password", Access::Login),
-    r("GET", "/admin/audit", Access::Roles(ADMINS)),
+    r("GET", "/admin/audit", Access::Roles(AUDIT_READERS)),
     r("GET", "/admin/users", Access::Roles(ADMINS)),
     r("POST", "/admin/users", Access::Roles(ADMINS)),
     r("POST", "/admin/users/{login}", Access::Roles(ADMINS)),
@@ -183,7 +185,7 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/api/v1/evidence", Access::Login),
     r("GET", "/api/v1/export/{kind}", Access::Login),
     r("POST", "/api/v1/import/{kind}", Access::Roles(IMPORTERS)),
-    r("GET", "/api/v1/audit", Access::Roles(ADMINS)),
+    r("GET", "/api/v1/audit", Access::Roles(AUDIT_READERS)),
     r("GET", "/api/v1/public/plans", Access::Public),
     r("GET", "/static/{file}", Access::Public),
     r("GET", "/favicon.svg", Access::Public),

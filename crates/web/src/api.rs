@@ -626,10 +626,20 @@ struct Paging {
     offset: Option<i64>,
 }
 
-async fn audit(State(state): State<AppState>, Query(p): Query<Paging>) -> WebResult<Json<Value>> {
+async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<Paging>,
+) -> WebResult<Json<Value>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let offset = p.offset.unwrap_or(0).max(0);
-    let entries = state.store().audit_entries(limit, offset).await?;
+    let role = ctx
+        .user()
+        .map(|u| u.role)
+        .unwrap_or(citykpi_domain::org::Role::Viewer);
+    let scope = citykpi_app::audit::AuditScope::of(role).ok_or(WebError::Forbidden)?;
+    let query = crate::pages::admin::audit_query_of(ctx.query.as_deref());
+    let entries = citykpi_app::audit::entries(state.store(), scope, &query, limit, offset).await?;
     Ok(Json(
         json!({ "entries": entries, "limit": limit, "offset": offset }),
     ))
@@ -889,7 +899,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"]["/api/v1/audit"]["get"]["x-roles"],
-            json!(["admin"])
+            json!(["admin", "strategy_office"])
         );
     }
 }

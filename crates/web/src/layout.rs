@@ -100,8 +100,10 @@ fn frame(
                                 (nav_item("/cycle", t.nav_cycle, page.nav == Nav::Cycle))
                                 (nav_item("/partners/inquiries", t.nav_partners, page.nav == Nav::Partners))
                                 (nav_item("/data", t.nav_data, page.nav == Nav::Data))
-                                @if u.role == Role::Admin {
+                                @if matches!(u.role, Role::Admin | Role::StrategyOffice) {
                                     (nav_item("/admin/audit", t.nav_audit, page.nav == Nav::Audit))
+                                }
+                                @if u.role == Role::Admin {
                                     (nav_item("/admin/users", t.nav_users, page.nav == Nav::Users))
                                 }
                                 (nav_item("/account", t.nav_account, page.nav == Nav::Account))

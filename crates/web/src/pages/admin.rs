@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use citykpi_app::AppError;
+use citykpi_app::audit::{AuditQuery, AuditScope};
 use citykpi_domain::org::Role;
 use maud::html;
 use serde::Deserialize;
@@ -15,68 +16,259 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, render};
 
-pub const AUDIT_PAGE: i64 = 50;
-
-/// A JSON value shortened for a table cell (the full value is in the API).
-fn short_json(v: &Option<serde_json::Value>) -> String {
-    let s = v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    if s.chars().count() > 400 {
-        format!("{}…", s.chars().take(400).collect::<String>())
+/// A value shortened for a table cell (the full value is in the API).
+fn short(s: &str) -> String {
+    if s.chars().count() > 200 {
+        format!("{}…", s.chars().take(200).collect::<String>())
     } else {
-        s
+        s.to_string()
     }
+}
+
+/// The kinds of record in the log, by name. A kind not listed shows its code.
+const ENTITY_NAMES: &[(&str, &str, &str)] = &[
+    ("dataset", "データ一式（取込）", "Data set (import)"),
+    ("plan", "計画", "Plan"),
+    ("plan_node", "計画の項目", "Plan item"),
+    ("kpi", "KPI", "KPI"),
+    ("observation", "実績値", "Actual value"),
+    ("program", "事務事業", "Program"),
+    ("link", "KPI寄与", "KPI link"),
+    ("link_evidence", "エビデンス", "Evidence"),
+    ("indicator", "活動・成果指標", "Indicator"),
+    ("money", "事業費", "Program money"),
+    ("department", "部局", "Department"),
+    ("section", "課", "Section"),
+    ("user", "ユーザー", "User"),
+    ("smtp_settings", "メール設定", "Mail settings"),
+    ("cycle", "進行管理サイクル", "Yearly cycle"),
+    ("sheet", "評価シート", "Evaluation sheet"),
+    ("budget_request", "予算要求", "Budget request"),
+    ("ceiling", "要求上限", "Budget ceiling"),
+    (
+        "partner_member",
+        "SDGsプラットフォーム会員",
+        "SDGs platform member",
+    ),
+    ("partner_inquiry", "問い合わせ", "Inquiry"),
+    ("partner_proposal", "民間提案", "Private proposal"),
+    ("partner_menu_item", "連携メニュー", "Partnership menu item"),
+    ("partner_team", "連携チーム", "Partnership team"),
+    ("partner_theme", "提案テーマ", "Proposal theme"),
+    ("partner_demonstration", "実証実験", "Demonstration"),
+    ("partner_pr_plan", "広報計画", "PR plan"),
+    ("outreach_event", "誘致イベント", "Outreach event"),
+    ("outreach_lead", "誘致先", "Outreach lead"),
+];
+
+fn entity_name(lang: crate::i18n::Lang, code: &str) -> String {
+    match ENTITY_NAMES.iter().find(|(c, _, _)| *c == code) {
+        Some((_, ja, en)) => match lang {
+            crate::i18n::Lang::Ja => (*ja).to_string(),
+            crate::i18n::Lang::En => (*en).to_string(),
+        },
+        None => code.to_string(),
+    }
+}
+
+/// The audit page's own text.
+struct AuditText {
+    filter: &'static str,
+    key: &'static str,
+    since: &'static str,
+    until: &'static str,
+    anyone: &'static str,
+    any_kind: &'static str,
+    show: &'static str,
+    clear: &'static str,
+    changes: &'static str,
+    none: &'static str,
+    jst_note: &'static str,
+    scope_note: &'static str,
+}
+
+const AUDIT_JA: AuditText = AuditText {
+    filter: "絞り込み",
+    key: "対象のコード・キー（一部）",
+    since: "期間（開始日）",
+    until: "期間（終了日）",
+    anyone: "すべての操作者",
+    any_kind: "すべての対象",
+    show: "表示",
+    clear: "条件を消す",
+    changes: "変更内容",
+    none: "条件に合う記録はありません。",
+    jst_note: "日時は日本時間（JST）です。",
+    scope_note: "ユーザーとサーバー設定の記録は管理者だけが読めます。",
+};
+
+const AUDIT_EN: AuditText = AuditText {
+    filter: "Filter",
+    key: "Record code or key (part)",
+    since: "From (day)",
+    until: "To (day)",
+    anyone: "Anyone",
+    any_kind: "Any kind of record",
+    show: "Show",
+    clear: "Clear",
+    changes: "Changes",
+    none: "No entries match.",
+    jst_note: "Times are Japan Standard Time (JST).",
+    scope_note: "Entries on users and server settings are read by administrators only.",
+};
+
+fn audit_text(lang: crate::i18n::Lang) -> &'static AuditText {
+    match lang {
+        crate::i18n::Lang::Ja => &AUDIT_JA,
+        crate::i18n::Lang::En => &AUDIT_EN,
+    }
+}
+
+/// The filter as the query string gives it.
+pub(crate) fn audit_query_of(query: Option<&str>) -> AuditQuery {
+    let get = |name: &str| query_param(query, name).unwrap_or_default();
+    AuditQuery {
+        actor: get("actor"),
+        entity: get("entity"),
+        key: get("key"),
+        since: get("since"),
+        until: get("until"),
+        page: get("page").parse().unwrap_or(1),
+    }
+}
+
+/// The query string of a filter on another page.
+fn audit_link(q: &AuditQuery, page: i64) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("actor", &q.actor),
+        ("entity", &q.entity),
+        ("key", &q.key),
+        ("since", &q.since),
+        ("until", &q.until),
+    ] {
+        if !value.is_empty() {
+            out.append_pair(name, value);
+        }
+    }
+    out.append_pair("page", &page.to_string());
+    format!("/admin/audit?{}", out.finish())
 }
 
 pub async fn audit(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let t = ctx.t;
-    let page: i64 = query_param(ctx.query.as_deref(), "page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let entries = state
-        .store()
-        .audit_entries(AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
-        .await?;
-    let has_more = entries.len() as i64 > AUDIT_PAGE;
+    let at = audit_text(ctx.lang);
+    let role = ctx.user().map(|u| u.role).unwrap_or(Role::Viewer);
+    let scope = AuditScope::of(role).ok_or(WebError::Forbidden)?;
+    let query = audit_query_of(ctx.query.as_deref());
+    let (view, problem) =
+        match citykpi_app::audit::search(state.store(), scope, query.clone()).await {
+            Ok(view) => (Some(view), None),
+            Err(AppError::Invalid { field, reason }) => (None, Some((field, reason))),
+            Err(e) => return Err(e.into()),
+        };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let q = view.as_ref().map(|v| v.query.clone()).unwrap_or(query);
+    let (actors, entities) = view
+        .as_ref()
+        .map(|v| (v.actors.clone(), v.entities.clone()))
+        .unwrap_or_default();
+    let field_error = |name: &str| -> Option<String> {
+        problem
+            .as_ref()
+            .filter(|(f, _)| f == name)
+            .map(|(_, r)| r.clone())
+    };
     let body = html! {
         h1 { (t.audit_title) }
-        div.table-wrap {
-            table {
-                thead { tr {
-                    th scope="col" { (t.audit_at) }
-                    th scope="col" { (t.audit_actor) }
-                    th scope="col" { (t.audit_action) }
-                    th scope="col" { (t.audit_entity) }
-                    th scope="col" { (t.audit_before) }
-                    th scope="col" { (t.audit_after) }
-                } }
-                tbody {
-                    @for e in entries.iter().take(AUDIT_PAGE as usize) {
-                        tr {
-                            td { (e.at) }
-                            td { (e.actor) }
-                            td { (e.action) }
-                            td { (e.entity) " " code { (e.key) } }
-                            td { code { (short_json(&e.before)) } }
-                            td { code { (short_json(&e.after)) } }
+        p.hint { (at.jst_note) @if scope == AuditScope::Records { " " (at.scope_note) } }
+        form.filters method="get" action="/admin/audit" aria-label=(at.filter) {
+            label { (t.audit_actor)
+                select name="actor" {
+                    option value="" { (at.anyone) }
+                    @for a in &actors { option value=(a) selected[*a == q.actor] { (a) } }
+                }
+            }
+            label { (t.audit_entity)
+                select name="entity" aria-invalid=[field_error("entity").map(|_| "true")] {
+                    option value="" { (at.any_kind) }
+                    @for e in &entities { option value=(e) selected[*e == q.entity] { (entity_name(ctx.lang, e)) } }
+                }
+            }
+            label { (at.key) input type="search" name="key" value=(q.key) maxlength="200"; }
+            label { (at.since)
+                input type="date" name="since" value=(q.since) aria-invalid=[field_error("since").map(|_| "true")];
+                @if let Some(r) = field_error("since") { span.field-error role="alert" { (r) } }
+            }
+            label { (at.until)
+                input type="date" name="until" value=(q.until) aria-invalid=[field_error("until").map(|_| "true")];
+                @if let Some(r) = field_error("until") { span.field-error role="alert" { (r) } }
+            }
+            @if let Some(r) = field_error("entity") { p.field-error role="alert" { (r) } }
+            button type="submit" { (at.show) }
+            " " a href="/admin/audit" { (at.clear) }
+        }
+        @if let Some(view) = &view {
+            @if view.lines.is_empty() {
+                p { (at.none) }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr {
+                            th scope="col" { (t.audit_at) }
+                            th scope="col" { (t.audit_actor) }
+                            th scope="col" { (t.audit_action) }
+                            th scope="col" { (t.audit_entity) }
+                            th scope="col" { (at.changes) }
+                        } }
+                        tbody {
+                            @for line in &view.lines {
+                                tr {
+                                    td { time datetime=(line.entry.at) { (line.at_jst) } }
+                                    td { (line.entry.actor) }
+                                    td { (line.entry.action) }
+                                    td { (entity_name(ctx.lang, &line.entry.entity)) " " code { (line.entry.key) } }
+                                    td {
+                                        @if !line.changes.is_empty() {
+                                            table.changes {
+                                                @for c in &line.changes {
+                                                    tr {
+                                                        th scope="row" { (c.field) }
+                                                        td { del { (short(&c.before)) } }
+                                                        td { "→ " ins { (short(&c.after)) } }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-        }
-        nav.pager aria-label="pagination" {
-            @if page > 1 { a href={ "/admin/audit?page=" (page - 1) } rel="prev" { "← " (t.newer) } }
-            @if has_more { a href={ "/admin/audit?page=" (page + 1) } rel="next" { (t.older) " →" } }
+            nav.pager aria-label="pagination" {
+                @if view.page > 1 { a href=(audit_link(&q, view.page - 1)) rel="prev" { "← " (t.newer) } }
+                @if view.has_more { a href=(audit_link(&q, view.page + 1)) rel="next" { (t.older) " →" } }
+            }
         }
     };
-    Ok(render(
-        &ctx,
-        Page {
-            title: t.audit_title,
-            nav: Nav::Audit,
-            body,
-        },
-    ))
+    Ok((
+        status,
+        render(
+            &ctx,
+            Page {
+                title: t.audit_title,
+                nav: Nav::Audit,
+                body,
+            },
+        ),
+    )
+        .into_response())
 }
 
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {

@@ -158,10 +158,8 @@ pub fn prune(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
 /// interval after the start. A failed backup is logged and tried again at
 /// the next interval; it never stops the server.
 pub async fn run_schedule(db: String, schedule: Schedule) {
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + schedule.every,
-        schedule.every,
-    );
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod comparison;
 pub mod confirm;
@@ -18,7 +19,6 @@ pub mod notify;
 pub mod partners;
 pub mod reports;
 pub mod status;
-pub mod backup;
 
 pub use citykpi_store::Store;
 pub use error::AppError;

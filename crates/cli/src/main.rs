@@ -1,6 +1,7 @@
 //! `citykpi`: the command line. Thin: it parses arguments, calls the services
 //! in `citykpi-app`, and prints. No rule lives here.
 
+mod backup;
 mod compare;
 mod cycle;
 mod evidence;
@@ -10,7 +11,6 @@ mod partners;
 mod report;
 #[cfg(feature = "pdf")]
 mod report_pdf;
-mod backup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -490,8 +490,12 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             report::run(&store, command, lang).await?;
         }
         Command::Backup { output } => {
-            backup::run_backup(&resolve_database(cli.db.as_deref()), output.as_deref(), lang)
-                .await?
+            backup::run_backup(
+                &resolve_database(cli.db.as_deref()),
+                output.as_deref(),
+                lang,
+            )
+            .await?
         }
         Command::Restore { file } => {
             backup::run_restore(&file, &resolve_database(cli.db.as_deref()), lang).await?

@@ -444,8 +444,11 @@ async fn table_names(conn: &mut Conn<'_>) -> BackupResult<Vec<String>> {
             let virtual_tables: Vec<String> = rows
                 .iter()
                 .filter(|(_, sql)| {
-                    sql.as_deref()
-                        .is_some_and(|s| s.trim_start().to_ascii_uppercase().starts_with("CREATE VIRTUAL"))
+                    sql.as_deref().is_some_and(|s| {
+                        s.trim_start()
+                            .to_ascii_uppercase()
+                            .starts_with("CREATE VIRTUAL")
+                    })
                 })
                 .map(|(n, _)| n.clone())
                 .collect();
@@ -474,56 +477,59 @@ async fn table_names(conn: &mut Conn<'_>) -> BackupResult<Vec<String>> {
     Ok(names)
 }
 
+/// A reference to another table: (that table, the first referring column,
+/// the column it refers to; SQLite leaves the last empty for the key).
+type ForeignKey = (String, String, Option<String>);
+
 async fn describe(conn: &mut Conn<'_>, name: &str) -> BackupResult<Table> {
-    let (mut columns, key, fks): (Vec<Column>, Vec<String>, Vec<(String, String, Option<String>)>) =
-        match conn {
-            Conn::Sqlite(_) => {
-                let cols: Vec<(String, String, i64)> = run!(
+    let (mut columns, key, fks): (Vec<Column>, Vec<String>, Vec<ForeignKey>) = match conn {
+        Conn::Sqlite(_) => {
+            let cols: Vec<(String, String, i64)> = run!(
+                conn,
+                sqlx::query_as::<_, (String, String, i64)>(
+                    "SELECT name, type, hidden FROM pragma_table_xinfo($1)"
+                )
+                .bind(name),
+                fetch_all
+            )?;
+            let key: Vec<String> = run!(
+                conn,
+                sqlx::query_scalar::<_, String>(
+                    "SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk"
+                )
+                .bind(name),
+                fetch_all
+            )?;
+            let fks: Vec<ForeignKey> = run!(
                     conn,
-                    sqlx::query_as::<_, (String, String, i64)>(
-                        "SELECT name, type, hidden FROM pragma_table_xinfo($1)"
-                    )
-                    .bind(name),
-                    fetch_all
-                )?;
-                let key: Vec<String> = run!(
-                    conn,
-                    sqlx::query_scalar::<_, String>(
-                        "SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk"
-                    )
-                    .bind(name),
-                    fetch_all
-                )?;
-                let fks: Vec<(String, String, Option<String>)> = run!(
-                    conn,
-                    sqlx::query_as::<_, (String, String, Option<String>)>(
+                    sqlx::query_as::<_, ForeignKey>(
                         "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list($1) WHERE seq = 0"
                     )
                     .bind(name),
                     fetch_all
                 )?;
-                let columns = cols
-                    .into_iter()
-                    .filter(|(_, _, hidden)| *hidden == 0)
-                    .map(|(name, ty, _)| Column {
-                        name,
-                        kind: Kind::of_sqlite(&ty),
-                    })
-                    .collect();
-                (columns, key, fks)
-            }
-            Conn::Pg(_) => {
-                let cols: Vec<(String, String)> = run!(
-                    conn,
-                    sqlx::query_as::<_, (String, String)>(
-                        "SELECT column_name::text, data_type::text FROM information_schema.columns \
+            let columns = cols
+                .into_iter()
+                .filter(|(_, _, hidden)| *hidden == 0)
+                .map(|(name, ty, _)| Column {
+                    name,
+                    kind: Kind::of_sqlite(&ty),
+                })
+                .collect();
+            (columns, key, fks)
+        }
+        Conn::Pg(_) => {
+            let cols: Vec<(String, String)> = run!(
+                conn,
+                sqlx::query_as::<_, (String, String)>(
+                    "SELECT column_name::text, data_type::text FROM information_schema.columns \
                          WHERE table_schema = current_schema() AND table_name = $1 \
                          AND is_generated = 'NEVER'"
-                    )
-                    .bind(name),
-                    fetch_all
-                )?;
-                let key: Vec<String> = run!(
+                )
+                .bind(name),
+                fetch_all
+            )?;
+            let key: Vec<String> = run!(
                     conn,
                     sqlx::query_scalar::<_, String>(
                         "SELECT a.attname::text FROM pg_index i \
@@ -534,9 +540,9 @@ async fn describe(conn: &mut Conn<'_>, name: &str) -> BackupResult<Table> {
                     .bind(quote(name)),
                     fetch_all
                 )?;
-                let fks: Vec<(String, String, Option<String>)> = run!(
+            let fks: Vec<ForeignKey> = run!(
                     conn,
-                    sqlx::query_as::<_, (String, String, Option<String>)>(
+                    sqlx::query_as::<_, ForeignKey>(
                         "SELECT cf.relname::text, a.attname::text, af.attname::text \
                          FROM pg_constraint c \
                          JOIN pg_class cf ON cf.oid = c.confrelid \
@@ -553,16 +559,16 @@ async fn describe(conn: &mut Conn<'_>, name: &str) -> BackupResult<Table> {
                     .bind(quote(name)),
                     fetch_all
                 )?;
-                let columns = cols
-                    .into_iter()
-                    .map(|(name, ty)| Column {
-                        name,
-                        kind: Kind::of_postgres(&ty),
-                    })
-                    .collect();
-                (columns, key, fks)
-            }
-        };
+            let columns = cols
+                .into_iter()
+                .map(|(name, ty)| Column {
+                    name,
+                    kind: Kind::of_postgres(&ty),
+                })
+                .collect();
+            (columns, key, fks)
+        }
+    };
     columns.sort_by(|a, b| a.name.cmp(&b.name));
     let key = if key.is_empty() {
         columns.iter().map(|c| c.name.clone()).collect()
@@ -706,7 +712,7 @@ fn parse_field(s: &str, kind: Kind) -> Result<Val, String> {
             Val::Text(out)
         }
         Kind::Bytes => {
-            if s.len() % 2 != 0 {
+            if !s.len().is_multiple_of(2) {
                 return Err(bad("odd hex length:"));
             }
             let mut out = Vec::with_capacity(s.len() / 2);
@@ -746,7 +752,9 @@ fn sqlite_val(row: &SqliteRow, i: usize, kind: Kind) -> Result<Val, sqlx::Error>
 
 fn pg_val(row: &PgRow, i: usize, kind: Kind) -> Result<Val, sqlx::Error> {
     Ok(match kind {
-        Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Val::Null, Val::Int),
+        Kind::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Val::Null, Val::Int),
         Kind::Float => row
             .try_get::<Option<f64>, _>(i)?
             .map_or(Val::Null, Val::Float),
@@ -1356,14 +1364,19 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
         match tag {
             "T" => {
                 if current.is_some() {
-                    return Err(corrupt(line_no, "表の終わりがありません / table not ended".into()));
+                    return Err(corrupt(
+                        line_no,
+                        "表の終わりがありません / table not ended".into(),
+                    ));
                 }
                 let mut parts = rest.split('\t');
                 let name = parts.next().unwrap_or_default().to_string();
                 let Some(table) = target_tables.get(&name) else {
                     return Err(corrupt(
                         line_no,
-                        format!("表 {name} が復元先にありません / table {name} is not in the target's schema"),
+                        format!(
+                            "表 {name} が復元先にありません / table {name} is not in the target's schema"
+                        ),
                     ));
                 };
                 let mut columns = Vec::new();
@@ -1375,7 +1388,9 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
                     if !table.columns.iter().any(|c| c.name == col) {
                         return Err(corrupt(
                             line_no,
-                            format!("列 {name}.{col} が復元先にありません / column {name}.{col} is not in the target's schema"),
+                            format!(
+                                "列 {name}.{col} が復元先にありません / column {name}.{col} is not in the target's schema"
+                            ),
                         ));
                     }
                     columns.push(Column {
@@ -1420,7 +1435,10 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
             }
             "E" => {
                 let Some(mut cur) = current.take() else {
-                    return Err(corrupt(line_no, "表の外の終わり / table end outside a table".into()));
+                    return Err(corrupt(
+                        line_no,
+                        "表の外の終わり / table end outside a table".into(),
+                    ));
                 };
                 let mut rows = std::mem::take(&mut cur.rows);
                 if let Some((child, parent)) = &cur.table.self_ref {
@@ -1432,11 +1450,19 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
                 insert_rows(conn, &cur.table.name, &cur.columns, rows).await?;
                 loaded.push((cur.table, cur.columns));
             }
-            _ => return Err(corrupt(line_no, format!("不明な行 / unknown line tag {tag:?}"))),
+            _ => {
+                return Err(corrupt(
+                    line_no,
+                    format!("不明な行 / unknown line tag {tag:?}"),
+                ));
+            }
         }
     }
     if current.is_some() {
-        return Err(corrupt(line_no, "表の終わりがありません / table not ended".into()));
+        return Err(corrupt(
+            line_no,
+            "表の終わりがありません / table not ended".into(),
+        ));
     }
 
     if backend == Backend::Postgres {
@@ -1445,9 +1471,11 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
             for c in columns.iter().filter(|c| c.kind == Kind::Int) {
                 let seq: Option<String> = run!(
                     conn,
-                    sqlx::query_scalar::<_, Option<String>>("SELECT pg_get_serial_sequence($1, $2)")
-                        .bind(quote(&t.name))
-                        .bind(&c.name),
+                    sqlx::query_scalar::<_, Option<String>>(
+                        "SELECT pg_get_serial_sequence($1, $2)"
+                    )
+                    .bind(quote(&t.name))
+                    .bind(&c.name),
                     fetch_one
                 )?;
                 if let Some(seq) = seq {
@@ -1464,14 +1492,20 @@ async fn load_rows(raw: &mut Raw, file: &Path, manifest: &Manifest) -> BackupRes
 
     // Every table as the target now holds it, against the manifest.
     let mut verified = Vec::new();
-    let expected: BTreeMap<&str, &TableSum> =
-        manifest.tables.iter().map(|t| (t.table.as_str(), t)).collect();
+    let expected: BTreeMap<&str, &TableSum> = manifest
+        .tables
+        .iter()
+        .map(|t| (t.table.as_str(), t))
+        .collect();
     for (t, columns) in &loaded {
         let (sum, _) = dump_table(conn, t, columns, |_| Ok(())).await?;
         let Some(want) = expected.get(t.name.as_str()) else {
             return Err(BackupError::Corrupt {
                 file: file.display().to_string(),
-                reason: format!("表 {} が目録にありません / table {} is not in the manifest", t.name, t.name),
+                reason: format!(
+                    "表 {} が目録にありません / table {} is not in the manifest",
+                    t.name, t.name
+                ),
             });
         };
         if sum.rows != want.rows || sum.sha256 != want.sha256 {
@@ -1611,7 +1645,9 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            ["A", "B", "A1", "A1a"].map(|s| Val::Text(s.into())).to_vec()
+            ["A", "B", "A1", "A1a"]
+                .map(|s| Val::Text(s.into()))
+                .to_vec()
         );
     }
 }

@@ -63,10 +63,7 @@ fn by_table(sums: &[TableSum]) -> BTreeMap<String, (u64, String)> {
 async fn filled(backend: Backend) -> TestDb {
     let db = TestDb::new(backend).await;
     db.store.apply(&city(), "import").await.unwrap();
-    db.store
-        .set_setting("city_code", "271004")
-        .await
-        .unwrap();
+    db.store.set_setting("city_code", "271004").await.unwrap();
     db.store
         .set_password_hash("sato", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
         .await
@@ -123,13 +120,20 @@ async fn restore_brings_back_every_table_on_either_backend(backend: Backend) {
             db.store.load_all().await.unwrap()
         );
         assert_eq!(
-            restored.user_password_hash("sato").await.unwrap().as_deref(),
+            restored
+                .user_password_hash("sato")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
         );
         let audit = restored.audit_entries(1, 0).await.unwrap();
         assert_eq!(audit[0].action, "restore");
         assert_eq!(audit[0].entity, "database");
-        assert_eq!(audit[0].after.as_ref().unwrap()["rows"], manifest.total_rows());
+        assert_eq!(
+            audit[0].after.as_ref().unwrap()["rows"],
+            manifest.total_rows()
+        );
         // New rows get fresh ids after the restored ones (sequences moved on).
         let id = restored
             .record_audit(&AuditRecord {
@@ -209,8 +213,10 @@ async fn a_non_empty_target_is_refused_and_left_as_it_was(backend: Backend) {
     backup::backup(&EmptyDb::of(&db), &file).await.unwrap();
 
     let target = TestDb::new(backend).await;
-    let mut ds = Dataset::default();
-    ds.departments = city().departments[..1].to_vec();
+    let ds = Dataset {
+        departments: city().departments[..1].to_vec(),
+        ..Dataset::default()
+    };
     target.store.apply(&ds, "import").await.unwrap();
     let url = EmptyDb::of(&target);
     let before = backup::checksums(&url).await.unwrap();
@@ -268,7 +274,9 @@ async fn a_backup_taken_while_a_writer_writes_holds_whole_transactions(backend: 
             let mut month = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let ds = Dataset {
-                    observations: (0..PER_WRITE).map(|a| observation("K002", month, a)).collect(),
+                    observations: (0..PER_WRITE)
+                        .map(|a| observation("K002", month, a))
+                        .collect(),
                     ..Dataset::default()
                 };
                 writer_store.apply(&ds, "writer").await.unwrap();
@@ -353,13 +361,31 @@ async fn backups_of_every_older_schema_are_upgraded_on_restore(backend: Backend)
                  VALUES ('old-admin', '旧管理者', NULL, 'S011', 'admin', '$argon2id$v=19$old', TRUE)";
     let rows: Vec<&str> = FIRST_SCHEMA_ROWS
         .iter()
-        .map(|s| if s.contains("code_placeholder") { users } else { s })
+        .map(|s| {
+            if s.contains("code_placeholder") {
+                users
+            } else {
+                s
+            }
+        })
         .collect();
     let dir = tempfile::tempdir().unwrap();
+    // Every version on SQLite; on PostgreSQL (whose DDL is slow to run
+    // twenty times over) the first, two between and the last.
+    let n = versions.len();
+    let tried: Vec<usize> = match backend {
+        Backend::Sqlite => (0..n).collect(),
+        Backend::Postgres => vec![0, n / 3, 2 * n / 3, n - 1],
+    };
     for (i, version) in versions.iter().enumerate() {
+        if !tried.contains(&i) {
+            continue;
+        }
         // A database of that version, with rows written at the first one.
         let old = EmptyDb::new(backend).await;
-        backup::create_at_version(&old.url, versions[0]).await.unwrap();
+        backup::create_at_version(&old.url, versions[0])
+            .await
+            .unwrap();
         exec(&old.url, &rows).await;
         backup::create_at_version(&old.url, *version).await.unwrap();
         assert_eq!(backup::schema_version_of(&old.url).await.unwrap(), *version);
@@ -370,15 +396,17 @@ async fn backups_of_every_older_schema_are_upgraded_on_restore(backend: Backend)
         // The backup did not change the database it read.
         assert_eq!(backup::schema_version_of(&old.url).await.unwrap(), *version);
 
-        // Restored into either backend, it is upgraded and keeps its rows.
-        let to = if i % 2 == 0 { backend } else { other(backend) };
+        // Restored, it is upgraded and keeps its rows; into the other
+        // backend too for the first, the middle and the last version.
+        let cross = i == 0 || i == n / 2 || i + 1 == n;
+        let to = if cross { other(backend) } else { backend };
         let target = EmptyDb::new(to).await;
         let report = backup::restore(&file, &target.url, "admin").await.unwrap();
         assert_eq!(report.schema_version, backup::latest_schema_version(to));
         check_first_schema_rows(&target.url, &format!("v{version} into {to:?}")).await;
 
         // Opening the old database itself upgrades it the same way.
-        if i == versions.len() / 2 {
+        if i == n / 3 || i == n / 2 {
             check_first_schema_rows(&old.url, &format!("v{version} opened")).await;
         }
     }
@@ -391,7 +419,11 @@ async fn check_first_schema_rows(url: &str, what: &str) {
     assert_eq!(ds.departments[0].name_en, "Mayor's Office", "{what}");
     assert_eq!(ds.users[0].login, "old-admin", "{what}");
     assert_eq!(
-        store.user_password_hash("old-admin").await.unwrap().as_deref(),
+        store
+            .user_password_hash("old-admin")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("$argon2id$v=19$old"),
         "{what}"
     );

@@ -39,11 +39,13 @@ use sha2::{Digest, Sha256};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow};
-use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row, SqliteConnection};
 
 use crate::audit::AuditRecord;
 use crate::conn::{Conn, run};
-use crate::{Backend, SQLITE_BUSY_TIMEOUT, Store, StoreError, redact};
+use crate::{
+    Backend, SLOW_STATEMENT, SLOW_STATEMENT_LEVEL, SQLITE_BUSY_TIMEOUT, Store, StoreError, redact,
+};
 
 /// The first field of the manifest: what kind of file this is.
 pub const FORMAT: &str = "citykpi-backup";
@@ -53,7 +55,11 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Rows per INSERT statement on restore, bounded by the parameters a
 /// statement may carry (SQLite: 32,766; PostgreSQL: 65,535).
 const MAX_PARAMS: usize = 30_000;
+/// PostgreSQL gains from long statements; sqlx's SQLite driver binds a
+/// statement's parameters in time that grows faster than their number (a
+/// demo city restored in 11.8 s with 500 rows per statement, 4.0 s with 32).
 const MAX_ROWS_PER_INSERT: usize = 500;
+const MAX_ROWS_PER_INSERT_SQLITE: usize = 32;
 /// The manifest is the last line; this much of the file's end is read to find it.
 const MANIFEST_MAX: u64 = 1 << 20;
 
@@ -277,7 +283,11 @@ async fn connect(target: &str, create: bool) -> BackupResult<Raw> {
     };
     match backend_of(target) {
         Backend::Postgres => {
-            let options = PgConnectOptions::from_str(target).map_err(open_err)?;
+            // Slow statements at debug level, as the store's own pool: a
+            // restore's 500-row INSERTs run for a second by design.
+            let options = PgConnectOptions::from_str(target)
+                .map_err(open_err)?
+                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
             Ok(Raw::Pg(
                 PgConnection::connect_with(&options)
                     .await
@@ -298,7 +308,8 @@ async fn connect(target: &str, create: bool) -> BackupResult<Raw> {
                 .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
             Ok(Raw::Sqlite(
                 SqliteConnection::connect_with(&options)
                     .await
@@ -1174,7 +1185,11 @@ async fn insert_rows(
         return Ok(());
     }
     let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
-    let per = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS_PER_INSERT);
+    let most = match conn {
+        Conn::Sqlite(_) => MAX_ROWS_PER_INSERT_SQLITE,
+        Conn::Pg(_) => MAX_ROWS_PER_INSERT,
+    };
+    let per = (MAX_PARAMS / columns.len()).clamp(1, most);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<Vec<Val>> = rows.by_ref().take(per).collect();

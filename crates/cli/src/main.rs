@@ -1,6 +1,7 @@
 //! `citykpi`: the command line. Thin: it parses arguments, calls the services
 //! in `citykpi-app`, and prints. No rule lives here.
 
+mod backup;
 mod compare;
 mod cycle;
 mod evidence;
@@ -124,6 +125,23 @@ enum Command {
     Report {
         #[command(subcommand)]
         command: report::ReportCommand,
+    },
+    /// バックアップを作成する（稼働中でも一貫した内容、チェックサム付き）/ take a consistent backup (while the server runs), with checksums
+    Backup {
+        /// 出力先（省略時は ./citykpi-<日時>.backup）/ output file (default ./citykpi-<time>.backup)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// バックアップを空のデータベース（--db）に復元する / restore a backup into an empty database (--db)
+    Restore {
+        /// バックアップファイル / the backup file
+        file: PathBuf,
+    },
+    /// 全データを別のデータベースへ移す（SQLite ⇄ PostgreSQL、移行先は空）/ move all data to another, empty database (SQLite ⇄ PostgreSQL)
+    Migrate {
+        /// 移行先: postgres:// URL または SQLiteファイル / target: a postgres:// URL or a SQLite file
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -432,6 +450,20 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                     demo::password()
                 );
             }
+            if let Some(schedule) = citykpi_app::backup::Schedule::from_env()? {
+                println!(
+                    "{}: {} ({:.1}h, {} {})",
+                    lang.pick("定期バックアップ", "Scheduled backups"),
+                    schedule.dir.display(),
+                    schedule.every.as_secs_f64() / 3600.0,
+                    lang.pick("保存数", "keep"),
+                    schedule.keep
+                );
+                tokio::spawn(citykpi_app::backup::run_schedule(
+                    resolve_database(cli.db.as_deref()),
+                    schedule,
+                ));
+            }
             citykpi_web::serve(store, addr).await?;
         }
         Command::Evidence { command } => evidence::run(command, cli.db.as_deref()).await?,
@@ -456,6 +488,20 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         Command::Report { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             report::run(&store, command, lang).await?;
+        }
+        Command::Backup { output } => {
+            backup::run_backup(
+                &resolve_database(cli.db.as_deref()),
+                output.as_deref(),
+                lang,
+            )
+            .await?
+        }
+        Command::Restore { file } => {
+            backup::run_restore(&file, &resolve_database(cli.db.as_deref()), lang).await?
+        }
+        Command::Migrate { to } => {
+            backup::run_migrate(&resolve_database(cli.db.as_deref()), &to, lang).await?
         }
     }
     Ok(())

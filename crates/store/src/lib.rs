@@ -27,6 +27,9 @@ mod settings;
 mod web;
 mod write;
 
+/// Backups, restores and moves between backends.
+pub mod backup;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

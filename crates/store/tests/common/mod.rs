@@ -695,3 +695,57 @@ pub fn many_observations(n: usize, seed: u64) -> Vec<Observation> {
         })
         .collect()
 }
+
+/// A database that does not exist yet, or exists with nothing in it: no
+/// tables, no migrations (what a restore or a move writes into). A SQLite
+/// file in a temporary folder (not created), or a PostgreSQL database
+/// created empty and dropped afterwards.
+pub struct EmptyDb {
+    pub url: String,
+    pub path: Option<std::path::PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+    _pg: Option<PgDbGuard>,
+}
+
+impl EmptyDb {
+    pub async fn new(backend: Backend) -> EmptyDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let path = dir.path().join("restored.db");
+                EmptyDb {
+                    url: path.display().to_string(),
+                    path: Some(path),
+                    _dir: Some(dir),
+                    _pg: None,
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("citykpi_test_{:016x}", rand::random::<u64>());
+                let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
+                    .await
+                    .expect("PostgreSQL must answer for the PostgreSQL tests");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("CREATE DATABASE for the test");
+                let _ = admin.close().await;
+                EmptyDb {
+                    url: pg_url_for(&name),
+                    path: None,
+                    _dir: None,
+                    _pg: Some(PgDbGuard(name)),
+                }
+            }
+        }
+    }
+
+    /// The URL of a SQLite test database or of a PostgreSQL one.
+    pub fn of(db: &TestDb) -> String {
+        match (&db.path, &db.pg_name) {
+            (Some(p), _) => p.display().to_string(),
+            (_, Some(name)) => pg_url_for(name),
+            _ => unreachable!("a test database is either a file or a PostgreSQL database"),
+        }
+    }
+}

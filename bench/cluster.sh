@@ -10,12 +10,16 @@
 # moved to the database), that binary on SQLite for comparison.
 #
 # Run from the repository root: bench/cluster.sh   (DURATION=10s by default;
+# CONNS=50 connections by default;
 # PGURL=postgres://postgres@127.0.0.1:5432 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-cargo build --release -q -p citykpi --no-default-features
-BIN=$PWD/target/release/citykpi
+# BIN=path/to/citykpi measures that binary instead of a fresh release build.
+if [ -z "${BIN:-}" ]; then
+    cargo build --release -q -p citykpi --no-default-features
+    BIN=$PWD/target/release/citykpi
+fi
 DURATION=${DURATION:-10s}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 WORK=$(mktemp -d)
@@ -57,15 +61,17 @@ run() { # label port cookie connections
 stop_all() { kill "${PIDS[@]}" 2>/dev/null || true; wait "${PIDS[@]}" 2>/dev/null || true; PIDS=(); }
 
 if [ -n "${BEFORE:-}" ]; then
-    start "$BEFORE" "$WORK/s.db" 18190
-    run "before (sessions in memory), SQLite" 18190 "$(login 18190)" 50
+    # Its own database: the older binary refuses one with a newer migration.
+    "$BEFORE" --db "$WORK/before.db" demo >/dev/null
+    start "$BEFORE" "$WORK/before.db" 18190
+    run "before (sessions in memory), SQLite" 18190 "$(login 18190)" "${CONNS:-50}"
     stop_all
 fi
 start "$BIN" "$WORK/s.db" 18191
-run "sessions in the database, read again every 2 s, SQLite" 18191 "$(login 18191)" 50
+run "sessions in the database, read again every 2 s, SQLite" 18191 "$(login 18191)" "${CONNS:-50}"
 stop_all
 start "$BIN" "$WORK/s.db" 18192 CITYKPI_SESSION_CHECK_SECONDS=0
-run "sessions in the database, read at every request, SQLite" 18192 "$(login 18192)" 50
+run "sessions in the database, read at every request, SQLite" 18192 "$(login 18192)" "${CONNS:-50}"
 stop_all
 
 psql "$PGURL/postgres" -qc "CREATE DATABASE $PGDB" >/dev/null
@@ -79,7 +85,7 @@ run "server B" 18194 "$COOKIE" 25
 wait %1 2>/dev/null || true
 stop_all
 start "$BIN" "$PGURL/$PGDB" 18195 CITYKPI_SESSION_CHECK_SECONDS=0
-run "one server, PostgreSQL, read at every request" 18195 "$(login 18195)" 50
+run "one server, PostgreSQL, read at every request" 18195 "$(login 18195)" "${CONNS:-50}"
 stop_all
 start "$BIN" "$PGURL/$PGDB" 18196
-run "one server, PostgreSQL, read again every 2 s" 18196 "$(login 18196)" 50
+run "one server, PostgreSQL, read again every 2 s" 18196 "$(login 18196)" "${CONNS:-50}"

@@ -23,6 +23,7 @@ mod partners;
 mod read;
 mod registry;
 mod search;
+mod sessions;
 mod settings;
 mod web;
 mod write;
@@ -63,6 +64,7 @@ pub use partners::{
 pub use read::ObservationFilter;
 pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
+pub use sessions::{PoolStats, Readiness, StoredSession};
 pub use web::{ApiTokenInfo, rfc3339_in};
 
 use conn::{Conn, Pooled, Tx, run};
@@ -933,6 +935,8 @@ impl Store {
             });
         }
         web::delete_tokens(conn, login).await?;
+        // Whoever holds a session with the old password is logged out, on every server.
+        sessions::delete_user_sessions(conn, login).await?;
         if let Some(actor) = actor {
             audit::record(
                 conn,

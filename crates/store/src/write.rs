@@ -80,6 +80,8 @@ pub(crate) async fn user(conn: &mut Conn<'_>, u: &User) -> Result<()> {
         // A deactivated account keeps no API access, also after it is
         // activated again.
         crate::web::delete_tokens(conn, &u.login).await?;
+        // Its sessions end on every server, not only at its next request.
+        crate::sessions::delete_user_sessions(conn, &u.login).await?;
     }
     Ok(())
 }

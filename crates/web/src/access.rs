@@ -190,6 +190,12 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/static/{file}", Access::Public),
     r("GET", "/favicon.svg", Access::Public),
     r("GET", "/healthz", Access::Public),
+    r("POST", "/account/sessions/revoke", Access::Login),
+    // For the load balancer: no login, and no link to it on any page.
+    r("GET", "/readyz", Access::Public),
+    // No login, but the handler admits only the configured addresses or
+    // an administrator's API token (`metrics`).
+    r("GET", "/metrics", Access::Public),
 ];
 
 /// Every route of the application with the roles it admits.
@@ -315,12 +321,15 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
             }
             None => return Err(Refusal::Error(WebError::Unauthorized)),
         }
-    } else if let Some(session) = session_of(state, req.headers()) {
+    } else if let Some(session) = session_of(state, req.headers())
+        .await
+        .map_err(Refusal::Error)?
+    {
         // The user as stored now, not as at login: a demotion or
         // deactivation by an administrator takes effect on the next request
         // (a web write refreshes the read model at once, the CLI's within
         // two seconds). A user who is gone or inactive is logged out.
-        match user_for(state, &session.user.login)
+        match user_for(state, &session.login)
             .await
             .map_err(Refusal::Error)?
         {
@@ -330,7 +339,11 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
                     session: Some(session),
                 })
             }
-            None => state.sessions().remove(&session.id),
+            None => state
+                .sessions()
+                .remove(state.store(), &session)
+                .await
+                .map_err(|e| Refusal::Error(e.into()))?,
         }
     }
     let role = principal.as_ref().map(|p| p.user.role);

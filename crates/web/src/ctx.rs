@@ -47,8 +47,14 @@ pub fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
 }
 
 /// The session named by the request's cookie, if it is alive.
-pub fn session_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<Session>> {
-    cookie(headers, SESSION_COOKIE).and_then(|id| state.sessions().get(id))
+pub async fn session_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> crate::error::WebResult<Option<Arc<Session>>> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(id) => Ok(state.sessions().get(state.store(), id).await?),
+        None => Ok(None),
+    }
 }
 
 /// The fiscal year shown when none is chosen: the last one that has ended,

@@ -196,7 +196,8 @@ pub(crate) async fn render_errors(
     let is_api = req.uri().path().starts_with("/api/");
     let lang = crate::ctx::lang_of(req.headers(), req.uri().query());
     let path = req.uri().path().to_string();
-    let session = crate::ctx::session_of(&state, req.headers());
+    let session_id =
+        crate::session::cookie(req.headers(), crate::session::SESSION_COOKIE).map(str::to_string);
     let mut resp = next.run(req).await;
     let Some(info) = resp.extensions_mut().remove::<ErrorInfo>() else {
         return resp;
@@ -217,8 +218,26 @@ pub(crate) async fn render_errors(
             serde_json::json!({ "error": { "status": info.status.as_u16(), "message": message } });
         (info.status, axum::Json(body)).into_response()
     } else {
-        let user = session.as_ref().map(|s| &s.user);
-        let html = crate::layout::error_page(lang, user, info.status, &message, &path);
+        // Who is logged in, for the page's header: looked up only for an
+        // error page (the access check has just read the session). An error
+        // of the lookup itself (the database is down) shows no one.
+        let session = match session_id {
+            Some(id) => state
+                .sessions()
+                .get(state.store(), &id)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let user = match session {
+            Some(s) => crate::access::user_for(&state, &s.login)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let html = crate::layout::error_page(lang, user.as_ref(), info.status, &message, &path);
         let mut r = Response::new(Body::from(html.into_string()));
         *r.status_mut() = info.status;
         r.headers_mut().insert(

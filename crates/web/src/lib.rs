@@ -12,8 +12,10 @@ mod cache;
 mod ctx;
 mod error;
 pub mod i18n;
+mod jobs;
 mod layout;
 mod limits;
+mod metrics;
 mod pages;
 pub mod proxy;
 mod ratelimit;
@@ -43,6 +45,16 @@ pub struct WebConfig {
     /// How often pages look for writes made by another process (the CLI):
     /// `cache::CHECK_EVERY`; zero looks at every request.
     pub snapshot_check_every: std::time::Duration,
+    /// How long a server trusts a session it has read before reading it
+    /// again (a session ended on another server is refused within this):
+    /// `session::CHECK_EVERY`; zero reads the session at every request.
+    pub session_check_every: std::time::Duration,
+    /// Client addresses that may read `/metrics` without a token
+    /// (`CITYKPI_METRICS_ALLOW`; default this host only).
+    pub metrics_allow: Vec<proxy::IpRange>,
+    /// How often expired sessions and login failures are deleted (one
+    /// server per turn); zero runs no scheduled job.
+    pub cleanup_every: std::time::Duration,
 }
 
 /// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
@@ -55,6 +67,9 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             token_lifetime: std::time::Duration::from_secs(DEFAULT_TOKEN_DAYS * 86_400),
             snapshot_check_every: cache::CHECK_EVERY,
+            session_check_every: session::CHECK_EVERY,
+            metrics_allow: proxy::parse_ranges("127.0.0.0/8,::1").unwrap_or_default(),
+            cleanup_every: std::time::Duration::from_secs(600),
         }
     }
 }
@@ -85,6 +100,21 @@ impl WebConfig {
             })?;
             c.token_lifetime = std::time::Duration::from_secs(days * 86_400);
         }
+        if let Some(v) = var("CITYKPI_SESSION_CHECK_SECONDS") {
+            let secs = v.trim().parse::<u64>().ok().filter(|s| *s <= 60).ok_or_else(|| {
+                WebError::Config(format!(
+                    "CITYKPI_SESSION_CHECK_SECONDS: 「{v}」は0〜60の秒数ではありません / \"{v}\" is not a number of seconds from 0 to 60"
+                ))
+            })?;
+            c.session_check_every = std::time::Duration::from_secs(secs);
+        }
+        if let Some(v) = var("CITYKPI_METRICS_ALLOW") {
+            c.metrics_allow = proxy::parse_ranges(&v).map_err(|bad| {
+                WebError::Config(format!(
+                    "CITYKPI_METRICS_ALLOW: 「{bad}」はIPアドレスまたは範囲（10.0.0.0/8）ではありません / \"{bad}\" is not an IP address or range (10.0.0.0/8)"
+                ))
+            })?;
+        }
         Ok(c)
     }
 }
@@ -101,6 +131,9 @@ struct Inner {
     sessions: session::Sessions,
     limiter: ratelimit::LoginLimiter,
     cache: cache::Cache,
+    metrics: metrics::Metrics,
+    /// This server among several: host, process and a random part.
+    holder: String,
 }
 
 impl AppState {
@@ -109,10 +142,12 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
-                config,
-                sessions: session::Sessions::default(),
-                limiter: ratelimit::LoginLimiter::default(),
+                sessions: session::Sessions::new(config.session_check_every),
+                limiter: ratelimit::LoginLimiter,
                 cache,
+                metrics: metrics::Metrics::default(),
+                holder: holder_name(),
+                config,
             }),
         }
     }
@@ -162,6 +197,29 @@ impl AppState {
     pub(crate) fn data_changed(&self) {
         self.inner.cache.invalidate();
     }
+    pub(crate) fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+    /// This server's name in `job_runs`.
+    pub(crate) fn holder(&self) -> &str {
+        &self.inner.holder
+    }
+}
+
+/// `host:pid:random`: tells the servers on one database apart (also two in
+/// one process, as the tests run them).
+fn holder_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 /// The whole application: pages, public portal, API and assets, with security
@@ -209,6 +267,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/token", post(account::issue_token))
         .route("/account/token/revoke", post(account::revoke_token))
         .route("/account/password", post(account::change_password))
+        .route("/account/sessions/revoke", post(account::revoke_sessions))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}", post(admin::update_user))
@@ -228,7 +287,9 @@ pub fn router(state: AppState) -> Router {
         .merge(partners::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(metrics::healthz))
+        .route("/readyz", get(metrics::readyz))
+        .route("/metrics", get(metrics::metrics))
         // Inside the access check: only a caller who may post is told about limits.
         .route_layer(axum::middleware::from_fn(limits::text_limits))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -244,6 +305,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
         ))
         .with_state(state)
 }
@@ -262,6 +327,7 @@ pub async fn serve(store: Store, addr: SocketAddr) -> Result<(), WebError> {
         source: e,
     })?;
     println!("citykpi: http://{local}/ で待ち受けています / listening on http://{local}/");
+    tracing::info!(address = %local, "listening");
     serve_on(listener, AppState::new(store, WebConfig::from_env()?)).await
 }
 
@@ -281,6 +347,9 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> Res
             let _ = snap.cycle_year(warm.store(), fy).await;
         }
     });
+    // Expired sessions and old login failures are deleted on a schedule,
+    // by one server per turn.
+    jobs::start(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -1,10 +1,16 @@
-//! Login rate limit, in memory: failed attempts are counted per (client IP,
-//! login name) and per client IP within a window; past the limit every attempt
-//! is refused until the window has passed, whether the password is right or not.
+//! Login rate limit, counted in the database so that every server on it
+//! counts the same attempts: failed attempts per (client IP, login name) and
+//! per client IP within a window; past the limit every attempt is refused
+//! until the window has passed, whether the password is right or not.
+//! A load balancer that sends each attempt to another server does not
+//! multiply the limit. The keys are stored as SHA-256 digests, so the table
+//! holds no client addresses or login names in the clear.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use citykpi_store::Store;
+
+use crate::session::{token_digest, unix_now};
 
 /// Failed attempts allowed per (IP, login) within the window.
 pub const MAX_FAILURES_PER_LOGIN: u32 = 5;
@@ -12,51 +18,70 @@ pub const MAX_FAILURES_PER_LOGIN: u32 = 5;
 pub const MAX_FAILURES_PER_IP: u32 = 50;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
+/// The digests of the (IP, login) key and the IP's key.
 fn keys(ip: &str, login: &str) -> [String; 2] {
     [
-        format!("{ip}\u{0}{}", login.trim().to_lowercase()),
-        format!("{ip}\u{0}*"),
+        token_digest(&format!("{ip}\u{0}{}", login.trim().to_lowercase())),
+        token_digest(&format!("{ip}\u{0}*")),
     ]
 }
 
+fn window_start(now: i64) -> i64 {
+    now - WINDOW.as_secs() as i64
+}
+
+#[derive(Default)]
+pub struct LoginLimiter;
+
 impl LoginLimiter {
     /// Whether another attempt is allowed now.
-    pub fn allowed(&self, ip: &str, login: &str) -> bool {
-        let Ok(mut map) = self.failures.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        map.retain(|_, (_, since)| now.duration_since(*since) < WINDOW);
+    pub async fn allowed(
+        &self,
+        store: &Store,
+        ip: &str,
+        login: &str,
+    ) -> citykpi_store::Result<bool> {
         let [per_login, per_ip] = keys(ip, login);
-        map.get(&per_login)
-            .is_none_or(|(n, _)| *n < MAX_FAILURES_PER_LOGIN)
-            && map
-                .get(&per_ip)
-                .is_none_or(|(n, _)| *n < MAX_FAILURES_PER_IP)
+        let counts = store
+            .login_failures(&[&per_login, &per_ip], window_start(unix_now()))
+            .await?;
+        Ok(counts
+            .first()
+            .is_none_or(|n| *n < i64::from(MAX_FAILURES_PER_LOGIN))
+            && counts
+                .get(1)
+                .is_none_or(|n| *n < i64::from(MAX_FAILURES_PER_IP)))
     }
 
-    pub fn record_failure(&self, ip: &str, login: &str) {
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        for k in keys(ip, login) {
-            let e = map.entry(k).or_insert((0, now));
-            e.0 += 1;
-        }
+    pub async fn record_failure(
+        &self,
+        store: &Store,
+        ip: &str,
+        login: &str,
+    ) -> citykpi_store::Result<()> {
+        let [per_login, per_ip] = keys(ip, login);
+        let now = unix_now();
+        store
+            .record_login_failure(&[&per_login, &per_ip], now, window_start(now))
+            .await
     }
 
     /// A successful login clears that login's count (not the IP's).
-    pub fn record_success(&self, ip: &str, login: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            let [per_login, _] = keys(ip, login);
-            map.remove(&per_login);
-        }
+    pub async fn record_success(
+        &self,
+        store: &Store,
+        ip: &str,
+        login: &str,
+    ) -> citykpi_store::Result<()> {
+        let [per_login, _] = keys(ip, login);
+        store.clear_login_failures(&per_login).await
+    }
+
+    /// Deletes counts whose window has passed (the cleanup job).
+    pub async fn clean_up(store: &Store) -> citykpi_store::Result<u64> {
+        store
+            .delete_old_login_failures(window_start(unix_now()))
+            .await
     }
 }
 
@@ -65,21 +90,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_per_login_and_ip() {
-        let l = LoginLimiter::default();
-        for _ in 0..MAX_FAILURES_PER_LOGIN {
-            assert!(l.allowed("1.2.3.4", "Alice"));
-            l.record_failure("1.2.3.4", "alice");
-        }
-        assert!(
-            !l.allowed("1.2.3.4", "ALICE "),
-            "case and spaces do not reset the count"
-        );
-        assert!(l.allowed("1.2.3.4", "bob"));
-        assert!(l.allowed("5.6.7.8", "alice"));
-        for i in 0..MAX_FAILURES_PER_IP {
-            l.record_failure("9.9.9.9", &format!("user{i}"));
-        }
-        assert!(!l.allowed("9.9.9.9", "someone-new"));
+    fn keys_ignore_case_and_spaces_and_hide_the_address() {
+        assert_eq!(keys("1.2.3.4", "Alice"), keys("1.2.3.4", " ALICE "));
+        assert_ne!(keys("1.2.3.4", "alice")[0], keys("1.2.3.4", "bob")[0]);
+        assert_eq!(keys("1.2.3.4", "alice")[1], keys("1.2.3.4", "bob")[1]);
+        assert_ne!(keys("1.2.3.4", "alice")[1], keys("5.6.7.8", "alice")[1]);
+        assert!(!keys("1.2.3.4", "alice")[0].contains("1.2.3.4"));
     }
 }

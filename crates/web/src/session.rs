@@ -1,28 +1,47 @@
 //! Login sessions and API tokens.
 //!
-//! Sessions live in memory: a restart logs everyone out, which for an
-//! internal tool is acceptable and keeps session data out of backups. The
-//! cookie holds only a random id; the CSRF token is per session.
+//! Sessions live in the database (`web_sessions`), so every server process
+//! on one database knows them: a user signed in on one server is signed in
+//! on all, and a logout, a password change or a deactivation ends the
+//! session on all. The cookie holds only a random 256-bit id; the table
+//! keeps its SHA-256 digest, so a copy of the database hands out no
+//! session. The CSRF token is per session and stored with it.
+//!
+//! Each process keeps the sessions it has seen for `check_every` (two
+//! seconds unless configured) before it reads the row again: a page view
+//! costs no database round trip, and a session ended on another server is
+//! refused here within that interval. The last request is written back at
+//! most once a minute per session, which is all the idle timeout needs.
 //! API tokens are random 256-bit values; the database keeps their SHA-256
 //! digests (`Store::set_api_token`), and a token is found by its digest.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use citykpi_domain::org::Role;
+use citykpi_store::Store;
 use rand::RngCore;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "citykpi_session";
 /// Name of the cookie carrying the CSRF token of a visitor who is not logged in
-/// (only the login form needs it).
+/// (only the login form needs it). The form carries the same token, and the
+/// check compares the two (double submit): no server keeps state for it, so
+/// the form can come from one server and the login go to another.
 pub const PRE_SESSION_COOKIE: &str = "citykpi_presession";
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(8 * 3600);
 /// A session ends this long after the login, however busy it is: a stolen
 /// session cookie cannot be kept alive by using it.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+/// How long a process trusts a session it has read before reading it again.
+pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// The last request of a session is written back at most this often.
+const TOUCH_EVERY: i64 = 60;
+/// Past this many cached sessions, those due for a new read are dropped.
+const MAX_CACHED: usize = 10_000;
 
 /// Who is logged in, as the pages and access checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,16 +56,27 @@ pub struct SessionUser {
 
 #[derive(Debug)]
 pub struct Session {
+    /// The cookie's value (kept in memory only, to set the cookie).
     pub id: String,
-    pub user: SessionUser,
+    digest: String,
+    /// Who signed in; the access check reloads the user on every request.
+    pub login: String,
     pub csrf: String,
-    created: Instant,
-    last_seen: RwLock<Instant>,
+    /// Unix seconds of the login.
+    created_at: i64,
+    /// Unix seconds of the last request this process saw or read.
+    last_seen_at: AtomicI64,
 }
 
-#[derive(Default)]
+struct Cached {
+    session: Arc<Session>,
+    read_at: Instant,
+}
+
+/// The sessions: the database's rows, with what this process read lately.
 pub struct Sessions {
-    by_id: RwLock<HashMap<String, Arc<Session>>>,
+    check_every: Duration,
+    cache: RwLock<HashMap<String, Cached>>,
 }
 
 /// 256 random bits as 64 hex characters.
@@ -65,47 +95,145 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Past the idle timeout since the last request, or past the absolute
+/// lifetime since the login.
+pub fn expired(created_at: i64, last_seen_at: i64, now: i64) -> bool {
+    now.saturating_sub(last_seen_at) > IDLE_TIMEOUT.as_secs() as i64
+        || now.saturating_sub(created_at) > ABSOLUTE_TIMEOUT.as_secs() as i64
+}
+
 impl Sessions {
-    pub fn create(&self, user: SessionUser) -> Arc<Session> {
+    pub fn new(check_every: Duration) -> Sessions {
+        Sessions {
+            check_every,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Starts a session for `login`, stored before its cookie is handed out.
+    pub async fn create(&self, store: &Store, login: &str) -> citykpi_store::Result<Arc<Session>> {
+        let id = random_token();
+        let digest = token_digest(&id);
+        let csrf = random_token();
+        let now = unix_now();
+        store.create_session(&digest, login, &csrf, now).await?;
         let session = Arc::new(Session {
-            id: random_token(),
-            user,
-            csrf: random_token(),
-            created: Instant::now(),
-            last_seen: RwLock::new(Instant::now()),
+            id,
+            digest,
+            login: login.to_string(),
+            csrf,
+            created_at: now,
+            last_seen_at: AtomicI64::new(now),
         });
-        if let Ok(mut map) = self.by_id.write() {
-            // Drop expired sessions now and then so the map cannot grow without bound.
-            if map.len() % 64 == 0 {
-                map.retain(|_, s| !s.expired());
+        self.remember(session.clone());
+        Ok(session)
+    }
+
+    /// The live session with cookie value `id`. A session this process read
+    /// less than `check_every` ago is taken from memory; otherwise the row
+    /// is read again, so a session ended elsewhere is refused.
+    pub async fn get(
+        &self,
+        store: &Store,
+        id: &str,
+    ) -> citykpi_store::Result<Option<Arc<Session>>> {
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let digest = token_digest(id);
+        let now = unix_now();
+        if let Some(session) = self.fresh(&digest) {
+            let last = session.last_seen_at.load(Ordering::Relaxed);
+            if !expired(session.created_at, last, now) {
+                session.last_seen_at.fetch_max(now, Ordering::Relaxed);
+                return Ok(Some(session));
             }
-            map.insert(session.id.clone(), session.clone());
         }
-        session
+        let Some(row) = store.session(&digest).await? else {
+            self.forget(&digest);
+            return Ok(None);
+        };
+        let seen_here = self
+            .cached(&digest)
+            .map_or(0, |s| s.last_seen_at.load(Ordering::Relaxed));
+        let last = row.last_seen_at.max(seen_here);
+        if expired(row.created_at, last, now) {
+            store.delete_session(&digest).await?;
+            self.forget(&digest);
+            return Ok(None);
+        }
+        if now - row.last_seen_at >= TOUCH_EVERY {
+            store.touch_session(&digest, now).await?;
+        }
+        let session = Arc::new(Session {
+            id: id.to_string(),
+            digest,
+            login: row.login,
+            csrf: row.csrf,
+            created_at: row.created_at,
+            last_seen_at: AtomicI64::new(now),
+        });
+        self.remember(session.clone());
+        Ok(Some(session))
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        let session = self.by_id.read().ok()?.get(id).cloned()?;
-        if session.expired() {
-            self.remove(id);
-            return None;
-        }
-        if let Ok(mut seen) = session.last_seen.write() {
-            *seen = Instant::now();
-        }
-        Some(session)
+    /// Ends one session (logout), on every server.
+    pub async fn remove(&self, store: &Store, session: &Session) -> citykpi_store::Result<()> {
+        self.forget(&session.digest);
+        store.delete_session(&session.digest).await?;
+        Ok(())
     }
 
-    pub fn remove(&self, id: &str) {
-        if let Ok(mut map) = self.by_id.write() {
-            map.remove(id);
+    /// Forgets this process's copies of `login`'s sessions, after the store
+    /// deleted their rows (password change, deactivation, logout everywhere).
+    pub fn forget_user(&self, login: &str) {
+        if let Ok(mut map) = self.cache.write() {
+            map.retain(|_, c| c.session.login != login);
         }
     }
 
-    /// Ends every session of a user (after a password change).
-    pub fn remove_user(&self, login: &str) {
-        if let Ok(mut map) = self.by_id.write() {
-            map.retain(|_, s| s.user.login != login);
+    fn fresh(&self, digest: &str) -> Option<Arc<Session>> {
+        let map = self.cache.read().ok()?;
+        let c = map.get(digest)?;
+        (c.read_at.elapsed() < self.check_every).then(|| c.session.clone())
+    }
+
+    fn cached(&self, digest: &str) -> Option<Arc<Session>> {
+        let map = self.cache.read().ok()?;
+        map.get(digest).map(|c| c.session.clone())
+    }
+
+    fn remember(&self, session: Arc<Session>) {
+        if self.check_every.is_zero() {
+            return;
+        }
+        if let Ok(mut map) = self.cache.write() {
+            if map.len() >= MAX_CACHED {
+                // Entries due for a new read are worth nothing more than a miss.
+                let every = self.check_every;
+                map.retain(|_, c| c.read_at.elapsed() < every);
+            }
+            map.insert(
+                session.digest.clone(),
+                Cached {
+                    session,
+                    read_at: Instant::now(),
+                },
+            );
+        }
+    }
+
+    fn forget(&self, digest: &str) {
+        if let Ok(mut map) = self.cache.write() {
+            map.remove(digest);
         }
     }
 }
@@ -117,23 +245,6 @@ pub fn token_digest(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-impl Session {
-    fn expired(&self) -> bool {
-        self.expired_at(Instant::now())
-    }
-
-    /// Past the idle timeout since the last request, or past the absolute
-    /// lifetime since the login.
-    fn expired_at(&self, now: Instant) -> bool {
-        let idle = self
-            .last_seen
-            .read()
-            .map(|t| now.saturating_duration_since(*t) > IDLE_TIMEOUT)
-            .unwrap_or(true);
-        idle || now.saturating_duration_since(self.created) > ABSOLUTE_TIMEOUT
-    }
 }
 
 /// The value of a cookie in a `Cookie` header.
@@ -164,37 +275,20 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -
 mod tests {
     use super::*;
 
-    fn user() -> SessionUser {
-        SessionUser {
-            login: "u".into(),
-            display_name: "U".into(),
-            role: Role::Viewer,
-            section_code: "S".into(),
-            department_code: "D".into(),
-        }
-    }
-
     #[test]
-    fn sessions_and_tokens() {
-        let s = Sessions::default();
-        let a = s.create(user());
-        assert_eq!(a.id.len(), 64);
-        assert_ne!(a.id, a.csrf);
-        assert!(s.get(&a.id).is_some());
-        s.remove_user("u");
-        assert!(s.get(&a.id).is_none());
+    fn expiry_and_digests() {
+        let start = 1_800_000_000;
+        let h = 3600;
         // Idle for 8 hours, or 12 hours after the login even when busy.
-        let b = s.create(user());
-        let start = b.created;
-        assert!(!b.expired_at(start + Duration::from_secs(7 * 3600)));
-        assert!(b.expired_at(start + IDLE_TIMEOUT + Duration::from_secs(1)));
-        for hour in 1..=11u64 {
-            let at = start + Duration::from_secs(hour * 3600);
-            *b.last_seen.write().unwrap() = at;
-            assert!(!b.expired_at(at + Duration::from_secs(60)), "hour {hour}");
+        assert!(!expired(start, start, start + 7 * h));
+        assert!(expired(start, start, start + 8 * h + 1));
+        for hour in 1..=11 {
+            let seen = start + hour * h;
+            assert!(!expired(start, seen, seen + 60), "hour {hour}");
         }
-        *b.last_seen.write().unwrap() = start + Duration::from_secs(12 * 3600);
-        assert!(b.expired_at(start + ABSOLUTE_TIMEOUT + Duration::from_secs(1)));
+        assert!(expired(start, start + 12 * h, start + 12 * h + 1));
+        assert_eq!(random_token().len(), 64);
+        assert_ne!(random_token(), random_token());
         assert_eq!(
             token_digest("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

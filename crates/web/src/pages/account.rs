@@ -35,6 +35,9 @@ struct AccountText {
     password_changed: &'static str,
     wrong_current: &'static str,
     mismatch: &'static str,
+    sessions_title: &'static str,
+    sessions_hint: &'static str,
+    sessions_revoke: &'static str,
 }
 
 const JA: AccountText = AccountText {
@@ -54,6 +57,9 @@ const JA: AccountText = AccountText {
     password_changed: "パスワードを変更しました。",
     wrong_current: "現在のパスワードが正しくありません",
     mismatch: "確認のパスワードが一致しません",
+    sessions_title: "すべての端末からログアウト",
+    sessions_hint: "このアカウントのログインを、この画面も含めてすべてのパソコン・サーバーで終了します。共用端末でログアウトし忘れたときなどに使ってください。",
+    sessions_revoke: "すべての端末からログアウト",
 };
 
 const EN: AccountText = AccountText {
@@ -73,6 +79,9 @@ const EN: AccountText = AccountText {
     password_changed: "The password was changed.",
     wrong_current: "The current password is not correct",
     mismatch: "The two new passwords differ",
+    sessions_title: "Log out everywhere",
+    sessions_hint: "Ends every session of this account on every computer and server, this one included. Use it when you forgot to log out on a shared computer.",
+    sessions_revoke: "Log out everywhere",
 };
 
 fn text(lang: Lang) -> &'static AccountText {
@@ -175,6 +184,12 @@ async fn view(
             input type="hidden" name="csrf" value=(ctx.csrf());
             button type="submit" { (t.api_token_issue) }
         }
+        h2 { (a.sessions_title) }
+        p.hint { (a.sessions_hint) }
+        form method="post" action="/account/sessions/revoke" {
+            input type="hidden" name="csrf" value=(ctx.csrf());
+            button.secondary type="submit" { (a.sessions_revoke) }
+        }
     };
     let mut resp = render(
         ctx,
@@ -204,6 +219,20 @@ pub async fn revoke_token(State(state): State<AppState>, ctx: Ctx) -> WebResult<
     let login = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
     state.store().revoke_api_token(&login, &login).await?;
     Ok(Redirect::to("/account?revoked=1").into_response())
+}
+
+/// `POST /account/sessions/revoke`: "log out everywhere" — every session
+/// of the user ends on every server, this one included, with an audit row.
+pub async fn revoke_sessions(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let login = ctx.user().ok_or(WebError::Unauthorized)?.login.clone();
+    state.store().revoke_sessions(&login, &login).await?;
+    state.sessions().forget_user(&login);
+    let mut resp = Redirect::to("/login").into_response();
+    let c = set_cookie(SESSION_COOKIE, "", Some(0), state.config().secure_cookies);
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -268,8 +297,9 @@ pub async fn change_password(
         .await?;
     // Other sessions (another browser, a stolen cookie) end; this one is
     // replaced by a new session so the user stays logged in here.
-    state.sessions().remove_user(&user.login);
-    let session = state.sessions().create(user);
+    // The store deleted the user's sessions with the password, on every server.
+    state.sessions().forget_user(&user.login);
+    let session = state.sessions().create(state.store(), &user.login).await?;
     let mut resp = Redirect::to("/account?password_changed=1").into_response();
     let c = set_cookie(
         SESSION_COOKIE,

@@ -578,7 +578,8 @@ pub async fn set_password(
         .change_password(&login, &hash, Some(&actor))
         .await?;
     // Whoever was logged in with the old password is logged out.
-    state.sessions().remove_user(&login);
+    // (The store deleted the sessions' rows with the password, on every server.)
+    state.sessions().forget_user(&login);
     Ok(Redirect::to("/admin/users?saved=1").into_response())
 }
 

@@ -129,7 +129,7 @@ pub async fn login(
         .unwrap_or_else(|| "unknown".into());
     let login = form.login.trim().to_string();
     let next = safe_next(Some(&form.next));
-    if !state.limiter().allowed(&ip, &login) {
+    if !state.limiter().allowed(state.store(), &ip, &login).await? {
         let mut resp = form_page(
             &state,
             &ctx,
@@ -159,7 +159,10 @@ pub async fn login(
         None
     };
     let Some(user) = user else {
-        state.limiter().record_failure(&ip, &login);
+        state
+            .limiter()
+            .record_failure(state.store(), &ip, &login)
+            .await?;
         return Ok(form_page(
             &state,
             &ctx,
@@ -168,8 +171,11 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         ));
     };
-    state.limiter().record_success(&ip, &login);
-    let session = state.sessions().create(user);
+    state
+        .limiter()
+        .record_success(state.store(), &ip, &login)
+        .await?;
+    let session = state.sessions().create(state.store(), &user.login).await?;
     let secure = state.config().secure_cookies;
     let mut resp = Redirect::to(&next).into_response();
     for c in [
@@ -183,16 +189,17 @@ pub async fn login(
     Ok(resp)
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     if let Some(s) = ctx.principal.as_ref().and_then(|p| p.session.as_ref()) {
-        state.sessions().remove(&s.id);
+        // The row goes: the cookie is refused on every server from now on.
+        state.sessions().remove(state.store(), s).await?;
     }
     let mut resp = Redirect::to("/login").into_response();
     let c = set_cookie(SESSION_COOKIE, "", Some(0), state.config().secure_cookies);
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
-    resp
+    Ok(resp)
 }
 
 #[cfg(test)]

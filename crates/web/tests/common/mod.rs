@@ -61,6 +61,8 @@ pub struct App {
     pub base: String,
     pub store: Store,
     pub backend: Backend,
+    /// The database as `Store::open` takes it (a second server opens it too).
+    pub target: String,
     _dir: Option<tempfile::TempDir>,
     _pg: Option<PgDbGuard>,
 }
@@ -87,14 +89,13 @@ pub async fn spawn_watching(backend: Backend) -> App {
 
 /// As `spawn`, with these server settings.
 pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
-    let (store, dir, pg) = match backend {
+    let (store, dir, pg, target) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
             let path = dir.path().join("citykpi.db");
-            let store = Store::open(path.to_str().unwrap())
-                .await
-                .expect("open SQLite");
-            (store, Some(dir), None)
+            let target = path.to_str().unwrap().to_string();
+            let store = Store::open(&target).await.expect("open SQLite");
+            (store, Some(dir), None, target)
         }
         Backend::Postgres => {
             let name = format!("citykpi_webtest_{:016x}", rand::random::<u64>());
@@ -112,10 +113,9 @@ pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
                 .expect("CREATE DATABASE");
             let _ = admin.close().await;
             let guard = PgDbGuard(name.clone());
-            let store = Store::open(&pg_url_for(&name))
-                .await
-                .expect("open PostgreSQL");
-            (store, None, Some(guard))
+            let target = pg_url_for(&name);
+            let store = Store::open(&target).await.expect("open PostgreSQL");
+            (store, None, Some(guard), target)
         }
     };
     citykpi_app::demo::build_demo(&store, 1, 42)
@@ -129,6 +129,7 @@ pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
         base: format!("http://{addr}"),
         store,
         backend,
+        target,
         _dir: dir,
         _pg: pg,
     }

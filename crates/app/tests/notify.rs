@@ -375,7 +375,9 @@ async fn audit_count(store: &Store, action: &str) -> usize {
 async fn notices_by_mail(postgres: bool) {
     let db = Db::open(postgres).await;
     let store = &db.store;
-    citykpi_app::demo::build_demo(store, 1, 42).await.unwrap();
+    citykpi_app::demo::build_demo(store, 1, 42, citykpi_app::demo::reference_day())
+        .await
+        .unwrap();
     let fy = running_cycle(store).await;
     let year = CycleYear::load(store, fy).await.unwrap();
     let expected = owing(store, &year).await;

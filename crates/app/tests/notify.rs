@@ -338,7 +338,7 @@ async fn owing(store: &Store, year: &CycleYear) -> HashMap<String, String> {
             Role::DepartmentEditor => NoticeScope::Department(&dept),
             Role::StrategyOffice => NoticeScope::StrategyOffice,
             Role::Finance => NoticeScope::Finance,
-            Role::Admin | Role::Viewer => continue,
+            Role::Admin | Role::Viewer | Role::Executive => continue,
         };
         if !year.notices(scope, today).is_empty()
             && let Some(e) = u.email.clone()

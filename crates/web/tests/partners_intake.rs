@@ -836,9 +836,15 @@ async fn decisions_published_only_with_consent(backend: Backend) {
     assert!(body.contains("採択") && body.contains("不採択"));
     assert!(body.contains("公園のにぎわいづくり"), "the theme's title");
     assert!(body.contains(&kpi));
-    // Decisions are stamped by the store's clock (the real day), whatever
+    // Decisions are stamped by the real clock (the day in Japan), whatever
     // day the test's server takes as today.
-    let today = citykpi_store::now_rfc3339()[..10].to_string();
+    let now = citykpi_app::clock::now_jst();
+    let today = format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
     assert!(body.contains(&today), "the decision's date {today}");
     for hidden in [
         "公表しない提案ZZZ",

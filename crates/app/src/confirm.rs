@@ -63,7 +63,7 @@ impl Confirmer {
                     && !self.department_code.is_empty()
                     && owner_departments.contains(&self.department_code.as_str())
             }
-            Role::Finance | Role::Viewer => false,
+            Role::Finance | Role::Viewer | Role::Executive => false,
         }
     }
 

@@ -507,13 +507,8 @@ impl CycleYear {
 
 /// Today's date in Japan (None only outside the years a date may have).
 pub fn today() -> Option<CalendarDate> {
-    let now = crate::clock::now_jst();
-    CalendarDate::new(
-        now.year(),
-        u32::from(u8::from(now.month())),
-        u32::from(now.day()),
-    )
-    .ok()
+    let d = crate::clock::today();
+    CalendarDate::new(d.year(), d.month(), d.day()).ok()
 }
 
 /// The data and the computed cycle of `fy`, from one read of the database.
@@ -1267,12 +1262,17 @@ pub async fn save_scenario(
 // ----- demo -----
 
 /// Gives the demo city its cycle in progress (see `citykpi_demo::cycle`).
-pub async fn build_demo(store: &Store, ds: &Dataset, fy: FiscalYear) -> CycleServiceResult<()> {
-    let demo = citykpi_demo::cycle::generate(ds, fy);
+pub async fn build_demo(
+    store: &Store,
+    ds: &Dataset,
+    fy: FiscalYear,
+    as_of: citykpi_domain::partner::Day,
+) -> CycleServiceResult<()> {
+    let demo = citykpi_demo::cycle::generate(ds, fy, as_of);
     store
         .load_cycle_records(
             demo.fy,
-            &demo.waived,
+            (&demo.waived, &demo.closed),
             &demo.sheet_versions,
             &demo.ceilings,
             &demo.requests,

@@ -15,6 +15,7 @@ pub mod entry;
 pub mod error;
 pub mod evidence;
 pub mod forecast;
+pub mod mayor;
 pub mod ngsi;
 pub mod notify;
 pub mod partners;

@@ -647,7 +647,7 @@ pub async fn notify(
             Role::StrategyOffice => NoticeScope::StrategyOffice,
             Role::Finance => NoticeScope::Finance,
             // Administrators run the system and viewers owe nothing.
-            Role::Admin | Role::Viewer => continue,
+            Role::Admin | Role::Viewer | Role::Executive => continue,
         };
         let notices: Vec<Notice> = year
             .notices(scope, today)

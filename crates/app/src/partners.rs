@@ -62,13 +62,7 @@ pub type Result<T, E = PartnersError> = std::result::Result<T, E>;
 
 /// Today in Japan (due dates and retention are Japanese calendar days).
 pub fn today() -> Day {
-    let now = crate::clock::now_jst();
-    Day::new(
-        now.year(),
-        u32::from(u8::from(now.month())),
-        u32::from(now.day()),
-    )
-    .unwrap_or(Day::EPOCH)
+    crate::clock::today()
 }
 
 /// The one-stop desk is run by the Mayor's Office (strategy office) and the administrators.
@@ -1189,17 +1183,18 @@ fn proposal_sheet(list: &[Proposal], ja: bool, desk: bool) -> citykpi_io::Sheet 
 // ----- demo -----
 
 /// Replaces the partnerships with the demo city's (members, inquiries,
-/// proposals, menu, demonstrations, PR plans).
+/// proposals, menu, demonstrations, PR plans), dated as of `today`.
 pub async fn build_demo(
     store: &Store,
     seed: u64,
     scale: u32,
     kpis: &[(String, String)],
+    today: Day,
 ) -> Result<usize> {
     let scale = scale.clamp(1, citykpi_demo::MAX_SCALE) as usize;
     let members = citykpi_demo::partners::MEMBERS_PER_SCALE * scale;
     let inquiries = citykpi_demo::partners::INQUIRIES_PER_SCALE * scale;
-    build_demo_sized(store, seed, members, inquiries, kpis).await
+    build_demo_sized(store, seed, members, inquiries, kpis, today).await
 }
 
 /// [`build_demo`] with the number of members and inquiries given (the
@@ -1210,8 +1205,8 @@ pub async fn build_demo_sized(
     members: usize,
     inquiries: usize,
     kpis: &[(String, String)],
+    today: Day,
 ) -> Result<usize> {
-    let today = today();
     let kpis = kpis.to_vec();
     let demo = tokio::task::spawn_blocking(move || {
         citykpi_demo::partners::generate_sized(seed, members, inquiries, today, &kpis)

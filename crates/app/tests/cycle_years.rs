@@ -14,9 +14,14 @@ async fn recompute_from_its_years_equals_the_full_computation() {
     let store = Store::open(dir.path().join("cycle.db").to_str().unwrap())
         .await
         .unwrap();
-    citykpi_app::demo::build_demo(&store, 1, citykpi_app::demo::DEFAULT_SEED)
-        .await
-        .unwrap();
+    citykpi_app::demo::build_demo(
+        &store,
+        1,
+        citykpi_app::demo::DEFAULT_SEED,
+        citykpi_app::demo::reference_day(),
+    )
+    .await
+    .unwrap();
     let full = store.load_all().await.unwrap();
     let years: Vec<FiscalYear> = {
         let mut y: Vec<_> = full.money.iter().map(|m| m.fy).collect();

@@ -13,7 +13,9 @@ async fn sized_partners_keep_leads_pointing_at_members() {
     let store = Store::open(dir.path().join("sized.db").to_str().unwrap())
         .await
         .unwrap();
-    build_demo(&store, 1, 7).await.unwrap();
+    let as_of = citykpi_app::demo::reference_day();
+    citykpi_app::clock::set_today(Some(as_of));
+    build_demo(&store, 1, 7, as_of).await.unwrap();
     let leads_before = store
         .leads(&LeadFilter::new(citykpi_app::partners::today()))
         .await
@@ -21,7 +23,9 @@ async fn sized_partners_keep_leads_pointing_at_members() {
         .total;
     assert!(leads_before > 0, "the demo has outreach leads");
 
-    let written = build_partners_sized(&store, 7, 120, 300).await.unwrap();
+    let written = build_partners_sized(&store, 7, 120, 300, as_of)
+        .await
+        .unwrap();
     let members = store.members(&MemberFilter::default()).await.unwrap();
     assert_eq!(members.total, 120);
     assert!(written >= 120, "{written}");
@@ -49,7 +53,9 @@ async fn sized_partners_keep_leads_pointing_at_members() {
     }
 
     // Out of range: refused with the field named, nothing replaced.
-    let err = build_partners_sized(&store, 7, 0, 300).await.unwrap_err();
+    let err = build_partners_sized(&store, 7, 0, 300, as_of)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("partner-members"), "{err}");
     assert_eq!(
         store.members(&MemberFilter::default()).await.unwrap().total,

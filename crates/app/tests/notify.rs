@@ -338,7 +338,7 @@ async fn owing(store: &Store, year: &CycleYear) -> HashMap<String, String> {
             Role::DepartmentEditor => NoticeScope::Department(&dept),
             Role::StrategyOffice => NoticeScope::StrategyOffice,
             Role::Finance => NoticeScope::Finance,
-            Role::Admin | Role::Viewer => continue,
+            Role::Admin | Role::Viewer | Role::Executive => continue,
         };
         if !year.notices(scope, today).is_empty()
             && let Some(e) = u.email.clone()
@@ -375,7 +375,9 @@ async fn audit_count(store: &Store, action: &str) -> usize {
 async fn notices_by_mail(postgres: bool) {
     let db = Db::open(postgres).await;
     let store = &db.store;
-    citykpi_app::demo::build_demo(store, 1, 42).await.unwrap();
+    citykpi_app::demo::build_demo(store, 1, 42, citykpi_app::demo::reference_day())
+        .await
+        .unwrap();
     let fy = running_cycle(store).await;
     let year = CycleYear::load(store, fy).await.unwrap();
     let expected = owing(store, &year).await;

@@ -35,6 +35,10 @@ struct Cli {
     #[arg(long, global = true, value_enum)]
     lang: Option<Lang>,
 
+    /// 基準日: この日を今日として扱う（既定の年度・期限。デモ都市はこの日の状態で作成）/ the day taken as today (default fiscal years, deadlines; the demo city is made as it stands then), YYYY-MM-DD
+    #[arg(long, global = true, env = "CITYKPI_AS_OF", value_parser = parse_day)]
+    as_of: Option<citykpi_domain::partner::Day>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -280,6 +284,9 @@ fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    if cli.as_of.is_some() {
+        citykpi_app::clock::set_today(cli.as_of);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("CITYKPI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // One JSON object per line for a log collector (several servers'
@@ -315,6 +322,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--as-of`: a day as `YYYY-MM-DD`.
+fn parse_day(s: &str) -> Result<citykpi_domain::partner::Day, String> {
+    citykpi_domain::partner::Day::parse(s.trim()).ok_or_else(|| {
+        format!("「{s}」は日付（YYYY-MM-DD）として読めません / cannot read \"{s}\" as a date (YYYY-MM-DD)")
+    })
+}
+
+/// The day the demo city stands on, its fiscal year and the cycle's year.
+fn print_as_of(r: &demo::DemoResult, lang: Lang) {
+    println!(
+        "{} {} ({} {}, {} {})",
+        lang.pick("基準日", "As of"),
+        r.as_of,
+        lang.pick("年度", "fiscal year"),
+        r.current_fy.year(),
+        lang.pick("評価対象", "evaluating"),
+        r.cycle_fy.year()
+    );
+}
+
 async fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
     let target = resolve_database(db);
     citykpi_app::open_store(Some(&target))
@@ -332,12 +359,13 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         } => {
             let store = open_store(cli.db.as_deref()).await?;
             let started = std::time::Instant::now();
-            let r = demo::build_demo(&store, scale, seed).await?;
+            let as_of = citykpi_app::clock::today();
+            let r = demo::build_demo(&store, scale, seed, as_of).await?;
             if partner_members.is_some() || partner_inquiries.is_some() {
                 let s = scale as usize;
                 let members = partner_members.unwrap_or(1_300 * s);
                 let inquiries = partner_inquiries.unwrap_or(2_000 * s);
-                demo::build_partners_sized(&store, seed, members, inquiries).await?;
+                demo::build_partners_sized(&store, seed, members, inquiries, as_of).await?;
                 println!(
                     "  {:<14} {members:>9}\n  {:<14} {inquiries:>9}",
                     "partner_members", "partner_inquiries"
@@ -348,6 +376,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                 lang.pick("デモ都市を作成しました", "Built the demo city"),
                 started.elapsed().as_secs_f64()
             );
+            print_as_of(&r, lang);
             for (what, n) in &r.counts {
                 println!("  {what:<14} {n:>9}");
             }
@@ -433,7 +462,8 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             if demo {
                 // Never wipe real data: the demo is built only into an empty database.
                 if store.is_empty().await? {
-                    let r = demo::build_demo(&store, 1, demo::DEFAULT_SEED).await?;
+                    let as_of = citykpi_app::clock::today();
+                    let r = demo::build_demo(&store, 1, demo::DEFAULT_SEED, as_of).await?;
                     println!(
                         "{}: {} ({})",
                         lang.pick("デモ都市を作成しました", "Built the demo city"),
@@ -444,6 +474,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     );
+                    print_as_of(&r, lang);
                 } else {
                     println!(
                         "{}",

@@ -1,11 +1,16 @@
-//! The demo city's yearly cycle in progress: it is autumn, the evaluation of
-//! the year just ended is under review and the budget requests for the year
-//! after next are coming in. Some sheets are accepted, some submitted, some
-//! returned with the reviewer's comment, some still drafts; requests follow
-//! the evaluated direction, finance has assessed part of them.
+//! The demo city's yearly cycle as it stands on the demo's as-of day: the
+//! stages whose deadlines have passed are done, the sheets, requests and
+//! assessments are as far as the stage the city is in. From April to June
+//! the actuals are collected and a few sections have started their sheets;
+//! in July some sheets are accepted, some submitted, some returned with the
+//! reviewer's comment, some still drafts (with early requests, part of them
+//! assessed); after 10 August every sheet is handed in, after mid-September
+//! all are accepted; the budget requests come in during October and
+//! November, finance assesses them until the end of January, and from
+//! February the cycle's work is done.
 //!
-//! Like the rest of the demo this is a pure function of the dataset: the same
-//! city gives the same cycle.
+//! Like the rest of the demo this is a pure function of the dataset and the
+//! day: the same city gives the same cycle.
 
 use std::collections::HashMap;
 
@@ -16,15 +21,50 @@ use citykpi_domain::cycle::restructure::{
 use citykpi_domain::cycle::sheet::{EvaluationSheet, ProgramDirection, ReviewState, Scores};
 use citykpi_domain::cycle::stage::{Stage, program_runs_in};
 use citykpi_domain::money::FundingSources;
+use citykpi_domain::partner::Day;
 use citykpi_domain::{Dataset, FiscalYear};
+
+/// Where the cycle that evaluates a year stands on a day: the stage it is in
+/// (the first whose deadline has not passed), or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    In(Stage),
+    Done,
+}
+
+impl Phase {
+    /// The phase of the cycle of `fy` on `day`, by the stages' usual deadlines.
+    pub fn on(fy: FiscalYear, day: Day) -> Phase {
+        let day = (day.year(), day.month(), day.day());
+        Stage::ALL
+            .into_iter()
+            .find(|st| {
+                st.default_deadline(fy)
+                    .is_none_or(|d| day <= (d.year(), d.month(), d.day()))
+            })
+            .map_or(Phase::Done, Phase::In)
+    }
+
+    /// Whether `stage` is over in this phase.
+    pub fn past(self, stage: Stage) -> bool {
+        match self {
+            Phase::In(current) => stage < current,
+            Phase::Done => true,
+        }
+    }
+}
 
 /// The cycle as the demo leaves it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoCycle {
     /// The evaluated fiscal year.
     pub fy: FiscalYear,
+    /// Where it stands.
+    pub phase: Phase,
     /// Stages waived, with the reason.
     pub waived: Vec<(Stage, String)>,
+    /// Stages closed (their work done).
+    pub closed: Vec<Stage>,
     /// Every saved version of every sheet, in the order they were saved
     /// (a program's versions are consecutive).
     pub sheet_versions: Vec<(EvaluationSheet, String)>,
@@ -37,8 +77,49 @@ fn round_thousand(yen: f64) -> i64 {
     ((yen / 1000.0).round() as i64) * 1000
 }
 
-/// Builds the cycle that evaluates `fy` for the demo city `ds`.
-pub fn generate(ds: &Dataset, fy: FiscalYear) -> DemoCycle {
+/// How far the sheet of the `i`-th program (by code) has come in `phase`
+/// (None: not started).
+fn sheet_state(phase: Phase, i: usize) -> Option<ReviewState> {
+    match phase {
+        // A few sections start early, from the prefilled sheet.
+        Phase::In(Stage::KpiActuals) => (i % 10 < 3).then_some(ReviewState::Draft),
+        // 50 % accepted, 20 % submitted, 10 % returned, 10 % draft, 10 % not started.
+        Phase::In(Stage::SelfEvaluation) => match i % 10 {
+            0..=4 => Some(ReviewState::Accepted),
+            5 | 6 => Some(ReviewState::Submitted),
+            7 => Some(ReviewState::Returned),
+            8 => Some(ReviewState::Draft),
+            _ => None,
+        },
+        // Every sheet handed in; the strategy office has accepted most.
+        Phase::In(Stage::Review) => Some(if i % 10 < 7 {
+            ReviewState::Accepted
+        } else {
+            ReviewState::Submitted
+        }),
+        _ => Some(ReviewState::Accepted),
+    }
+}
+
+/// Whether the accepted sheet of the `i`-th program has its budget request
+/// in `phase`, and whether finance has assessed it.
+fn request_state(phase: Phase, i: usize) -> Option<bool> {
+    match phase {
+        Phase::In(Stage::KpiActuals) => None,
+        // Every accepted sheet has its request, half of them with finance's
+        // first assessment, until the requests close in mid-November.
+        Phase::In(
+            Stage::SelfEvaluation | Stage::Review | Stage::Restructuring | Stage::BudgetRequests,
+        ) => Some(i % 20 < 10),
+        Phase::In(Stage::FinanceReview) => Some(i % 10 < 7),
+        Phase::Done => Some(true),
+    }
+}
+
+/// Builds the cycle that evaluates `fy` for the demo city `ds` as it stands
+/// on `as_of`.
+pub fn generate(ds: &Dataset, fy: FiscalYear, as_of: Day) -> DemoCycle {
+    let phase = Phase::on(fy, as_of);
     let budget_fy = fy.next().next();
     let base_fy = fy.next();
     let flagged: HashMap<String, Vec<FlagKind>> = restructure_list(&RestructureInputs {
@@ -73,13 +154,8 @@ pub fn generate(ds: &Dataset, fy: FiscalYear) -> DemoCycle {
     let mut sheet_versions = Vec::new();
     let mut requests = Vec::new();
     for (i, p) in programs.iter().enumerate() {
-        // 50 % accepted, 20 % submitted, 10 % returned, 10 % draft, 10 % not started.
-        let state = match i % 10 {
-            0..=4 => ReviewState::Accepted,
-            5 | 6 => ReviewState::Submitted,
-            7 => ReviewState::Returned,
-            8 => ReviewState::Draft,
-            _ => continue,
+        let Some(state) = sheet_state(phase, i) else {
+            continue;
         };
         let money = ds
             .money
@@ -187,8 +263,9 @@ pub fn generate(ds: &Dataset, fy: FiscalYear) -> DemoCycle {
             }
             _ => {}
         }
-        // Accepted sheets have their budget request; every other one of them assessed.
-        if state == ReviewState::Accepted && program_runs_in(p, budget_fy) {
+        // Accepted sheets have their budget request as far as the phase has come.
+        let request = request_state(phase, i);
+        if state == ReviewState::Accepted && request.is_some() && program_runs_in(p, budget_fy) {
             let base = ds
                 .money
                 .iter()
@@ -238,7 +315,7 @@ pub fn generate(ds: &Dataset, fy: FiscalYear) -> DemoCycle {
                 req.funding = FundingSources::default();
             }
             let mut req = req.with_general_funds();
-            if i % 20 < 10 {
+            if request == Some(true) {
                 req.assessed = Some(round_thousand(requested as f64 * 0.97));
             }
             requests.push(req);
@@ -280,12 +357,25 @@ pub fn generate(ds: &Dataset, fy: FiscalYear) -> DemoCycle {
         .collect();
     ceilings.sort_by(|a, b| a.department_code.cmp(&b.department_code));
 
-    DemoCycle {
-        fy,
-        waived: vec![(
+    // The actuals stage is waived once past (some national statistics come
+    // out later); every later stage past its deadline is closed.
+    let waived = if phase.past(Stage::KpiActuals) {
+        vec![(
             Stage::KpiActuals,
             "国の統計（国勢調査等）の公表待ちのKPIは次年度サイクルで評価する".to_string(),
-        )],
+        )]
+    } else {
+        Vec::new()
+    };
+    let closed = Stage::ALL
+        .into_iter()
+        .filter(|st| *st != Stage::KpiActuals && phase.past(*st))
+        .collect();
+    DemoCycle {
+        fy,
+        phase,
+        waived,
+        closed,
         sheet_versions,
         ceilings,
         requests,
@@ -301,8 +391,11 @@ mod tests {
     fn a_cycle_in_progress_with_every_state() {
         let ds = generate_city(&DemoOptions::default());
         let fy = FiscalYear::new(2024).unwrap();
-        let c = generate(&ds, fy);
-        assert_eq!(c, generate(&ds, fy), "deterministic");
+        let day = crate::reference_day();
+        let c = generate(&ds, fy, day);
+        assert_eq!(c, generate(&ds, fy, day), "deterministic");
+        assert_eq!(c.phase, Phase::In(Stage::SelfEvaluation));
+        assert!(c.closed.is_empty());
         let mut latest: HashMap<&str, &EvaluationSheet> = HashMap::new();
         for (s, _) in &c.sheet_versions {
             latest.insert(s.program_code.as_str(), s);
@@ -333,5 +426,39 @@ mod tests {
             );
         }
         assert!(!c.ceilings.is_empty());
+    }
+
+    #[test]
+    fn the_phase_follows_the_deadlines() {
+        let fy = FiscalYear::new(2025).unwrap();
+        let on = |y, m, d| Phase::on(fy, Day::new(y, m, d).unwrap());
+        assert_eq!(on(2026, 4, 1), Phase::In(Stage::KpiActuals));
+        assert_eq!(on(2026, 6, 30), Phase::In(Stage::KpiActuals));
+        assert_eq!(on(2026, 7, 15), Phase::In(Stage::SelfEvaluation));
+        assert_eq!(on(2026, 9, 1), Phase::In(Stage::Review));
+        assert_eq!(on(2026, 9, 20), Phase::In(Stage::Restructuring));
+        assert_eq!(on(2026, 10, 20), Phase::In(Stage::BudgetRequests));
+        assert_eq!(on(2026, 12, 7), Phase::In(Stage::FinanceReview));
+        assert_eq!(on(2027, 3, 31), Phase::Done);
+    }
+
+    #[test]
+    fn in_december_every_sheet_is_accepted_and_most_requests_assessed() {
+        let day = Day::new(2026, 12, 7).unwrap();
+        let ds = generate_city(&DemoOptions {
+            as_of: day,
+            ..DemoOptions::default()
+        });
+        let c = generate(&ds, FiscalYear::new(2025).unwrap(), day);
+        assert_eq!(c.phase, Phase::In(Stage::FinanceReview));
+        assert_eq!(c.closed.len(), 4);
+        let mut latest: HashMap<&str, &EvaluationSheet> = HashMap::new();
+        for (s, _) in &c.sheet_versions {
+            latest.insert(s.program_code.as_str(), s);
+        }
+        assert!(latest.values().all(|s| s.state == ReviewState::Accepted));
+        let assessed = c.requests.iter().filter(|r| r.assessed.is_some()).count();
+        assert!(assessed > 50 && assessed < c.requests.len(), "{assessed}");
+        assert!(c.ceilings.iter().all(|x| x.fy.year() == 2027));
     }
 }

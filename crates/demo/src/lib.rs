@@ -35,6 +35,8 @@ mod rng;
 use std::collections::HashMap;
 
 use citykpi_domain::fiscal::{MAX_FY, MIN_FY};
+use citykpi_domain::observation::{ObsStatus, Period};
+use citykpi_domain::partner::Day;
 use citykpi_domain::{Dataset, FiscalYear};
 
 pub use names::{CITY_NAME_EN, CITY_NAME_JA};
@@ -58,10 +60,13 @@ pub struct DemoOptions {
     /// `MAX_SCALE`).
     pub scale: u32,
     pub seed: u64,
-    /// The fiscal year the demo is "in" (autumn of it): observations run to
-    /// the year before, money to this year. Kept at least ten years inside the
-    /// accepted fiscal-year range so that history and targets fit.
-    pub current_fy: FiscalYear,
+    /// The day the city is made as of: its fiscal year is the one running
+    /// then (money to it, yearly actuals to the one before once they are
+    /// collected, monthly ones to the month before), its yearly cycle (see
+    /// [`cycle`]) and the partnerships' dates stand as a city would have them
+    /// on that day. Kept at least ten years inside the accepted fiscal-year
+    /// range so that history and targets fit (see [`clamped_as_of`]).
+    pub as_of: Day,
     /// 6-digit local-government code of the city (area of its observations).
     pub city_code: String,
 }
@@ -71,10 +76,38 @@ impl Default for DemoOptions {
         Self {
             scale: 1,
             seed: DEFAULT_SEED,
-            current_fy: FiscalYear::containing_clamped(2025, 4),
+            as_of: reference_day(),
             city_code: DEFAULT_CITY_CODE.to_string(),
         }
     }
+}
+
+/// The day the documented numbers are made as of, and the default of
+/// [`DemoOptions`]: 15 July 2025, in fiscal year 2025 (令和7年度), while the
+/// sections evaluate fiscal year 2024. `citykpi demo` takes today instead.
+pub fn reference_day() -> Day {
+    Day::new(2025, 7, 15).unwrap_or(Day::EPOCH)
+}
+
+/// `day` moved by whole years into the fiscal years the demo can be made in
+/// (ten years inside the accepted range on each side), 29 February becoming
+/// the 28th.
+pub fn clamped_as_of(day: Day) -> Day {
+    let fy = FiscalYear::containing_clamped(day.year(), day.month()).year();
+    let wanted = fy.clamp(MIN_FY + 10, MAX_FY - 10);
+    if wanted == fy {
+        return day;
+    }
+    let year = day.year() + (wanted - fy);
+    Day::new(year, day.month(), day.day())
+        .or_else(|| Day::new(year, day.month(), 28))
+        .unwrap_or(day)
+}
+
+/// The fiscal year running on `day` (after [`clamped_as_of`]).
+pub fn fiscal_year_of(day: Day) -> FiscalYear {
+    let day = clamped_as_of(day);
+    FiscalYear::containing_clamped(day.year(), day.month())
 }
 
 /// Builds the demo city.
@@ -88,8 +121,8 @@ impl Default for DemoOptions {
 /// ```
 pub fn generate(opts: &DemoOptions) -> Dataset {
     let scale = opts.scale.clamp(1, MAX_SCALE);
-    let current_fy =
-        FiscalYear::containing_clamped(opts.current_fy.year().clamp(MIN_FY + 10, MAX_FY - 10), 4);
+    let as_of = clamped_as_of(opts.as_of);
+    let current_fy = fiscal_year_of(as_of);
     let mut ds = Dataset::default();
     let mut org_rng = rng::DemoRng::new(opts.seed, rng::Stream::Org);
     let org = org::build(scale, &mut org_rng, &mut ds);
@@ -115,8 +148,81 @@ pub fn generate(opts: &DemoOptions) -> Dataset {
         &mut money_rng,
         &mut ds,
     );
+    trim_to_as_of(as_of, current_fy, &mut ds);
     leave_recent_unconfirmed(&org, &opts.city_code, &mut ds);
     ds
+}
+
+/// The share (of 100) of the KPIs with last year's actual in by `as_of` while
+/// they are being collected (April to June): 40 on 1 April, all by 30 June.
+fn collected_share(as_of: Day, current_fy: FiscalYear) -> u64 {
+    let start = Day::new(current_fy.year(), 4, 1).unwrap_or(as_of);
+    let end = Day::new(current_fy.year(), 7, 1).unwrap_or(as_of);
+    let total = start.days_until(end).max(1);
+    let done = start.days_until(as_of).clamp(0, total);
+    (40 + 60 * done / total) as u64
+}
+
+/// Takes out what would not exist yet on `as_of`: last fiscal year's actuals
+/// not yet collected (some KPIs only, while the first stage of the cycle
+/// runs), months not ended; the last two months kept are the provisional ones;
+/// no record is entered after `as_of`.
+fn trim_to_as_of(as_of: Day, current_fy: FiscalYear, ds: &mut Dataset) {
+    let last_fy = current_fy.prev();
+    let share = collected_share(as_of, current_fy);
+    let collected: std::collections::HashSet<String> = ds
+        .kpis
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (*i as u64 * 37) % 100 < share)
+        .map(|(_, k)| k.code.clone())
+        .collect();
+    let month_ended = |y: i32, m: u8| (y, u32::from(m)) < (as_of.year(), as_of.month());
+    ds.observations.retain(|o| match o.period {
+        Period::Year(y) if y == last_fy => collected.contains(&o.kpi_code),
+        Period::Year(y) => y < last_fy,
+        Period::Month(y, m) => month_ended(y, m),
+        _ => true,
+    });
+    // The last two months of each monthly series are provisional.
+    let mut months: HashMap<(&str, &str), Vec<(i32, u8)>> = HashMap::new();
+    for o in &ds.observations {
+        if let Period::Month(y, m) = o.period {
+            months
+                .entry((o.kpi_code.as_str(), o.area_code.as_str()))
+                .or_default()
+                .push((y, m));
+        }
+    }
+    let provisional: std::collections::HashSet<(String, String, i32, u8)> = months
+        .into_iter()
+        .flat_map(|((k, a), mut list)| {
+            list.sort_unstable();
+            let from = list.len().saturating_sub(2);
+            list[from..]
+                .iter()
+                .map(|&(y, m)| (k.to_string(), a.to_string(), y, m))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let stamp = format!("{as_of}T09:00:00+09:00");
+    for o in &mut ds.observations {
+        if let Period::Month(y, m) = o.period {
+            if provisional.contains(&(o.kpi_code.clone(), o.area_code.clone(), y, m)) {
+                o.status = ObsStatus::Provisional;
+                o.note = "速報値".to_string();
+            } else if o.status == ObsStatus::Provisional {
+                o.status = ObsStatus::Final;
+                o.note.clear();
+            }
+        }
+        if o.entered_at.as_str() > stamp.as_str() {
+            o.entered_at = stamp.clone();
+        }
+        if o.confirmed_at.as_str() > stamp.as_str() {
+            o.confirmed_at = stamp.clone();
+        }
+    }
 }
 
 /// The demo's approvers log in as this prefix and their department's slug

@@ -240,6 +240,19 @@ fn build_users(org: &Org, rng: &mut DemoRng, ds: &mut Dataset) {
             active: true,
         });
     }
+    // The mayor (read-only executive view), after every name drawn above so
+    // that the other accounts stay as they were.
+    if let Some(section_code) = org.section_code("SHICHO", "秘書課") {
+        ds.users.push(User {
+            login: "mayor".to_string(),
+            display_name: format!("{}市長", names::CITY_NAME_JA),
+            email: mail("mayor"),
+            section_code: section_code.to_string(),
+            role: Role::Executive,
+            password_hash: None,
+            active: true,
+        });
+    }
     // One retired account, as every real user table has.
     if let Some(section_code) = org.section_code("SOMU", "人事課") {
         ds.users.push(User {

@@ -624,8 +624,20 @@ fn observations(
     }
 }
 
+/// A fixed noise in about −1.5..1.5 for month `i` of KPI `code`, for the months
+/// drawn after the shared random stream's (FNV-1a of the code and month).
+fn later_noise(code: &str, i: i32) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in code.bytes().chain(i.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    ((h % 3001) as f64 - 1500.0) / 1000.0
+}
+
 /// Monthly KPIs (overtime, LINE friends): months from the baseline year's April
-/// to September of the current fiscal year, with a seasonal pattern for flows.
+/// to March of the current fiscal year, with a seasonal pattern for flows
+/// (the city keeps those ended by its as-of day, see `crate::trim_to_as_of`).
 fn monthly_observations(
     ctx: &PlanContext,
     kpi: &Kpi,
@@ -647,19 +659,28 @@ fn monthly_observations(
     let def = &info.def;
     let is_stock = kpi.name_ja.contains("登録者数");
     let months_total = ((cur - info.baseline_fy) * 12 + 6).max(0);
+    // The rest of the current fiscal year is drawn without the shared stream
+    // (so that every other value stays as it was); the city keeps only the
+    // months that have ended by its as-of day.
+    let months_all = months_total + 6;
     let mut previous: Option<f64> = None;
-    for i in 0..months_total {
+    for i in 0..months_all {
         let fy_year = info.baseline_fy + i / 12;
         let fiscal_month = (i % 12) as usize;
         let t = info.baseline_fy as f64 + (i as f64 + 0.5) / 12.0;
         let mut v = path_value(info, baseline, target, factor, 0.0, t);
+        let n = if i < months_total {
+            rng.normal()
+        } else {
+            later_noise(&kpi.code, i)
+        };
         if is_stock {
-            v += rng.normal() * 0.002 * v.abs();
+            v += n * 0.002 * v.abs();
             if let Some(p) = previous {
                 v = v.max(p);
             }
         } else {
-            v = v * SEASON[fiscal_month] + rng.normal() * 0.6;
+            v = v * SEASON[fiscal_month] + n * 0.6;
             if fy_year == 2020 {
                 // Pandemic response work.
                 v *= 1.15;

@@ -7,6 +7,7 @@ use citykpi_demo::{DEFAULT_CITY_CODE, DemoOptions, demo_password, generate, name
 use citykpi_domain::kpi::{Direction, Frequency, Kpi};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Period};
 use citykpi_domain::org::Role;
+use citykpi_domain::partner::Day;
 use citykpi_domain::progress::{Status, StatusThresholds};
 use citykpi_domain::{Dataset, FiscalYear};
 
@@ -216,18 +217,18 @@ fn every_reference_resolves_at_scale_1_and_3_and_in_another_year() {
             ..DemoOptions::default()
         },
         DemoOptions {
-            current_fy: fy(2031),
+            as_of: Day::new(2031, 10, 1).unwrap(),
             city_code: "131016".into(),
             ..DemoOptions::default()
         },
         // Extreme years are pulled inside the range rather than producing
         // clamped, colliding periods.
         DemoOptions {
-            current_fy: fy(1950),
+            as_of: Day::new(1950, 10, 1).unwrap(),
             ..DemoOptions::default()
         },
         DemoOptions {
-            current_fy: fy(2100),
+            as_of: Day::new(2100, 10, 1).unwrap(),
             ..DemoOptions::default()
         },
     ] {

@@ -37,15 +37,18 @@ pub enum Role {
     DepartmentEditor,
     /// Reads.
     Viewer,
+    /// 市長・副市長: reads the staff pages and the mayor's view, changes nothing.
+    Executive,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::StrategyOffice,
         Role::Finance,
         Role::DepartmentEditor,
         Role::Viewer,
+        Role::Executive,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Role {
             Role::Finance => "finance",
             Role::DepartmentEditor => "department_editor",
             Role::Viewer => "viewer",
+            Role::Executive => "executive",
         }
     }
 
@@ -65,6 +69,7 @@ impl Role {
             Role::Finance => "財政担当",
             Role::DepartmentEditor => "部局担当者",
             Role::Viewer => "閲覧者",
+            Role::Executive => "市長・副市長",
         }
     }
 

@@ -24,10 +24,12 @@ use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 
 mod format;
+mod mayor;
 mod progress;
 mod sheets;
 
 pub use format::{group_digits, number, percent, yen};
+pub use mayor::{MayorBrief, mayor_pdf};
 pub use progress::{KpiLine, PlanSection, PolicySection, ProgressBook, kpi_progress_pdf};
 pub use sheets::evaluation_sheets_pdf;
 

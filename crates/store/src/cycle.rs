@@ -1244,14 +1244,15 @@ impl Store {
     }
 
     /// Writes a whole cycle in one transaction with one audit row: the cycle
-    /// with `waived` stages, every version of every sheet in order, the
+    /// with `waived` and `closed` stages (the caller vouches that nothing is
+    /// owed in those), every version of every sheet in order, the
     /// ceilings and the requests. For `citykpi demo` and bulk loads into an
     /// empty cycle; the cycle of `fy` must not exist yet. Program and
     /// department codes are checked; on any error nothing is written.
     pub async fn load_cycle_records(
         &self,
         fy: FiscalYear,
-        waived: &[(Stage, String)],
+        (waived, closed): (&[(Stage, String)], &[Stage]),
         sheet_versions: &[(EvaluationSheet, String)],
         ceilings: &[Ceiling],
         requests: &[BudgetRequest],
@@ -1266,6 +1267,9 @@ impl Store {
         let mut cycle = Cycle::new(fy);
         for (stage, reason) in waived {
             cycle.waive_stage(*stage, reason, actor, &now)?;
+        }
+        for stage in closed {
+            cycle.close_stage(*stage, 0, actor, &now)?;
         }
         write_cycle(conn, &cycle, actor, true).await?;
         let programs: std::collections::HashSet<String> = run!(

@@ -23,7 +23,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let db = arg("--db").unwrap_or_else(|| dir.path().join("citykpi.db").display().to_string());
     let store = citykpi_store::Store::open(&db).await?;
-    let demo = citykpi_app::demo::build_demo(&store, scale, 42).await?;
+    let demo =
+        citykpi_app::demo::build_demo(&store, scale, 42, citykpi_app::clock::today()).await?;
     println!(
         "demo city (scale {scale}) in {db}; password of every demo user: {}",
         demo.password

@@ -208,6 +208,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
         .chain(crate::pages::partners::menu_public::ROUTES)
         .chain(crate::pages::partners::outreach::ROUTES)
         .chain(crate::pages::partners::registry::ROUTES)
+        .chain(crate::pages::mayor::ROUTES)
 }
 
 /// The signature-verified routes: the only state-changing routes that run
@@ -225,6 +226,10 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
     };
     all_routes().find(|r| r.method == method && r.path == path)
 }
+
+/// The only state-changing routes the read-only executive role may use: its
+/// own session and password. Every other form is refused before its handler.
+pub const EXECUTIVE_POSTS: &[&str] = &["/login", "/logout", "/account/password"];
 
 /// Largest form body read for the CSRF check (bulk pastes of a few thousand rows fit).
 const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
@@ -360,6 +365,9 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         });
     }
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if role == Some(Role::Executive) && changes_state && !EXECUTIVE_POSTS.contains(&path.as_str()) {
+        return Err(Refusal::Error(WebError::Forbidden));
+    }
     let by_cookie = principal.as_ref().is_none_or(|p| p.session.is_some());
     let req = if changes_state && by_cookie {
         csrf_check(req, principal.as_ref())
@@ -550,7 +558,7 @@ pub fn can_enter_actual(user: &SessionUser, owner_departments: &[&str]) -> bool 
             !user.department_code.is_empty()
                 && owner_departments.contains(&user.department_code.as_str())
         }
-        Finance | Viewer => false,
+        Finance | Viewer | Executive => false,
     }
 }
 
@@ -559,7 +567,7 @@ pub fn can_edit_program(user: &SessionUser, department: &str) -> bool {
     match user.role {
         Admin | StrategyOffice => true,
         DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
-        Finance | Viewer => false,
+        Finance | Viewer | Executive => false,
     }
 }
 
@@ -568,7 +576,7 @@ pub fn can_edit_money(user: &SessionUser, department: &str) -> bool {
     match user.role {
         Admin | Finance => true,
         DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
-        StrategyOffice | Viewer => false,
+        StrategyOffice | Viewer | Executive => false,
     }
 }
 
@@ -579,7 +587,7 @@ pub fn can_import(user: &SessionUser, kind: Kind) -> bool {
         Admin => true,
         StrategyOffice => kind != Kind::Users,
         Finance => kind == Kind::Money,
-        DepartmentEditor | Viewer => false,
+        DepartmentEditor | Viewer | Executive => false,
     }
 }
 

@@ -94,6 +94,9 @@ fn frame(
                         nav.site-nav aria-label=(t.nav_label) {
                             ul {
                                 (nav_item("/", t.nav_home, page.nav == Nav::Home))
+                                @if crate::pages::mayor::MAYOR_READERS.contains(&u.role) {
+                                    (nav_item("/mayor", t.mayor_title, false))
+                                }
                                 (nav_item("/kpis", t.nav_kpis, page.nav == Nav::Kpis))
                                 (nav_item("/programs", t.nav_programs, page.nav == Nav::Programs))
                                 (nav_item("/search", t.nav_search, page.nav == Nav::Search))

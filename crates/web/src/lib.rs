@@ -285,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(cycle::routes())
         .merge(partners::routes())
+        .merge(crate::pages::mayor::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(metrics::healthz))

@@ -9,7 +9,7 @@ use citykpi_domain::partner::proposal::{
     self, IntakeDetails, IntakeForm, Proposal, ProposalStage, PublishedDecision, Rubric, Theme,
     ThemeForm,
 };
-use citykpi_domain::partner::{Problem, Problems};
+use citykpi_domain::partner::{Day, Problem, Problems};
 use citykpi_store::{Page, Store, ThemeWrite};
 
 use super::{PAGE_SIZE, PUBLIC_ACTOR, PartnersError, Result, today};
@@ -158,9 +158,10 @@ pub async fn decisions(store: &Store, page: i64) -> Result<Page<PublishedDecisio
 
 /// The demo city's themes, and a decision on two of its proposals whose
 /// proposers agreed to publication (one adopted, one not), so that the
-/// public pages have content. Returns the number of themes.
-pub async fn build_demo(store: &Store, kpi_codes: &[String]) -> Result<usize> {
-    let forms = citykpi_demo::partners::proposal_themes(today(), kpi_codes);
+/// public pages have content; the themes' dates count from `today`. Returns
+/// the number of themes.
+pub async fn build_demo(store: &Store, kpi_codes: &[String], today: Day) -> Result<usize> {
+    let forms = citykpi_demo::partners::proposal_themes(today, kpi_codes);
     for form in &forms {
         let theme = proposal::validate_theme(form, kpi_codes)?;
         store.save_theme(&theme, ThemeWrite::Upsert, "demo").await?;

@@ -14,7 +14,7 @@ use citykpi_domain::partner::outreach::{
     self, EventForm, KpiYearSum, Lead, LeadForm, LeadStage, OutreachEvent, Posting, StageMove,
     missing,
 };
-use citykpi_domain::partner::{Problem, Problems};
+use citykpi_domain::partner::{Day, Problem, Problems};
 use citykpi_store::{EventFilter, LeadFilter, Page, Store};
 
 use super::{Export, PartnersError, Result, Viewer, goals_label, is_desk, today};
@@ -505,8 +505,8 @@ pub async fn export(
 /// (the first linked to an approved member) and events serving the city's
 /// relationship-population KPI. Nothing is recorded as an actual: the demo
 /// city's KPI history stays as generated; staff record counts from the
-/// event page.
-pub async fn build_demo(store: &Store, ds: &Dataset) -> Result<usize> {
+/// event page. The dates count from `today`.
+pub async fn build_demo(store: &Store, ds: &Dataset, today: Day) -> Result<usize> {
     store.clear_outreach().await?;
     let Some(kpi) = ds
         .kpis
@@ -524,7 +524,6 @@ pub async fn build_demo(store: &Store, ds: &Dataset) -> Result<usize> {
         .map(|s| s.code.clone())
         .unwrap_or_default();
     let others: Vec<String> = ds.kpis.iter().take(5).map(|k| k.code.clone()).collect();
-    let today = today();
     let demo = citykpi_demo::outreach::generate(today, &section, &kpi.code, &others);
     let member = store
         .members(&citykpi_store::MemberFilter {

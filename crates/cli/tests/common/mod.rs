@@ -22,6 +22,12 @@ fn pg_url_for(name: &str) -> String {
     }
 }
 
+/// The day the tests' demo city is made as of and the commands take as today:
+/// the day whose demo numbers the tests check (fiscal year 2025, evaluating
+/// 2024; `citykpi_app::demo::reference_day`). A test of another day passes
+/// `--as-of` itself, which wins over the environment.
+pub const DEMO_AS_OF: &str = "2025-07-15";
+
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -70,6 +76,7 @@ impl TestDb {
             .arg(&self.url)
             .args(args)
             .env("LANG", "en_US.UTF-8")
+            .env("CITYKPI_AS_OF", DEMO_AS_OF)
             .env_remove("CITYKPI_DATABASE_URL")
             .output()
             .expect("run citykpi")

@@ -288,7 +288,7 @@ pub fn routes() -> Router<AppState> {
 pub fn can_view_department(user: &SessionUser, department: &str) -> bool {
     match user.role {
         DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
-        Admin | StrategyOffice | Finance | Viewer => true,
+        Admin | StrategyOffice | Finance | Viewer | Executive => true,
     }
 }
 
@@ -298,7 +298,7 @@ pub fn can_edit_sheet(user: &SessionUser, department: &str) -> bool {
     match user.role {
         Admin => true,
         DepartmentEditor => !user.department_code.is_empty() && user.department_code == department,
-        StrategyOffice | Finance | Viewer => false,
+        StrategyOffice | Finance | Viewer | Executive => false,
     }
 }
 
@@ -624,7 +624,7 @@ pub async fn notices_for(
         DepartmentEditor => NoticeScope::Department(&u.department_code),
         StrategyOffice | Admin => NoticeScope::StrategyOffice,
         Finance => NoticeScope::Finance,
-        Viewer => return Ok(Vec::new()),
+        Viewer | Executive => return Ok(Vec::new()),
     };
     let today = service::today();
     let mut notices = Vec::new();

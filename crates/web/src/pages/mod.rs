@@ -10,6 +10,7 @@ pub mod data;
 pub mod entry;
 pub mod kpi;
 pub mod lists;
+pub mod mayor;
 pub mod partners;
 pub mod program;
 pub mod public;

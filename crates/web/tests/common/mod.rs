@@ -118,7 +118,11 @@ pub async fn spawn_with(backend: Backend, config: WebConfig) -> App {
             (store, None, Some(guard), target)
         }
     };
-    citykpi_app::demo::build_demo(&store, 1, 42)
+    // The server and the test see the day the demo city is made as of, whose
+    // numbers (fiscal year 2025, evaluating 2024) the tests check.
+    let as_of = citykpi_app::demo::reference_day();
+    citykpi_app::clock::set_today(Some(as_of));
+    citykpi_app::demo::build_demo(&store, 1, 42, as_of)
         .await
         .expect("demo city");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -105,7 +105,7 @@ pub fn can_edit_scenario(user: &SessionUser, owner_departments: &[&str]) -> bool
             !user.department_code.is_empty()
                 && owner_departments.contains(&user.department_code.as_str())
         }
-        Finance | Viewer => false,
+        Finance | Viewer | Executive => false,
     }
 }
 

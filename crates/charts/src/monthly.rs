@@ -412,17 +412,16 @@ fn legend(
 ) {
     let mut x = MIN_LEFT;
     let y = 16.0;
-    let advance = |s: &str| {
-        s.chars()
+    // Labels are Japanese (about one 12px em per character) or Latin (about half).
+    fn item(out: &mut String, x: &mut f64, y: f64, mark: String, label: &str) {
+        out.push_str(&mark);
+        text(out, *x + 26.0, y + 4.0, "start", palette::TEXT, label);
+        *x += label
+            .chars()
             .map(|ch| if ch.is_ascii() { 7.0 } else { 12.5 })
             .sum::<f64>()
-            + 34.0
-    };
-    let mut item = |out: &mut String, mark: String, label: &str| {
-        out.push_str(&mark);
-        text(out, x + 26.0, y + 4.0, "start", palette::TEXT, label);
-        x += advance(label);
-    };
+            + 34.0;
+    }
     if has_actual {
         let m = format!(
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"/><circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"/>",
@@ -435,7 +434,7 @@ fn legend(
             c(y),
             palette::ACTUAL
         );
-        item(out, m, chart.labels.actual);
+        item(out, &mut x, y, m, chart.labels.actual);
     }
     if has_provisional {
         let m = format!(
@@ -444,7 +443,7 @@ fn legend(
             c(y),
             palette::ACTUAL
         );
-        item(out, m, chart.labels.provisional);
+        item(out, &mut x, y, m, chart.labels.provisional);
     }
     if has_target {
         let m = format!(
@@ -455,7 +454,7 @@ fn legend(
             c(y),
             palette::TARGET
         );
-        item(out, m, chart.labels.target);
+        item(out, &mut x, y, m, chart.labels.target);
     }
     if has_forecast {
         let m = format!(
@@ -469,7 +468,7 @@ fn legend(
             c(y),
             palette::ACTUAL
         );
-        item(out, m, chart.labels.forecast);
+        item(out, &mut x, y, m, chart.labels.forecast);
     }
     let m = format!(
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>",
@@ -479,7 +478,7 @@ fn legend(
         c(y + 7.0),
         palette::AXIS
     );
-    item(out, m, chart.labels.fy_boundary);
+    item(out, &mut x, y, m, chart.labels.fy_boundary);
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-cargo build --release -q -p citykpi
+# The KPI page needs no PDF: the binary is built without the typst-based feature.
+cargo build --release -q -p citykpi --no-default-features
 BIN=$PWD/target/release/citykpi
 DURATION=${DURATION:-10s}
 PORT=${PORT:-18191}

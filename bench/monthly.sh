@@ -8,9 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-# The KPI page needs no PDF: the binary is built without the typst-based feature.
-cargo build --release -q -p citykpi --no-default-features
-BIN=$PWD/target/release/citykpi
+# The KPI page needs no PDF: the binary is built without the typst-based
+# feature. BIN=path runs another build instead (e.g. target/debug/citykpi).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release -q -p citykpi --no-default-features
+    BIN=$PWD/target/release/citykpi
+fi
 DURATION=${DURATION:-10s}
 PORT=${PORT:-18191}
 WORK=$(mktemp -d)

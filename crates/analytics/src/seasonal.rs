@@ -80,7 +80,7 @@ fn seasonal_start(x: &[f64], f: usize) -> (f64, f64, Vec<f64>) {
     let n = wind.len();
     // Centred moving average: weights ½, 1, …, 1, ½ over f + 1 values for
     // even f; f equal weights for odd f.
-    let weights: Vec<f64> = if f % 2 == 0 {
+    let weights: Vec<f64> = if f.is_multiple_of(2) {
         let mut w = vec![1.0 / f as f64; f + 1];
         w[0] = 0.5 / f as f64;
         w[f] = 0.5 / f as f64;

@@ -7,6 +7,7 @@
 //! - `its`: interrupted time series (segmented regression)
 //! - `synth`: synthetic control (Abadie) with placebo tests
 //! - `forecast`: will a KPI reach its target, with prediction intervals
+//! - `seasonal`: monthly and quarterly KPIs (Holt–Winters, as R computes it)
 //! - `realloc`: budget re-allocation across programs as an exact MILP
 //! - `estat`, `sdmx`, `lgcode`: comparison data from official statistics
 
@@ -20,6 +21,7 @@ pub mod optim;
 pub mod panel;
 pub mod realloc;
 pub mod sdmx;
+pub mod seasonal;
 pub mod synth;
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 mod axis;
 pub mod bars;
 pub mod line;
+pub mod monthly;
 pub mod palette;
 pub mod progress;
 pub mod status;
@@ -19,6 +20,10 @@ mod svg;
 
 pub use bars::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
 pub use line::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
+pub use monthly::{
+    FiscalStart, MonthlyChart, MonthlyLabels, PeriodForecast, PeriodPoint, TargetStep,
+    monthly_chart,
+};
 pub use progress::{ProgressBar, progress_bar};
 pub use status::{StatusSlice, status_bar, status_donut};
 pub use svg::{SVG_NAMESPACE_ATTR, escape, format_number};

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, YearValue};
+use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, StatusBasis, YearValue};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
 use citykpi_domain::plan::{LevelName, Plan, PlanNode};
 use citykpi_domain::progress::{GradeStyle, StatusThresholds};
@@ -389,6 +389,16 @@ impl KpiBuilder<'_, '_> {
                 def.source.name_ja(),
                 when
             );
+            // Monthly KPIs say how their months are judged: overtime hours
+            // are a level per month (the twelve-month mean evens out the
+            // season), registered friends a stock (the latest count).
+            let status_basis = def.monthly.then(|| {
+                if name_ja.contains("登録者数") {
+                    StatusBasis::Latest
+                } else {
+                    StatusBasis::Last12Mean
+                }
+            });
             self.ds.kpis.push(Kpi {
                 code,
                 name_ja,
@@ -420,6 +430,7 @@ impl KpiBuilder<'_, '_> {
                 sdgs: sdg_tags(def.sdgs),
                 // A few drafts, never the measure's headline KPI.
                 published: i == 0 || !self.rng.chance(0.05),
+                status_basis,
             });
             self.infos.push(KpiPlanInfo {
                 def: *def,

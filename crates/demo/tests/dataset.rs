@@ -559,6 +559,11 @@ fn observations_have_gaps_secrets_lags_and_months() {
         .unwrap();
     assert_eq!(overtime.frequency, Frequency::Monthly);
     assert_eq!(overtime.direction, Direction::LowerIsBetter);
+    // Hours per month are a level: judged on the mean of the latest twelve months.
+    assert_eq!(
+        overtime.status_basis,
+        Some(citykpi_domain::kpi::StatusBasis::Last12Mean)
+    );
     assert!(
         ds.kpis
             .iter()

@@ -61,6 +61,109 @@ pub enum Frequency {
     Monthly,
 }
 
+impl Frequency {
+    /// Periods in one fiscal year: 1, 4 or 12.
+    pub fn per_year(self) -> u8 {
+        match self {
+            Frequency::Annual => 1,
+            Frequency::Quarterly => 4,
+            Frequency::Monthly => 12,
+        }
+    }
+}
+
+/// How the values of a monthly or quarterly KPI are judged against its
+/// yearly target (a yearly value, where one is recorded, is judged as it is).
+///
+/// Which one fits depends on what the value is: a count that adds up over
+/// the year (visitors, consultations) is a sum; a level or an average per
+/// month (overtime hours per employee, a rate) is a mean; a stock (registered
+/// users, a running total) is its latest value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusBasis {
+    /// 年度累計: the fiscal year's values so far, added up, against the part
+    /// of the yearly target for the periods reported (target × periods ÷ 12 or 4).
+    YtdSum,
+    /// 直近12か月合計: the latest twelve months (four quarters) added up,
+    /// against a yearly target. Missing periods in the window are filled in
+    /// proportionally (sum × 12 ÷ months reported).
+    Last12Sum,
+    /// 直近12か月平均: the mean of the latest twelve months (four quarters),
+    /// against a yearly target stated as a level per period.
+    Last12Mean,
+    /// 最新値: the latest value alone.
+    Latest,
+}
+
+impl StatusBasis {
+    pub const ALL: [StatusBasis; 4] = [
+        StatusBasis::YtdSum,
+        StatusBasis::Last12Sum,
+        StatusBasis::Last12Mean,
+        StatusBasis::Latest,
+    ];
+
+    /// The basis a KPI of this frequency has unless it declares one: the
+    /// latest value for yearly KPIs; for monthly and quarterly ones the mean
+    /// of the latest twelve months, which spans a whole seasonal cycle (a
+    /// single month of a seasonal series says more about the calendar than
+    /// about progress) and suits levels and rates, the common monthly KPIs.
+    /// Counts that add up over the year declare `YtdSum` or `Last12Sum`.
+    pub fn default_for(frequency: Frequency) -> StatusBasis {
+        match frequency {
+            Frequency::Annual => StatusBasis::Latest,
+            Frequency::Quarterly | Frequency::Monthly => StatusBasis::Last12Mean,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusBasis::YtdSum => "ytd_sum",
+            StatusBasis::Last12Sum => "last12_sum",
+            StatusBasis::Last12Mean => "last12_mean",
+            StatusBasis::Latest => "latest",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            StatusBasis::YtdSum => "年度累計",
+            StatusBasis::Last12Sum => "直近12か月合計",
+            StatusBasis::Last12Mean => "直近12か月平均",
+            StatusBasis::Latest => "最新値",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            StatusBasis::YtdSum => "Fiscal year to date, summed",
+            StatusBasis::Last12Sum => "Latest 12 months, summed",
+            StatusBasis::Last12Mean => "Latest 12 months, mean",
+            StatusBasis::Latest => "Latest value",
+        }
+    }
+
+    /// Reads `ytd_sum` / `last12_sum` / `last12_mean` / `latest` or the
+    /// Japanese labels (年度累計, 直近12か月合計, 直近12か月平均, 最新値).
+    pub fn parse(s: &str) -> Option<StatusBasis> {
+        let s = crate::text::normalize(s).to_lowercase();
+        match s.as_str() {
+            "ytd_sum" | "ytd" | "year_to_date" | "年度累計" | "累計" => {
+                Some(StatusBasis::YtdSum)
+            }
+            "last12_sum" | "rolling_sum" | "直近12か月合計" | "直近12ヶ月合計" | "12か月合計" => {
+                Some(StatusBasis::Last12Sum)
+            }
+            "last12_mean" | "rolling_mean" | "直近12か月平均" | "直近12ヶ月平均" | "12か月平均" => {
+                Some(StatusBasis::Last12Mean)
+            }
+            "latest" | "last" | "最新値" | "最新" => Some(StatusBasis::Latest),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct YearValue {
     pub fy: FiscalYear,
@@ -158,9 +261,19 @@ pub struct Kpi {
     pub sdgs: Vec<SdgTag>,
     #[serde(default)]
     pub published: bool,
+    /// How monthly or quarterly values are judged; `None` = the default of
+    /// the KPI's frequency (`StatusBasis::default_for`).
+    #[serde(default)]
+    pub status_basis: Option<StatusBasis>,
 }
 
 impl Kpi {
+    /// The status basis in force: the declared one, else the frequency's default.
+    pub fn basis(&self) -> StatusBasis {
+        self.status_basis
+            .unwrap_or_else(|| StatusBasis::default_for(self.frequency))
+    }
+
     /// The target for a year: the yearly target if set, the final target in its
     /// year, else None (the progress rules then use the expected path).
     pub fn target_for(&self, fy: FiscalYear) -> Option<f64> {
@@ -203,6 +316,27 @@ mod tests {
         assert_eq!(SdgTag::parse("18"), None);
         assert_eq!(SdgTag::parse("0"), None);
         assert_eq!(SdgTag::parse("x"), None);
+    }
+
+    #[test]
+    fn status_basis_parse_and_defaults() {
+        for b in StatusBasis::ALL {
+            assert_eq!(StatusBasis::parse(b.as_str()), Some(b));
+            assert_eq!(StatusBasis::parse(b.label_ja()), Some(b));
+        }
+        assert_eq!(
+            StatusBasis::parse("直近１２ヶ月平均"),
+            Some(StatusBasis::Last12Mean)
+        );
+        assert_eq!(StatusBasis::parse("median"), None);
+        assert_eq!(
+            StatusBasis::default_for(Frequency::Monthly),
+            StatusBasis::Last12Mean
+        );
+        assert_eq!(
+            StatusBasis::default_for(Frequency::Annual),
+            StatusBasis::Latest
+        );
     }
 
     #[test]

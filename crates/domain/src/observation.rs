@@ -55,6 +55,51 @@ impl Period {
         FiscalYear::parse(&s).map(Period::Year)
     }
 
+    /// Periods per fiscal year (1, 4 or 12) and the period's running number
+    /// at that frequency, so that consecutive months or quarters differ by 1
+    /// across fiscal years.
+    pub fn ordinal(&self) -> (u8, i32) {
+        match *self {
+            Period::Year(fy) => (1, fy.year()),
+            Period::Quarter(fy, q) => (4, fy.year() * 4 + i32::from(q) - 1),
+            Period::Month(y, m) => (12, y * 12 + i32::from(m) - 1),
+        }
+    }
+
+    /// The period with running number `ordinal` at `per_year` periods a year
+    /// (the inverse of `ordinal`); None outside the fiscal years accepted.
+    pub fn from_ordinal(per_year: u8, ordinal: i32) -> Option<Period> {
+        match per_year {
+            1 => FiscalYear::new(ordinal).ok().map(Period::Year),
+            4 => FiscalYear::new(ordinal.div_euclid(4))
+                .ok()
+                .map(|fy| Period::Quarter(fy, (ordinal.rem_euclid(4) + 1) as u8)),
+            12 => {
+                let (y, m) = (ordinal.div_euclid(12), ordinal.rem_euclid(12) + 1);
+                FiscalYear::containing(y, m as u32)
+                    .ok()
+                    .map(|_| Period::Month(y, m as u8))
+            }
+            _ => None,
+        }
+    }
+
+    /// The place in its fiscal year, 0-based: April (or Q1) = 0, March (or Q4)
+    /// = 11 (3); a whole year is 0.
+    pub fn fiscal_position(&self) -> u8 {
+        match *self {
+            Period::Year(_) => 0,
+            Period::Quarter(_, q) => q - 1,
+            Period::Month(_, m) => (m + 8) % 12,
+        }
+    }
+
+    /// The same period one year earlier (for the year-over-year change).
+    pub fn year_before(&self) -> Option<Period> {
+        let (per_year, n) = self.ordinal();
+        Period::from_ordinal(per_year, n - i32::from(per_year))
+    }
+
     pub fn label_ja(&self) -> String {
         match *self {
             Period::Year(fy) => fy.label_ja(),
@@ -225,6 +270,38 @@ mod tests {
         assert!(Period::parse("2024Q5").is_err());
         assert!(Period::parse("2024-13").is_err());
         assert!(Period::parse("soon").is_err());
+    }
+
+    #[test]
+    fn running_numbers_cross_fiscal_years() {
+        let fy = |y| FiscalYear::new(y).unwrap();
+        let (per, n) = Period::Month(2025, 3).ordinal();
+        assert_eq!(per, 12);
+        assert_eq!(
+            Period::from_ordinal(12, n + 1),
+            Some(Period::Month(2025, 4))
+        );
+        assert_eq!(Period::Month(2025, 4).fiscal_position(), 0);
+        assert_eq!(Period::Month(2026, 3).fiscal_position(), 11);
+        assert_eq!(Period::Month(2025, 1).fiscal_position(), 9);
+        let (_, q) = Period::Quarter(fy(2024), 4).ordinal();
+        assert_eq!(
+            Period::from_ordinal(4, q + 1),
+            Some(Period::Quarter(fy(2025), 1))
+        );
+        assert_eq!(Period::Quarter(fy(2024), 4).fiscal_position(), 3);
+        assert_eq!(
+            Period::Month(2025, 2).year_before(),
+            Some(Period::Month(2024, 2))
+        );
+        assert_eq!(
+            Period::Quarter(fy(2024), 2).year_before(),
+            Some(Period::Quarter(fy(2023), 2))
+        );
+        assert_eq!(
+            Period::Year(fy(2024)).year_before(),
+            Some(Period::Year(fy(2023)))
+        );
     }
 
     #[test]

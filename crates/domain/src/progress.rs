@@ -133,7 +133,7 @@ pub enum RollupMethod {
 use std::collections::{BTreeMap, HashMap};
 
 use crate::fiscal::FiscalYear;
-use crate::kpi::{Direction, Kpi};
+use crate::kpi::{Direction, Kpi, StatusBasis};
 use crate::observation::{ObsStatus, Observation, Period};
 use crate::plan::{Plan, PlanNode};
 
@@ -243,6 +243,116 @@ pub struct KpiProgress {
     pub status: Status,
     /// The latest actual is older than the KPI's publication lag allows.
     pub stale: bool,
+    /// The basis monthly or quarterly values were judged on; None when the
+    /// actual is a yearly value (judged as it is).
+    #[serde(default)]
+    pub basis: Option<StatusBasis>,
+    /// The latest period behind `actual` (a month or a quarter for sub-yearly values).
+    #[serde(default)]
+    pub actual_period: Option<Period>,
+    /// How many months (quarters) were added up or averaged into `actual`
+    /// (1 for a single value).
+    #[serde(default)]
+    pub periods_used: u8,
+}
+
+/// A monthly or quarterly KPI's reading on its basis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BasisReading {
+    /// The figure shown: the year-to-date sum, the twelve-month sum or mean, or the latest value.
+    pub value: f64,
+    /// The target for the same span: the yearly target pro-rated to the
+    /// periods reported (year to date), or weighted over the two fiscal
+    /// years a twelve-month window spans.
+    pub target: Option<f64>,
+    /// The figure on the scale of a yearly target (year to date: the sum
+    /// scaled up to a whole year), which the achievement rate compares.
+    pub comparable: f64,
+    /// The target on the same yearly scale.
+    pub comparable_target: Option<f64>,
+    pub periods_used: u8,
+}
+
+/// Reads a monthly or quarterly series on `basis` at its period `last`.
+/// `values` holds the series' values by period (other frequencies, missing
+/// and secret values left out); periods without a value in the window are
+/// left out of a mean and filled in proportionally in a sum.
+pub fn basis_reading(
+    kpi: &Kpi,
+    values: &BTreeMap<Period, f64>,
+    last: Period,
+    basis: StatusBasis,
+) -> Option<BasisReading> {
+    let (per, n_last) = last.ordinal();
+    let fy = last.fiscal_year();
+    let pos = i32::from(last.fiscal_position());
+    let per_i = i32::from(per);
+    let per_f = f64::from(per);
+    let window = |from: i32| -> Vec<f64> {
+        (from..=n_last)
+            .filter_map(|n| Period::from_ordinal(per, n))
+            .filter_map(|p| values.get(&p).copied())
+            .collect()
+    };
+    match basis {
+        StatusBasis::Latest => {
+            let v = *values.get(&last)?;
+            let t = expected_value(kpi, fy);
+            Some(BasisReading {
+                value: v,
+                target: t,
+                comparable: v,
+                comparable_target: t,
+                periods_used: 1,
+            })
+        }
+        StatusBasis::YtdSum => {
+            let got = window(n_last - pos);
+            if got.is_empty() {
+                return None;
+            }
+            let sum: f64 = got.iter().sum();
+            let share = got.len() as f64 / per_f;
+            let t = expected_value(kpi, fy);
+            Some(BasisReading {
+                value: sum,
+                target: t.map(|t| t * share),
+                comparable: sum / share,
+                comparable_target: t,
+                periods_used: got.len() as u8,
+            })
+        }
+        StatusBasis::Last12Sum | StatusBasis::Last12Mean => {
+            let got = window(n_last - per_i + 1);
+            if got.is_empty() {
+                return None;
+            }
+            let n = got.len() as f64;
+            let sum: f64 = got.iter().sum();
+            let value = if basis == StatusBasis::Last12Sum {
+                sum * per_f / n
+            } else {
+                sum / n
+            };
+            // The window holds pos + 1 periods of this fiscal year and the
+            // rest of the previous one: their targets weighted alike.
+            let this = expected_value(kpi, fy);
+            let prev = expected_value(kpi, fy.prev());
+            let in_this = f64::from(pos + 1);
+            let t = match (prev, this) {
+                (Some(p), Some(t)) => Some((p * (per_f - in_this) + t * in_this) / per_f),
+                (None, t) => t,
+                (p, None) => p,
+            };
+            Some(BasisReading {
+                value,
+                target: t,
+                comparable: value,
+                comparable_target: t,
+                periods_used: got.len() as u8,
+            })
+        }
+    }
 }
 
 /// The actual of a fiscal year: the annual value if there is one, else the
@@ -292,15 +402,40 @@ pub fn evaluate_kpi(
     years.sort_unstable();
     years.dedup();
     let latest = years.iter().rev().find_map(|y| actual_of_year(&own, *y));
-    let actual = latest.and_then(|o| o.value.value());
+    let basis = kpi.basis();
+    // A month or quarter is judged on the KPI's basis; a yearly value as it is.
+    let reading = latest
+        .filter(|o| !matches!(o.period, Period::Year(_)))
+        .and_then(|o| {
+            let per = o.period.ordinal().0;
+            let values: BTreeMap<Period, f64> = own
+                .iter()
+                .filter(|x| x.period.ordinal().0 == per)
+                .filter_map(|x| x.value.value().map(|v| (x.period, v)))
+                .collect();
+            basis_reading(kpi, &values, o.period, basis)
+        });
     let actual_fy = latest.map(|o| o.period.fiscal_year());
-    let target = actual_fy.and_then(|y| expected_value(kpi, y));
     let baseline = kpi.baseline.map(|b| b.value);
-    let rate = match (actual, target) {
-        (Some(a), Some(t)) => achievement_rate(&kpi.direction, baseline, t, a),
-        _ => None,
+    let (actual, target, rate, comparable) = match reading {
+        Some(r) => (
+            Some(r.value),
+            r.target,
+            r.comparable_target
+                .and_then(|t| achievement_rate(&kpi.direction, baseline, t, r.comparable)),
+            Some(r.comparable),
+        ),
+        None => {
+            let actual = latest.and_then(|o| o.value.value());
+            let target = actual_fy.and_then(|y| expected_value(kpi, y));
+            let rate = match (actual, target) {
+                (Some(a), Some(t)) => achievement_rate(&kpi.direction, baseline, t, a),
+                _ => None,
+            };
+            (actual, target, rate, actual)
+        }
     };
-    let progress_to_final = match (actual, kpi.final_target) {
+    let progress_to_final = match (comparable, kpi.final_target) {
         (Some(a), Some(f)) => {
             achievement_rate(&kpi.direction, baseline, f.value, a).map(|r| r.clamp(0.0, 1.0))
         }
@@ -319,6 +454,11 @@ pub fn evaluate_kpi(
         progress_to_final,
         status: thresholds.classify(rate),
         stale,
+        basis: reading.map(|_| basis),
+        actual_period: latest.map(|o| o.period),
+        periods_used: reading
+            .map(|r| r.periods_used)
+            .unwrap_or(u8::from(latest.is_some())),
     }
 }
 
@@ -561,6 +701,7 @@ mod tests {
                 .collect(),
             sdgs: vec![],
             published: true,
+            status_basis: None,
         }
     }
 
@@ -722,6 +863,200 @@ mod tests {
         assert_eq!(p.status, Status::Achieved);
     }
 
+    /// Monthly observations from `from` (year, month) on, `None` = missing.
+    fn months(code: &str, from: (i32, u8), values: &[Option<f64>]) -> Vec<Observation> {
+        let (per, start) = Period::Month(from.0, from.1).ordinal();
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                obs(
+                    code,
+                    Period::from_ordinal(per, start + i as i32).unwrap(),
+                    v.map(ObsValue::Value).unwrap_or(ObsValue::Missing),
+                    ObsStatus::Final,
+                )
+            })
+            .collect()
+    }
+
+    fn some(v: &[f64]) -> Vec<Option<f64>> {
+        v.iter().copied().map(Some).collect()
+    }
+
+    /// Overtime hours per employee a month (a level): lower is better, 20 h
+    /// in FY2020 to 10 h in FY2030, so the path is 17 h in FY2023, 16 h in FY2024.
+    fn overtime(basis: Option<StatusBasis>) -> Kpi {
+        let mut k = kpi(
+            "OT",
+            Direction::LowerIsBetter,
+            (2020, 20.0),
+            (2030, 10.0),
+            &[],
+        );
+        k.frequency = Frequency::Monthly;
+        k.status_basis = basis;
+        k
+    }
+
+    /// April 2023 – September 2024: FY2023 averages 17.5 h, and the twelve
+    /// months to September 2024 average 200 / 12 h.
+    fn overtime_months() -> Vec<Observation> {
+        let mut v = some(&[
+            20.0, 18.0, 17.0, 16.0, 14.0, 15.0, 16.0, 17.0, 18.0, 18.0, 19.0, 22.0,
+        ]);
+        v.extend(some(&[18.0, 17.0, 15.0, 14.0, 12.0, 14.0]));
+        months("OT", (2023, 4), &v)
+    }
+
+    #[test]
+    fn twelve_month_mean_is_the_default_for_monthly_kpis() {
+        let t = StatusThresholds::default();
+        let k = overtime(None);
+        assert_eq!(k.basis(), StatusBasis::Last12Mean);
+        let data = overtime_months();
+        let refs: Vec<&Observation> = data.iter().collect();
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2024), &t);
+        // Mean of October 2023 – September 2024.
+        assert!((p.actual.unwrap() - 200.0 / 12.0).abs() < 1e-12);
+        // Six months of FY2023 (17 h) and six of FY2024 (16 h).
+        assert!((p.target.unwrap() - 16.5).abs() < 1e-12);
+        // (16.667 − 20) / (16.5 − 20) = 0.952: on track, not achieved.
+        assert!((p.rate.unwrap() - (200.0 / 12.0 - 20.0) / -3.5).abs() < 1e-12);
+        assert_eq!(p.status, Status::OnTrack);
+        assert_eq!(p.basis, Some(StatusBasis::Last12Mean));
+        assert_eq!(p.periods_used, 12);
+        assert_eq!(p.actual_period, Some(Period::Month(2024, 9)));
+        assert_eq!(p.actual_fy, Some(fy(2024)));
+        // Progress to the final 10 h from the mean: (20 − 16.667) / 10.
+        assert!((p.progress_to_final.unwrap() - (20.0 - 200.0 / 12.0) / 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn latest_value_basis_judges_the_month_alone() {
+        let t = StatusThresholds::default();
+        let k = overtime(Some(StatusBasis::Latest));
+        let data = overtime_months();
+        let refs: Vec<&Observation> = data.iter().collect();
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2024), &t);
+        // September's 14 h against FY2024's 16 h: (14 − 20) / (16 − 20) = 1.5.
+        assert_eq!(p.actual, Some(14.0));
+        assert_eq!(p.target, Some(16.0));
+        assert_eq!(p.rate, Some(1.5));
+        assert_eq!(p.status, Status::Achieved);
+        assert_eq!(p.periods_used, 1);
+        // Judged at the end of FY2023: March 2024's 22 h against 17 h is worse than the baseline.
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2023), &t);
+        assert_eq!(p.actual, Some(22.0));
+        assert_eq!(p.status, Status::AtRisk);
+        // The twelve-month mean of FY2023 (17.5 h against 17 h) is on track instead.
+        let p = evaluate_kpi(&overtime(None), &refs, "271403", fy(2023), &t);
+        assert_eq!(p.actual, Some(17.5));
+        assert_eq!(p.target, Some(17.0));
+        assert!((p.rate.unwrap() - 2.5 / 3.0).abs() < 1e-12);
+        assert_eq!(p.status, Status::OnTrack);
+    }
+
+    /// Consultations a year (a count): 1,000 in FY2020 to 2,000 in FY2030,
+    /// so the path is 1,300 in FY2023 and 1,400 in FY2024.
+    fn consultations(basis: StatusBasis) -> Kpi {
+        let mut k = kpi(
+            "SODAN",
+            Direction::HigherIsBetter,
+            (2020, 1000.0),
+            (2030, 2000.0),
+            &[],
+        );
+        k.frequency = Frequency::Monthly;
+        k.status_basis = Some(basis);
+        k
+    }
+
+    /// October 2023 – September 2024; December 2023 missing when `gap`.
+    fn consultation_months(gap: bool) -> Vec<Observation> {
+        let mut v = some(&[105.0, 115.0, 125.0, 95.0, 90.0, 130.0]);
+        if gap {
+            v[2] = None;
+        }
+        v.extend(some(&[100.0, 110.0, 120.0, 130.0, 100.0, 120.0]));
+        months("SODAN", (2023, 10), &v)
+    }
+
+    #[test]
+    fn year_to_date_sum_against_the_share_of_the_yearly_target() {
+        let t = StatusThresholds::default();
+        let k = consultations(StatusBasis::YtdSum);
+        let data = consultation_months(false);
+        let refs: Vec<&Observation> = data.iter().collect();
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2024), &t);
+        // April – September 2024: 680 against half of 1,400.
+        assert_eq!(p.actual, Some(680.0));
+        assert_eq!(p.target, Some(700.0));
+        // On a yearly scale 1,360 against 1,400 from 1,000: 0.9.
+        assert!((p.rate.unwrap() - 0.9).abs() < 1e-12);
+        assert_eq!(p.status, Status::OnTrack);
+        assert_eq!(p.periods_used, 6);
+        assert_eq!(p.basis, Some(StatusBasis::YtdSum));
+        // Quarters add up the same way: 300 + 380 in the first half.
+        let mut kq = k.clone();
+        kq.frequency = Frequency::Quarterly;
+        let q = [
+            obs(
+                "SODAN",
+                Period::Quarter(fy(2024), 1),
+                ObsValue::Value(300.0),
+                ObsStatus::Final,
+            ),
+            obs(
+                "SODAN",
+                Period::Quarter(fy(2024), 2),
+                ObsValue::Value(380.0),
+                ObsStatus::Final,
+            ),
+            obs(
+                "SODAN",
+                Period::Quarter(fy(2023), 4),
+                ObsValue::Value(999.0),
+                ObsStatus::Final,
+            ),
+        ];
+        let refs: Vec<&Observation> = q.iter().collect();
+        let p = evaluate_kpi(&kq, &refs, "271403", fy(2024), &t);
+        assert_eq!(p.actual, Some(680.0));
+        assert_eq!(p.target, Some(700.0));
+        assert_eq!(p.periods_used, 2);
+        assert_eq!(p.status, Status::OnTrack);
+    }
+
+    #[test]
+    fn twelve_month_sum_fills_a_missing_month_proportionally() {
+        let t = StatusThresholds::default();
+        let k = consultations(StatusBasis::Last12Sum);
+        let data = consultation_months(false);
+        let refs: Vec<&Observation> = data.iter().collect();
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2024), &t);
+        // 660 + 680 = 1,340 against (1,300 + 1,400) / 2 = 1,350: 340 / 350.
+        assert_eq!(p.actual, Some(1340.0));
+        assert_eq!(p.target, Some(1350.0));
+        assert!((p.rate.unwrap() - 340.0 / 350.0).abs() < 1e-12);
+        assert_eq!(p.status, Status::OnTrack);
+        // December missing: 1,215 over 11 months, scaled to 12.
+        let data = consultation_months(true);
+        let refs: Vec<&Observation> = data.iter().collect();
+        let p = evaluate_kpi(&k, &refs, "271403", fy(2024), &t);
+        assert!((p.actual.unwrap() - 1215.0 * 12.0 / 11.0).abs() < 1e-9);
+        assert_eq!(p.periods_used, 11);
+        // Year to date is untouched by a gap in the previous fiscal year.
+        let p = evaluate_kpi(
+            &consultations(StatusBasis::YtdSum),
+            &refs,
+            "271403",
+            fy(2024),
+            &t,
+        );
+        assert_eq!(p.actual, Some(680.0));
+    }
+
     #[test]
     fn thresholds_are_settings() {
         let t = StatusThresholds {
@@ -780,6 +1115,9 @@ mod tests {
                 progress_to_final: None,
                 status: t.classify(rate),
                 stale: false,
+                basis: None,
+                actual_period: None,
+                periods_used: 0,
             },
         )
     }

@@ -193,6 +193,12 @@ pub const KPIS: &[Column] = &[
         &["SDGsゴール", "SDGsターゲット", "sdg"],
     ),
     col("published", "公開", false, &["公表"]),
+    col(
+        "status_basis",
+        "判定方法",
+        false,
+        &["達成状況の判定方法", "判定基準", "status basis"],
+    ),
 ];
 
 pub const OBSERVATIONS: &[Column] = &[

@@ -11,7 +11,8 @@ use crate::columns::{Column, columns, kind_label_ja};
 use crate::error::ExportError;
 use crate::fields::{
     format_code_list, format_f64, format_frequency, format_grade_style, format_level_names,
-    format_node_links, format_obs_value, format_rollup, format_sdgs, format_targets,
+    format_node_links, format_obs_value, format_rollup, format_sdgs, format_status_basis,
+    format_targets,
 };
 use crate::{Format, HeaderLang};
 
@@ -120,6 +121,7 @@ pub(crate) fn table(kind: Kind, ds: &Dataset) -> (&'static [Column], Vec<Vec<Cel
                     Cell::text(&format_node_links(&k.nodes)),
                     Cell::text(&format_sdgs(&k.sdgs)),
                     Cell::Bool(k.published),
+                    Cell::text(format_status_basis(k.status_basis)),
                 ]
             })
             .collect(),

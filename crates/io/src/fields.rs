@@ -6,7 +6,7 @@
 //! row and column.
 
 use citykpi_domain::fiscal::FiscalYear;
-use citykpi_domain::kpi::{Frequency, NodeLink, SdgTag, YearValue};
+use citykpi_domain::kpi::{Frequency, NodeLink, SdgTag, StatusBasis, YearValue};
 use citykpi_domain::observation::{ObsValue, Period};
 use citykpi_domain::plan::LevelName;
 use citykpi_domain::progress::{GradeStyle, RollupMethod};
@@ -326,6 +326,25 @@ pub(crate) fn frequency(s: &str) -> Result<Frequency, Reason> {
             "annual（年次）, quarterly（四半期）, monthly（月次）",
         )),
     }
+}
+
+/// A KPI's status basis; empty = the default of its frequency.
+pub(crate) fn status_basis(s: &str) -> Result<Option<StatusBasis>, Reason> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    StatusBasis::parse(s).map(Some).ok_or_else(|| {
+        not_allowed(
+            s.trim(),
+            "判定方法",
+            "status basis",
+            "ytd_sum（年度累計）, last12_sum（直近12か月合計）, last12_mean（直近12か月平均）, latest（最新値）",
+        )
+    })
+}
+
+pub fn format_status_basis(b: Option<StatusBasis>) -> &'static str {
+    b.map(StatusBasis::as_str).unwrap_or("")
 }
 
 pub fn format_frequency(f: Frequency) -> &'static str {

@@ -427,6 +427,7 @@ pub(crate) struct KpiCols {
     nodes: Col,
     sdgs: Col,
     published: Col,
+    status_basis: Col,
 }
 
 pub(crate) struct ObsCols {
@@ -555,6 +556,7 @@ impl RowParser {
                 nodes: m.col("nodes"),
                 sdgs: m.col("sdgs"),
                 published: m.col("published"),
+                status_basis: m.col("status_basis"),
             }),
             Kind::Observations => RowParser::Observations(ObsCols {
                 kpi: m.col("kpi_code"),
@@ -925,6 +927,7 @@ fn kpi_row(c: &KpiCols, r: &mut Row, out: &mut Parsed) {
     let nodes = r.opt(c.nodes, fields::node_links).unwrap_or_default();
     let sdgs = r.opt(c.sdgs, fields::sdgs).unwrap_or_default();
     let published = r.flag(c.published, false);
+    let status_basis = r.opt(c.status_basis, fields::status_basis).flatten();
     if let (true, Some(direction)) = (r.ok, direction) {
         out.ds.kpis.push(Kpi {
             code,
@@ -943,6 +946,7 @@ fn kpi_row(c: &KpiCols, r: &mut Row, out: &mut Parsed) {
             nodes,
             sdgs,
             published,
+            status_basis,
         });
         out.rows.kpis.push(r.n);
     }

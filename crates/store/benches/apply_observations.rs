@@ -38,6 +38,7 @@ fn base() -> Dataset {
             nodes: vec![],
             sdgs: vec![],
             published: true,
+            status_basis: None,
         })
         .collect();
     Dataset {

@@ -213,6 +213,7 @@ struct KpiRow {
     description: String,
     published: bool,
     version: i64,
+    status_basis: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -283,7 +284,7 @@ pub(crate) struct StoredKpi {
 pub(crate) async fn kpis(conn: &mut Conn<'_>, code: Option<&str>) -> Result<Vec<StoredKpi>> {
     let base = "SELECT id, code, name_ja, name_en, unit, direction, band_lower, band_upper, frequency, \
                 baseline_fy, baseline_value, final_fy, final_value, source, publication_lag_years, \
-                description, published, version FROM kpis";
+                description, published, version, status_basis FROM kpis";
     let rows: Vec<KpiRow> = match code {
         Some(code) => {
             let sql = format!("{base} WHERE code = $1");
@@ -316,6 +317,11 @@ pub(crate) async fn kpis(conn: &mut Conn<'_>, code: Option<&str>) -> Result<Vec<
     let mut index = HashMap::with_capacity(rows.len());
     for r in rows {
         let key = r.code.as_str();
+        // NULL: the default of the KPI's frequency.
+        let status_basis = match r.status_basis.as_deref() {
+            None | Some("") => None,
+            Some(b) => Some(enum_from_text(Entity::Kpi, key, "status_basis", b)?),
+        };
         let kpi = Kpi {
             direction: direction_from_columns(key, &r.direction, r.band_lower, r.band_upper)?,
             frequency: enum_from_text(Entity::Kpi, key, "frequency", &r.frequency)?,
@@ -338,6 +344,7 @@ pub(crate) async fn kpis(conn: &mut Conn<'_>, code: Option<&str>) -> Result<Vec<
             source: r.source,
             description: r.description,
             published: r.published,
+            status_basis,
         };
         index.insert(r.id, out.len());
         out.push(StoredKpi {

@@ -147,8 +147,8 @@ pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi, known_new: bool) -> Result
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO kpis (code, name_ja, name_en, unit, direction, band_lower, band_upper, \
              frequency, baseline_fy, baseline_value, final_fy, final_value, source, \
-             publication_lag_years, description, published, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) \
+             publication_lag_years, description, published, status_basis, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1) \
              ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, \
              unit = excluded.unit, direction = excluded.direction, band_lower = excluded.band_lower, \
              band_upper = excluded.band_upper, frequency = excluded.frequency, \
@@ -156,7 +156,7 @@ pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi, known_new: bool) -> Result
              final_fy = excluded.final_fy, final_value = excluded.final_value, \
              source = excluded.source, publication_lag_years = excluded.publication_lag_years, \
              description = excluded.description, published = excluded.published, \
-             version = kpis.version + 1 \
+             status_basis = excluded.status_basis, version = kpis.version + 1 \
              RETURNING id"
         )
         .bind(&k.code)
@@ -174,7 +174,8 @@ pub(crate) async fn kpi(conn: &mut Conn<'_>, k: &Kpi, known_new: bool) -> Result
         .bind(&k.source)
         .bind(i64::from(k.publication_lag_years))
         .bind(&k.description)
-        .bind(k.published),
+        .bind(k.published)
+        .bind(k.status_basis.map(|b| b.as_str())),
         fetch_one
     )
     .map_err(err())?;

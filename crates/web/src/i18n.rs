@@ -386,6 +386,22 @@ catalogue! {
     mayor_evidence_new: "新しいエビデンス" / "New evidence",
     mayor_demos_started: "始まった実証" / "Demonstrations started",
     error_executive_read_only: "市長・副市長の閲覧用アカウントでは変更できません。" / "The executive view is read-only: nothing can be changed from it.",
+    status_basis: "判定方法" / "Status basis",
+    basis_default: "（測定頻度による既定）" / " (the default for the frequency)",
+    basis_span: "対象期間" / "Periods judged",
+    periods_suffix: "期分" / "periods",
+    monthly_chart_desc: "月または四半期ごとの実績値。点線の縦線は年度の境目（4月）、網掛けは年度末までの予測（80%予測区間）、破線は年度目標です。同じ数値を下の表に示します。" / "Values by month or quarter. Dotted vertical lines mark where a fiscal year begins (April), the shaded part is the forecast to the end of the fiscal year (80% interval), dashed lines the yearly targets. The tables below show the same numbers.",
+    fy_boundary: "年度の境目（4月）" / "Fiscal year begins (April)",
+    year_target: "年度目標" / "Target of the year",
+    yoy_title: "前年同期比（直近12期）" / "Change from a year before (latest 12 periods)",
+    yoy_year_before: "前年同期" / "A year before",
+    yoy_change: "増減" / "Change",
+    yoy_rate: "増減率" / "Change rate",
+    year_outlook_title: "年度末の見通し" / "Outlook to the end of the fiscal year",
+    year_outlook_figure: "年度の値（実績＋予測）" / "The year's figure (actuals + forecast)",
+    year_outlook_probability: "年度目標を達成する確率" / "Probability of meeting the year's target",
+    forecast_parameters: "平滑化パラメータ" / "Smoothing parameters",
+    forecast_periods_title: "年度末までの予測" / "Forecast to the end of the fiscal year",
 }
 
 #[cfg(test)]

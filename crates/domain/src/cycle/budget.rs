@@ -754,6 +754,7 @@ mod tests {
             }],
             sdgs: vec![],
             published: true,
+            status_basis: None,
         };
         let links = vec![
             KpiLink {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use citykpi_domain::fiscal::FiscalYear;
-use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, YearValue};
+use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, StatusBasis, YearValue};
 use citykpi_domain::money::{FundingSources, ProgramMoney};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
 use citykpi_domain::org::{Department, Role, Section, User};
@@ -216,6 +216,7 @@ pub fn city() -> Dataset {
                 },
             ],
             published: true,
+            status_basis: None,
         },
         Kpi {
             code: s("K-002"),
@@ -237,6 +238,7 @@ pub fn city() -> Dataset {
             nodes: vec![],
             sdgs: vec![],
             published: false,
+            status_basis: Some(StatusBasis::Last12Mean),
         },
         Kpi {
             code: s("K-003"),
@@ -267,6 +269,7 @@ pub fn city() -> Dataset {
                 target: None,
             }],
             published: true,
+            status_basis: Some(StatusBasis::YtdSum),
         },
     ];
     let obs =

@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, YearValue};
+use citykpi_domain::kpi::{Direction, Frequency, Kpi, NodeLink, SdgTag, StatusBasis, YearValue};
 use citykpi_domain::money::{FundingSources, ProgramMoney};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
 use citykpi_domain::org::{Department, Role, Section, User};
@@ -319,6 +319,7 @@ pub fn city() -> Dataset {
                 },
             ],
             published: true,
+            status_basis: None,
         },
         Kpi {
             code: "K002".into(),
@@ -346,6 +347,7 @@ pub fn city() -> Dataset {
             ],
             sdgs: vec![],
             published: false,
+            status_basis: Some(StatusBasis::YtdSum),
         },
         Kpi {
             code: "K003".into(),
@@ -379,6 +381,7 @@ pub fn city() -> Dataset {
                 target: Some("16.6".into()),
             }],
             published: true,
+            status_basis: Some(StatusBasis::Last12Mean),
         },
         Kpi {
             code: "K004".into(),
@@ -409,6 +412,7 @@ pub fn city() -> Dataset {
                 target: None,
             }],
             published: true,
+            status_basis: None,
         },
     ];
     let obs =

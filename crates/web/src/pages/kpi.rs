@@ -3,12 +3,15 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use citykpi_app::forecast::{ForecastMethod, KpiOutlook};
-use citykpi_charts::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
+use citykpi_app::forecast::{ForecastMethod, KpiOutlook, SeasonalMethod, SubYearOutlook};
+use citykpi_charts::{
+    ActualPoint, FiscalStart, ForecastPoint, LineChart, LineLabels, MonthlyChart, MonthlyLabels,
+    PeriodForecast, PeriodPoint, TargetStep, line_chart, monthly_chart,
+};
 use citykpi_domain::FiscalYear;
-use citykpi_domain::kpi::{Direction, Frequency, Kpi};
+use citykpi_domain::kpi::{Direction, Frequency, Kpi, StatusBasis};
 use citykpi_domain::observation::{ObsStatus, ObsValue, Observation, Period};
-use citykpi_domain::progress::expected_value;
+use citykpi_domain::progress::{KpiProgress, expected_value};
 use citykpi_store::StoredEvidence;
 use maud::{Markup, PreEscaped, html};
 
@@ -151,6 +154,239 @@ pub fn kpi_chart(
         height: 320,
     });
     html! { figure { (chart(&svg)) figcaption { (t.chart_kpi_desc) } } }
+}
+
+fn basis_label(lang: Lang, b: StatusBasis) -> &'static str {
+    match lang {
+        Lang::Ja => b.label_ja(),
+        Lang::En => b.label_en(),
+    }
+}
+
+/// 令和7年度 / FY2025: the short name of a fiscal year on a chart's axis.
+fn fy_short(lang: Lang, fy: FiscalYear) -> String {
+    match lang {
+        Lang::Ja => fy.wareki(),
+        Lang::En => fy.label_en(),
+    }
+}
+
+/// The basis a monthly or quarterly actual was judged on, with the periods
+/// it covers: 直近12か月平均（2024年10月〜2025年9月・12期分）.
+pub fn basis_span(lang: Lang, p: &KpiProgress) -> Option<String> {
+    let basis = p.basis?;
+    let last = p.actual_period?;
+    let (per, n) = last.ordinal();
+    let first = match basis {
+        StatusBasis::YtdSum => n - i32::from(last.fiscal_position()),
+        StatusBasis::Last12Sum | StatusBasis::Last12Mean => n - i32::from(per) + 1,
+        StatusBasis::Latest => n,
+    };
+    let first = Period::from_ordinal(per, first).unwrap_or(last);
+    let t = lang.text();
+    Some(match lang {
+        Lang::Ja => format!(
+            "{}（{}〜{}・{}{}）",
+            basis.label_ja(),
+            period_label(lang, &first),
+            period_label(lang, &last),
+            p.periods_used,
+            t.periods_suffix
+        ),
+        Lang::En => format!(
+            "{} ({} – {}, {} {})",
+            basis.label_en(),
+            period_label(lang, &first),
+            period_label(lang, &last),
+            p.periods_used,
+            t.periods_suffix
+        ),
+    })
+}
+
+/// The outlook of a monthly or quarterly KPI from the values in the
+/// snapshot (the public snapshot holds confirmed values only).
+pub fn sub_year_outlook(snap: &Snapshot, kpi: &Kpi, fy: FiscalYear) -> Option<SubYearOutlook> {
+    let obs = snap.obs_by_kpi.get(&kpi.code)?;
+    citykpi_app::forecast::sub_year_outlook(
+        kpi,
+        obs.iter().map(|i| &snap.ds.observations[*i]),
+        &snap.area,
+        fy,
+    )
+}
+
+/// A monthly or quarterly KPI: the chart of every value with the fiscal
+/// years marked and the rest of the year forecast, the year-end outlook on
+/// the KPI's basis, and the change from a year before. None for a KPI
+/// without monthly or quarterly values (the yearly chart serves it).
+pub fn sub_year_section(
+    lang: Lang,
+    snap: &Snapshot,
+    kpi: &Kpi,
+    fy: FiscalYear,
+    id: &str,
+) -> Option<Markup> {
+    let o = sub_year_outlook(snap, kpi, fy)?;
+    let t = lang.text();
+    let per = o.yoy.first().map(|p| p.period.ordinal().0).unwrap_or(12);
+    let index = |p: &Period| p.ordinal().1;
+    let actuals: Vec<PeriodPoint> = o
+        .yoy
+        .iter()
+        .map(|p| PeriodPoint {
+            index: index(&p.period),
+            label: period_label(lang, &p.period),
+            value: p.value,
+            provisional: p.provisional,
+        })
+        .collect();
+    let forecast: Vec<PeriodForecast> = o
+        .steps()
+        .map(|(p, f)| PeriodForecast {
+            index: index(&p),
+            label: period_label(lang, &p),
+            mean: f.mean,
+            lower: f.lower80,
+            upper: f.upper80,
+        })
+        .collect();
+    let first_fy = o
+        .yoy
+        .first()
+        .map(|p| p.period.fiscal_year())
+        .unwrap_or(o.fy);
+    let fy_start = |y: FiscalYear| match per {
+        4 => y.year() * 4,
+        _ => y.year() * 12 + 3,
+    };
+    let years: Vec<FiscalYear> = (first_fy.year()..=o.fy.year())
+        .filter_map(|y| FiscalYear::new(y).ok())
+        .collect();
+    let fiscal_years: Vec<FiscalStart> = years
+        .iter()
+        .map(|y| FiscalStart {
+            index: fy_start(*y),
+            year: y.year(),
+            label: fy_short(lang, *y),
+        })
+        .collect();
+    // A yearly target is on the scale of one period's value only for a mean
+    // or a latest value; yearly totals are not drawn against months.
+    let targets: Vec<TargetStep> =
+        if matches!(o.basis, StatusBasis::Last12Mean | StatusBasis::Latest) {
+            years
+                .iter()
+                .filter_map(|y| {
+                    expected_value(kpi, *y).map(|v| TargetStep {
+                        from: fy_start(*y),
+                        to: fy_start(*y) + i32::from(per) - 1,
+                        value: v,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+    let name = lang.name(&kpi.name_ja, &kpi.name_en);
+    let svg = monthly_chart(&MonthlyChart {
+        id,
+        title: name,
+        desc: t.monthly_chart_desc,
+        unit: &kpi.unit,
+        actuals: &actuals,
+        forecast: &forecast,
+        fiscal_years: &fiscal_years,
+        targets: &targets,
+        labels: MonthlyLabels {
+            actual: t.actual,
+            provisional: t.provisional,
+            target: t.year_target,
+            forecast: t.forecast_legend,
+            fy_boundary: t.fy_boundary,
+        },
+        width: 720,
+        height: 320,
+    });
+    let f = &o.forecast;
+    let method = match lang {
+        Lang::Ja => f.method.label_ja(),
+        Lang::En => f.method.label_en(),
+    };
+    let recent: Vec<_> = o.yoy.iter().rev().take(12).collect();
+    Some(html! {
+        figure { (chart(&svg)) figcaption { (t.monthly_chart_desc) } }
+        h3 { (t.year_outlook_title) "（" (lang.fy(o.fy)) "）" }
+        dl.fields {
+            dt { (t.status_basis) } dd { (basis_label(lang, o.basis)) }
+            dt { (t.year_target) } dd { (opt_num(o.target)) " " (kpi.unit) }
+            dt { (t.year_outlook_figure) }
+            dd {
+                (opt_num(f.year_mean)) " " (kpi.unit)
+                @if let (Some(lo), Some(hi)) = (f.year_lower80, f.year_upper80) {
+                    "（" (t.forecast_interval80) " " (num(lo)) " 〜 " (num(hi)) "）"
+                }
+            }
+            dt { (t.year_outlook_probability) } dd { strong { (pct(f.probability)) } }
+            dt { (t.forecast_method) }
+            dd { (method) " — " (in_language(lang, &f.reason)) }
+            @if f.method != SeasonalMethod::None {
+                dt { (t.forecast_parameters) }
+                dd {
+                    "α = " (f.alpha.map(|a| format!("{a:.3}")).unwrap_or_default())
+                    @if let Some(b) = f.beta { ", β = " (format!("{b:.3}")) }
+                    @if let Some(g) = f.gamma { ", γ = " (format!("{g:.3}")) }
+                }
+            }
+            dt { (t.forecast_points) } dd { (f.points_used) }
+        }
+        @if !f.path.is_empty() {
+            div.table-wrap {
+                table.forecast-periods {
+                    caption { (t.forecast_periods_title) }
+                    thead { tr {
+                        th scope="col" { (t.period) }
+                        th.num scope="col" { (t.forecast_title) }
+                        th.num scope="col" { (t.forecast_interval80) }
+                        th.num scope="col" { (t.forecast_interval95) }
+                    } }
+                    tbody {
+                        @for (p, s) in o.steps() {
+                            tr {
+                                th scope="row" { (period_label(lang, &p)) }
+                                td.num { (num(s.mean)) }
+                                td.num { (num(s.lower80)) " 〜 " (num(s.upper80)) }
+                                td.num { (num(s.lower95)) " 〜 " (num(s.upper95)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        div.table-wrap {
+            table.yoy {
+                caption { (t.yoy_title) @if !kpi.unit.is_empty() { "（" (kpi.unit) "）" } }
+                thead { tr {
+                    th scope="col" { (t.period) }
+                    th.num scope="col" { (t.actual) }
+                    th.num scope="col" { (t.yoy_year_before) }
+                    th.num scope="col" { (t.yoy_change) }
+                    th.num scope="col" { (t.yoy_rate) }
+                } }
+                tbody {
+                    @for p in &recent {
+                        tr {
+                            th scope="row" { (period_label(lang, &p.period)) @if p.provisional { "（" (t.provisional) "）" } }
+                            td.num { (num(p.value)) }
+                            td.num { (opt_num(p.year_before)) }
+                            td.num { (opt_num(p.change)) }
+                            td.num { (pct(p.change_rate)) }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// The KPI's forecast to its final target from the city's actuals known at
@@ -502,6 +738,9 @@ pub async fn page(
                 }
                 dt { (t.target) }
                 dd { (opt_num(r.progress.target)) " " (kpi.unit) }
+                @if let Some(span) = basis_span(lang, &r.progress) {
+                    dt { (t.status_basis) } dd { (span) }
+                }
                 dt { (t.achievement_rate) }
                 dd { (pct(r.progress.rate)) }
                 dt { (t.progress_to_final) }
@@ -510,7 +749,9 @@ pub async fn page(
         }
         h2 { (t.actual) " / " (t.target_path) }
         @let outlook = kpi_outlook(&snap, kpi, ctx.fy);
-        (kpi_chart(lang, &snap, kpi, Some(&outlook), "kpi-chart"))
+        @if let Some(m) = sub_year_section(lang, &snap, kpi, ctx.fy, "kpi-chart") { (m) } @else {
+            (kpi_chart(lang, &snap, kpi, Some(&outlook), "kpi-chart"))
+        }
         (values_table(lang, &snap, kpi, true))
         (outlook_section(lang, kpi, &outlook))
         h2 { (t.definition) }
@@ -518,6 +759,10 @@ pub async fn page(
             dt { (t.unit) } dd { @if kpi.unit.is_empty() { (t.unit_none) } @else { (kpi.unit) } }
             dt { (t.direction) } dd { (direction_label(lang, &kpi.direction)) }
             dt { (t.frequency) } dd { (frequency_label(lang, kpi.frequency)) }
+            @if kpi.frequency != Frequency::Annual {
+                dt { (t.status_basis) }
+                dd { (basis_label(lang, kpi.basis())) @if kpi.status_basis.is_none() { (t.basis_default) } }
+            }
             dt { (t.baseline) } dd { @if let Some(b) = kpi.baseline { (num(b.value)) " " (kpi.unit) "（" (lang.fy(b.fy)) "）" } @else { "−" } }
             dt { (t.final_target) } dd { @if let Some(f) = kpi.final_target { (num(f.value)) " " (kpi.unit) "（" (lang.fy(f.fy)) "）" } @else { "−" } }
             dt { (t.source) } dd { (kpi.source) }

@@ -13,7 +13,8 @@ use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, fy_switcher, opt_num, pct, render, status_badge};
 use crate::pages::dashboard::{fy_options, plan_tree, status_counts};
 use crate::pages::kpi::{
-    direction_label, kpi_chart, kpi_outlook, outlook_section, plan_paths, sdg_list, values_table,
+    basis_span, direction_label, kpi_chart, kpi_outlook, outlook_section, plan_paths, sdg_list,
+    sub_year_section, values_table,
 };
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
@@ -130,11 +131,14 @@ pub async fn kpi(
             dl.fields {
                 dt { (t.actual) } dd { (opt_num(r.progress.actual)) " " (kpi.unit) @if let Some(fy) = r.progress.actual_fy { "（" (lang.fy(fy)) "）" } }
                 dt { (t.target) } dd { (opt_num(r.progress.target)) " " (kpi.unit) }
+                @if let Some(span) = basis_span(lang, &r.progress) { dt { (t.status_basis) } dd { (span) } }
                 dt { (t.progress_to_final) } dd { (pct(r.progress.progress_to_final)) }
             }
         }
         @let outlook = kpi_outlook(&snap, kpi, ctx.fy);
-        (kpi_chart(lang, &snap, kpi, Some(&outlook), "public-kpi-chart"))
+        @if let Some(m) = sub_year_section(lang, &snap, kpi, ctx.fy, "public-kpi-chart") { (m) } @else {
+            (kpi_chart(lang, &snap, kpi, Some(&outlook), "public-kpi-chart"))
+        }
         (values_table(lang, &snap, kpi, false))
         (outlook_section(lang, kpi, &outlook))
         h2 { (t.definition) }

@@ -5,6 +5,7 @@ mod compare;
 mod cycle;
 mod evidence;
 mod ngsi;
+mod optimise;
 mod output;
 mod partners;
 mod report;
@@ -125,6 +126,8 @@ enum Command {
         #[command(subcommand)]
         command: report::ReportCommand,
     },
+    /// 予算の試算（最適な再配分・潜在価格）/ budget what-if: the optimal re-allocation and its shadow prices
+    Optimise(optimise::OptimiseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -456,6 +459,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         Command::Report { command } => {
             let store = open_store(cli.db.as_deref()).await?;
             report::run(&store, command, lang).await?;
+        }
+        Command::Optimise(args) => {
+            let store = open_store(cli.db.as_deref()).await?;
+            optimise::run(&store, args, lang).await?;
         }
     }
     Ok(())

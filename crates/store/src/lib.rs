@@ -25,6 +25,7 @@ mod registry;
 mod search;
 mod settings;
 mod web;
+mod whatif;
 mod write;
 
 use std::path::Path;
@@ -61,6 +62,7 @@ pub use read::ObservationFilter;
 pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
 pub use web::{ApiTokenInfo, rfc3339_in};
+pub use whatif::{NewProposal, StoredProposal, StoredWhatIf, WhatIfHead};
 
 use conn::{Conn, Pooled, Tx, run};
 

@@ -200,6 +200,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
         .chain(crate::pages::partners::menu_public::ROUTES)
         .chain(crate::pages::partners::outreach::ROUTES)
         .chain(crate::pages::partners::registry::ROUTES)
+        .chain(crate::pages::whatif::ROUTES)
 }
 
 /// The signature-verified routes: the only state-changing routes that run

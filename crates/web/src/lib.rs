@@ -226,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(cycle::routes())
         .merge(partners::routes())
+        .merge(whatif::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))

@@ -13,3 +13,4 @@ pub mod lists;
 pub mod partners;
 pub mod program;
 pub mod public;
+pub mod whatif;

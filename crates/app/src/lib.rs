@@ -21,6 +21,7 @@ pub mod notify;
 pub mod partners;
 pub mod reports;
 pub mod status;
+pub mod whatif;
 
 pub use citykpi_store::Store;
 pub use error::AppError;

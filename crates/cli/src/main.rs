@@ -6,6 +6,7 @@ mod compare;
 mod cycle;
 mod evidence;
 mod ngsi;
+mod optimise;
 mod output;
 mod partners;
 mod report;
@@ -147,6 +148,8 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// 予算の試算（最適な再配分・潜在価格）/ budget what-if: the optimal re-allocation and its shadow prices
+    Optimise(optimise::OptimiseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -542,6 +545,10 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
         }
         Command::Migrate { to } => {
             backup::run_migrate(&resolve_database(cli.db.as_deref()), &to, lang).await?
+        }
+        Command::Optimise(args) => {
+            let store = open_store(cli.db.as_deref()).await?;
+            optimise::run(&store, args, lang).await?;
         }
     }
     Ok(())

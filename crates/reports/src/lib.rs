@@ -22,6 +22,7 @@ mod budget;
 mod open;
 pub mod progress;
 mod sheets;
+pub mod whatif;
 mod xlsx;
 
 pub use xlsx::notice_xlsx;

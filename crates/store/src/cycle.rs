@@ -139,7 +139,7 @@ fn sheet_key(program: &str, fy: FiscalYear) -> String {
     format!("{program}/{fy}")
 }
 
-async fn audit_row<T: Serialize>(
+pub(crate) async fn audit_row<T: Serialize>(
     conn: &mut Conn<'_>,
     actor: &str,
     action: &str,
@@ -317,7 +317,7 @@ async fn write_cycle(
 }
 
 /// Refuses a write into the cycle of `fy` unless it exists and is open.
-async fn ensure_open(conn: &mut Conn<'_>, fy: FiscalYear) -> CycleResult<()> {
+pub(crate) async fn ensure_open(conn: &mut Conn<'_>, fy: FiscalYear) -> CycleResult<()> {
     let state: Option<String> = run!(
         conn,
         sqlx::query_scalar::<_, String>("SELECT state FROM cycles WHERE fy = $1")
@@ -445,7 +445,7 @@ fn request_from_row(r: RequestRow) -> CycleResult<StoredRequest> {
     })
 }
 
-async fn request_one(
+pub(crate) async fn request_one(
     conn: &mut Conn<'_>,
     program: &str,
     fy: FiscalYear,
@@ -468,7 +468,7 @@ async fn request_one(
 /// transactions that both read `prev` cannot both succeed: on PostgreSQL the
 /// second waits for the first and then finds nothing to update (or the row
 /// already inserted), and answers a conflict instead of overwriting.
-async fn write_request(
+pub(crate) async fn write_request(
     conn: &mut Conn<'_>,
     req: &BudgetRequest,
     prev: Option<i64>,
@@ -1357,6 +1357,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let conn = &mut tx.conn();
         for table in [
+            "budget_proposals",
+            "whatif_scenarios",
             "notice_mails",
             "program_lineage",
             "budget_requests",

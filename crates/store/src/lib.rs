@@ -26,6 +26,7 @@ mod search;
 mod sessions;
 mod settings;
 mod web;
+mod whatif;
 mod write;
 
 /// Backups, restores and moves between backends.
@@ -66,6 +67,7 @@ pub use registry::SecretChange;
 pub use search::{SearchHits, query_terms};
 pub use sessions::{PoolStats, Readiness, StoredSession};
 pub use web::{ApiTokenInfo, rfc3339_in};
+pub use whatif::{NewProposal, StoredProposal, StoredWhatIf, WhatIfHead};
 
 use conn::{Conn, Pooled, Tx, run};
 

@@ -95,6 +95,7 @@ catalogue! {
     nav_cycle: "進行管理サイクル" / "Management cycle",
     nav_partners: "公民連携" / "Partnerships",
     nav_data: "データ入出力" / "Data import/export",
+    nav_whatif: "予算の試算" / "Budget what-if",
     nav_audit: "監査ログ" / "Audit log",
     nav_users: "ユーザー" / "Users",
     nav_public: "市民向け公開ページ" / "Public portal",

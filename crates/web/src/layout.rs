@@ -29,6 +29,7 @@ pub enum Nav {
     Api,
     Public,
     None,
+    WhatIf,
 }
 
 pub struct Page<'a> {
@@ -103,6 +104,9 @@ fn frame(
                                 (nav_item("/cycle", t.nav_cycle, page.nav == Nav::Cycle))
                                 (nav_item("/partners/inquiries", t.nav_partners, page.nav == Nav::Partners))
                                 (nav_item("/data", t.nav_data, page.nav == Nav::Data))
+                                @if matches!(u.role, Role::Admin | Role::Finance | Role::StrategyOffice) {
+                                    (nav_item("/whatif", t.nav_whatif, page.nav == Nav::WhatIf))
+                                }
                                 @if matches!(u.role, Role::Admin | Role::StrategyOffice) {
                                     (nav_item("/admin/audit", t.nav_audit, page.nav == Nav::Audit))
                                 }

@@ -286,6 +286,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cycle::routes())
         .merge(partners::routes())
         .merge(crate::pages::mayor::routes())
+        .merge(whatif::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(metrics::healthz))

@@ -748,3 +748,18 @@ pub fn reallocate(p: &ReallocProblem) -> Result<ReallocPlan, ReallocError> {
         solve_seconds,
     })
 }
+
+/// The optimal contribution of `p` from one solve, and whether it is proven
+/// optimal — without the budget's shadow price. Used to price another
+/// constraint (a department's ceiling) the way the budget is priced: the
+/// difference of two proven optima, one with the constraint relaxed.
+pub fn optimal_value(p: &ReallocProblem) -> Result<(f64, bool), ReallocError> {
+    precheck(p)?;
+    let solved = solve_once(p, p.budget_yen)?;
+    if let Some(v) = violation(p, &solved.picks, p.budget_yen) {
+        return Err(ReallocError::Solver(format!(
+            "the solver's plan breaks a constraint in whole yen: {v}"
+        )));
+    }
+    Ok((solved.objective, solved.proven))
+}

@@ -1605,13 +1605,19 @@ async fn render_budget(
     let edit = can_edit_sheet(u, &chosen);
     let assess = can_assess(u);
     let c = &view.compiled;
+    let proposals = crate::pages::whatif::proposals_section(state, ctx, budget_fy, &chosen).await?;
     let body = html! {
         h1 { (t.budget) ": " (fy_label(lang, budget_fy)) }
         (cycle_links(ctx, fy))
         @if matches!(u.role, Admin | StrategyOffice | Finance) {
-            p { a.button.secondary href={ "/cycle/" (y) "/reports/budget.xlsx" } download { (t.budget_xlsx) } }
+            p {
+                a.button.secondary href={ "/cycle/" (y) "/reports/budget.xlsx" } download { (t.budget_xlsx) }
+                " "
+                a.button.secondary href={ "/whatif/" (budget_fy.year()) } { (ctx.t.nav_whatif) }
+            }
         }
         (error_summary(lang, errors))
+        (proposals)
         @if u.role != DepartmentEditor {
             form.inline-form method="get" action={ "/cycle/" (y) "/budget" } {
                 label for="department" { (t.department) }

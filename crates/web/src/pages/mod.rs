@@ -14,3 +14,4 @@ pub mod mayor;
 pub mod partners;
 pub mod program;
 pub mod public;
+pub mod whatif;

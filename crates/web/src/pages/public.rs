@@ -124,7 +124,12 @@ pub async fn kpi(
     let report = snap.public_status(ctx.fy);
     let row = report.kpis.iter().find(|r| r.code == kpi.code);
     let name = lang.name(&kpi.name_ja, &kpi.name_en);
-    let body = html! {
+    // Drawn once per data version, fiscal year and language: the forecasts
+    // (a seasonal fit for a monthly KPI) are too dear for every request.
+    let cached = snap.fragment(
+        format!("public-kpi:{}:{}:{}", kpi.code, ctx.fy, lang.code()),
+        || {
+            html! {
         nav aria-label="breadcrumb" { ol.breadcrumbs { li { a href="/public" { (t.public_title) } } li aria-current="page" { (name) } } }
         h1 { (name) " " @if let Some(r) = row { (status_badge(lang, r.progress.status)) } }
         @if let Some(r) = row {
@@ -151,7 +156,11 @@ pub async fn kpi(
         h2 { (t.plans_and_sdgs) }
         ul { @for p in plan_paths(lang, &snap, kpi, true) { li { (p.join(" › ")) } } }
         p { (t.sdg_goals) ": " (sdg_list(lang, kpi)) }
-    };
+    }
+            .into_string()
+        },
+    );
+    let body = html! { (PreEscaped(cached.as_str())) };
     Ok(render(
         &ctx,
         Page {

@@ -29,7 +29,7 @@ fn main() {
         // The demo's running cycle builds the budget of 2026.
         let fy = FiscalYear::new(2026).expect("year");
         let target = 2_000usize;
-        citykpi_app::demo::build_demo(&store, 1, 42).await.expect("demo");
+        citykpi_app::demo::build_demo(&store, 1, 42, citykpi_app::demo::reference_day()).await.expect("demo");
         let per_scale = whatif::problem(&store, fy, &rules(&store, fy).await)
             .await
             .expect("problem")
@@ -37,7 +37,7 @@ fn main() {
             .len();
         let scale = target.div_ceil(per_scale.max(1)).max(1) as u32;
         if scale > 1 {
-            citykpi_app::demo::build_demo(&store, scale, 42)
+            citykpi_app::demo::build_demo(&store, scale, 42, citykpi_app::demo::reference_day())
                 .await
                 .expect("demo");
         }

@@ -205,7 +205,9 @@ async fn by_hand(store: &Store, fy: FiscalYear, rules: &Rules) -> ReallocProblem
 async fn service_equals_engine(postgres: bool) {
     let db = Db::open(postgres).await;
     let store = &db.store;
-    citykpi_app::demo::build_demo(store, 1, 42).await.unwrap();
+    citykpi_app::demo::build_demo(store, 1, 42, citykpi_app::demo::reference_day())
+        .await
+        .unwrap();
     let fy = budget_fy();
     let defaults = whatif::default_rules(store, fy).await.unwrap();
     assert!(
@@ -305,7 +307,9 @@ async fn service_equals_engine_postgres() {
 async fn infeasible_rules_name_the_constraint(postgres: bool) {
     let db = Db::open(postgres).await;
     let store = &db.store;
-    citykpi_app::demo::build_demo(store, 1, 42).await.unwrap();
+    citykpi_app::demo::build_demo(store, 1, 42, citykpi_app::demo::reference_day())
+        .await
+        .unwrap();
     let fy = budget_fy();
     let defaults = whatif::default_rules(store, fy).await.unwrap();
     let out = whatif::run(store, fy, &defaults).await.unwrap();
@@ -361,7 +365,9 @@ async fn infeasible_rules_name_the_constraint_postgres() {
 async fn proposals_wait_for_a_decision(postgres: bool) {
     let db = Db::open(postgres).await;
     let store = &db.store;
-    citykpi_app::demo::build_demo(store, 1, 42).await.unwrap();
+    citykpi_app::demo::build_demo(store, 1, 42, citykpi_app::demo::reference_day())
+        .await
+        .unwrap();
     let fy = budget_fy();
     let defaults = whatif::default_rules(store, fy).await.unwrap();
     let rules = Rules {

@@ -230,7 +230,23 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
 
 /// The only state-changing routes the read-only executive role may use: its
 /// own session and password. Every other form is refused before its handler.
-pub const EXECUTIVE_POSTS: &[&str] = &["/login", "/logout", "/account/password"];
+pub const EXECUTIVE_POSTS: &[&str] = &[
+    "/login",
+    "/logout",
+    // The executive's own credentials: its password, API token and sessions.
+    "/account/password",
+    "/account/token",
+    "/account/token/revoke",
+    "/account/sessions/revoke",
+];
+
+/// Whether the access check lets a role make this request at all (the
+/// executive role reads and changes nothing but its own credentials).
+pub fn role_may_send(role: Role, method: &str, path: &str) -> bool {
+    role != Role::Executive
+        || matches!(method, "GET" | "HEAD" | "OPTIONS")
+        || EXECUTIVE_POSTS.contains(&path)
+}
 
 /// Largest form body read for the CSRF check (bulk pastes of a few thousand rows fit).
 const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
@@ -366,7 +382,9 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         });
     }
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if role == Some(Role::Executive) && changes_state && !EXECUTIVE_POSTS.contains(&path.as_str()) {
+    if let Some(r) = role
+        && !role_may_send(r, req.method().as_str(), path.as_str())
+    {
         return Err(Refusal::Error(WebError::Forbidden));
     }
     let by_cookie = principal.as_ref().is_none_or(|p| p.session.is_some());

@@ -94,17 +94,18 @@ async fn overtime_page(backend: Backend) {
         svg.contains(">令和7年度<"),
         "fiscal years by their era name"
     );
-    // The rest of FY2025 (October – March) forecast and shaded.
+    // The demo as of 2025-07-15 has months to June: the rest of FY2025
+    // (July – March) is forecast and shaded.
     let last = months.iter().map(|(p, _)| *p).max().unwrap();
-    assert_eq!(last, Period::Month(2025, 9));
-    assert_eq!(svg.matches("<circle data-series=\"forecast\"").count(), 6);
+    assert_eq!(last, Period::Month(2025, 6));
+    assert_eq!(svg.matches("<circle data-series=\"forecast\"").count(), 9);
     assert!(svg.contains("data-series=\"forecast-span\""));
     assert!(svg.contains("data-period=\"2026年3月\""));
 
-    // Status on the declared basis: the mean of October 2024 – September 2025.
+    // Status on the declared basis: the mean of July 2024 – June 2025.
     let window: Vec<f64> = months
         .iter()
-        .filter(|(p, _)| *p >= Period::Month(2024, 10) && *p <= Period::Month(2025, 9))
+        .filter(|(p, _)| *p >= Period::Month(2024, 7) && *p <= Period::Month(2025, 6))
         .map(|(_, v)| *v)
         .collect();
     assert_eq!(window.len(), 12);
@@ -118,7 +119,7 @@ async fn overtime_page(backend: Backend) {
     assert_eq!(row.progress.periods_used, 12);
     assert!(
         page.body
-            .contains("直近12か月平均（2024年10月〜2025年9月・12期分）"),
+            .contains("直近12か月平均（2024年7月〜2025年6月・12期分）"),
         "the basis and its months"
     );
     assert!(
@@ -128,11 +129,11 @@ async fn overtime_page(backend: Backend) {
     );
     assert!(page.body.contains(row.progress.status.label_ja()));
 
-    // Year over year: September 2025 against September 2024.
+    // Year over year: June 2025 against June 2024.
     let value = |p: Period| months.iter().find(|(q, _)| *q == p).unwrap().1;
-    let change = value(Period::Month(2025, 9)) - value(Period::Month(2024, 9));
+    let change = value(Period::Month(2025, 6)) - value(Period::Month(2024, 6));
     let yoy = section(&page.body, "前年同期比", "</table>");
-    assert!(yoy.contains("2025年9月"));
+    assert!(yoy.contains("2025年6月"));
     assert!(
         yoy.contains(&citykpi_charts::format_number(change)),
         "change {change}"

@@ -525,7 +525,7 @@ async fn staff_items_and_results(backend: Backend) {
     let r = desk
         .post_form(
             &results,
-            &[("on", "2026-01-10"), ("body", "清掃に10名参加")],
+            &[("on", "2025-07-10"), ("body", "清掃に10名参加")],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -555,7 +555,7 @@ async fn staff_items_and_results(backend: Backend) {
     assert!(r.body.contains("より後の日付は記録できません"));
     for c in [&viewer, &editor] {
         let r = c
-            .post_form(&results, &[("on", "2026-01-10"), ("body", "x")])
+            .post_form(&results, &[("on", "2025-07-10"), ("body", "x")])
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
@@ -563,7 +563,7 @@ async fn staff_items_and_results(backend: Backend) {
         .post_form(
             &results,
             &[
-                ("on", "2026/1/10"),
+                ("on", "2025/7/10"),
                 ("body", "清掃に10名参加 <script>x</script>"),
             ],
         )
@@ -576,14 +576,14 @@ async fn staff_items_and_results(backend: Backend) {
     assert_eq!(
         desk.post_form(
             "/partners/participations/999999/results",
-            &[("on", "2026-01-10"), ("body", "x")]
+            &[("on", "2025-07-10"), ("body", "x")]
         )
         .await
         .status,
         StatusCode::NOT_FOUND
     );
     let page = viewer.get("/partners/menu-items/M-NEW").await.body;
-    assert!(page.contains("2026-01-10"));
+    assert!(page.contains("2025-07-10"));
     assert!(page.contains("清掃に10名参加 &lt;script&gt;x&lt;/script&gt;"));
     assert!(page.contains(&member.org.name));
     let saved = app
@@ -592,7 +592,7 @@ async fn staff_items_and_results(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(saved.len(), 1);
-    assert_eq!(saved[0].on.to_string(), "2026-01-10");
+    assert_eq!(saved[0].on.to_string(), "2025-07-10");
 
     // Closed: gone from the public page and its form; a bad value is refused.
     let r = desk
@@ -705,7 +705,7 @@ async fn member_applies_and_desk_accepts_in_chromium() {
         goto(&tab, &format!("{base}/partners/menu-items/{code}"));
         let page = expect_contains(&tab, &member.org.name, "sdgs-menu-item");
         assert!(page.contains("受入"), "shown as accepted");
-        choose(&tab, &format!("#on-{}", p.id), "2026-01-15");
+        choose(&tab, &format!("#on-{}", p.id), "2025-07-11");
         fill(&tab, &format!("#body-{}", p.id), "清掃活動に12名が参加");
         chrome::submit(
             &tab,
@@ -713,7 +713,7 @@ async fn member_applies_and_desk_accepts_in_chromium() {
             |url| url.contains(&format!("/partners/menu-items/{code}?saved=1")),
         );
         let page = html(&tab);
-        assert!(page.contains("清掃活動に12名が参加") && page.contains("2026-01-15"));
+        assert!(page.contains("清掃活動に12名が参加") && page.contains("2025-07-11"));
         chrome::screenshot(&tab, "sdgs-menu-item");
     })
     .await

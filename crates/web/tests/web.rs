@@ -72,7 +72,9 @@ async fn role_route_matrix(backend: Backend) {
                 }
             }
             let resp = client.send(req).await;
-            let allowed = rule.access.allows(role);
+            let allowed = rule.access.allows(role)
+                && role
+                    .is_none_or(|r| citykpi_web::access::role_may_send(r, rule.method, rule.path));
             let what = format!("{} {} as {:?} → {}", rule.method, path, role, resp.status);
             if let Access::Signed(_) = rule.access {
                 // A signature-verified route: no session or role admits an

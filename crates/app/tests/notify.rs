@@ -7,6 +7,9 @@
 //! a stage is mailed once per user; every send is in the audit log; the
 //! settings are checked field by field and the password never shown.
 
+mod common;
+
+use common::Db;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +21,6 @@ use citykpi_app::notify::{
 use citykpi_domain::FiscalYear;
 use citykpi_domain::org::Role;
 use citykpi_store::Store;
-use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 // ----- the SMTP server standing in for the city's -----
@@ -218,93 +220,6 @@ fn decode_words(value: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-// ----- the databases -----
-
-fn pg_admin_url() -> String {
-    std::env::var("CITYKPI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh database of either backend, dropped (PostgreSQL) or removed
-/// (SQLite) at the end.
-struct Db {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<String>,
-}
-
-impl Db {
-    async fn open(postgres: bool) -> Db {
-        if !postgres {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("notify.db").to_str().unwrap())
-                .await
-                .unwrap();
-            return Db {
-                store,
-                _dir: Some(dir),
-                pg: None,
-            };
-        }
-        let name = format!("citykpi_notifytest_{:016x}", rand_suffix());
-        let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL at {} did not answer ({e}); the PostgreSQL tests never skip",
-                    pg_admin_url()
-                )
-            });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = match pg_admin_url().rfind('/') {
-            Some(i) => format!("{}/{name}", &pg_admin_url()[..i]),
-            None => unreachable!("the admin URL names a database"),
-        };
-        let store = Store::open(&url).await.unwrap();
-        Db {
-            store,
-            _dir: None,
-            pg: Some(name),
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let Some(name) = self.pg.take() else { return };
-        let url = pg_admin_url();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&url).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.finish()
 }
 
 /// The running cycle of the demo city.

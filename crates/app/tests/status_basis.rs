@@ -3,91 +3,12 @@
 //! English headers, the default left empty, an unknown basis refused with
 //! its column named.
 
+mod common;
+
 use citykpi_domain::Kind;
 use citykpi_domain::kpi::{Frequency, StatusBasis};
 use citykpi_io::{Format, HeaderLang};
-use citykpi_store::Store;
-use sqlx::Connection;
-
-fn pg_admin_url() -> String {
-    std::env::var("CITYKPI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh database of either backend, dropped (PostgreSQL) or removed
-/// (SQLite) at the end.
-struct Db {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<String>,
-}
-
-impl Db {
-    async fn open(postgres: bool) -> Db {
-        if !postgres {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("basis.db").to_str().unwrap())
-                .await
-                .unwrap();
-            return Db {
-                store,
-                _dir: Some(dir),
-                pg: None,
-            };
-        }
-        let name = format!(
-            "citykpi_basistest_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL at {} did not answer ({e}); the PostgreSQL tests never skip",
-                    pg_admin_url()
-                )
-            });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = match pg_admin_url().rfind('/') {
-            Some(i) => format!("{}/{name}", &pg_admin_url()[..i]),
-            None => unreachable!("the admin URL names a database"),
-        };
-        let store = Store::open(&url).await.unwrap();
-        Db {
-            store,
-            _dir: None,
-            pg: Some(name),
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let Some(name) = self.pg.take() else { return };
-        let url = pg_admin_url();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&url).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
-}
+use common::Db;
 
 const KPIS_JA: &str = "指標コード,指標名,単位,方向,測定頻度,判定方法\n\
 M-1,子育て相談件数,件,増加,月次,年度累計\n\

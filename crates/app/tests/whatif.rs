@@ -6,6 +6,9 @@
 //! numbers, and a scenario sent to the assessment changes nothing until a
 //! proposal is accepted.
 
+mod common;
+
+use common::Db;
 use std::collections::{BTreeMap, HashMap};
 
 use citykpi_analytics::realloc::{self, OptionKind, ProgramChoices, ProgramOption, ReallocProblem};
@@ -14,87 +17,6 @@ use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::sheet::ProgramDirection;
 use citykpi_domain::cycle::stage::{Cycle, program_runs_in};
 use citykpi_store::Store;
-use sqlx::Connection;
-
-fn pg_admin_url() -> String {
-    std::env::var("CITYKPI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh database of either backend, dropped (PostgreSQL) or removed
-/// (SQLite) at the end.
-struct Db {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<String>,
-}
-
-impl Db {
-    async fn open(postgres: bool) -> Db {
-        if !postgres {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("whatif.db").to_str().unwrap())
-                .await
-                .unwrap();
-            return Db {
-                store,
-                _dir: Some(dir),
-                pg: None,
-            };
-        }
-        let name = format!(
-            "citykpi_whatiftest_{:016x}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                ^ u64::from(std::process::id())
-        );
-        let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL at {} did not answer ({e}); the PostgreSQL tests never skip",
-                    pg_admin_url()
-                )
-            });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = match pg_admin_url().rfind('/') {
-            Some(i) => format!("{}/{name}", &pg_admin_url()[..i]),
-            None => unreachable!("the admin URL names a database"),
-        };
-        let store = Store::open(&url).await.unwrap();
-        Db {
-            store,
-            _dir: None,
-            pg: Some(name),
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let Some(name) = self.pg.take() else { return };
-        let url = pg_admin_url();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&url).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
-}
 
 fn budget_fy() -> FiscalYear {
     // The demo city's running cycle evaluates 2024 and builds 2026.

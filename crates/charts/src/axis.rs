@@ -74,6 +74,43 @@ pub(crate) fn left_margin(ticks: &[f64], min: f64) -> f64 {
     (chars as f64 * 7.0 + 16.0).max(min)
 }
 
+/// The horizontal grid lines with their value labels at the left, and the
+/// unit above the axis: the value axis every chart draws the same way.
+pub(crate) fn value_grid(
+    out: &mut String,
+    ys: &Scale,
+    tick_values: &[f64],
+    left: f64,
+    right: f64,
+    top: f64,
+    unit: &str,
+) {
+    use crate::palette;
+    use crate::svg::{c, format_number, text};
+    use std::fmt::Write as _;
+    for t in tick_values {
+        let y = ys.at(*t);
+        let _ = write!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>",
+            c(left),
+            c(y),
+            c(right),
+            c(y),
+            palette::GRID
+        );
+        text(
+            out,
+            left - 6.0,
+            y + 4.0,
+            "end",
+            palette::TEXT_MUTED,
+            &format_number(*t),
+        );
+    }
+    text(out, 4.0, top - 10.0, "start", palette::TEXT_MUTED, unit);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::axis::{Scale, left_margin, ticks};
+use crate::axis::{Scale, left_margin, ticks, value_grid};
 use crate::palette;
 use crate::svg::{c, close, escape, format_number, open, text};
 
@@ -144,32 +144,13 @@ pub fn line_chart(chart: &LineChart<'_>) -> String {
     };
 
     // Grid and y labels.
-    for t in &tick_values {
-        let y = ys.at(*t);
-        let _ = write!(
-            out,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>",
-            c(left),
-            c(y),
-            c(w - RIGHT),
-            c(y),
-            palette::GRID
-        );
-        text(
-            &mut out,
-            left - 6.0,
-            y + 4.0,
-            "end",
-            palette::TEXT_MUTED,
-            &format_number(*t),
-        );
-    }
-    text(
+    value_grid(
         &mut out,
-        4.0,
-        TOP - 10.0,
-        "start",
-        palette::TEXT_MUTED,
+        &ys,
+        &tick_values,
+        left,
+        w - RIGHT,
+        TOP,
         chart.unit,
     );
     let _ = write!(

@@ -17,9 +17,13 @@ pub fn display(rfc3339: &str) -> String {
     }
 }
 
-/// The Japan day of an RFC 3339 UTC instant.
+/// The Japan day of a stored time: a UTC instant (`2026-11-26T16:30:00.000Z`
+/// is 27 November in Japan); a time with another offset, or a bare day, is
+/// taken as local.
 pub fn day_of(rfc3339: &str) -> Option<Day> {
-    to_jst(rfc3339).map(|(day, _, _)| day)
+    to_jst(rfc3339)
+        .map(|(day, _, _)| day)
+        .or_else(|| (!rfc3339.ends_with('Z')).then(|| Day::parse(rfc3339.get(..10)?))?)
 }
 
 /// The first instant of a Japan day in the database's UTC form: the day
@@ -73,5 +77,8 @@ mod tests {
         // The instant shown as 00:00 of a day belongs to that day.
         assert_eq!(day_of(&start_of(d)), Some(d));
         assert_eq!(day_of("2026-12-07T14:59:59.999Z"), Day::new(2026, 12, 7));
+        assert_eq!(day_of("2026-12-07T23:00:00+09:00"), Day::new(2026, 12, 7));
+        assert_eq!(day_of("2026-12-07"), Day::new(2026, 12, 7));
+        assert_eq!(day_of("garbage"), None);
     }
 }

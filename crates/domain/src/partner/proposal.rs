@@ -452,15 +452,9 @@ pub fn is_receipt_number(s: &str) -> bool {
     )
 }
 
-/// The Japanese calendar day of a stored UTC time (`2026-11-26T16:30:00.000Z`
-/// is 27 November in Japan). A time with another offset is taken as local.
+/// The Japanese calendar day of a stored time (`crate::jst::day_of`).
 pub fn jst_day(rfc3339: &str) -> Option<Day> {
-    let day = Day::parse(rfc3339.get(..10)?)?;
-    if !rfc3339.ends_with('Z') {
-        return Some(day);
-    }
-    let hour: u32 = rfc3339.get(11..13)?.parse().ok()?;
-    Some(if hour >= 15 { day.plus_days(1) } else { day })
+    crate::jst::day_of(rfc3339)
 }
 
 /// A decision as the public page shows it, with the proposer's consent:

@@ -91,12 +91,9 @@ fn text(lang: Lang) -> &'static AccountText {
     }
 }
 
-/// `2026-12-07T13:31:11.123Z` → `2026-12-07 13:31 UTC`.
+/// `2026-12-07T13:31:11.123Z` → `2026-12-07 22:31`, Japan time.
 fn when(at: &str) -> String {
-    match (at.get(..10), at.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t} UTC"),
-        _ => at.to_string(),
-    }
+    citykpi_domain::jst::display(at)
 }
 
 async fn view(

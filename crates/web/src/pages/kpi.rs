@@ -156,13 +156,6 @@ pub fn kpi_chart(
     html! { figure { (chart(&svg)) figcaption { (t.chart_kpi_desc) } } }
 }
 
-fn basis_label(lang: Lang, b: StatusBasis) -> &'static str {
-    match lang {
-        Lang::Ja => b.label_ja(),
-        Lang::En => b.label_en(),
-    }
-}
-
 /// 令和7年度 / FY2025: the short name of a fiscal year on a chart's axis.
 fn fy_short(lang: Lang, fy: FiscalYear) -> String {
     match lang {
@@ -318,7 +311,7 @@ pub fn sub_year_section(
         figure { (chart(&svg)) figcaption { (t.monthly_chart_desc) } }
         h3 { (t.year_outlook_title) "（" (lang.fy(o.fy)) "）" }
         dl.fields {
-            dt { (t.status_basis) } dd { (basis_label(lang, o.basis)) }
+            dt { (t.status_basis) } dd { (lang.name(o.basis.label_ja(), o.basis.label_en())) }
             dt { (t.year_target) } dd { (opt_num(o.target)) " " (kpi.unit) }
             dt { (t.year_outlook_figure) }
             dd {
@@ -574,7 +567,7 @@ pub fn evidence_section(lang: Lang, snap: &Snapshot, rows: &[&StoredEvidence]) -
                                 td.num { (e.p_value.map(|p| format!("{p:.3}")).unwrap_or_else(|| "−".into())) }
                                 td { (e.grade.letter()) }
                                 td { (e.data) @if !e.note.is_empty() { br; span.muted { (e.note) } } }
-                                td { (r.recorded_by) br; span.muted { (r.recorded_at.get(..10).unwrap_or(&r.recorded_at)) } }
+                                td { (r.recorded_by) br; span.muted { (citykpi_domain::jst::display(&r.recorded_at)) } }
                             }
                         }
                     }
@@ -761,7 +754,7 @@ pub async fn page(
             dt { (t.frequency) } dd { (frequency_label(lang, kpi.frequency)) }
             @if kpi.frequency != Frequency::Annual {
                 dt { (t.status_basis) }
-                dd { (basis_label(lang, kpi.basis())) @if kpi.status_basis.is_none() { (t.basis_default) } }
+                dd { (lang.name(kpi.basis().label_ja(), kpi.basis().label_en())) @if kpi.status_basis.is_none() { (t.basis_default) } }
             }
             dt { (t.baseline) } dd { @if let Some(b) = kpi.baseline { (num(b.value)) " " (kpi.unit) "（" (lang.fy(b.fy)) "）" } @else { "−" } }
             dt { (t.final_target) } dd { @if let Some(f) = kpi.final_target { (num(f.value)) " " (kpi.unit) "（" (lang.fy(f.fy)) "）" } @else { "−" } }

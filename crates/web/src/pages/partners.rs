@@ -1444,7 +1444,7 @@ pub async fn members(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respo
                 td { (label!(lang, m.org.org_type)) }
                 td { (m.org.address) }
                 td { (label!(lang, m.status)) }
-                td { (m.registered_at) }
+                td { (citykpi_domain::jst::display(&m.registered_at)) }
             } } }
         } }
         (pager(&ctx, "/partners/members", &extra, &page))
@@ -1486,7 +1486,7 @@ fn member_view(
             dt { (t.sdg_goals) } dd { @for g in &m.sdg_goals { span.tag { (g.number()) ". " (label!(lang, g)) } " " } }
             dt { (t.offers) } dd { (m.offers) }
             dt { (t.publish) } dd { @if m.consent.publish { (t.yes) ": " @for f in &m.consent.fields { (label!(lang, f)) " " } } @else { (t.no) } }
-            dt { (t.registered_at) } dd { (m.registered_at) }
+            dt { (t.registered_at) } dd { (citykpi_domain::jst::display(&m.registered_at)) }
             @if let Some(by) = &m.decided_by { dt { (t.decided_by) } dd { (by) " " (m.decided_at.clone().unwrap_or_default()) } }
             @if !m.decision_reason.is_empty() { dt { (t.reason) } dd { (m.decision_reason) } }
         }
@@ -2025,7 +2025,7 @@ async fn proposal_view(
         @if let Some(r) = p.rubric { p { strong { (t.total) ": " (format!("{:.0}", r.total())) } } }
         h2 { (t.attachments) }
         ul { @for a in &files { li {
-            a href={ "/partners/attachments/" (a.id) } download { (a.file_name) } " (" (a.size) " B, " (a.uploaded_at) ")"
+            a href={ "/partners/attachments/" (a.id) } download { (a.file_name) } " (" (a.size) " B, " (citykpi_domain::jst::display(&a.uploaded_at)) ")"
         } } }
         @if desk {
             form.stack method="post" enctype="multipart/form-data" action={ "/partners/proposals/" (p.id) "/attachments" } {

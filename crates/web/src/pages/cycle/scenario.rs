@@ -253,7 +253,7 @@ fn render_page(
         @match &view.current {
             None => p { (t.none) },
             Some(c) => {
-                p.muted { (t.version.replace("{n}", &c.version.to_string())) " ・ " (c.saved_by) " ・ " (c.saved_at) }
+                p.muted { (t.version.replace("{n}", &c.version.to_string())) " ・ " (c.saved_by) " ・ " (citykpi_domain::jst::display(&c.saved_at)) }
                 (scenario_body(lang, &c.scenario))
             }
         }
@@ -261,7 +261,7 @@ fn render_page(
             h2 { (t.history) }
             @for old in &view.history {
                 details {
-                    summary { (t.version.replace("{n}", &old.version.to_string())) " ・ " (old.saved_by) " ・ " (old.saved_at) }
+                    summary { (t.version.replace("{n}", &old.version.to_string())) " ・ " (old.saved_by) " ・ " (citykpi_domain::jst::display(&old.saved_at)) }
                     (scenario_body(lang, &old.scenario))
                 }
             }

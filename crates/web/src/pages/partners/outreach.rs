@@ -1094,7 +1094,7 @@ async fn event_view(
                     td { (label!(lang, p.measure)) }
                     td { (p.period) }
                     td.num { (p.value) }
-                    td { (p.posted_by) " " span.muted { (p.posted_at) } }
+                    td { (p.posted_by) " " span.muted { (citykpi_domain::jst::display(&p.posted_at)) } }
                 } } }
             } }
         }

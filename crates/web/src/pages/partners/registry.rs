@@ -1589,7 +1589,7 @@ async fn line_view(
             }
             @if let Some(c) = &s.changed {
                 dt { (t.line_changed) }
-                dd id="line-changed" { (c.at) " · " (c.by) @if !c.set { " （" (t.line_cleared_at) "）" } }
+                dd id="line-changed" { (citykpi_domain::jst::display(&c.at)) " · " (c.by) @if !c.set { " （" (t.line_cleared_at) "）" } }
             }
             dt { (t.line_webhook_url) }
             dd { code id="webhook-url" { (url) } br; span.hint { (t.line_webhook_hint) } }

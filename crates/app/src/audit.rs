@@ -237,14 +237,7 @@ pub async fn search(
     let has_more = entries.len() as i64 > PAGE;
     entries.truncate(PAGE as usize);
     let (actors, entities) = store.audit_facets(&filter.hidden_entities).await?;
-    let lines = entries
-        .into_iter()
-        .map(|entry| AuditLine {
-            at_jst: jst::display(&entry.at),
-            changes: changes(entry.before.as_ref(), entry.after.as_ref()),
-            entry,
-        })
-        .collect();
+    let lines = entries.into_iter().map(line_of).collect();
     Ok(AuditView {
         query: AuditQuery { page, ..query },
         lines,
@@ -268,12 +261,16 @@ pub async fn entries(
         .audit_search(&filter, limit, offset)
         .await?
         .into_iter()
-        .map(|entry| AuditLine {
-            at_jst: jst::display(&entry.at),
-            changes: changes(entry.before.as_ref(), entry.after.as_ref()),
-            entry,
-        })
+        .map(line_of)
         .collect())
+}
+
+fn line_of(entry: AuditEntry) -> AuditLine {
+    AuditLine {
+        at_jst: jst::display(&entry.at),
+        changes: changes(entry.before.as_ref(), entry.after.as_ref()),
+        entry,
+    }
 }
 
 #[cfg(test)]

@@ -100,17 +100,7 @@ pub(crate) async fn entries(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<AuditEntry>> {
-    let rows: Vec<AuditRow> = run!(
-        conn,
-        sqlx::query_as(
-            "SELECT id, at, actor, action, entity, entity_key, before_json, after_json FROM audit_log \
-             ORDER BY id DESC LIMIT $1 OFFSET $2"
-        )
-        .bind(limit.max(0))
-        .bind(offset.max(0)),
-        fetch_all
-    )?;
-    Ok(rows.into_iter().map(entry_of).collect())
+    search(conn, &AuditFilter::default(), limit, offset).await
 }
 
 /// Which audit rows to show. Every condition is optional; all given ones must hold.

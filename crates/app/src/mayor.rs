@@ -17,7 +17,7 @@ use citykpi_domain::partner::Day;
 use citykpi_domain::partner::projects::{DemoStage, Demonstration};
 use citykpi_domain::program::EvidenceGrade;
 use citykpi_domain::progress::{Status, StatusCounts};
-use citykpi_domain::{Dataset, FiscalYear};
+use citykpi_domain::{Dataset, FiscalYear, jst};
 use citykpi_store::{Store, StoredEvidence};
 use serde::Serialize;
 
@@ -298,7 +298,9 @@ pub fn build(inp: &MayorInputs) -> MayorView {
                 grade: e.evidence.grade,
                 estimate: e.evidence.estimate,
                 unit: k.map(|k| k.unit.clone()).unwrap_or_default(),
-                recorded_at: e.recorded_at.chars().take(10).collect(),
+                recorded_at: jst::day_of(&e.recorded_at)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -330,16 +332,12 @@ pub fn build(inp: &MayorInputs) -> MayorView {
     // The month before today: actuals entered, evidence recorded,
     // demonstrations started; and the KPIs that moved since the year before.
     let since = today.plus_days(-30);
-    let since_s = since.to_string();
-    let today_end = format!("{today}T99");
+    // Stored times are UTC instants; the month is counted in Japan days.
+    let in_month = |at: &str| jst::day_of(at).is_some_and(|d| since <= d && d <= today);
     let mut entered: Vec<&citykpi_domain::observation::Observation> = ds
         .observations
         .iter()
-        .filter(|o| {
-            o.area_code == report.area_code
-                && o.entered_at.as_str() >= since_s.as_str()
-                && o.entered_at.as_str() < today_end.as_str()
-        })
+        .filter(|o| o.area_code == report.area_code && in_month(&o.entered_at))
         .collect();
     entered.sort_by(|a, b| {
         b.entered_at
@@ -398,7 +396,7 @@ pub fn build(inp: &MayorInputs) -> MayorView {
         evidence_count: inp
             .evidence
             .iter()
-            .filter(|e| e.recorded_at.as_str() >= since_s.as_str())
+            .filter(|e| jst::day_of(&e.recorded_at).is_some_and(|d| since <= d))
             .count(),
         demonstrations_started: inp
             .demonstrations

@@ -243,12 +243,32 @@ impl Snapshot {
 
     /// The fragment cached under `key`, rendered by `render` the first time.
     pub fn fragment(&self, key: String, render: impl FnOnce() -> String) -> Arc<String> {
-        if let Ok(map) = self.fragments.lock()
-            && let Some(f) = map.get(&key)
-        {
-            return f.clone();
+        if let Some(f) = self.cached_fragment(&key) {
+            return f;
         }
-        let f = Arc::new(render());
+        self.keep_fragment(key, render())
+    }
+
+    /// As `fragment`, for a body whose inputs are read asynchronously
+    /// (records outside the snapshot): they are read only when the body is
+    /// not kept yet.
+    pub async fn fragment_async<F, Fut>(&self, key: String, render: F) -> WebResult<Arc<String>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = WebResult<String>>,
+    {
+        if let Some(f) = self.cached_fragment(&key) {
+            return Ok(f);
+        }
+        Ok(self.keep_fragment(key, render().await?))
+    }
+
+    fn cached_fragment(&self, key: &str) -> Option<Arc<String>> {
+        self.fragments.lock().ok()?.get(key).cloned()
+    }
+
+    fn keep_fragment(&self, key: String, body: String) -> Arc<String> {
+        let f = Arc::new(body);
         if let Ok(mut map) = self.fragments.lock() {
             if map.len() >= MAX_FRAGMENTS {
                 map.clear();

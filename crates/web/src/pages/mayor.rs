@@ -260,12 +260,16 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
     let t = ctx.t;
     let today = citykpi_app::clock::today();
     let key = format!("mayor:{}:{}:{today}", ctx.fy, ctx.lang.code());
-    // The view is built on every request (the demonstrations come from the
-    // store); its rendering is kept with the snapshot, which any write
-    // replaces.
-    let v = view(&state, &snap, &ctx).await?;
+    // Built and rendered once per snapshot, which any write replaces (a
+    // demonstration's too: every write is audited); the demonstrations are
+    // read from the store only then.
     let q = ctx.fy_query();
-    let html = snap.fragment(key, || body(ctx.lang, &v, &q).into_string());
+    let html = snap
+        .fragment_async(key, || async {
+            let v = view(&state, &snap, &ctx).await?;
+            Ok(body(ctx.lang, &v, &q).into_string())
+        })
+        .await?;
     Ok(render(
         &ctx,
         Page {

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 pub use citykpi_store::backup::{
     BackupError, CopyReport, Manifest, RestoreReport, TableSum, backend_of, checksums,
-    latest_schema_version, schema_version_of, verify_file,
+    latest_schema_version, read_manifest, schema_version_of, verify_file,
 };
+use citykpi_store::{AuditRecord, Store};
 
 use crate::AppError;
 
@@ -116,21 +117,124 @@ impl Schedule {
     }
 }
 
-/// One scheduled backup: a new file in the folder, then all but the `keep`
-/// newest scheduled backups removed. Returns the new file and those removed.
+/// One backup into the schedule's folder: a new file, then all but the
+/// `keep` newest scheduled backups removed. Returns the new file, its
+/// manifest and the files removed. The backup reads the store's database
+/// through a connection of its own (one snapshot of every table), so the
+/// server goes on serving meanwhile.
 pub async fn scheduled_once(
-    db: &str,
+    store: &Store,
     schedule: &Schedule,
-) -> Result<(PathBuf, Vec<PathBuf>), BackupError> {
+) -> Result<(PathBuf, Manifest, Vec<PathBuf>), BackupError> {
     let io = |source| BackupError::Io {
         path: schedule.dir.display().to_string(),
         source,
     };
     std::fs::create_dir_all(&schedule.dir).map_err(io)?;
     let file = schedule.dir.join(file_name_now());
-    citykpi_store::backup::backup(db, &file).await?;
+    let manifest = citykpi_store::backup::backup(store.target(), &file).await?;
     let removed = prune(&schedule.dir, schedule.keep).map_err(io)?;
-    Ok((file, removed))
+    Ok((file, manifest, removed))
+}
+
+/// A backup taken at someone's request (the administrators' page): the
+/// same as a scheduled one, with an audit row naming who asked.
+pub async fn take_now(
+    store: &Store,
+    schedule: &Schedule,
+    actor: &str,
+) -> Result<(PathBuf, Manifest, Vec<PathBuf>), AppError> {
+    let (file, manifest, removed) = scheduled_once(store, schedule)
+        .await
+        .map_err(|e| AppError::invalid(schedule.dir.display().to_string(), e.to_string()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    store
+        .record_audit(&AuditRecord {
+            actor,
+            action: "backup",
+            entity: "backup",
+            key: &name,
+            before: None,
+            after: Some(serde_json::json!({
+                "rows": manifest.total_rows(),
+                "bytes": manifest.body_bytes,
+                "schema_version": manifest.schema_version,
+                "removed": removed
+                    .iter()
+                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>(),
+            })),
+        })
+        .await?;
+    Ok((file, manifest, removed))
+}
+
+/// A file in the backup folder as the administrators' page lists it.
+#[derive(Debug, Clone)]
+pub struct BackupFile {
+    pub name: String,
+    pub bytes: u64,
+    /// Its manifest (length checked, not the checksum), or why it cannot
+    /// be read.
+    pub manifest: Result<Manifest, String>,
+}
+
+/// The scheduled backups in `dir`, newest first; a folder not made yet
+/// holds none.
+pub fn list(dir: &Path) -> Result<Vec<BackupFile>, BackupError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(BackupError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
+        }
+    };
+    let mut files: Vec<BackupFile> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            if !is_backup_name(&name) {
+                return None;
+            }
+            let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+            let manifest = read_manifest(&e.path()).map_err(|e| e.to_string());
+            Some(BackupFile {
+                name,
+                bytes,
+                manifest,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| b.name.cmp(&a.name));
+    Ok(files)
+}
+
+/// Checks the whole of the backup `name` in the schedule's folder against
+/// its manifest. Only a plain file name of the folder is taken: a path
+/// (`../x`, `/etc/passwd`) is refused naming the field.
+pub fn verify_named(schedule: &Schedule, name: &str) -> Result<Manifest, AppError> {
+    if !is_backup_name(name) || name.contains(['/', '\\']) || name.contains("..") {
+        return Err(AppError::invalid(
+            "name",
+            format!("バックアップのファイル名ではありません / not a backup file name: {name:?}"),
+        ));
+    }
+    let file = schedule.dir.join(name);
+    if !file.is_file() {
+        return Err(AppError::NotFound(name.to_string()));
+    }
+    verify_file(&file).map_err(|e| AppError::invalid(name, e.to_string()))
+}
+
+/// Whether `name` is the name of a scheduled backup file (`citykpi-….backup`).
+pub fn is_backup_name(name: &str) -> bool {
+    name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX)
 }
 
 /// Removes all but the `keep` newest scheduled backups in `dir` (by the
@@ -139,11 +243,7 @@ pub fn prune(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(FILE_PREFIX) && n.ends_with(FILE_SUFFIX))
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_backup_name))
         .collect();
     files.sort();
     let excess = files.len().saturating_sub(keep);
@@ -152,26 +252,6 @@ pub fn prune(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
         std::fs::remove_file(f)?;
     }
     Ok(removed)
-}
-
-/// The server's backup task: a backup every `schedule.every`, the first one
-/// interval after the start. A failed backup is logged and tried again at
-/// the next interval; it never stops the server.
-pub async fn run_schedule(db: String, schedule: Schedule) {
-    let mut tick =
-        tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match scheduled_once(&db, &schedule).await {
-            Ok((file, removed)) => tracing::info!(
-                file = %file.display(),
-                removed = removed.len(),
-                "scheduled backup written"
-            ),
-            Err(e) => tracing::error!("scheduled backup failed: {e}"),
-        }
-    }
 }
 
 #[cfg(test)]

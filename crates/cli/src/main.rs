@@ -502,10 +502,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
                     lang.pick("保存数", "keep"),
                     schedule.keep
                 );
-                tokio::spawn(citykpi_app::backup::run_schedule(
-                    resolve_database(cli.db.as_deref()),
-                    schedule,
-                ));
+                // The server takes them (citykpi_web::jobs), one server per turn.
             }
             citykpi_web::serve(store, addr).await?;
         }

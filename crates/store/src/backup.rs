@@ -1037,7 +1037,15 @@ async fn write_backup(raw: &mut Raw, path: &Path) -> BackupResult<Manifest> {
 /// Checks a backup file: its manifest is there and whole, and the data
 /// before it has the length and SHA-256 the manifest names. Reads the
 /// whole file; writes nothing.
-pub fn verify_file(file: &Path) -> BackupResult<Manifest> {
+/// The manifest at the end of a backup file, with the length checked but
+/// not the checksum (that reads the whole file: `verify_file`). For listing
+/// backups.
+pub fn read_manifest(file: &Path) -> BackupResult<Manifest> {
+    Ok(manifest_and_body(file)?.0)
+}
+
+/// The manifest, the open file and the length of the data before it.
+fn manifest_and_body(file: &Path) -> BackupResult<(Manifest, File, u64)> {
     let corrupt = |reason: String| BackupError::Corrupt {
         file: file.display().to_string(),
         reason,
@@ -1083,6 +1091,17 @@ pub fn verify_file(file: &Path) -> BackupResult<Manifest> {
             manifest.body_bytes, manifest.body_bytes
         )));
     }
+    Ok((manifest, f, body_len))
+}
+
+/// Reads the manifest and checks the whole file against it: length and
+/// SHA-256 of the data.
+pub fn verify_file(file: &Path) -> BackupResult<Manifest> {
+    let corrupt = |reason: String| BackupError::Corrupt {
+        file: file.display().to_string(),
+        reason,
+    };
+    let (manifest, mut f, body_len) = manifest_and_body(file)?;
     f.seek(SeekFrom::Start(0)).map_err(io_err(file))?;
     let mut sha = Sha256::new();
     let mut reader = BufReader::with_capacity(1 << 20, (&mut f).take(body_len));

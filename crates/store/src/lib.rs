@@ -103,6 +103,9 @@ enum Db {
 #[derive(Clone)]
 pub struct Store {
     db: std::sync::Arc<Db>,
+    /// What it was opened with: a backup opens its own read connection to
+    /// the same database (one snapshot across every table).
+    target: std::sync::Arc<str>,
 }
 
 /// Tables from children to parents: the order in which rows can be deleted.
@@ -199,6 +202,7 @@ impl Store {
         };
         let store = Store {
             db: std::sync::Arc::new(db),
+            target: std::sync::Arc::from(target),
         };
         // A database from before the search index (or one whose records were
         // written by hand) gets its searched text built once.
@@ -206,6 +210,18 @@ impl Store {
             store.rebuild_search_index().await?;
         }
         Ok(store)
+    }
+
+    /// The database this store was opened on (file path or URL, with its
+    /// password if the URL has one: never show it; `redacted_target` is for
+    /// people).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The same with the password of a URL replaced by `***`.
+    pub fn redacted_target(&self) -> String {
+        redact(&self.target)
     }
 
     pub fn backend(&self) -> Backend {

@@ -21,16 +21,35 @@ pub const CLEANUP: &str = "session_cleanup";
 /// Records of job runs are kept this long (to see which server ran what).
 const KEEP_RUNS: Duration = Duration::from_secs(7 * 86_400);
 
-/// Starts the scheduled jobs of this server (none when the interval is zero).
+/// Takes a backup into `CITYKPI_BACKUP_DIR` and removes the oldest past
+/// `CITYKPI_BACKUP_KEEP`.
+pub const BACKUP: &str = "backup";
+
+/// Starts the scheduled jobs of this server: the clean-up (none when its
+/// interval is zero) and the backups when a folder is configured.
 pub(crate) fn start(state: AppState) {
     let every = state.config().cleanup_every;
-    if every.is_zero() {
-        return;
+    if !every.is_zero() {
+        repeat(state.clone(), CLEANUP, every, clean_up);
     }
+    if let Some(schedule) = state.config().backup.clone() {
+        repeat(state, BACKUP, schedule.every, move |state| {
+            let schedule = schedule.clone();
+            async move { back_up(state, schedule).await }
+        });
+    }
+}
+
+/// Runs `job` at every slot of `every`, on this server when it wins the turn.
+fn repeat<F, Fut>(state: AppState, job: &'static str, every: Duration, work: F)
+where
+    F: Fn(AppState) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), crate::WebError>> + Send,
+{
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(until_next_slot(every)).await;
-            run_turn(&state, CLEANUP, every, clean_up).await;
+            run_turn(&state, job, every, &work).await;
         }
     });
 }
@@ -68,10 +87,10 @@ pub(crate) async fn run_turn<F, Fut>(
     state: &AppState,
     job: &str,
     every: Duration,
-    work: F,
+    work: &F,
 ) -> JobOutcome
 where
-    F: FnOnce(AppState) -> Fut,
+    F: Fn(AppState) -> Fut,
     Fut: Future<Output = Result<(), crate::WebError>>,
 {
     let slot = slot_of(unix_millis(), every);
@@ -95,6 +114,25 @@ where
     };
     state.metrics().job(job, outcome);
     outcome
+}
+
+async fn back_up(
+    state: AppState,
+    schedule: citykpi_app::backup::Schedule,
+) -> Result<(), crate::WebError> {
+    let (file, manifest, removed) = citykpi_app::backup::scheduled_once(state.store(), &schedule)
+        .await
+        .map_err(|e| {
+            citykpi_app::AppError::invalid(schedule.dir.display().to_string(), e.to_string())
+        })?;
+    tracing::info!(
+        file = %file.display(),
+        rows = manifest.total_rows(),
+        removed = removed.len(),
+        holder = state.holder(),
+        "scheduled backup written"
+    );
+    Ok(())
 }
 
 async fn clean_up(state: AppState) -> Result<(), crate::WebError> {

@@ -55,6 +55,10 @@ pub struct WebConfig {
     /// How often expired sessions and login failures are deleted (one
     /// server per turn); zero runs no scheduled job.
     pub cleanup_every: std::time::Duration,
+    /// Backups taken on a schedule (`CITYKPI_BACKUP_DIR`, …), one server per
+    /// turn; `None`: no schedule, and the administrators' page says how to
+    /// set one.
+    pub backup: Option<citykpi_app::backup::Schedule>,
 }
 
 /// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
@@ -70,6 +74,7 @@ impl Default for WebConfig {
             session_check_every: session::CHECK_EVERY,
             metrics_allow: proxy::parse_ranges("127.0.0.0/8,::1").unwrap_or_default(),
             cleanup_every: std::time::Duration::from_secs(600),
+            backup: None,
         }
     }
 }
@@ -83,6 +88,8 @@ impl WebConfig {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut c = WebConfig {
             secure_cookies: var("CITYKPI_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+            backup: citykpi_app::backup::Schedule::from_env()
+                .map_err(|e| WebError::Config(e.to_string()))?,
             ..WebConfig::default()
         };
         if let Some(v) = var("CITYKPI_TRUSTED_PROXIES") {
@@ -276,6 +283,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/mail",
             get(admin::mail_settings).post(admin::save_mail_settings),
+        )
+        .route(
+            "/admin/backups",
+            get(crate::pages::backups::page).post(crate::pages::backups::take),
+        )
+        .route(
+            "/admin/backups/verify",
+            post(crate::pages::backups::verify),
         )
         .route("/public", get(public::index))
         .route("/public/plans/{code}", get(public::plan))

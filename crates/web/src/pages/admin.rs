@@ -28,6 +28,7 @@ fn short(s: &str) -> String {
 /// The kinds of record in the log, by name. A kind not listed shows its code.
 const ENTITY_NAMES: &[(&str, &str, &str)] = &[
     ("dataset", "データ一式（取込）", "Data set (import)"),
+    ("backup", "バックアップ", "Backup"),
     ("plan", "計画", "Plan"),
     ("plan_node", "計画の項目", "Plan item"),
     ("kpi", "KPI", "KPI"),
@@ -356,7 +357,7 @@ async fn users_view(
         state.store().approvers().await?.into_iter().collect();
     let body = html! {
         h1 { (t.users_title) }
-        p { a href="/admin/mail" { (mail_text(ctx.lang).title) } }
+        p { a href="/admin/mail" { (mail_text(ctx.lang).title) } " · " a href="/admin/backups" { (match ctx.lang { crate::i18n::Lang::Ja => "バックアップ", crate::i18n::Lang::En => "Backups" }) } }
         @if let Some((login, m)) = &message { div.error-summary role="alert" tabindex="-1" { h2 { (t.error_summary) } p { (login) ": " (m) } } }
         @if message.is_none() && query_param(ctx.query.as_deref(), "saved").is_some() { div.notice.success role="status" { (t.saved) } }
         div.table-wrap {

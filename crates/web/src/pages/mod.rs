@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod backups;
 pub mod cycle;
 pub mod dashboard;
 pub mod data;

@@ -873,7 +873,7 @@ async fn scenarios_list(state: &AppState, ctx: &Ctx, fy: FiscalYear) -> WebResul
                         @for s in &list {
                             tr {
                                 td { a href={ "/whatif/" (y) "/scenarios/" (s.id) } { (s.name) } }
-                                td { (s.saved_by) " " (s.saved_at) }
+                                td { (s.saved_by) " " (citykpi_domain::jst::display(&s.saved_at)) }
                                 td { a href={ "/whatif/" (y) "/scenarios/" (s.id) "/export.xlsx" } download { (t.export) } }
                             }
                         }
@@ -1063,7 +1063,7 @@ pub async fn scenario_page(
     let body = html! {
         (header(&ctx, u, fy))
         h2 { (t.scenario) "「" (s.head.name) "」" }
-        p { (t.saved_by) ": " (s.head.saved_by) " " (s.head.saved_at) }
+        p { (t.saved_by) ": " (s.head.saved_by) " " (citykpi_domain::jst::display(&s.head.saved_at)) }
         @if let Some(n) = sent {
             div.notice role="status" { (t.sent) ": " (n) }
         }

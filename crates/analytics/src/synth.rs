@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::ols::EstimationError;
 use crate::optim::nelder_mead;
 use crate::panel::Panel;
+use crate::simplex_ls;
 
 /// A predictor: the mean of `column` over `from..=to` every `step`-th period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -550,13 +551,37 @@ struct Fit {
 
 fn mspe(z: &DMatrix<f64>, w: &[f64]) -> f64 {
     let t = z.nrows();
-    (0..t)
-        .map(|r| {
-            let synth: f64 = w.iter().enumerate().map(|(j, wj)| wj * z[(r, j + 1)]).sum();
-            (z[(r, 0)] - synth).powi(2)
-        })
+    // Most donors weigh 0: sum over the others only, column by column.
+    let mut fitted = vec![0.0; t];
+    for (j, &wj) in w.iter().enumerate() {
+        if wj != 0.0 {
+            for (f, zr) in fitted.iter_mut().zip(z.column(j + 1).iter()) {
+                *f += wj * zr;
+            }
+        }
+    }
+    fitted
+        .iter()
+        .zip(z.column(0).iter())
+        .map(|(f, z0)| (z0 - f).powi(2))
         .sum::<f64>()
         / t as f64
+}
+
+/// The donor weights for predictor weights `v`: the active-set solver
+/// warm-started from `w` (any feasible weights, or empty), falling back to the
+/// interior-point QP when it cannot certify its answer.
+fn inner_weights(
+    xs: &DMatrix<f64>,
+    v: &[f64],
+    w: &mut Vec<f64>,
+    ws: &mut simplex_ls::Workspace,
+) -> Result<(), EstimationError> {
+    w.resize(xs.ncols() - 1, 0.0);
+    if simplex_ls::solve(xs.as_slice(), xs.nrows(), v, w, ws).is_none() {
+        *w = simplex_weights(xs, v)?;
+    }
+    Ok(())
 }
 
 fn softmax(theta: &[f64]) -> Vec<f64> {
@@ -576,10 +601,16 @@ fn fit_one(
     let units = data.x.ncols();
     if outcome_only {
         let (w, method) = match solver {
-            WeightSolver::ExactQp => (
-                simplex_weights(&data.x, &vec![1.0; k])?,
-                "identity (outcome-only), exact QP",
-            ),
+            WeightSolver::ExactQp => {
+                let mut w = Vec::new();
+                inner_weights(
+                    &data.x,
+                    &vec![1.0; k],
+                    &mut w,
+                    &mut simplex_ls::Workspace::default(),
+                )?;
+                (w, "identity (outcome-only), exact QP")
+            }
             WeightSolver::SynthdidFrankWolfe => (
                 synthdid_weights(&data.x)?,
                 "identity (outcome-only), synthdid Frank-Wolfe",
@@ -607,7 +638,8 @@ fn fit_one(
         }
     }
     if k == 1 {
-        let w = simplex_weights(&xs, &[1.0])?;
+        let mut w = Vec::new();
+        inner_weights(&xs, &[1.0], &mut w, &mut simplex_ls::Workspace::default())?;
         let loss = mspe(&data.z, &w);
         return Ok(Fit {
             w,
@@ -626,14 +658,18 @@ fn fit_one(
     }
     let mut best: Option<Fit> = None;
     let mut failure: Option<EstimationError> = None;
+    // The weights of the previous V start the next solve (nearby V, nearby W).
+    let mut w = Vec::new();
+    let mut ws = simplex_ls::Workspace::default();
     for (name, theta0) in starts {
-        let mut objective = |theta: &[f64]| match simplex_weights(&xs, &softmax(theta)) {
-            Ok(w) => mspe(&data.z, &w),
-            Err(e) => {
-                failure.get_or_insert(e);
-                f64::INFINITY
-            }
-        };
+        let mut objective =
+            |theta: &[f64]| match inner_weights(&xs, &softmax(theta), &mut w, &mut ws) {
+                Ok(()) => mspe(&data.z, &w),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    f64::INFINITY
+                }
+            };
         // A restart from the best point escapes a collapsed simplex, a known
         // weakness of Nelder–Mead on flat objectives like this one.
         let half = search.max_evals_per_start / 2;
@@ -649,7 +685,8 @@ fn fit_one(
         let m = if first.value < m.value { first } else { m };
         if best.as_ref().is_none_or(|b| m.value < b.loss) {
             let v = softmax(&m.x);
-            let w = simplex_weights(&xs, &v)?;
+            let mut w = Vec::new();
+            inner_weights(&xs, &v, &mut w, &mut simplex_ls::Workspace::default())?;
             let loss = mspe(&data.z, &w);
             best = Some(Fit {
                 w,

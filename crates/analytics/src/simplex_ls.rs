@@ -126,8 +126,8 @@ pub fn solve(x: &[f64], k: usize, v: &[f64], w: &mut [f64], ws: &mut Workspace) 
         let scale = ws.u.iter().map(|u| u.abs()).sum::<f64>()
             * x.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         let mut best = (0.0f64, usize::MAX);
-        for j in 0..j_count {
-            if w[j] > 0.0 {
+        for (j, &wj) in w.iter().enumerate() {
+            if wj > 0.0 {
                 continue;
             }
             let g = grad(j) - mu;
@@ -182,23 +182,18 @@ fn equality_ls(x: &[f64], k: usize, v: &[f64], ws: &mut Workspace) -> Option<()>
     }
     ws.m.resize(p * p, 0.0);
     ws.rhs.resize(p, 0.0);
-    let dcol = |d: &[f64], m: usize| -> std::ops::Range<usize> {
-        let _ = d;
-        (m + 1) * k..(m + 2) * k
-    };
+    // Column m of D starts at (m + 1)·k in ws.d; d itself at 0.
     let mut trace = 0.0;
     for a in 0..p {
-        let ra = dcol(&ws.d, a);
+        let da = &ws.d[(a + 1) * k..(a + 2) * k];
         for c in 0..=a {
-            let rc = dcol(&ws.d, c);
-            let g: f64 = (0..k)
-                .map(|i| v[i] * ws.d[ra.start + i] * ws.d[rc.start + i])
-                .sum();
+            let dc = &ws.d[(c + 1) * k..(c + 2) * k];
+            let g: f64 = (0..k).map(|i| v[i] * da[i] * dc[i]).sum();
             ws.m[a * p + c] = g;
             ws.m[c * p + a] = g;
         }
         trace += ws.m[a * p + a];
-        ws.rhs[a] = (0..k).map(|i| v[i] * ws.d[ra.start + i] * ws.d[i]).sum();
+        ws.rhs[a] = (0..k).map(|i| v[i] * da[i] * ws.d[i]).sum();
     }
     if !(trace > 0.0 && trace.is_finite()) {
         return None;

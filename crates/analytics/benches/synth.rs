@@ -39,60 +39,8 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     )
 }
 
-fn main() {
-    let big = generated_panel(1741, 40, 0);
-    let spec = SynthSpec {
-        treated: "U0000".into(),
-        treatment_time: 2030,
-        ..Default::default()
-    };
-    let (ms, r) = time(5, || synthetic_control(&big, &spec).expect("big synth"));
-    let nonzero = r.weights.iter().filter(|w| w.weight > 1e-4).count();
-    println!(
-        "synth 1,741 donors x 40 periods (outcome-only, exact QP): {ms:.1} ms per fit (target < 200 ms); {nonzero} donors > 1e-4, pre RMSPE {:.3}",
-        r.pre_rmspe
-    );
-
-    let prop99 = Panel::from_csv_str(
-        &shared("prop99/california_prop99.csv"),
-        &PanelSpec {
-            unit: "State".into(),
-            time: "Year".into(),
-            outcome: "PacksPerCapita".into(),
-            columns: None,
-        },
-    )
-    .expect("prop99");
-    for solver in [WeightSolver::ExactQp, WeightSolver::SynthdidFrankWolfe] {
-        let spec = SynthSpec {
-            treated: "California".into(),
-            treatment_time: 1989,
-            solver,
-            ..Default::default()
-        };
-        let (ms, r) = time(50, || {
-            synthetic_control(&prop99, &spec).expect("prop99 synth")
-        });
-        println!(
-            "synth Prop 99 outcome-only ({solver:?}): {ms:.2} ms per fit (target < 5 ms); effect {:.4}",
-            r.average_effect
-        );
-    }
-    let spec = SynthSpec {
-        treated: "California".into(),
-        treatment_time: 1989,
-        placebos: true,
-        ..Default::default()
-    };
-    let (ms, r) = time(3, || {
-        synthetic_control(&prop99, &spec).expect("prop99 placebos")
-    });
-    let p = r.placebos.as_ref().expect("placebos");
-    println!(
-        "synth Prop 99 with 38 placebos: {ms:.1} ms; ratio rank {} of 39, p = {:.4}",
-        p.rank, p.p_value
-    );
-
+/// The Basque panel (read from testdata/) and Abadie & Gardeazabal's predictors.
+fn basque_case() -> (Panel, SynthSpec) {
     let basque = Panel::from_csv_str(
         &shared("basque/basque.csv"),
         &PanelSpec {
@@ -154,6 +102,78 @@ fn main() {
         fit_period: Some((1960, 1969)),
         ..Default::default()
     };
+    (basque, spec)
+}
+
+fn main() {
+    // `synth-… basque-once`: one process that reads the CSV, fits the Basque
+    // case once and prints the weights, as `citykpi evidence synth` does, for
+    // timing the whole process (`/usr/bin/time`).
+    if std::env::args().any(|a| a == "basque-once") {
+        let (basque, spec) = basque_case();
+        let r = synthetic_control(&basque, &spec).expect("basque");
+        println!(
+            "Cataluna {:.4} Madrid {:.4} fit MSPE {:.6}",
+            r.weight_of("10"),
+            r.weight_of("14"),
+            r.fit_mspe
+        );
+        return;
+    }
+    let big = generated_panel(1741, 40, 0);
+    let spec = SynthSpec {
+        treated: "U0000".into(),
+        treatment_time: 2030,
+        ..Default::default()
+    };
+    let (ms, r) = time(5, || synthetic_control(&big, &spec).expect("big synth"));
+    let nonzero = r.weights.iter().filter(|w| w.weight > 1e-4).count();
+    println!(
+        "synth 1,741 donors x 40 periods (outcome-only, exact QP): {ms:.1} ms per fit (target < 200 ms); {nonzero} donors > 1e-4, pre RMSPE {:.3}",
+        r.pre_rmspe
+    );
+
+    let prop99 = Panel::from_csv_str(
+        &shared("prop99/california_prop99.csv"),
+        &PanelSpec {
+            unit: "State".into(),
+            time: "Year".into(),
+            outcome: "PacksPerCapita".into(),
+            columns: None,
+        },
+    )
+    .expect("prop99");
+    for solver in [WeightSolver::ExactQp, WeightSolver::SynthdidFrankWolfe] {
+        let spec = SynthSpec {
+            treated: "California".into(),
+            treatment_time: 1989,
+            solver,
+            ..Default::default()
+        };
+        let (ms, r) = time(50, || {
+            synthetic_control(&prop99, &spec).expect("prop99 synth")
+        });
+        println!(
+            "synth Prop 99 outcome-only ({solver:?}): {ms:.2} ms per fit (target < 5 ms); effect {:.4}",
+            r.average_effect
+        );
+    }
+    let spec = SynthSpec {
+        treated: "California".into(),
+        treatment_time: 1989,
+        placebos: true,
+        ..Default::default()
+    };
+    let (ms, r) = time(3, || {
+        synthetic_control(&prop99, &spec).expect("prop99 placebos")
+    });
+    let p = r.placebos.as_ref().expect("placebos");
+    println!(
+        "synth Prop 99 with 38 placebos: {ms:.1} ms; ratio rank {} of 39, p = {:.4}",
+        p.rank, p.p_value
+    );
+
+    let (basque, spec) = basque_case();
     let (ms, r) = time(10, || synthetic_control(&basque, &spec).expect("basque"));
     println!(
         "synth Basque (14 predictors, nested V search): {ms:.1} ms per fit; Cataluna {:.4}, Madrid {:.4}, fit MSPE {:.6}; {}",

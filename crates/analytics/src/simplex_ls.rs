@@ -62,6 +62,8 @@ pub fn solve(x: &[f64], k: usize, v: &[f64], w: &mut [f64], ws: &mut Workspace) 
     ws.r.resize(k, 0.0);
     ws.u.resize(k, 0.0);
     let max_steps = 4 * j_count + 100;
+    // The optimality test is relative to |A|·|V r|: the largest entry, once.
+    let largest = x.iter().fold(0.0f64, |m, a| m.max(a.abs()));
     let mut steps = 0;
     let mut last_added = usize::MAX;
     loop {
@@ -123,8 +125,7 @@ pub fn solve(x: &[f64], k: usize, v: &[f64], w: &mut [f64], ws: &mut Workspace) 
         }
         let grad = |j: usize| -> f64 { -col(j).iter().zip(&ws.u).map(|(a, u)| a * u).sum::<f64>() };
         let mu: f64 = ws.support.iter().map(|&j| w[j] * grad(j)).sum();
-        let scale = ws.u.iter().map(|u| u.abs()).sum::<f64>()
-            * x.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        let scale = ws.u.iter().map(|u| u.abs()).sum::<f64>() * largest;
         let mut best = (0.0f64, usize::MAX);
         for (j, &wj) in w.iter().enumerate() {
             if wj > 0.0 {

@@ -6,6 +6,7 @@
 //! - `did`: difference-in-differences (2×2, regression form, two-way FE)
 //! - `its`: interrupted time series (segmented regression)
 //! - `synth`: synthetic control (Abadie) with placebo tests
+//! - `simplex_ls`: its inner problem, least squares on the simplex (active set)
 //! - `forecast`: will a KPI reach its target, with prediction intervals
 //! - `seasonal`: monthly and quarterly KPIs (Holt–Winters, as R computes it)
 //! - `realloc`: budget re-allocation across programs as an exact MILP
@@ -22,6 +23,7 @@ pub mod panel;
 pub mod realloc;
 pub mod sdmx;
 pub mod seasonal;
+pub mod simplex_ls;
 pub mod synth;
 
 #[cfg(test)]

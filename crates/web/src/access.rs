@@ -149,6 +149,7 @@ pub const ROUTES: &[RouteRule] = &[
         Access::Roles(ADMINS),
     ),
     r("GET", "/admin/mail", Access::Roles(ADMINS)),
+    r("GET", "/admin/sign-in", Access::Roles(ADMINS)),
     r("POST", "/admin/mail", Access::Roles(ADMINS)),
     r("GET", "/public", Access::Public),
     r("GET", "/public/plans/{code}", Access::Public),

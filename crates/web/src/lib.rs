@@ -55,6 +55,9 @@ pub struct WebConfig {
     /// How often expired sessions and login failures are deleted (one
     /// server per turn); zero runs no scheduled job.
     pub cleanup_every: std::time::Duration,
+    /// Sign-in through the city's LDAP directory / Active Directory
+    /// (`CITYKPI_LDAP_*`); `None`: local accounts only.
+    pub ldap: Option<citykpi_app::directory::DirectoryConfig>,
 }
 
 /// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
@@ -70,6 +73,7 @@ impl Default for WebConfig {
             session_check_every: session::CHECK_EVERY,
             metrics_allow: proxy::parse_ranges("127.0.0.0/8,::1").unwrap_or_default(),
             cleanup_every: std::time::Duration::from_secs(600),
+            ldap: None,
         }
     }
 }
@@ -115,6 +119,8 @@ impl WebConfig {
                 ))
             })?;
         }
+        c.ldap = citykpi_app::directory::DirectoryConfig::from_env()
+            .map_err(|e| WebError::Config(e.to_string()))?;
         Ok(c)
     }
 }
@@ -277,6 +283,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/mail",
             get(admin::mail_settings).post(admin::save_mail_settings),
         )
+        .route("/admin/sign-in", get(signin_settings::page))
         .route("/public", get(public::index))
         .route("/public/plans/{code}", get(public::plan))
         .route("/public/kpis/{code}", get(public::kpi))

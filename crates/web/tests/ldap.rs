@@ -40,7 +40,7 @@ fn person(uid: &str, name: &str, password: &str, extra: &str) -> String {
     format!(
         "dn: uid={uid},ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nobjectClass: cityAccount\n\
          uid: {uid}\ncn: {name}\nsn: {name}\ndisplayName: {name}\nmail: {uid}@city.example\n\
-         userPassword: {password}\n{extra}\n"
+         userPassword: {password}\n{extra}\n\n"
     )
 }
 
@@ -376,7 +376,7 @@ async fn directory_sign_in(backend: Backend) {
         let form = c.get("/login").await;
         assert_eq!(form.status, StatusCode::OK);
     }
-    let mut c = app.client();
+    let c = app.client();
     let form = c.get("/login").await;
     let token = common::csrf_in(&form.body).unwrap();
     let r = c
@@ -438,7 +438,7 @@ async fn directory_sign_in(backend: Backend) {
         KYOIKU,
         "(uid={login})",
         "●●●●",
-        "userAccountControl & 2",
+        "userAccountControl &amp; 2",
     ] {
         assert!(settings.body.contains(shown), "{shown}: {}", settings.body);
     }

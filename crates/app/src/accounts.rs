@@ -28,7 +28,7 @@ fn invalid(field: &str, ja: &str, en: &str) -> AppError {
 }
 
 /// The account as it will be stored, after every field's check.
-async fn checked(store: &Store, input: &AccountInput) -> Result<User, AppError> {
+pub(crate) async fn checked(store: &Store, input: &AccountInput) -> Result<User, AppError> {
     let login = input.login.trim();
     let login_ok = (3..=64).contains(&login.chars().count())
         && login

@@ -11,6 +11,7 @@ pub mod confirm;
 pub mod cycle;
 pub mod data;
 pub mod demo;
+pub mod directory;
 pub mod entry;
 pub mod error;
 pub mod evidence;

@@ -149,6 +149,7 @@ pub const ROUTES: &[RouteRule] = &[
         Access::Roles(ADMINS),
     ),
     r("GET", "/admin/mail", Access::Roles(ADMINS)),
+    r("GET", "/admin/sign-in", Access::Roles(ADMINS)),
     r("POST", "/admin/mail", Access::Roles(ADMINS)),
     r("GET", "/admin/backups", Access::Roles(ADMINS)),
     r("POST", "/admin/backups", Access::Roles(ADMINS)),

@@ -109,6 +109,7 @@ catalogue! {
     login_name: "ログインID" / "Login name",
     password: "パスワード" / "Password",
     login_failed: "ログインIDまたはパスワードが正しくありません。" / "The login name or password is not correct.",
+    login_directory_down: "ディレクトリ（LDAP）に接続できないため、ログインできません。しばらく待ってからやり直すか、管理者に連絡してください。" / "The directory (LDAP) cannot be reached, so you cannot log in. Please try again later or contact the administrator.",
     login_rate_limited: "ログインの試行が多すぎます。しばらく待ってからやり直してください。" / "Too many login attempts. Please wait and try again.",
     logged_in_as: "ログイン中" / "Logged in as",
     fy_label: "年度" / "Fiscal year",

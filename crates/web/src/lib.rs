@@ -59,6 +59,9 @@ pub struct WebConfig {
     /// turn; `None`: no schedule, and the administrators' page says how to
     /// set one.
     pub backup: Option<citykpi_app::backup::Schedule>,
+    /// Sign-in through the city's LDAP directory / Active Directory
+    /// (`CITYKPI_LDAP_*`); `None`: local accounts only.
+    pub ldap: Option<citykpi_app::directory::DirectoryConfig>,
 }
 
 /// Days an API token is valid unless `CITYKPI_TOKEN_DAYS` says otherwise.
@@ -75,6 +78,7 @@ impl Default for WebConfig {
             metrics_allow: proxy::parse_ranges("127.0.0.0/8,::1").unwrap_or_default(),
             cleanup_every: std::time::Duration::from_secs(600),
             backup: None,
+            ldap: None,
         }
     }
 }
@@ -122,6 +126,8 @@ impl WebConfig {
                 ))
             })?;
         }
+        c.ldap = citykpi_app::directory::DirectoryConfig::from_env()
+            .map_err(|e| WebError::Config(e.to_string()))?;
         Ok(c)
     }
 }
@@ -292,6 +298,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/backups/verify",
             post(crate::pages::backups::verify),
         )
+        .route("/admin/sign-in", get(signin_settings::page))
         .route("/public", get(public::index))
         .route("/public/plans/{code}", get(public::plan))
         .route("/public/kpis/{code}", get(public::kpi))

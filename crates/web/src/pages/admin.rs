@@ -357,7 +357,7 @@ async fn users_view(
         state.store().approvers().await?.into_iter().collect();
     let body = html! {
         h1 { (t.users_title) }
-        p { a href="/admin/mail" { (mail_text(ctx.lang).title) } " · " a href="/admin/backups" { (match ctx.lang { crate::i18n::Lang::Ja => "バックアップ", crate::i18n::Lang::En => "Backups" }) } }
+        p { a href="/admin/mail" { (mail_text(ctx.lang).title) } " · " a href="/admin/backups" { (match ctx.lang { crate::i18n::Lang::Ja => "バックアップ", crate::i18n::Lang::En => "Backups" }) } " · " a href="/admin/sign-in" { (match ctx.lang { crate::i18n::Lang::Ja => "ログイン方式の設定", crate::i18n::Lang::En => "Sign-in settings" }) } }
         @if let Some((login, m)) = &message { div.error-summary role="alert" tabindex="-1" { h2 { (t.error_summary) } p { (login) ": " (m) } } }
         @if message.is_none() && query_param(ctx.query.as_deref(), "saved").is_some() { div.notice.success role="status" { (t.saved) } }
         div.table-wrap {

@@ -147,12 +147,40 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || {
-        let hash = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
-        citykpi_app::auth::verify_password(&password, hash) && stored.is_some()
-    })
-    .await
-    .unwrap_or(false);
+    // A local account (with a password) signs in here, also when a
+    // directory is configured and down; any other login asks the directory.
+    let ok = match (&stored, &state.config().ldap) {
+        (None, Some(directory)) => {
+            match citykpi_app::directory::sign_in(state.store(), directory, &login, &password).await
+            {
+                Ok(citykpi_app::directory::SignIn::Accepted(_)) => {
+                    // The account may have been created or changed.
+                    state.data_changed();
+                    true
+                }
+                Ok(citykpi_app::directory::SignIn::Refused(why)) => {
+                    tracing::info!(login = %login, reason = why.as_str(), "directory sign-in refused");
+                    false
+                }
+                Err(e) => {
+                    tracing::warn!(login = %login, error = %e, "directory sign-in failed");
+                    return Ok(form_page(
+                        &state,
+                        &ctx,
+                        &next,
+                        Some(ctx.t.login_directory_down),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                    ));
+                }
+            }
+        }
+        _ => tokio::task::spawn_blocking(move || {
+            let hash = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+            citykpi_app::auth::verify_password(&password, hash) && stored.is_some()
+        })
+        .await
+        .unwrap_or(false),
+    };
     let user = if ok {
         user_for(&state, &login).await?
     } else {

@@ -15,4 +15,5 @@ pub mod mayor;
 pub mod partners;
 pub mod program;
 pub mod public;
+pub mod signin_settings;
 pub mod whatif;

@@ -2,7 +2,6 @@
 //! current one) and their API token (its expiry and last use, issue and
 //! revoke).
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,6 +15,7 @@ use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, render};
 use crate::session::{SESSION_COOKIE, set_cookie};
+use crate::extract::Form;
 
 /// This page's own text (the catalogue holds what other pages share).
 struct AccountText {

@@ -1,7 +1,6 @@
 //! Administration: the audit log browser, user passwords and the SMTP
 //! server of the e-mail notices.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +14,7 @@ use crate::AppState;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::layout::{Nav, Page, render};
+use crate::extract::Form;
 
 /// A value shortened for a table cell (the full value is in the API).
 fn short(s: &str) -> String {

@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
-use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,6 +15,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
 use crate::layout::{Nav, Page, render};
 use crate::session::{PRE_SESSION_COOKIE, SESSION_COOKIE, random_token, set_cookie};
+use crate::extract::Form;
 
 /// Only a path of this site. A browser drops tabs and newlines from a URL
 /// and reads `\\` as `/`, so `/\t/evil.example` would become

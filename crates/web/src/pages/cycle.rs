@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::Router;
 use std::sync::Arc;
 
 use citykpi_app::cycle::{
@@ -35,6 +35,7 @@ use crate::layout::{Nav, Page, field_error, render};
 use crate::session::SessionUser;
 
 use Role::*;
+use crate::extract::{Form, Json};
 
 /// Stages, cycle close/reopen and reviews: the strategy office.
 const CYCLE_MANAGERS: &[Role] = &[Admin, StrategyOffice];

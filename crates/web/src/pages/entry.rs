@@ -2,7 +2,6 @@
 //! program's fields (with the version check) and a year's money. Reading and
 //! saving is `citykpi_app::entry`; these pages only show forms and messages.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,6 +32,7 @@ use crate::layout::{Nav, Page, field_error, render};
 use crate::pages::kpi::values_table_with;
 use crate::pages::program::delivery_label;
 use crate::session::SessionUser;
+use crate::extract::Form;
 
 fn user(ctx: &Ctx) -> WebResult<&SessionUser> {
     ctx.user().ok_or(WebError::Unauthorized)

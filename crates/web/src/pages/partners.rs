@@ -22,7 +22,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::{self as svc, PartnersError, Viewer, is_desk};
 use citykpi_domain::org::Role;
 use citykpi_domain::partner::desk::{
@@ -47,6 +47,7 @@ use crate::layout::{Nav, Page, field_error, render};
 use crate::session::{PRE_SESSION_COOKIE, cookie, random_token, set_cookie};
 
 use Role::*;
+use crate::extract::{Form, Json};
 
 /// The one-stop desk: the Mayor's Office and the administrators.
 pub const DESK: &[Role] = &[Admin, StrategyOffice];

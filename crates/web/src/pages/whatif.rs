@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::Router;
 use citykpi_app::whatif::{self as service, Outcome, Rules, RulesInput, WhatIfError};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::{Cycle, FieldError};
@@ -32,6 +32,7 @@ use crate::layout::{Nav, Page, field_error, num, render, sen_yen};
 use crate::session::SessionUser;
 
 use Role::*;
+use crate::extract::{Form, Json};
 
 /// Who may open the page, saved scenarios, comparisons and exports: finance,
 /// and the strategy office (mayor's office) read-only.

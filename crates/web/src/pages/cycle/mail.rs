@@ -4,7 +4,6 @@
 //! configured SMTP server and the page then shows the result per recipient.
 //! The same service runs `citykpi cycle notify`.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,6 +17,7 @@ use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
+use crate::extract::Form;
 
 struct MailText {
     title: &'static str,

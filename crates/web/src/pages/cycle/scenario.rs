@@ -6,7 +6,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use citykpi_app::cycle::{self as service, ScenarioView};
 use citykpi_domain::cycle::FieldError;
 use citykpi_domain::cycle::scenario::{Assumption, ChainLevel, ChainLink, Scenario, Verdict};
@@ -21,6 +20,7 @@ use crate::i18n::Lang;
 use crate::layout::field_error;
 use crate::session::SessionUser;
 use citykpi_domain::org::Role::*;
+use crate::extract::{Form, Json};
 
 /// Blank rows the form offers after the filled ones.
 const SPARE_ROWS: usize = 3;

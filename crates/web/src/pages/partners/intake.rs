@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::intake::{self as svc, INTAKE_BODY, IntakeFile};
 use citykpi_app::partners::{PUBLIC_ACTOR, PartnersError, is_desk};
 use citykpi_domain::kpi::Kpi;
@@ -40,6 +40,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
+use crate::extract::{Form, Json};
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {

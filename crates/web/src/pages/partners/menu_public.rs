@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::menu_public as svc;
 use citykpi_app::partners::{PartnersError, is_desk};
 use citykpi_domain::partner::menu::{MenuItem, MenuItemForm, MenuKind, SelfApplicationForm};
@@ -36,6 +36,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
+use crate::extract::{Form, Json};
 
 /// The public list of menu items.
 pub const PUBLIC_MENU: &str = "/partners/sdgs-menu";

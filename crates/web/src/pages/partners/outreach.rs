@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::Router;
 use citykpi_app::partners::is_desk;
 use citykpi_app::partners::outreach::{self as svc, OutreachTable};
 use citykpi_domain::partner::outreach::{
@@ -32,6 +32,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
+use crate::extract::{Form, Json};
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {

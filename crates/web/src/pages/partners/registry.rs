@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use citykpi_app::ngsi::{NgsiImportError, Outcome};
 use citykpi_app::partners::registry::{self as reg, NgsiForm, NgsiFormError};
 use citykpi_app::partners::{self as svc, PartnersError, is_desk};
@@ -36,6 +36,7 @@ use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
+use crate::extract::Form;
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {

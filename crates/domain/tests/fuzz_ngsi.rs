@@ -165,7 +165,10 @@ fn check_refusal(case: usize, doc: &str, e: &NgsiError, t: &mut Tally) {
             p.at
         );
         let in_entity = p.at.starts_with("/data/")
-            || p.at.split('/').nth(1).is_some_and(|s| s.parse::<usize>().is_ok())
+            || p.at
+                .split('/')
+                .nth(1)
+                .is_some_and(|s| s.parse::<usize>().is_ok())
             || !doc.trim_start().starts_with('[');
         let deeper = !p.at.ends_with("/id") && p.at != "/data";
         if in_entity && deeper && !p.entity.is_empty() {
@@ -199,7 +202,14 @@ fn feed(case: usize, bytes: &[u8], rng: &mut Rng, t: &mut Tally) {
     let r = std::panic::catch_unwind(|| {
         let r = samples(&doc, attributes, default);
         if let Ok(s) = &r {
-            for a in ["NO2", "passengers", "speed", "occupancy", "temperature", "visitors"] {
+            for a in [
+                "NO2",
+                "passengers",
+                "speed",
+                "occupancy",
+                "temperature",
+                "visitors",
+            ] {
                 let _ = monthly_means(s, a);
                 for how in Aggregate::ALL {
                     let _ = aggregate(s, a, Granularity::Month, how);
@@ -258,7 +268,10 @@ fn fuzz_ngsi_ld() {
                 .is_empty()
         );
     }
-    assert!(tally.accepted > 0 && tally.refused_naming_the_place > 0, "{tally:?}");
+    assert!(
+        tally.accepted > 0 && tally.refused_naming_the_place > 0,
+        "{tally:?}"
+    );
     println!(
         "FUZZ ngsi-ld: {} inputs in {secs:.1} s ({:.0}/s): 0 panics; accepted {} ({} samples), refused naming the place {}, refused as not JSON (line and column) {}",
         tally.inputs,

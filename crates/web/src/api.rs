@@ -5,7 +5,7 @@
 //! below and the access table, and `/api` is a readable page of the same.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -25,10 +25,10 @@ use crate::AppState;
 use crate::access::{all_routes, can_edit_money, can_edit_program, can_enter_actual, can_export};
 use crate::ctx::{Ctx, default_fy};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Json, Path};
 use crate::layout::{Nav, Page, render};
 use crate::pages::data::import_as;
 use crate::session::SessionUser;
-use crate::extract::Json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -934,7 +934,10 @@ mod tests {
         assert!(found.len() > 100, "{}", found.len());
         for r in found {
             let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
-            assert!(doc["components"]["schemas"][name].is_object(), "unresolved {r}");
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "unresolved {r}"
+            );
         }
         let decision = &doc["paths"]["/api/v1/partners/members/{id}/decision"]["post"];
         let body = &decision["requestBody"]["content"]["application/json"]["schema"];

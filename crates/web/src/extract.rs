@@ -6,7 +6,8 @@
 //! instead of axum's English plain text.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use citykpi_app::AppError;
@@ -21,6 +22,27 @@ pub struct Form<T>(pub T);
 /// A JSON body; as a response, the value as JSON (axum's `Json`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+/// A part of the address (`/kpis/{code}`): one that cannot be what the
+/// route takes (an id that is not a number) names nothing there is, so the
+/// answer is the bilingual 404, not axum's English plain-text 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|_| WebError::NotFound)
+    }
+}
 
 impl<T, S> FromRequest<S> for Form<T>
 where
@@ -82,9 +104,7 @@ fn content_type_is(headers: &HeaderMap, accept: impl Fn(&str) -> bool) -> bool {
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, WebError> {
     Bytes::from_request(req, state).await.map_err(|r| {
         if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            WebError::TooLarge(
-                "本文が大きすぎます / the request body is too large".to_string(),
-            )
+            WebError::TooLarge("本文が大きすぎます / the request body is too large".to_string())
         } else {
             WebError::BadRequest("本文を読めません / the request body could not be read".into())
         }
@@ -197,7 +217,10 @@ mod tests {
         assert!(message(e).starts_with("period: 項目「period」がありません"));
         let e = parse_form::<Actual>(b"period=2024&version=x").unwrap_err();
         let m = message(e);
-        assert!(m.starts_with("version: 項目「version」の値を読めません"), "{m}");
+        assert!(
+            m.starts_with("version: 項目「version」の値を読めません"),
+            "{m}"
+        );
         let e = parse_json::<Vec<Actual>>(br#"[{"period":"2024","version":"x"}]"#).unwrap_err();
         let m = message(e);
         assert!(m.starts_with("[0].version: 項目「[0].version」"), "{m}");

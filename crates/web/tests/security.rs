@@ -806,7 +806,11 @@ async fn error_page_nav_follows_the_role(backend: Backend) {
             .find("<nav class=\"site-nav\"")
             .unwrap_or_else(|| panic!("no navigation on {path}: {}", refused.body))..];
         assert!(nav.contains("href=\"/kpis\""), "{nav}");
-        for gone in ["href=\"/admin/audit\"", "href=\"/whatif\"", "href=\"/mayor\""] {
+        for gone in [
+            "href=\"/admin/audit\"",
+            "href=\"/whatif\"",
+            "href=\"/mayor\"",
+        ] {
             assert!(!nav.contains(gone), "{path}: {gone} still in the nav");
         }
         assert!(
@@ -815,7 +819,10 @@ async fn error_page_nav_follows_the_role(backend: Backend) {
         );
     }
 }
-both!(error_page_shows_the_current_roles_navigation, error_page_nav_follows_the_role);
+both!(
+    error_page_shows_the_current_roles_navigation,
+    error_page_nav_follows_the_role
+);
 
 /// A form body with a field sent twice (found by the form fuzzing) got
 /// axum's English plain-text 422; it is the site's error page now, Japanese
@@ -825,7 +832,12 @@ async fn field_sent_twice(backend: Backend) {
     let app = spawn(backend).await;
     let admin = app.login("admin").await;
     let kpi = app.store.kpis().await.unwrap()[0].code.clone();
-    let before = app.store.observations(&citykpi_store::ObservationFilter::all()).await.unwrap().len();
+    let before = app
+        .store
+        .observations(&citykpi_store::ObservationFilter::all())
+        .await
+        .unwrap()
+        .len();
     let form = format!("/kpis/{kpi}/actuals");
     let r = admin
         .post_form(&form, &[("period", "2019"), ("value", "1"), ("value", "2")])
@@ -840,14 +852,17 @@ async fn field_sent_twice(backend: Backend) {
         r.headers
     );
     let ja = "項目「value」が2回送られました";
-    let en = "the field \"value\" was sent twice";
+    let en = "the field &quot;value&quot; was sent twice";
     let (i, j) = (r.body.find(ja), r.body.find(en));
     assert!(
         i.is_some() && j.is_some() && i < j,
         "Japanese first, then English: {}",
         r.body
     );
-    assert!(r.body.contains("<nav class=\"site-nav\""), "the site's page");
+    assert!(
+        r.body.contains("<nav class=\"site-nav\""),
+        "the site's page"
+    );
     // The program form too: every form reads its body the same way.
     let program = app.store.programs().await.unwrap()[0].code.clone();
     let r = admin
@@ -857,14 +872,18 @@ async fn field_sent_twice(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("項目「name_ja」が2回送られました"), "{}", r.body);
+    assert!(
+        r.body.contains("項目「name_ja」が2回送られました"),
+        "{}",
+        r.body
+    );
     // The API: a JSON object with a key twice.
     let token = admin.issue_token().await;
     let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/kpis/{kpi}/observations", app.base))
+        .put(format!("{}/api/v1/programs/{program}", app.base))
         .bearer_auth(&token)
         .header("content-type", "application/json")
-        .body(r#"{"period": "2019", "value": "1", "value": "2"}"#)
+        .body(r#"{"version": 1, "name_ja": "a", "name_ja": "b"}"#)
         .send()
         .await
         .unwrap();
@@ -872,8 +891,18 @@ async fn field_sent_twice(backend: Backend) {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(
         v["error"]["message"],
-        "value: 項目「value」が2回送られました / the field \"value\" was sent twice"
+        "name_ja: 項目「name_ja」が2回送られました / the field \"name_ja\" was sent twice"
     );
-    assert_eq!(app.store.observations(&citykpi_store::ObservationFilter::all()).await.unwrap().len(), before);
+    assert_eq!(
+        app.store
+            .observations(&citykpi_store::ObservationFilter::all())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
 }
-both!(a_field_sent_twice_is_named_in_both_languages, field_sent_twice);
+both!(
+    a_field_sent_twice_is_named_in_both_languages,
+    field_sent_twice
+);

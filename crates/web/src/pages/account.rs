@@ -12,10 +12,10 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::Form;
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, render};
 use crate::session::{SESSION_COOKIE, set_cookie};
-use crate::extract::Form;
 
 /// This page's own text (the catalogue holds what other pages share).
 struct AccountText {

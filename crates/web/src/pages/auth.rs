@@ -13,9 +13,9 @@ use crate::AppState;
 use crate::access::user_for;
 use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
+use crate::extract::Form;
 use crate::layout::{Nav, Page, render};
 use crate::session::{PRE_SESSION_COOKIE, SESSION_COOKIE, random_token, set_cookie};
-use crate::extract::Form;
 
 /// Only a path of this site. A browser drops tabs and newlines from a URL
 /// and reads `\\` as `/`, so `/\t/evil.example` would become

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -46,8 +46,8 @@ use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 use crate::session::{PRE_SESSION_COOKIE, cookie, random_token, set_cookie};
 
+use crate::extract::{Form, Json, Path};
 use Role::*;
-use crate::extract::{Form, Json};
 
 /// The one-stop desk: the Mayor's Office and the administrators.
 pub const DESK: &[Role] = &[Admin, StrategyOffice];

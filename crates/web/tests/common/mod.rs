@@ -358,7 +358,10 @@ impl Client {
     pub async fn issue_token(&self) -> String {
         let issued = self.post_form("/account/token", &[]).await;
         assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
-        let i = issued.body.find("id=\"new-token\">").expect("the new token")
+        let i = issued
+            .body
+            .find("id=\"new-token\">")
+            .expect("the new token")
             + "id=\"new-token\">".len();
         issued.body[i..i + 64].to_string()
     }

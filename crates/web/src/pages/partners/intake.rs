@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -38,9 +38,9 @@ use crate::AppState;
 use crate::access::{Access, RouteRule};
 use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
-use crate::extract::{Form, Json};
 
 const fn r(method: &'static str, path: &'static str, access: Access) -> RouteRule {
     RouteRule {

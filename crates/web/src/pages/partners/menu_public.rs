@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -34,9 +34,9 @@ use crate::access::{Access, RouteRule};
 use crate::cache::Snapshot;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
-use crate::extract::{Form, Json};
 
 /// The public list of menu items.
 pub const PUBLIC_MENU: &str = "/partners/sdgs-menu";

@@ -134,11 +134,11 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         out.contains("No issues found") || !out.contains("failures"),
         "{out}"
     );
-    // The JUnit report has one test case per operation, none failed.
+    // The JUnit report has a test case for every operation (the stateful
+    // phase adds its own), none failed.
     let report = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(
-        report.matches("<testcase").count() as u64,
-        operations,
+    assert!(
+        report.matches("<testcase").count() as u64 >= operations,
         "{report}"
     );
     assert!(!report.contains("<failure"), "{report}");

@@ -160,7 +160,7 @@ fn check_refusal(case: usize, doc: &str, e: &NgsiError, t: &mut Tally) {
         }
         assert!(p.at.starts_with('/'), "case {case}: {p:?}");
         assert!(
-            message.contains(&format!("{}", p.at)),
+            message.contains(p.at.as_str()),
             "case {case}: the message does not name {}: {message}",
             p.at
         );

@@ -77,7 +77,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let junit = dir.path().join("junit.xml");
     let program = std::env::var("CITYKPI_SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
     let base = app.base.clone();
-    let args = vec![
+    let args = [
         "run".to_string(),
         format!("{base}/api/openapi.json"),
         "--url".into(),

@@ -33,6 +33,9 @@ pub enum WebError {
     /// A body over its route's limit; the message states the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// A body in a format the route does not read; the message names the one it does.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Forbidden, with the rule that refused (shown to the user).
     #[error("{0}")]
     Refused(String),
@@ -143,6 +146,10 @@ impl WebError {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest(m.clone())),
             WebError::TooLarge(m) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::BadRequest(m.clone()),
+            ),
+            WebError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorKind::BadRequest(m.clone()),
             ),
             WebError::Refused(m) => (StatusCode::FORBIDDEN, ErrorKind::BadRequest(m.clone())),

@@ -11,6 +11,7 @@ mod assets;
 mod cache;
 mod ctx;
 mod error;
+mod extract;
 pub mod i18n;
 mod jobs;
 mod layout;

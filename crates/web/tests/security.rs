@@ -244,12 +244,8 @@ async fn stale_privileges(backend: Backend) {
 }
 both!(stale_privileges_end_at_once, stale_privileges);
 
-/// Issues an API token on the account page.
 async fn issue_token(c: &Client) -> String {
-    let issued = c.post_form("/account/token", &[]).await;
-    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
-    let i = issued.body.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
-    issued.body[i..i + 64].to_string()
+    c.issue_token().await
 }
 
 async fn api_status(app: &App, token: &str) -> StatusCode {
@@ -776,3 +772,137 @@ async fn admin_users(backend: Backend) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 both!(admin_adds_changes_and_deactivates_users, admin_users);
+
+/// A page refused to a user just demoted by an administrator shows the
+/// navigation of the role they have now, as the access check uses it: the
+/// error page's header once came from the role the session was opened with.
+async fn error_page_nav_follows_the_role(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.login("admin").await;
+    let office = app.user_with(Role::StrategyOffice).await;
+    let c = app.login(&office.login).await;
+    let before = c.get("/admin/audit").await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.body.contains("href=\"/whatif\""), "{}", before.body);
+
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{}", office.login),
+            &[
+                ("display_name", &office.display_name),
+                ("section_code", &office.section_code),
+                ("role", "viewer"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    for path in ["/admin/audit", "/whatif"] {
+        let refused = c.get(path).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        let nav = &refused.body[refused
+            .body
+            .find("<nav class=\"site-nav\"")
+            .unwrap_or_else(|| panic!("no navigation on {path}: {}", refused.body))..];
+        assert!(nav.contains("href=\"/kpis\""), "{nav}");
+        for gone in [
+            "href=\"/admin/audit\"",
+            "href=\"/whatif\"",
+            "href=\"/mayor\"",
+        ] {
+            assert!(!nav.contains(gone), "{path}: {gone} still in the nav");
+        }
+        assert!(
+            refused.body.contains("（閲覧者）"),
+            "{path}: the header names the new role"
+        );
+    }
+}
+both!(
+    error_page_shows_the_current_roles_navigation,
+    error_page_nav_follows_the_role
+);
+
+/// A form body with a field sent twice (found by the form fuzzing) got
+/// axum's English plain-text 422; it is the site's error page now, Japanese
+/// first and naming the field, with the user's header — and JSON naming the
+/// field under /api. Nothing is written.
+async fn field_sent_twice(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.login("admin").await;
+    let kpi = app.store.kpis().await.unwrap()[0].code.clone();
+    let before = app
+        .store
+        .observations(&citykpi_store::ObservationFilter::all())
+        .await
+        .unwrap()
+        .len();
+    let form = format!("/kpis/{kpi}/actuals");
+    let r = admin
+        .post_form(&form, &[("period", "2019"), ("value", "1"), ("value", "2")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        r.headers
+    );
+    let ja = "項目「value」が2回送られました";
+    let en = "the field &quot;value&quot; was sent twice";
+    let (i, j) = (r.body.find(ja), r.body.find(en));
+    assert!(
+        i.is_some() && j.is_some() && i < j,
+        "Japanese first, then English: {}",
+        r.body
+    );
+    assert!(
+        r.body.contains("<nav class=\"site-nav\""),
+        "the site's page"
+    );
+    // The program form too: every form reads its body the same way.
+    let program = app.store.programs().await.unwrap()[0].code.clone();
+    let r = admin
+        .post_form(
+            &format!("/programs/{program}/edit"),
+            &[("name_ja", "a"), ("name_ja", "b")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("項目「name_ja」が2回送られました"),
+        "{}",
+        r.body
+    );
+    // The API: a JSON object with a key twice.
+    let token = admin.issue_token().await;
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/programs/{program}", app.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"version": 1, "name_ja": "a", "name_ja": "b"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"],
+        "name_ja: 項目「name_ja」が2回送られました / the field \"name_ja\" was sent twice"
+    );
+    assert_eq!(
+        app.store
+            .observations(&citykpi_store::ObservationFilter::all())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+}
+both!(
+    a_field_sent_twice_is_named_in_both_languages,
+    field_sent_twice
+);

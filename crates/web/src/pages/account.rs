@@ -2,7 +2,6 @@
 //! current one) and their API token (its expiry and last use, issue and
 //! revoke).
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::Form;
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, render};
 use crate::session::{SESSION_COOKIE, set_cookie};

@@ -1,8 +1,7 @@
 //! Administration: the audit log browser, user passwords and the SMTP
 //! server of the e-mail notices.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use citykpi_app::AppError;
@@ -14,6 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Path};
 use crate::layout::{Nav, Page, render};
 
 /// A value shortened for a table cell (the full value is in the API).

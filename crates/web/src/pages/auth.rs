@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
-use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,6 +13,7 @@ use crate::AppState;
 use crate::access::user_for;
 use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
+use crate::extract::Form;
 use crate::layout::{Nav, Page, render};
 use crate::session::{PRE_SESSION_COOKIE, SESSION_COOKIE, random_token, set_cookie};
 

@@ -5,11 +5,11 @@
 //! (the `can_*` functions below), show forms and map refusals to messages.
 //! This area's UI text is its own catalogue (`CycleText`).
 
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
 use std::sync::Arc;
 
 use citykpi_app::cycle::{
@@ -34,6 +34,7 @@ use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 use crate::session::SessionUser;
 
+use crate::extract::{Form, Json, Path};
 use Role::*;
 
 /// Stages, cycle close/reopen and reviews: the strategy office.

@@ -1,7 +1,8 @@
 //! Downloads of every table (CSV / XLSX) and upload-to-import, through
 //! `citykpi_app::data` (the same importer and exporter as the CLI).
 
-use axum::extract::{Multipart, Path, State};
+use crate::extract::Path;
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use citykpi_app::AppError;

@@ -2,8 +2,7 @@
 //! program's fields (with the version check) and a year's money. Reading and
 //! saving is `citykpi_app::entry`; these pages only show forms and messages.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use citykpi_app::AppError;
@@ -28,6 +27,7 @@ use crate::AppState;
 use crate::access::{can_edit_money, can_edit_program, can_enter_actual};
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 use crate::pages::kpi::values_table_with;

@@ -1,7 +1,8 @@
 //! A KPI: definition, chart of actuals against the target path, the values,
 //! linked programs with contribution and cost, the plans and SDG goals.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use citykpi_app::forecast::{ForecastMethod, KpiOutlook, SeasonalMethod, SubYearOutlook};
 use citykpi_charts::{

@@ -18,11 +18,11 @@ use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::{self as svc, PartnersError, Viewer, is_desk};
 use citykpi_domain::org::Role;
 use citykpi_domain::partner::desk::{
@@ -46,6 +46,7 @@ use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 use crate::session::{PRE_SESSION_COOKIE, cookie, random_token, set_cookie};
 
+use crate::extract::{Form, Json, Path};
 use Role::*;
 
 /// The one-stop desk: the Mayor's Office and the administrators.

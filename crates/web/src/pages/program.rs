@@ -1,7 +1,8 @@
 //! A program (事務事業): evaluation fields, money over the years with full
 //! cost and unit cost, indicators, and the KPIs it serves.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use citykpi_charts::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
 use citykpi_domain::cycle::lineage::LineageKind;

@@ -3,7 +3,8 @@
 //! `Snapshot::public_status`), and an unpublished record answers 404 exactly
 //! like one that does not exist.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use maud::{PreEscaped, html};
 

@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
 use citykpi_app::whatif::{self as service, Outcome, Rules, RulesInput, WhatIfError};
 use citykpi_domain::FiscalYear;
 use citykpi_domain::cycle::{Cycle, FieldError};
@@ -31,6 +31,7 @@ use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, num, render, sen_yen};
 use crate::session::SessionUser;
 
+use crate::extract::{Form, Json, Path};
 use Role::*;
 
 /// Who may open the page, saved scenarios, comparisons and exports: finance,

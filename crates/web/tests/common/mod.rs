@@ -353,6 +353,19 @@ impl Client {
         self.http.request(method, self.url(path))
     }
 
+    /// Issues an API token on the account page (as the user would) and
+    /// returns it.
+    pub async fn issue_token(&self) -> String {
+        let issued = self.post_form("/account/token", &[]).await;
+        assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+        let i = issued
+            .body
+            .find("id=\"new-token\">")
+            .expect("the new token")
+            + "id=\"new-token\">".len();
+        issued.body[i..i + 64].to_string()
+    }
+
     /// Logs in through the form; returns the status of the POST.
     pub async fn login(&mut self, login: &str, password: &str) -> StatusCode {
         let form = self.get("/login").await;

@@ -3,7 +3,8 @@
 //! department's), the compiled budget (finance, the strategy office, admins),
 //! and the open data of published records for anyone, from the public portal.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use citykpi_app::reports::{self, ReportServiceError};

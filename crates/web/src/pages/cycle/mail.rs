@@ -4,8 +4,7 @@
 //! configured SMTP server and the page then shows the result per recipient.
 //! The same service runs `citykpi cycle notify`.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use citykpi_app::notify::{self, NotifyError, NotifyReport, Outcome};
@@ -17,6 +16,7 @@ use super::{cycle_links, fy_label, page, parse_fy, user};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Path};
 use crate::i18n::Lang;
 
 struct MailText {

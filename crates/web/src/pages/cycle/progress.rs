@@ -13,7 +13,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use citykpi_app::reports::{self, CityNames, ReportServiceError};

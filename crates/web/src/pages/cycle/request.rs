@@ -6,7 +6,8 @@
 //! department's ceiling, and finance sees what it assesses. The save goes
 //! through the same handler and service as the list's (`save_request`).
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use citykpi_domain::FiscalYear;

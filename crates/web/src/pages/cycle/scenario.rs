@@ -3,10 +3,9 @@
 //! text, and every earlier version. The strategy office and the department
 //! editors of the KPI's owner sections revise it; everyone logged in reads it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use citykpi_app::cycle::{self as service, ScenarioView};
 use citykpi_domain::cycle::FieldError;
 use citykpi_domain::cycle::scenario::{Assumption, ChainLevel, ChainLink, Scenario, Verdict};
@@ -17,6 +16,7 @@ use super::{error_for, error_summary, input, page, refusal, user};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::field_error;
 use crate::session::SessionUser;

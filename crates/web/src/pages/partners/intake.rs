@@ -12,11 +12,11 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::intake::{self as svc, INTAKE_BODY, IntakeFile};
 use citykpi_app::partners::{PUBLIC_ACTOR, PartnersError, is_desk};
 use citykpi_domain::kpi::Kpi;
@@ -38,6 +38,7 @@ use crate::AppState;
 use crate::access::{Access, RouteRule};
 use crate::ctx::{Ctx, query_param};
 use crate::error::WebResult;
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 

@@ -12,11 +12,11 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json, Router};
+use axum::{Extension, Router};
 use citykpi_app::partners::menu_public as svc;
 use citykpi_app::partners::{PartnersError, is_desk};
 use citykpi_domain::partner::menu::{MenuItem, MenuItemForm, MenuKind, SelfApplicationForm};
@@ -34,6 +34,7 @@ use crate::access::{Access, RouteRule};
 use crate::cache::Snapshot;
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 

@@ -7,11 +7,11 @@
 //! shown to the desk only. Everything is done by
 //! `citykpi_app::partners::outreach`.
 
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
 use citykpi_app::partners::is_desk;
 use citykpi_app::partners::outreach::{self as svc, OutreachTable};
 use citykpi_domain::partner::outreach::{
@@ -30,6 +30,7 @@ use crate::AppState;
 use crate::access::{Access, RouteRule};
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Json, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 

@@ -11,11 +11,11 @@
 //! SDGs menu, teams, demonstrations and PR plans as CSV / XLSX (JSON under
 //! the API). Everything is done by `citykpi_app::partners::registry`.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use citykpi_app::ngsi::{NgsiImportError, Outcome};
 use citykpi_app::partners::registry::{self as reg, NgsiForm, NgsiFormError};
 use citykpi_app::partners::{self as svc, PartnersError, is_desk};
@@ -34,6 +34,7 @@ use crate::AppState;
 use crate::access::{ADMINS, Access, RouteRule};
 use crate::ctx::{Ctx, query_param};
 use crate::error::{WebError, WebResult};
+use crate::extract::{Form, Path};
 use crate::i18n::Lang;
 use crate::layout::{Nav, Page, field_error, render};
 

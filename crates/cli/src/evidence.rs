@@ -910,6 +910,75 @@ mod tests {
     }
 
     #[test]
+    fn run_on_stored_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ev.db").display().to_string();
+        let (kpi, program) = block_on(async {
+            let store = citykpi_app::open_store(Some(&db)).await.unwrap();
+            let as_of = citykpi_app::demo::reference_day();
+            citykpi_app::demo::build_demo(&store, 1, citykpi_app::demo::DEFAULT_SEED, as_of)
+                .await
+                .unwrap();
+            let kpi = store
+                .kpis()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|k| k.name_ja == "合計特殊出生率")
+                .unwrap()
+                .code;
+            let program = store
+                .links()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|l| l.kpi_code == kpi)
+                .unwrap()
+                .program_code;
+            (kpi, program)
+        });
+        let argv = [
+            "run",
+            "--kpi",
+            kpi.as_str(),
+            "--method",
+            "did",
+            "--program",
+            program.as_str(),
+            "--treatment-year",
+            "2020",
+            "--save",
+            "--note",
+            "cli stored",
+        ];
+        block_on(run(evidence(&argv), Some(&db))).unwrap();
+        let rows = block_on(async {
+            let store = citykpi_app::open_store(Some(&db)).await.unwrap();
+            citykpi_app::evidence::for_kpi(&store, &kpi).await.unwrap()
+        });
+        let row = rows
+            .iter()
+            .find(|r| r.evidence.note == "cli stored")
+            .unwrap();
+        assert_eq!(row.recorded_by, "cli");
+        assert_eq!(row.evidence.program_code, program);
+        // A bad design is refused with its reason.
+        let argv = [
+            "run",
+            "--kpi",
+            kpi.as_str(),
+            "--method",
+            "synth",
+            "--treatment-year",
+            "1900",
+        ];
+        let e = block_on(run(evidence(&argv), Some(&db)))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("介入前"), "{e}");
+    }
+
+    #[test]
     fn forecast_command() {
         let cli = TestCli::parse_from([
             "citykpi",

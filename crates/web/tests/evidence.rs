@@ -190,7 +190,12 @@ async fn workbench(backend: Backend) {
         .unwrap()
         .into_iter()
         .find(|u| {
-            u.role == Role::DepartmentEditor && u.active && u.department_code != dept_of_program
+            u.role == Role::DepartmentEditor
+                && u.active
+                && sections
+                    .iter()
+                    .find(|s| s.code == u.section_code)
+                    .is_some_and(|s| s.department_code != dept_of_program)
         })
         .unwrap();
     let editor = app.login(&other_editor.login).await;

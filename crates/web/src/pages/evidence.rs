@@ -297,6 +297,12 @@ fn form(
     }
 }
 
+/// Bars largest first.
+fn sorted(mut bars: Vec<Bar>) -> Vec<Bar> {
+    bars.sort_by(|a, b| b.value.total_cmp(&a.value));
+    bars
+}
+
 fn f2(v: f64) -> String {
     crate::layout::num((v * 1000.0).round() / 1000.0)
 }
@@ -344,9 +350,8 @@ fn result_view(ctx: &Ctx, run: &StoredRun) -> Markup {
                         desc: lang.name("自市の実績と、比較団体の重み付き平均による推計の推移。点線の右が介入後", "The city's actuals and the weighted mix of comparison areas; right of the dashed line is after the treatment"),
                         unit, series: &series, treatment, width: 720, height: 320 }))) }
                     @if let Some(pl) = &r.placebos {
-                        @let mut bars: Vec<Bar> = pl.runs.iter().map(|p| Bar { label: name_of(&p.unit), value: p.ratio, highlight: false }).collect();
-                        @let _ = bars.push(Bar { label: city.to_string(), value: r.rmspe_ratio, highlight: true });
-                        @let _ = bars.sort_by(|a, b| b.value.total_cmp(&a.value));
+                        @let bars = sorted(pl.runs.iter().map(|p| Bar { label: name_of(&p.unit), value: p.ratio, highlight: false })
+                            .chain(std::iter::once(Bar { label: city.to_string(), value: r.rmspe_ratio, highlight: true })).collect());
                         h3 { (lang.name("プラシーボ検定", "Placebo tests")) }
                         p #evidence-rank { (lang.name("介入後の乖離の大きさ（介入前との比）で、自市は", "By the size of its post-treatment gap (relative to before), the city ranks "))
                             strong { (pl.rank) } " / " (pl.runs.len() + 1) (lang.name("位", "")) "（p = " (format!("{:.3}", pl.p_value)) "）" }
@@ -355,8 +360,7 @@ fn result_view(ctx: &Ctx, run: &StoredRun) -> Markup {
                             desc: lang.name("介入後RMSPE÷介入前RMSPE。自市は強調表示", "Post- over pre-treatment RMSPE; the city highlighted"),
                             bars: &bars, width: 720 }))) }
                     }
-                    @let mut weights: Vec<Bar> = r.weights.iter().map(|(u, w)| Bar { label: name_of(u), value: *w, highlight: false }).collect();
-                    @let _ = weights.sort_by(|a, b| b.value.total_cmp(&a.value));
+                    @let weights = sorted(r.weights.iter().map(|(u, w)| Bar { label: name_of(u), value: *w, highlight: false }).collect());
                     h3 { (lang.name("比較団体の重み", "Donor weights")) }
                     figure { (chart(&bars_chart(&BarsChart { id: "evidence-weights", key: "weight",
                         title: lang.name("比較団体の重み", "Donor weights"),

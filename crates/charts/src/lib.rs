@@ -11,6 +11,7 @@
 
 mod axis;
 pub mod bars;
+pub mod evidence;
 pub mod line;
 pub mod monthly;
 pub mod palette;
@@ -19,6 +20,7 @@ pub mod status;
 mod svg;
 
 pub use bars::{MoneyChart, MoneyLabels, MoneyYear, money_chart};
+pub use evidence::{Bar, BarsChart, PathSeries, PathsChart, bars_chart, paths_chart};
 pub use line::{ActualPoint, ForecastPoint, LineChart, LineLabels, line_chart};
 pub use monthly::{
     FiscalStart, MonthlyChart, MonthlyLabels, PeriodForecast, PeriodPoint, TargetStep,

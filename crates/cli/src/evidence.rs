@@ -1,18 +1,20 @@
 //! `citykpi evidence synth|did|its` and `citykpi forecast`: the evidence
-//! (EBPM) analytics of citykpi-analytics on a panel CSV or a typed series.
-//! This module reads the file and prints; the computation lives in the library.
+//! (EBPM) analytics on a panel CSV or a typed series, and `citykpi evidence
+//! run --kpi CODE` on the data stored in the database. This module reads the
+//! file and prints; the computation is `citykpi_app::evidence`'s service,
+//! the same the web workbench and the API call.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use citykpi_analytics::did::{did_2x2, did_twfe};
 use citykpi_analytics::forecast::{
     ForecastRequest, ProvisionalPolicy, Target, YearPoint, forecast_kpi,
 };
-use citykpi_analytics::its::interrupted_time_series;
 use citykpi_analytics::panel::{Panel, PanelSpec, Table};
-use citykpi_analytics::synth::{PredictorSpec, SynthSpec, WeightSolver, synthetic_control};
-use citykpi_domain::evidence::{EvidenceMethod, LinkEvidence};
+use citykpi_analytics::synth::{PredictorSpec, WeightSolver};
+use citykpi_app::evidence::engine::{self, DidInput, ItsInput, SynthInput};
+use citykpi_app::evidence::{EvidenceReport, Method, StoredRequest};
+use citykpi_domain::evidence::LinkEvidence;
 use citykpi_domain::kpi::Direction;
 use citykpi_domain::program::EvidenceGrade;
 use serde_json::{Value, json};
@@ -32,8 +34,58 @@ pub enum EvidenceCommand {
     Did(DidArgs),
     /// 分断時系列分析 / interrupted time series (segmented regression)
     Its(ItsArgs),
+    /// 保存データで推定（KPIの実績・比較団体）/ estimate on the stored data of a KPI (city and comparison areas)
+    Run(RunArgs),
     /// 事業→KPIの寄与に記録された根拠の一覧 / evidence recorded on program–KPI links
     List(ListArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// 合成コントロール法 / synthetic control
+    Synth,
+    /// 差の差分法 / difference-in-differences
+    Did,
+    /// 分断時系列分析 / interrupted time series
+    Its,
+}
+
+/// `citykpi evidence run --kpi CODE`: the workbench's service on stored data.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// 成果変数のKPI（取り込んだ統計はそのKPIコードで）/ the outcome KPI (an imported statistic by the KPI code it is stored under)
+    #[arg(long)]
+    pub kpi: String,
+    #[arg(long, value_enum, default_value_t = MethodArg::Synth)]
+    pub method: MethodArg,
+    /// 事業（開始年度が介入年度の既定値、--save の保存先）/ the program (its start year is the default treatment year; --save saves on its link)
+    #[arg(long)]
+    pub program: Option<String>,
+    /// 介入年度 / first treated fiscal year
+    #[arg(long = "treatment-year")]
+    pub treatment_year: Option<i32>,
+    /// 比較団体の団体コード（複数可。省略時は保存されている全団体）/ comparison area codes (default: every stored area)
+    #[arg(long = "unit", num_args = 1..)]
+    pub units: Vec<String>,
+    /// 予測変数とするKPI / KPI codes used as predictors (synthetic control)
+    #[arg(long = "predictor", num_args = 1..)]
+    pub predictors: Vec<String>,
+    /// プラシーボ検定 / placebo tests (synthetic control)
+    #[arg(long)]
+    pub placebos: bool,
+    /// 欠測のある対照を除く / drop donors with missing years instead of refusing
+    #[arg(long = "drop-incomplete")]
+    pub drop_incomplete: bool,
+    /// 結果を事業→KPIの寄与に根拠として保存（--program が必要）/ save the result as evidence on the program–KPI link (needs --program)
+    #[arg(long, requires = "program")]
+    pub save: bool,
+    /// 根拠の等級 A–D / evidence grade A–D
+    #[arg(long, requires = "save")]
+    pub grade: Option<String>,
+    #[arg(long, requires = "save")]
+    pub note: Option<String>,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub format: EvidenceFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -222,14 +274,14 @@ fn parse_range(s: &str) -> anyhow::Result<(i64, i64)> {
     Ok((a, b))
 }
 
-pub fn synth_report(args: &SynthArgs) -> anyhow::Result<Value> {
+pub fn synth_report(args: &SynthArgs) -> anyhow::Result<EvidenceReport> {
     let panel = load_panel(&args.panel)?;
     let predictors = args
         .predictor
         .iter()
         .map(|p| PredictorSpec::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let spec = SynthSpec {
+    let input = SynthInput {
         treated: args.treated.clone(),
         treatment_time: args.treatment_time,
         exclude: args.exclude.clone(),
@@ -237,55 +289,24 @@ pub fn synth_report(args: &SynthArgs) -> anyhow::Result<Value> {
         fit_period: args.fit_period.as_deref().map(parse_range).transpose()?,
         placebos: args.placebos,
         solver: args.solver,
-        ..Default::default()
+        // A CSV panel keeps its behaviour: incomplete donors are dropped and listed.
+        drop_incomplete_donors: true,
     };
-    let r = synthetic_control(&panel, &spec)?;
-    Ok(json!({
-        "method": "synthetic_control",
-        "treated": r.treated,
-        "treatment_time": r.treatment_time,
-        "estimate": r.average_effect,
-        "estimate_meaning": "mean post-treatment gap (treated − synthetic)",
-        // A synthetic control has no sampling interval; the placebo
-        // permutation p-value is its inference.
-        "interval": Value::Null,
-        "p_value": r.placebos.as_ref().map(|p| p.p_value),
-        "weights": r.weights.iter().map(|w| (w.unit.clone(), json!(w.weight))).collect::<serde_json::Map<_, _>>(),
-        "pre_rmspe": r.pre_rmspe,
-        "post_rmspe": r.post_rmspe,
-        "rmspe_ratio": r.rmspe_ratio,
-        "fit_mspe": r.fit_mspe,
-        "v_method": r.v_method,
-        "balance": r.balance,
-        "path": r.path,
-        "placebos": r.placebos,
-        "dropped_donors": r.dropped_donors,
-    }))
+    Ok(EvidenceReport::Synth(engine::synth(&panel, &input)?))
 }
 
-pub fn did_report(args: &DidArgs) -> anyhow::Result<Value> {
+pub fn did_report(args: &DidArgs) -> anyhow::Result<EvidenceReport> {
     let panel = load_panel(&args.panel)?;
-    let table = did_2x2(&panel, &args.treated, args.treatment_time, &args.exclude)?;
-    let fe = did_twfe(
-        &panel,
-        &args.treated,
-        args.treatment_time,
-        &args.exclude,
-        args.cluster,
-    )?;
-    Ok(json!({
-        "method": "difference_in_differences",
-        "estimate": fe.effect.estimate,
-        "std_error": fe.effect.std_error,
-        "interval": {"level": 0.95, "lower": fe.effect.ci95.0, "upper": fe.effect.ci95.1},
-        "p_value": fe.effect.p_value,
-        "standard_errors": fe.fit.covariance,
-        "two_by_two": table,
-        "n": fe.fit.n,
-    }))
+    let input = DidInput {
+        treated: args.treated.clone(),
+        treatment_time: args.treatment_time,
+        exclude: args.exclude.clone(),
+        cluster: args.cluster,
+    };
+    Ok(EvidenceReport::Did(engine::did(&panel, &input)?))
 }
 
-pub fn its_report(args: &ItsArgs) -> anyhow::Result<Value> {
+pub fn its_report(args: &ItsArgs) -> anyhow::Result<EvidenceReport> {
     let table = Table::parse(&read(&args.panel)?)?;
     let times = table.numeric_column(&args.time)?;
     let values = table.numeric_column(&args.outcome)?;
@@ -324,20 +345,11 @@ pub fn its_report(args: &ItsArgs) -> anyhow::Result<Value> {
     if points.is_empty() {
         bail!("該当する行がありません / no rows match");
     }
-    let r = interrupted_time_series(&points, args.interruption, args.newey_west)?;
-    Ok(json!({
-        "method": "interrupted_time_series",
-        "estimate": r.level_change.estimate,
-        "estimate_meaning": "level change at the interruption",
-        "interval": {"level": 0.95, "lower": r.level_change.ci95.0, "upper": r.level_change.ci95.1},
-        "level_change": r.level_change,
-        "slope_change": r.slope_change,
-        "pre_slope": r.pre_slope,
-        "effect_at_end": r.effect_at_end,
-        "standard_errors": r.fit.covariance,
-        "r_squared": r.fit.r_squared,
-        "path": r.path,
-    }))
+    let input = ItsInput {
+        interruption: args.interruption,
+        newey_west: args.newey_west,
+    };
+    Ok(EvidenceReport::Its(engine::its(&points, &input)?))
 }
 
 fn parse_year_value(s: &str) -> anyhow::Result<(i32, f64, bool)> {
@@ -494,6 +506,7 @@ fn print(report: &Value, format: EvidenceFormat) -> anyhow::Result<()> {
 pub async fn run(cmd: EvidenceCommand, db: Option<&str>) -> anyhow::Result<()> {
     let (report, format, attach, data) = match &cmd {
         EvidenceCommand::List(a) => return list(a, db).await,
+        EvidenceCommand::Run(a) => return run_stored(a, db).await,
         EvidenceCommand::Synth(a) => (
             synth_report(a)?,
             a.format,
@@ -525,7 +538,7 @@ pub async fn run(cmd: EvidenceCommand, db: Option<&str>) -> anyhow::Result<()> {
             ),
         ),
     };
-    print(&report, format)?;
+    print(&serde_json::to_value(&report)?, format)?;
     if let Some(link) = &attach.attach {
         let ev = evidence_record(&report, link, attach, data)?;
         let store = crate::open_store(db).await?;
@@ -585,9 +598,9 @@ fn panel_description(p: &PanelArgs, treatment: &str) -> String {
     )
 }
 
-/// The evidence record of a report (the JSON every method prints).
+/// The evidence record of a report on the link `PROGRAM:KPI`.
 pub fn evidence_record(
-    report: &Value,
+    report: &EvidenceReport,
     link: &str,
     attach: &AttachArgs,
     data: String,
@@ -597,34 +610,63 @@ pub fn evidence_record(
         .map(|(p, k)| (p.trim(), k.trim()))
         .filter(|(p, k)| !p.is_empty() && !k.is_empty())
         .ok_or_else(|| anyhow!("--attach は PROGRAM:KPI の形です（「{link}」）/ --attach must be PROGRAM:KPI, got \"{link}\""))?;
-    let method = report["method"]
-        .as_str()
-        .and_then(EvidenceMethod::parse)
-        .unwrap_or(EvidenceMethod::Other);
-    let grade = match &attach.grade {
-        Some(g) => EvidenceGrade::parse(g)
-            .ok_or_else(|| anyhow!("--grade は A / B / C / D です（「{g}」）/ --grade must be A, B, C or D, got \"{g}\""))?,
-        None => method.default_grade(),
-    };
-    let estimate = report["estimate"]
-        .as_f64()
-        .ok_or_else(|| anyhow!("推定値がありません / the result has no estimate"))?;
-    let interval = report["interval"]["lower"]
-        .as_f64()
-        .zip(report["interval"]["upper"].as_f64());
-    Ok(LinkEvidence {
-        program_code: program.to_string(),
-        kpi_code: kpi.to_string(),
-        method,
-        data,
-        estimate,
-        interval,
-        level: interval.and(report["interval"]["level"].as_f64()),
-        p_value: report["p_value"].as_f64(),
+    let grade = parse_grade(attach.grade.as_deref())?;
+    Ok(report.to_evidence(
+        program,
+        kpi,
         grade,
-        note: attach.note.clone().unwrap_or_default(),
-        detail: report.to_string(),
+        attach.note.as_deref().unwrap_or_default(),
+        data,
+    ))
+}
+
+fn parse_grade(g: Option<&str>) -> anyhow::Result<Option<EvidenceGrade>> {
+    g.map(|g| {
+        EvidenceGrade::parse(g).ok_or_else(|| {
+            anyhow!("--grade は A / B / C / D です（「{g}」）/ --grade must be A, B, C or D, got \"{g}\"")
+        })
     })
+    .transpose()
+}
+
+/// `citykpi evidence run --kpi CODE`: the stored-data service; with
+/// `--save`, the result is saved on the program–KPI link.
+async fn run_stored(a: &RunArgs, db: Option<&str>) -> anyhow::Result<()> {
+    let store = crate::open_store(db).await?;
+    let req = StoredRequest {
+        kpi: a.kpi.clone(),
+        method: match a.method {
+            MethodArg::Synth => Method::Synth,
+            MethodArg::Did => Method::Did,
+            MethodArg::Its => Method::Its,
+        },
+        program: a.program.clone(),
+        treatment_year: a.treatment_year,
+        units: a.units.clone(),
+        predictors: a.predictors.clone(),
+        placebos: a.placebos,
+        drop_incomplete_donors: a.drop_incomplete,
+    };
+    let run = if a.save {
+        let grade = parse_grade(a.grade.as_deref())?;
+        let note = a.note.as_deref().unwrap_or_default();
+        let (id, run, ev) =
+            citykpi_app::evidence::stored::run_and_save(&store, &req, grade, note, "cli").await?;
+        eprintln!(
+            "根拠として記録しました（{} → {}、#{id}）/ recorded as evidence #{id} on {} → {}",
+            ev.program_code, ev.kpi_code, ev.program_code, ev.kpi_code
+        );
+        run
+    } else {
+        citykpi_app::evidence::stored::run(&store, &req).await?
+    };
+    if a.format == EvidenceFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+        return Ok(());
+    }
+    println!("{}", run.summary_ja);
+    println!("{}", run.summary_en);
+    print(&serde_json::to_value(&run.report)?, a.format)
 }
 
 pub fn run_forecast(args: ForecastArgs) -> anyhow::Result<()> {
@@ -704,7 +746,7 @@ mod tests {
         let EvidenceCommand::Synth(a) = cmd else {
             panic!("not synth")
         };
-        let r = synth_report(&a).unwrap();
+        let r = serde_json::to_value(synth_report(&a).unwrap()).unwrap();
         assert!(
             (r["estimate"].as_f64().unwrap() - -19.62).abs() < 0.02,
             "{}",
@@ -767,7 +809,7 @@ mod tests {
         let EvidenceCommand::Synth(a) = evidence(&argv) else {
             panic!("not synth")
         };
-        let r = synth_report(&a).unwrap();
+        let r = serde_json::to_value(synth_report(&a).unwrap()).unwrap();
         // Abadie & Gardeazabal (2003): Cataluña (10) 0.8508, Madrid (14) 0.1492.
         assert!(
             (r["weights"]["10"].as_f64().unwrap() - 0.8508).abs() < 0.01,
@@ -805,7 +847,7 @@ mod tests {
         let EvidenceCommand::Did(a) = evidence(&argv) else {
             panic!("not did")
         };
-        let r = did_report(&a).unwrap();
+        let r = serde_json::to_value(did_report(&a).unwrap()).unwrap();
         assert!((r["estimate"].as_f64().unwrap() - -27.349).abs() < 1e-3);
         assert!(r["interval"]["lower"].as_f64().unwrap() < -27.349);
         block_on(run(evidence(&argv), None)).unwrap();
@@ -828,7 +870,7 @@ mod tests {
         let EvidenceCommand::Its(a) = evidence(&argv) else {
             panic!("not its")
         };
-        let r = its_report(&a).unwrap();
+        let r = serde_json::to_value(its_report(&a).unwrap()).unwrap();
         // statsmodels OLS on the same design: level change −20.0581.
         assert!((r["estimate"].as_f64().unwrap() - -20.05809662955463).abs() < 1e-6);
         block_on(run(evidence(&argv), None)).unwrap();
@@ -865,6 +907,75 @@ mod tests {
                 .to_string()
                 .contains("/nonexistent.csv")
         );
+    }
+
+    #[test]
+    fn run_on_stored_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ev.db").display().to_string();
+        let (kpi, program) = block_on(async {
+            let store = citykpi_app::open_store(Some(&db)).await.unwrap();
+            let as_of = citykpi_app::demo::reference_day();
+            citykpi_app::demo::build_demo(&store, 1, citykpi_app::demo::DEFAULT_SEED, as_of)
+                .await
+                .unwrap();
+            let kpi = store
+                .kpis()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|k| k.name_ja == "合計特殊出生率")
+                .unwrap()
+                .code;
+            let program = store
+                .links()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|l| l.kpi_code == kpi)
+                .unwrap()
+                .program_code;
+            (kpi, program)
+        });
+        let argv = [
+            "run",
+            "--kpi",
+            kpi.as_str(),
+            "--method",
+            "did",
+            "--program",
+            program.as_str(),
+            "--treatment-year",
+            "2020",
+            "--save",
+            "--note",
+            "cli stored",
+        ];
+        block_on(run(evidence(&argv), Some(&db))).unwrap();
+        let rows = block_on(async {
+            let store = citykpi_app::open_store(Some(&db)).await.unwrap();
+            citykpi_app::evidence::for_kpi(&store, &kpi).await.unwrap()
+        });
+        let row = rows
+            .iter()
+            .find(|r| r.evidence.note == "cli stored")
+            .unwrap();
+        assert_eq!(row.recorded_by, "cli");
+        assert_eq!(row.evidence.program_code, program);
+        // A bad design is refused with its reason.
+        let argv = [
+            "run",
+            "--kpi",
+            kpi.as_str(),
+            "--method",
+            "synth",
+            "--treatment-year",
+            "1900",
+        ];
+        let e = block_on(run(evidence(&argv), Some(&db)))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("介入前"), "{e}");
     }
 
     #[test]

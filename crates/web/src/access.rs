@@ -214,6 +214,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static RouteRule> {
         .chain(crate::pages::partners::registry::ROUTES)
         .chain(crate::pages::mayor::ROUTES)
         .chain(crate::pages::whatif::ROUTES)
+        .chain(crate::pages::evidence::ROUTES)
 }
 
 /// The signature-verified routes: the only state-changing routes that run

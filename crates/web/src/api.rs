@@ -797,6 +797,7 @@ fn all_api_docs() -> impl Iterator<Item = &'static ApiDoc> {
         .chain(crate::pages::partners::registry::API_DOCS)
         .chain(crate::pages::cycle::API_DOCS)
         .chain(crate::pages::whatif::API_DOCS)
+        .chain(crate::pages::evidence::API_DOCS)
 }
 
 /// The OpenAPI 3.1 document of /api/v1.

@@ -310,6 +310,7 @@ pub fn router(state: AppState) -> Router {
         .merge(partners::routes())
         .merge(crate::pages::mayor::routes())
         .merge(whatif::routes())
+        .merge(evidence::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/favicon.svg", get(assets::favicon))
         .route("/healthz", get(metrics::healthz))

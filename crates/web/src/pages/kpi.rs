@@ -797,6 +797,7 @@ pub async fn page(
             }
         }
         (evidence_section(lang, &snap, &snap.evidence_by_kpi.get(&kpi.code).map(|v| v.iter().collect::<Vec<_>>()).unwrap_or_default()))
+        p { a.button.secondary href={ "/evidence?kpi=" (kpi.code) } { (lang.name("根拠を分析する（保存データで推定）", "Analyse the evidence (on the stored data)")) } }
         h2 { (t.plans_and_sdgs) }
         ul {
             @for path in plan_paths(lang, &snap, kpi, false) {

@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod dashboard;
 pub mod data;
 pub mod entry;
+pub mod evidence;
 pub mod kpi;
 pub mod lists;
 pub mod mayor;

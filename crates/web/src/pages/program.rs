@@ -272,7 +272,7 @@ pub async fn page(
                                 tr {
                                     td { a href={ "/kpis/" (k.code) } { (lang.name(&k.name_ja, &k.name_en)) } }
                                     td.num { (pct(Some(l.weight))) }
-                                    td { (l.evidence_grade.letter()) " " (l.rationale) }
+                                    td { (l.evidence_grade.letter()) " " (l.rationale) " " a href={ "/evidence?kpi=" (k.code) "&program=" (p.code) } { (lang.name("根拠を分析", "Analyse")) } }
                                     td { @if let Some(r) = report.kpis.iter().find(|r| r.code == k.code) { (status_badge(lang, r.progress.status)) } }
                                 }
                             }

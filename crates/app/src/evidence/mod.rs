@@ -1,6 +1,16 @@
 //! Evidence on program–KPI links: the results of `citykpi evidence …` (or a
 //! study entered by staff) stored beside the declared contribution, so that
 //! the cycle can weigh programs by estimated as well as declared effects.
+//!
+//! [`engine`] computes evidence (synthetic control, DiD, ITS) on a panel with
+//! the design checks; [`stored`] runs it on the database's own data. The
+//! CLI (CSV and `--kpi` modes), the web workbench and the API call these.
+
+pub mod engine;
+pub mod stored;
+
+pub use engine::{EvidenceError, EvidenceReport, Method};
+pub use stored::{StoredRequest, StoredRun};
 
 use citykpi_domain::evidence::LinkEvidence;
 use citykpi_store::{Store, StoredEvidence};

@@ -127,7 +127,7 @@ impl ObservationFile {
         }
         let delimiter = crate::table::sniff_delimiter(&first_line);
         let mut reader = open_csv(&name, path, skip, delimiter)?;
-        let mut head = Vec::new();
+        let mut head: Vec<(usize, Vec<String>)> = Vec::new();
         let mut rec = csv::StringRecord::new();
         while head.len() < HEADER_SCAN_ROWS {
             match reader.read_record(&mut rec) {

@@ -16,33 +16,10 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # The observations: every demo KPI × 20 fiscal years × 12 months × as many
-# real municipality codes (from the embedded code list, crates/app/data) as make 1,000,000 rows.
+# real municipality codes as make 1,000,000 rows (bench/import_obs_csv.py).
 "$BIN" --db "$WORK/seed.db" demo >/dev/null
 "$BIN" --db "$WORK/seed.db" export kpis --format csv -o "$WORK/kpis.csv" >/dev/null
-python3 - "$WORK" <<'PY'
-import csv, json, sys, itertools
-work = sys.argv[1]
-with open(f"{work}/kpis.csv", encoding="utf-8-sig") as f:
-    rows = list(csv.reader(f))
-codes = [r[0] for r in rows[1:]]
-tree = json.load(open("crates/app/data/jp_local_gov_codes.json", encoding="utf-8"))
-areas = [m["code"] for p in tree for m in p.get("municipalities", [])]
-periods = [f"{y}-{m:02d}" for y in range(2005, 2025) for m in range(1, 13)]
-n = 0
-with open(f"{work}/obs.csv", "w", encoding="utf-8", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["KPIコード", "年度", "地域コード", "値", "状態", "出典"])
-    for area in areas:
-        for kpi in codes:
-            for p in periods:
-                w.writerow([kpi, p, area, f"{(n * 7919) % 100000 / 10:.1f}", "確定", "bench"])
-                n += 1
-                if n == 1_000_000:
-                    break
-            if n == 1_000_000: break
-        if n == 1_000_000: break
-print(f"{n} rows, {len(codes)} KPIs")
-PY
+python3 bench/import_obs_csv.py "$WORK/kpis.csv" "$WORK/obs.csv" 1000000
 ls -l "$WORK/obs.csv" | awk '{printf "CSV size: %.1f MB\n", $5/1e6}'
 
 timed() { # label, command…

@@ -36,6 +36,14 @@ pub async fn import_file(
     actor: &str,
 ) -> Result<ImportResult, AppError> {
     let path_buf = path.to_path_buf();
+    let opened =
+        tokio::task::spawn_blocking(move || citykpi_io::ObservationFile::open(&path_buf, kind))
+            .await
+            .map_err(|e| AppError::invalid("import", e.to_string()))??;
+    if let Some(file) = opened {
+        return import_streaming(store, path.display().to_string(), file, dry_run, actor).await;
+    }
+    let path_buf = path.to_path_buf();
     let outcome = parse_off_thread(store, move |known| {
         citykpi_io::read_file(&path_buf, kind, known)
     })
@@ -73,6 +81,90 @@ async fn parse_off_thread(
         .map_err(AppError::from)
 }
 
+/// Rows per batch from the reading thread to the writer, and batches in
+/// flight between them: enough to keep both busy, little enough that memory
+/// stays flat (a batch of observations is about 2 MB).
+const STREAM_BATCH_ROWS: usize = 8192;
+const STREAM_BATCHES_IN_FLIGHT: usize = 2;
+
+/// An observations CSV file read and written as a stream: one thread parses
+/// and checks rows and hands batches through a bounded channel to the store,
+/// which writes them into one open transaction. A problem anywhere (a bad
+/// row, an unknown KPI, a key given twice) leaves nothing written, and all
+/// problems are reported together as by [`import_file`]'s other path.
+async fn import_streaming(
+    store: &Store,
+    file_label: String,
+    file: citykpi_io::ObservationFile,
+    dry_run: bool,
+    actor: &str,
+) -> Result<ImportResult, AppError> {
+    use futures::SinkExt;
+    let known = store.known_keys().await?;
+    let file = std::sync::Arc::new(file);
+    let (tx, rx) = futures::channel::mpsc::channel(STREAM_BATCHES_IN_FLIGHT);
+    let reader_file = file.clone();
+    let who = actor.to_string();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut tx = tx;
+        let at = citykpi_store::now_rfc3339();
+        reader_file.read(&known, STREAM_BATCH_ROWS, &mut |mut batch| {
+            confirm_imported_at(&mut batch, &who, &at);
+            futures::executor::block_on(tx.send(batch)).is_ok()
+        })
+    });
+    let loaded = store.load_observations(rx).await;
+    let read = reader
+        .await
+        .map_err(|e| AppError::invalid("import", e.to_string()))?;
+    let pending = loaded?;
+    let duplicates = pending.duplicates.clone();
+    let finish_file = file.clone();
+    let outcome = match tokio::task::spawn_blocking(move || finish_file.finish(read, &duplicates))
+        .await
+        .map_err(|e| AppError::invalid("import", e.to_string()))?
+    {
+        Ok(o) => o,
+        Err(e) => {
+            pending.rollback().await;
+            return Err(AppError::from(e));
+        }
+    };
+    let replaced_with_missing =
+        usize::try_from(pending.replaced_with_missing).unwrap_or(usize::MAX);
+    let mut warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
+    if replaced_with_missing > 0 {
+        warnings.push(replaced_warning(replaced_with_missing));
+    }
+    let total = usize::try_from(pending.counts.total()).unwrap_or(usize::MAX);
+    let counts = if total > 0 {
+        vec![("observations", total)]
+    } else {
+        Vec::new()
+    };
+    let applied = if dry_run {
+        pending.rollback().await;
+        None
+    } else {
+        Some(pending.commit(actor).await?)
+    };
+    Ok(ImportResult {
+        file: file_label,
+        kind: Some(Kind::Observations),
+        rows_read: outcome.rows_read,
+        warnings,
+        replaced_with_missing,
+        counts,
+        applied,
+    })
+}
+
+fn replaced_warning(n: usize) -> String {
+    format!(
+        "保存済みの実数値{n}件を欠測・秘匿で置き換えます / {n} stored value(s) are replaced with missing or secret"
+    )
+}
+
 async fn finish_import(
     store: &Store,
     file: String,
@@ -89,10 +181,7 @@ async fn finish_import(
     let replaced_with_missing = replaced_with_missing(store, &outcome.dataset.observations).await?;
     let mut warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
     if replaced_with_missing > 0 {
-        warnings.push(format!(
-            "保存済みの実数値{n}件を欠測・秘匿で置き換えます / {n} stored value(s) are replaced with missing or secret",
-            n = replaced_with_missing
-        ));
+        warnings.push(replaced_warning(replaced_with_missing));
     }
     let mut outcome = outcome;
     confirm_imported(&mut outcome.dataset.observations, actor);
@@ -150,10 +239,17 @@ pub async fn replaced_with_missing(
 /// administrator and the strategy office: `web::access::can_import`), so an
 /// imported actual is recorded as confirmed by its importer.
 fn confirm_imported(observations: &mut [citykpi_domain::observation::Observation], actor: &str) {
-    let at = citykpi_store::now_rfc3339();
+    confirm_imported_at(observations, actor, &citykpi_store::now_rfc3339());
+}
+
+fn confirm_imported_at(
+    observations: &mut [citykpi_domain::observation::Observation],
+    actor: &str,
+    at: &str,
+) {
     for o in observations.iter_mut().filter(|o| !o.is_confirmed()) {
         o.confirmed_by = actor.to_string();
-        o.confirmed_at = at.clone();
+        o.confirmed_at = at.to_string();
     }
 }
 

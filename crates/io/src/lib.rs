@@ -92,6 +92,7 @@ mod export;
 pub mod fields;
 mod import;
 mod json;
+mod stream;
 mod table;
 mod validate;
 
@@ -101,6 +102,7 @@ pub use citykpi_domain::{Dataset, Kind, KnownKeys};
 pub use columns::{Column, columns as columns_of, columns_markdown, kind_label_ja};
 pub use error::{ExportError, ImportError, ImportReport, MAX_PROBLEMS, Problem, RowUnit};
 pub use export::{Cell, Sheet, write_sheet};
+pub use stream::{ObservationFile, StreamOutcome, StreamRead};
 
 use error::Problems;
 use import::{Parsed, Resolved, RowParser};
@@ -236,14 +238,21 @@ fn file_problem(file: &str, reason: &str) -> ImportError {
     invalid(file, Problem::file(reason))
 }
 
-fn import_table(
+/// A table's header row resolved: the kind, where the header is, its columns.
+pub(crate) struct Header {
+    pub map: Resolved,
+    pub header_row: usize,
+    pub warnings: Vec<Problem>,
+}
+
+/// Finds the header row among a table's first rows (`head`, with their row
+/// numbers) and resolves it against `kind_hint` or the kind it names.
+pub(crate) fn resolve_header(
     file: &str,
-    mut table: Table,
+    head: &[(usize, Vec<String>)],
     kind_hint: Option<Kind>,
-    known: &KnownKeys,
     is_csv: bool,
-) -> Result<ImportOutcome, ImportError> {
-    let head = table.head();
+) -> Result<Header, ImportError> {
     let non_blank: Vec<&(usize, Vec<String>)> = head
         .iter()
         .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
@@ -312,6 +321,27 @@ fn import_table(
             problems.into_report(file, RowUnit::Line),
         ));
     }
+    Ok(Header {
+        map,
+        header_row,
+        warnings,
+    })
+}
+
+fn import_table(
+    file: &str,
+    mut table: Table,
+    kind_hint: Option<Kind>,
+    known: &KnownKeys,
+    is_csv: bool,
+) -> Result<ImportOutcome, ImportError> {
+    let Header {
+        map,
+        header_row,
+        mut warnings,
+    } = resolve_header(file, &table.head(), kind_hint, is_csv)?;
+    let kind = map.kind;
+    let mut problems = Problems::default();
     let mut parser = RowParser::new(&map);
     let mut parsed = Parsed::default();
     let estimated = table.estimated_rows();

@@ -307,12 +307,12 @@ impl<'a> Table<'a> {
 
 /// The reader of citykpi's CSV files: no header handling (the header row
 /// is found by its content), rows of any length (checked against the header).
-pub(crate) fn csv_reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
+pub(crate) fn csv_reader<R: std::io::Read>(delimiter: u8, source: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(bytes)
+        .from_reader(source)
 }
 
 /// Reads every record of `bytes` (a range from [`Table::csv_parts`]),
@@ -338,7 +338,7 @@ pub(crate) fn for_each_record(
     }
 }
 
-fn csv_problem(row: usize, e: &csv::Error) -> Problem {
+pub(crate) fn csv_problem(row: usize, e: &csv::Error) -> Problem {
     Problem {
         row: Some(row),
         column: None,

@@ -97,10 +97,6 @@ fn observation_duplicates(
         })
         .collect();
     keys.sort_unstable();
-    let (ja, en) = match n {
-        Naming::Table(_) => ("行目", "rows"),
-        Naming::Json => ("件目", "records"),
-    };
     // (later record, first record) for every repeat, reported in file order.
     let mut repeats: Vec<(usize, usize)> = Vec::new();
     let mut first = 0;
@@ -114,22 +110,37 @@ fn observation_duplicates(
     }
     repeats.sort_unstable();
     for (later, earlier) in repeats {
-        let o = &ds.observations[later];
-        let key = if o.area_code.is_empty() {
-            format!("{} / {}", o.kpi_code, o.period)
-        } else {
-            format!("{} / {} / {}", o.kpi_code, o.period, o.area_code)
-        };
         let (prev, row) = (rows.observations[earlier], rows.observations[later]);
-        p.push(Problem {
-            row: Some(row),
-            column: Some(column.to_string()),
-            value: Some(key.clone()),
-            reason: format!(
-                "キー「{key}」が重複しています（{prev}{ja}と{row}{ja}） / duplicate key \"{key}\" ({en} {prev} and {row})"
-            ),
-        });
+        observation_duplicate(p, &ds.observations[later], prev, row, column, n);
     }
+}
+
+/// The problem of an observation whose key an earlier row (`prev`) gave.
+pub(crate) fn observation_duplicate(
+    p: &mut Problems,
+    o: &citykpi_domain::observation::Observation,
+    prev: usize,
+    row: usize,
+    column: &str,
+    n: &Naming,
+) {
+    let (ja, en) = match n {
+        Naming::Table(_) => ("行目", "rows"),
+        Naming::Json => ("件目", "records"),
+    };
+    let key = if o.area_code.is_empty() {
+        format!("{} / {}", o.kpi_code, o.period)
+    } else {
+        format!("{} / {} / {}", o.kpi_code, o.period, o.area_code)
+    };
+    p.push(Problem {
+        row: Some(row),
+        column: Some(column.to_string()),
+        value: Some(key.clone()),
+        reason: format!(
+            "キー「{key}」が重複しています（{prev}{ja}と{row}{ja}） / duplicate key \"{key}\" ({en} {prev} and {row})"
+        ),
+    });
 }
 
 /// How to name a column in a message: the header as written in a table, or
@@ -166,7 +177,14 @@ impl<'a> Codes<'a> {
     }
 }
 
-fn unknown(p: &mut Problems, row: usize, column: String, code: &str, what_ja: &str, what_en: &str) {
+pub(crate) fn unknown(
+    p: &mut Problems,
+    row: usize,
+    column: String,
+    code: &str,
+    what_ja: &str,
+    what_en: &str,
+) {
     p.push(Problem {
         row: Some(row),
         column: Some(column),

@@ -16,6 +16,7 @@ mod cycle;
 mod error;
 mod evidence;
 mod intake;
+mod load;
 mod notify;
 mod observations;
 mod outreach;
@@ -57,6 +58,7 @@ pub use cycle::{
 pub use error::{Entity, Result, StoreError};
 pub use evidence::StoredEvidence;
 pub use intake::ThemeWrite;
+pub use load::{LoadKey, PendingLoad};
 pub use notify::SentNotice;
 pub use outreach::{EventFilter, LeadFilter};
 pub use partners::{

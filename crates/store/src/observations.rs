@@ -15,7 +15,7 @@ use crate::codec::{observation_key, period_sort_key, value_columns};
 use crate::conn::{Conn, run};
 use crate::error::{Entity, Result, StoreError};
 
-const COLUMNS: &str = "kpi_id, period, area_code, fiscal_year, value, value_kind, status, source, \
+pub(crate) const COLUMNS: &str = "kpi_id, period, area_code, fiscal_year, value, value_kind, status, source, \
                        note, entered_by, entered_at, confirmed_by, confirmed_at";
 const COLUMN_COUNT: usize = 13;
 /// Rows per many-row INSERT on PostgreSQL (at most 65535 parameters).
@@ -26,15 +26,15 @@ const PG_COPY_MIN_ROWS: usize = 2_000;
 const COPY_BUFFER_BYTES: usize = 1 << 20;
 
 #[derive(Clone, Copy)]
-struct Row<'a> {
-    kpi_id: i64,
-    period_key: u32,
-    period: Period,
-    obs: &'a Observation,
+pub(crate) struct Row<'a> {
+    pub(crate) kpi_id: i64,
+    pub(crate) period_key: u32,
+    pub(crate) period: Period,
+    pub(crate) obs: &'a Observation,
 }
 
 impl Row<'_> {
-    fn key(&self) -> (i64, u32, &str) {
+    pub(crate) fn key(&self) -> (i64, u32, &str) {
         (self.kpi_id, self.period_key, self.obs.area_code.as_str())
     }
 }
@@ -61,7 +61,7 @@ const VALUE_COLUMNS: [&str; 8] = [
     "entered_at",
 ];
 
-fn upsert_tail_with(d: &str) -> String {
+pub(crate) fn upsert_tail_with(d: &str) -> String {
     let mut changed: Vec<String> = VALUE_COLUMNS
         .iter()
         .map(|c| format!("observations.{c} {d} excluded.{c}"))
@@ -111,7 +111,7 @@ async fn count(conn: &mut Conn<'_>) -> Result<i64> {
     )?)
 }
 
-fn not_finite(obs: &Observation, v: f64) -> StoreError {
+pub(crate) fn not_finite(obs: &Observation, v: f64) -> StoreError {
     StoreError::invalid(
         Entity::Observation,
         observation_key(&obs.kpi_code, obs.period, &obs.area_code),
@@ -286,7 +286,7 @@ pub(crate) async fn confirm_if_version(
 
 /// Wraps an upsert so that it reports (inserted, changed): `xmax = 0` marks
 /// a freshly inserted row, and rows left alone by the WHERE are not returned.
-fn counted(upsert: &str) -> String {
+pub(crate) fn counted(upsert: &str) -> String {
     format!(
         "WITH up AS ({upsert} RETURNING (xmax = 0) AS inserted) \
          SELECT COUNT(*) FILTER (WHERE inserted) AS inserted, COUNT(*) AS changed FROM up"
@@ -373,21 +373,59 @@ fn copy_row(buf: &mut Vec<u8>, r: &Row<'_>, period: &mut String) {
 
 /// Streams `rows` to `COPY target` in the binary format; returns the rows copied.
 async fn copy_into(pg: &mut PgConnection, target: &str, rows: &[Row<'_>]) -> Result<u64> {
-    let statement = format!("COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT binary)");
-    let mut copy = pg.copy_in_raw(&statement).await?;
-    let mut buf = Vec::with_capacity(COPY_BUFFER_BYTES + 4096);
-    buf.extend_from_slice(COPY_BINARY_HEADER);
-    let mut period = String::with_capacity(8);
-    for r in rows {
-        copy_row(&mut buf, r, &mut period);
-        if buf.len() >= COPY_BUFFER_BYTES {
-            copy.send(buf.as_slice()).await?;
-            buf.clear();
+    let mut copy = copy_load::Copy::start(pg, target).await?;
+    copy.rows(rows).await?;
+    copy.finish().await
+}
+
+/// One COPY … FROM STDIN in the binary format, fed with rows in as many
+/// calls as the caller likes (the streaming load feeds it batch by batch).
+pub(crate) mod copy_load {
+    use sqlx::PgConnection;
+    use sqlx::postgres::PgCopyIn;
+
+    use super::{
+        COLUMNS, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, COPY_BUFFER_BYTES, Row, copy_row,
+    };
+    use crate::error::Result;
+
+    pub(crate) struct Copy<'c> {
+        copy: PgCopyIn<&'c mut PgConnection>,
+        buf: Vec<u8>,
+        period: String,
+    }
+
+    impl<'c> Copy<'c> {
+        pub(crate) async fn start(pg: &'c mut PgConnection, target: &str) -> Result<Copy<'c>> {
+            let statement = format!("COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT binary)");
+            let copy = pg.copy_in_raw(&statement).await?;
+            let mut buf = Vec::with_capacity(COPY_BUFFER_BYTES + 4096);
+            buf.extend_from_slice(COPY_BINARY_HEADER);
+            Ok(Copy {
+                copy,
+                buf,
+                period: String::with_capacity(8),
+            })
+        }
+
+        pub(crate) async fn rows(&mut self, rows: &[Row<'_>]) -> Result<()> {
+            for r in rows {
+                copy_row(&mut self.buf, r, &mut self.period);
+                if self.buf.len() >= COPY_BUFFER_BYTES {
+                    self.copy.send(self.buf.as_slice()).await?;
+                    self.buf.clear();
+                }
+            }
+            Ok(())
+        }
+
+        /// Ends the COPY; returns the rows copied.
+        pub(crate) async fn finish(mut self) -> Result<u64> {
+            self.buf.extend_from_slice(COPY_BINARY_TRAILER);
+            self.copy.send(self.buf.as_slice()).await?;
+            Ok(self.copy.finish().await?)
         }
     }
-    buf.extend_from_slice(COPY_BINARY_TRAILER);
-    copy.send(buf.as_slice()).await?;
-    Ok(copy.finish().await?)
 }
 
 type StoredRow = (
@@ -596,7 +634,7 @@ async fn merge_rebuilding_key(pg: &mut PgConnection, rows: &[Row<'_>]) -> Result
 /// through the C API, with text bound in place (no copies). Going through
 /// sqlx cost a boxed argument value and a copy per bound field, about three
 /// times the work SQLite itself does per row.
-mod sqlite_raw {
+pub(crate) mod sqlite_raw {
     use std::ffi::{CStr, c_char, c_int};
     use std::ptr;
 
@@ -663,6 +701,35 @@ mod sqlite_raw {
     }
 
     fn upsert_blocking(db: *mut ffi::sqlite3, sql: &str, rows: &[Row<'_>]) -> Result<u64> {
+        step_each(db, sql, rows, false).map(|(changed, _)| changed)
+    }
+
+    /// Inserts each row with `sql` (a plain INSERT of the observation
+    /// columns); a row whose key is already in the target is not an error
+    /// but returned (the streaming load names such rows as duplicates).
+    /// Returns (rows written, rows refused for their key).
+    pub(crate) async fn insert_each<'a>(
+        conn: &mut SqliteConnection,
+        sql: &str,
+        rows: &[Row<'a>],
+    ) -> Result<(u64, Vec<Row<'a>>)> {
+        let mut handle = conn.lock_handle().await?;
+        let db = handle.as_raw_handle().as_ptr();
+        let work = || step_each(db, sql, rows, true);
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+            _ => work(),
+        }
+    }
+
+    /// Steps one prepared statement per row; with `key_conflicts_returned`,
+    /// primary-key conflicts are collected instead of ending the work.
+    fn step_each<'a>(
+        db: *mut ffi::sqlite3,
+        sql: &str,
+        rows: &[Row<'a>],
+        key_conflicts_returned: bool,
+    ) -> Result<(u64, Vec<Row<'a>>)> {
         let key = |r: &Row<'_>| observation_key(&r.obs.kpi_code, r.period, &r.obs.area_code);
         let mut raw: *mut ffi::sqlite3_stmt = ptr::null_mut();
         // SAFETY: db is the connection's handle, locked for us by LockedSqliteHandle;
@@ -681,6 +748,7 @@ mod sqlite_raw {
         }
         let stmt = Statement(raw);
         let mut changed = 0_u64;
+        let mut conflicts = Vec::new();
         let mut period = String::with_capacity(8);
         for r in rows {
             let o = r.obs;
@@ -736,6 +804,12 @@ mod sqlite_raw {
                 }
             };
             if rc != ffi::SQLITE_OK {
+                // SAFETY: db is live; the extended code is that of the step just failed.
+                let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
+                if key_conflicts_returned && extended == ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+                    conflicts.push(*r);
+                    continue;
+                }
                 return Err(error(db, rc, key(r)));
             }
             // SAFETY: db is live; changes() reports the row count of the statement just stepped
@@ -743,7 +817,7 @@ mod sqlite_raw {
             changed += unsafe { ffi::sqlite3_changes64(db) }.max(0) as u64;
         }
         drop(stmt);
-        Ok(changed)
+        Ok((changed, conflicts))
     }
 }
 

@@ -100,8 +100,7 @@ impl Change {
         };
         match self {
             Change::Observations(kpis) => {
-                e.entity == "observation"
-                    && field("kpi_code").is_some_and(|c| kpis.contains(&c))
+                e.entity == "observation" && field("kpi_code").is_some_and(|c| kpis.contains(&c))
             }
             Change::Money { program, .. } => {
                 e.entity == "money" && field("program_code").as_ref() == Some(program)
@@ -125,9 +124,10 @@ impl Change {
             }
             Change::Money { program, .. } => match kind {
                 // A KPI page lists the money of the programs linked to it.
-                "kpi" | "public-kpi" => !snap.links_by_program.get(program).is_some_and(|ls| {
-                    ls.iter().any(|i| snap.ds.links[*i].kpi_code == code)
-                }),
+                "kpi" | "public-kpi" => !snap
+                    .links_by_program
+                    .get(program)
+                    .is_some_and(|ls| ls.iter().any(|i| snap.ds.links[*i].kpi_code == code)),
                 "program" => code != program,
                 // The dashboard shows the status, which money does not enter.
                 "dash" => true,
@@ -280,7 +280,10 @@ impl Snapshot {
             Change::Money { program, fy } => {
                 let fresh = store.money_of(program, *fy).await?;
                 let mut d = self.ds.clone();
-                let at = d.money.iter().position(|m| &m.program_code == program && m.fy == *fy);
+                let at = d
+                    .money
+                    .iter()
+                    .position(|m| &m.program_code == program && m.fy == *fy);
                 match (at, fresh) {
                     (Some(i), Some(m)) => d.money[i] = m,
                     (Some(i), None) => {
@@ -660,9 +663,10 @@ impl Cache {
             return;
         };
         let mark = match audit_since(store, snap.audit_mark.as_ref()).await {
-            Ok(Some(new)) if new.iter().all(|e| change.explains(e)) => {
-                new.first().map(|e| (e.id, e.at.clone())).or(snap.audit_mark.clone())
-            }
+            Ok(Some(new)) if new.iter().all(|e| change.explains(e)) => new
+                .first()
+                .map(|e| (e.id, e.at.clone()))
+                .or(snap.audit_mark.clone()),
             _ => return self.invalidate(),
         };
         match snap.updated(store, change, mark).await {

@@ -107,14 +107,18 @@ async fn incremental_equals_reload(backend: Backend) {
     for p in &programs {
         let code = text(&p["code"]);
         let d = json_of(&admin, &format!("/api/v1/programs/{code}")).await;
-        if let Some(fy) = d["money_versions"].as_object().and_then(|m| m.keys().max().cloned())
+        if let Some(fy) = d["money_versions"]
+            .as_object()
+            .and_then(|m| m.keys().max().cloned())
             && money.len() < 2
         {
             money.push((code.clone(), fy));
         }
         if sheet.is_none() {
             for fy in (2020..=2026).rev() {
-                let r = admin.get(&format!("/api/v1/cycle/{fy}/sheets/{code}")).await;
+                let r = admin
+                    .get(&format!("/api/v1/cycle/{fy}/sheets/{code}"))
+                    .await;
                 if r.status == StatusCode::OK {
                     sheet = Some((code.clone(), fy));
                     break;
@@ -160,7 +164,10 @@ async fn incremental_equals_reload(backend: Backend) {
             .await;
             // The new value is on the KPI page at once.
             let page = body(&app.base, &format!("/kpis/{code}"), &sid).await;
-            assert!(page.contains(&format!("{}.25", 100 + 17 * round + i)), "{code} after round {round}");
+            assert!(
+                page.contains(&format!("{}.25", 100 + 17 * round + i)),
+                "{code} after round {round}"
+            );
             read_all(&app.base, &pages, &sid).await;
         }
         for (program, fy) in &money {
@@ -175,7 +182,10 @@ async fn incremental_equals_reload(backend: Backend) {
             )
             .await;
             let after = json_of(&admin, &format!("/api/v1/programs/{program}")).await;
-            assert!(after.to_string().contains(&settled), "{program} money after round {round}");
+            assert!(
+                after.to_string().contains(&settled),
+                "{program} money after round {round}"
+            );
             read_all(&app.base, &pages, &sid).await;
         }
         let path = format!("/api/v1/cycle/{sheet_fy}/sheets/{sheet_program}");
@@ -189,8 +199,16 @@ async fn incremental_equals_reload(backend: Backend) {
             json!({ "version": v["version"], "sheet": s }),
         )
         .await;
-        let page = body(&app.base, &format!("/cycle/{sheet_fy}/sheets/{sheet_program}"), &sid).await;
-        assert!(page.contains(&format!("課題 round {round}")), "sheet after round {round}");
+        let page = body(
+            &app.base,
+            &format!("/cycle/{sheet_fy}/sheets/{sheet_program}"),
+            &sid,
+        )
+        .await;
+        assert!(
+            page.contains(&format!("課題 round {round}")),
+            "sheet after round {round}"
+        );
         read_all(&app.base, &pages, &sid).await;
     }
 
@@ -206,4 +224,7 @@ async fn incremental_equals_reload(backend: Backend) {
     }
 }
 
-common::both!(incremental_update_equals_full_reload, incremental_equals_reload);
+common::both!(
+    incremental_update_equals_full_reload,
+    incremental_equals_reload
+);

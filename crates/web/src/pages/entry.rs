@@ -907,7 +907,9 @@ pub async fn save_money(
             Ok(change) => {
                 if change != Change::Unchanged {
                     let (program, fy) = (code.clone(), m.fy);
-                    state.data_changed_by(crate::cache::Change::Money { program, fy }).await;
+                    state
+                        .data_changed_by(crate::cache::Change::Money { program, fy })
+                        .await;
                 }
                 return Ok(
                     Redirect::to(&format!("/programs/{code}/money?fy={}&saved=1", m.fy))

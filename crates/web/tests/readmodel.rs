@@ -224,7 +224,7 @@ async fn incremental_equals_reload(backend: Backend) {
     }
 }
 
-common::both!(
+both!(
     incremental_update_equals_full_reload,
     incremental_equals_reload
 );

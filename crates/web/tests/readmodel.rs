@@ -119,7 +119,11 @@ async fn incremental_equals_reload(backend: Backend) {
                 let r = admin
                     .get(&format!("/api/v1/cycle/{fy}/sheets/{code}"))
                     .await;
-                if r.status == StatusCode::OK {
+                // Only a sheet still open to its section can be saved.
+                let open = serde_json::from_str::<Value>(&r.body).is_ok_and(|v| {
+                    matches!(v["sheet"]["state"].as_str(), Some("draft" | "returned"))
+                });
+                if r.status == StatusCode::OK && open {
                     sheet = Some((code.clone(), fy));
                     break;
                 }

@@ -282,7 +282,9 @@ async fn add_observations(
         return Ok(field_errors(errors));
     }
     let saved = save_actuals_versioned(state.store(), &parsed, &u.login).await?;
-    state.data_changed();
+    state
+        .data_changed_by(crate::cache::Change::Observations(vec![code.clone()]))
+        .await;
     let changes: Vec<String> = saved
         .iter()
         .map(|s| format!("{:?}", s.change).to_lowercase())
@@ -469,7 +471,10 @@ async fn update_money(
         Err(e) => return Ok(field_errors(e)),
     };
     let change = save_money(state.store(), &money, update.version, &u.login).await?;
-    state.data_changed();
+    let (program, fy) = (code.clone(), money.fy);
+    state
+        .data_changed_by(crate::cache::Change::Money { program, fy })
+        .await;
     Ok(
         Json(json!({ "change": format!("{change:?}").to_lowercase(), "money": money }))
             .into_response(),

@@ -6,6 +6,14 @@
 //! when the data changes: at once after a write through the web, and within
 //! `CHECK_EVERY` after a write by another process (the CLI importing a file),
 //! detected by the newest row of the audit log, which every write adds to.
+//!
+//! A write through the web that says what it changed ([`Change`]: a KPI's
+//! values, a program's money, an evaluation sheet) updates the snapshot for
+//! that alone before its answer goes out: only those rows are read again,
+//! the other parts are carried over, the status reports the pages had asked
+//! for are recomputed once by the writer, and only the kept pages that
+//! depend on the change are dropped. Readers never wait for it. Any other
+//! write, and a write by another process, reloads everything.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +23,7 @@ use std::time::{Duration, Instant};
 use citykpi_app::cycle::{CycleRecords, CycleServiceError, CycleYear};
 use citykpi_app::status::{StatusReport, compute_status};
 use citykpi_domain::{Dataset, FiscalYear};
-use citykpi_store::{LineageRecord, Store, StoredEvidence};
+use citykpi_store::{AuditEntry, LineageRecord, ObservationFilter, Store, StoredEvidence};
 
 use crate::error::WebResult;
 
@@ -52,7 +60,9 @@ pub struct Snapshot {
     /// Rendered page bodies that depend only on this snapshot and the key
     /// (language, year, permissions): the busiest pages are rendered once
     /// per data change instead of once per request.
-    fragments: Mutex<HashMap<String, Arc<String>>>,
+    /// One cell per key: a burst of requests after a change renders a page
+    /// once, the others wait for it.
+    fragments: Mutex<HashMap<String, Fragment>>,
     /// The cycle of each evaluated year, computed once per snapshot: the
     /// cycle's records change only through writes, and every write makes a
     /// new snapshot. One cell per year: a burst of requests after a change
@@ -63,6 +73,75 @@ pub struct Snapshot {
     /// This is a public view: its observations are the confirmed ones.
     is_public: bool,
 }
+
+/// What one write through the web changed, for [`Cache::apply`] to update
+/// the read model by: the rows named are read again, nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// The observations (values, confirmations) of these KPIs.
+    Observations(Vec<String>),
+    /// The money row of a program for a fiscal year.
+    Money { program: String, fy: FiscalYear },
+    /// An evaluation sheet of the cycle evaluating `fy` (the cycle's
+    /// records, none of the dataset).
+    Sheet { program: String, fy: FiscalYear },
+}
+
+impl Change {
+    /// Whether the audit row `e` is one this change writes: the check that
+    /// no other process wrote in between (any other row reloads all).
+    fn explains(&self, e: &AuditEntry) -> bool {
+        let field = |name: &str| -> Option<String> {
+            let v = e.after.as_ref().or(e.before.as_ref())?.get(name)?;
+            Some(match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        match self {
+            Change::Observations(kpis) => {
+                e.entity == "observation" && field("kpi_code").is_some_and(|c| kpis.contains(&c))
+            }
+            Change::Money { program, .. } => {
+                e.entity == "money" && field("program_code").as_ref() == Some(program)
+            }
+            Change::Sheet { program, .. } => {
+                e.entity == "evaluation_sheet" && field("program_code").as_ref() == Some(program)
+            }
+        }
+    }
+
+    /// Whether the page kept under `key` is still right after this change.
+    /// Only the KPI and program pages (whose keys start with the code) and,
+    /// for a sheet, the pages made from the dataset alone are kept.
+    fn keeps(&self, key: &str, snap: &Snapshot) -> bool {
+        let mut parts = key.splitn(3, ':');
+        let kind = parts.next().unwrap_or("");
+        let code = parts.next().unwrap_or("");
+        match self {
+            Change::Observations(kpis) => {
+                matches!(kind, "kpi" | "public-kpi") && !kpis.iter().any(|k| k == code)
+            }
+            Change::Money { program, .. } => match kind {
+                // A KPI page lists the money of the programs linked to it.
+                "kpi" | "public-kpi" => !snap
+                    .links_by_program
+                    .get(program)
+                    .is_some_and(|ls| ls.iter().any(|i| snap.ds.links[*i].kpi_code == code)),
+                "program" => code != program,
+                // The dashboard shows the status, which money does not enter.
+                "dash" => true,
+                _ => false,
+            },
+            Change::Sheet { .. } => {
+                matches!(kind, "dash" | "kpi" | "public-kpi" | "program" | "public")
+            }
+        }
+    }
+}
+
+/// A kept rendering, or the cell the first request renders it into.
+type Fragment = Arc<std::sync::OnceLock<Arc<String>>>;
 
 /// At most this many cached fragments per snapshot (a crawler walking every
 /// KPI in both languages and all years must not grow memory without bound).
@@ -84,6 +163,45 @@ fn group<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, Vec<usize>
     m
 }
 
+/// The city's observations per KPI, in period order.
+fn obs_index(ds: &Dataset, area: &str) -> HashMap<String, Vec<usize>> {
+    let mut obs_by_kpi: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, o) in ds.observations.iter().enumerate() {
+        if o.area_code == area {
+            obs_by_kpi.entry(o.kpi_code.clone()).or_default().push(i);
+        }
+    }
+    for v in obs_by_kpi.values_mut() {
+        v.sort_by_key(|i| ds.observations[*i].period);
+    }
+    obs_by_kpi
+}
+
+/// Money per program in fiscal-year order.
+fn money_index(ds: &Dataset) -> HashMap<String, Vec<usize>> {
+    let mut money_by_program = group(&ds.money, |m| m.program_code.as_str());
+    for v in money_by_program.values_mut() {
+        v.sort_by_key(|i| ds.money[*i].fy);
+    }
+    money_by_program
+}
+
+/// Replaces the rows of the `codes` (one block each, in the loader's order:
+/// by code first) by `fresh`, the rows of those codes read again.
+fn replace_rows<T>(rows: &mut Vec<T>, codes: &[String], fresh: Vec<T>, code: impl Fn(&T) -> &str) {
+    rows.retain(|r| !codes.iter().any(|c| c == code(r)));
+    let mut fresh = fresh.into_iter().peekable();
+    while let Some(first) = fresh.next() {
+        let c = code(&first).to_string();
+        let at = rows.partition_point(|r| code(r) < c.as_str());
+        let mut block = vec![first];
+        while let Some(next) = fresh.next_if(|r| code(r) == c) {
+            block.push(next);
+        }
+        rows.splice(at..at, block);
+    }
+}
+
 impl Snapshot {
     fn build(
         ds: Dataset,
@@ -99,19 +217,8 @@ impl Snapshot {
             .iter()
             .map(|s| (s.code.clone(), s.department_code.clone()))
             .collect();
-        let mut obs_by_kpi: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, o) in ds.observations.iter().enumerate() {
-            if o.area_code == area {
-                obs_by_kpi.entry(o.kpi_code.clone()).or_default().push(i);
-            }
-        }
-        for v in obs_by_kpi.values_mut() {
-            v.sort_by_key(|i| ds.observations[*i].period);
-        }
-        let mut money_by_program = group(&ds.money, |m| m.program_code.as_str());
-        for v in money_by_program.values_mut() {
-            v.sort_by_key(|i| ds.money[*i].fy);
-        }
+        let obs_by_kpi = obs_index(&ds, &area);
+        let money_by_program = money_index(&ds);
         let mut evidence_by_kpi: HashMap<String, Vec<StoredEvidence>> = HashMap::new();
         for e in evidence {
             evidence_by_kpi
@@ -146,6 +253,135 @@ impl Snapshot {
             is_public: false,
             ds,
         }
+    }
+
+    /// This snapshot with `change` applied: its rows read again from
+    /// `store`, the other parts carried over, the status reports it held
+    /// recomputed (off the async threads) when the change touches them, and
+    /// the kept pages that do not depend on the change kept.
+    async fn updated(
+        self: &Arc<Self>,
+        store: &Store,
+        change: &Change,
+        audit_mark: Option<(i64, String)>,
+    ) -> WebResult<Arc<Snapshot>> {
+        let mut ds = None;
+        match change {
+            Change::Observations(kpis) => {
+                let filter = ObservationFilter {
+                    kpi_codes: kpis.clone(),
+                    ..ObservationFilter::all()
+                };
+                let fresh = store.observations(&filter).await?;
+                let mut d = self.ds.clone();
+                replace_rows(&mut d.observations, kpis, fresh, |o| o.kpi_code.as_str());
+                ds = Some(d);
+            }
+            Change::Money { program, fy } => {
+                let fresh = store.money_of(program, *fy).await?;
+                let mut d = self.ds.clone();
+                let at = d
+                    .money
+                    .iter()
+                    .position(|m| &m.program_code == program && m.fy == *fy);
+                match (at, fresh) {
+                    (Some(i), Some(m)) => d.money[i] = m,
+                    (Some(i), None) => {
+                        d.money.remove(i);
+                    }
+                    (None, Some(m)) => {
+                        let i = d.money.partition_point(|x| {
+                            (x.program_code.as_str(), x.fy) < (m.program_code.as_str(), m.fy)
+                        });
+                        d.money.insert(i, m);
+                    }
+                    (None, None) => {}
+                }
+                ds = Some(d);
+            }
+            Change::Sheet { .. } => {}
+        }
+        let observations_changed = matches!(change, Change::Observations(_));
+        let money_changed = matches!(change, Change::Money { .. });
+        let cycles = match change {
+            // The cycle of a year is computed from the dataset and the status.
+            Change::Observations(_) | Change::Money { .. } => HashMap::new(),
+            Change::Sheet { fy, .. } => {
+                let mut kept = self.cycles.lock().map(|m| m.clone()).unwrap_or_default();
+                kept.remove(fy);
+                kept
+            }
+        };
+        let status = if observations_changed {
+            HashMap::new()
+        } else {
+            self.status.lock().map(|m| m.clone()).unwrap_or_default()
+        };
+        let fragments = self
+            .fragments
+            .lock()
+            .map(|m| {
+                // Only finished renderings: one under way is of this snapshot.
+                m.iter()
+                    .filter(|(k, v)| v.get().is_some() && change.keeps(k, self))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ds = ds.unwrap_or_else(|| self.ds.clone());
+        let snap = Arc::new(Snapshot {
+            obs_by_kpi: if observations_changed {
+                obs_index(&ds, &self.area)
+            } else {
+                self.obs_by_kpi.clone()
+            },
+            money_by_program: if money_changed {
+                money_index(&ds)
+            } else {
+                self.money_by_program.clone()
+            },
+            ds,
+            area: self.area.clone(),
+            generation: self.generation,
+            audit_mark,
+            dept_of_section: self.dept_of_section.clone(),
+            kpi_idx: self.kpi_idx.clone(),
+            program_idx: self.program_idx.clone(),
+            node_idx: self.node_idx.clone(),
+            plan_idx: self.plan_idx.clone(),
+            dept_idx: self.dept_idx.clone(),
+            section_idx: self.section_idx.clone(),
+            links_by_kpi: self.links_by_kpi.clone(),
+            links_by_program: self.links_by_program.clone(),
+            indicators_by_program: self.indicators_by_program.clone(),
+            evidence_by_kpi: self.evidence_by_kpi.clone(),
+            lineage: self.lineage.clone(),
+            running_cycles: self.running_cycles.clone(),
+            status: Mutex::new(status),
+            public_status: Mutex::new(HashMap::new()),
+            fragments: Mutex::new(fragments),
+            cycles: Mutex::new(cycles),
+            public: std::sync::OnceLock::new(),
+            is_public: false,
+        });
+        if observations_changed {
+            // The years the pages asked for, computed once here rather than
+            // by every reader that finds them missing.
+            let years: Vec<FiscalYear> = self
+                .status
+                .lock()
+                .map(|m| m.keys().copied().collect())
+                .unwrap_or_default();
+            let done = snap.clone();
+            // A panic in the computation leaves the years to the readers.
+            let _ = tokio::task::spawn_blocking(move || {
+                for fy in years {
+                    done.status(fy);
+                }
+            })
+            .await;
+        }
+        Ok(snap)
     }
 
     pub fn department_of_section(&self, section: &str) -> Option<&str> {
@@ -241,12 +477,20 @@ impl Snapshot {
         Ok(year.clone())
     }
 
-    /// The fragment cached under `key`, rendered by `render` the first time.
+    /// The fragment cached under `key`, rendered by `render` the first time
+    /// (once: requests asking for it meanwhile wait for that rendering).
     pub fn fragment(&self, key: String, render: impl FnOnce() -> String) -> Arc<String> {
-        if let Some(f) = self.cached_fragment(&key) {
-            return f;
-        }
-        self.keep_fragment(key, render())
+        let cell = match self.fragments.lock() {
+            Ok(mut map) => {
+                if map.len() >= MAX_FRAGMENTS && !map.contains_key(&key) {
+                    map.clear();
+                }
+                map.entry(key).or_default().clone()
+            }
+            // A poisoned map (a panic elsewhere): render without keeping.
+            Err(_) => Fragment::default(),
+        };
+        cell.get_or_init(|| Arc::new(render())).clone()
     }
 
     /// As `fragment`, for a body whose inputs are read asynchronously
@@ -264,18 +508,11 @@ impl Snapshot {
     }
 
     fn cached_fragment(&self, key: &str) -> Option<Arc<String>> {
-        self.fragments.lock().ok()?.get(key).cloned()
+        self.fragments.lock().ok()?.get(key)?.get().cloned()
     }
 
     fn keep_fragment(&self, key: String, body: String) -> Arc<String> {
-        let f = Arc::new(body);
-        if let Ok(mut map) = self.fragments.lock() {
-            if map.len() >= MAX_FRAGMENTS {
-                map.clear();
-            }
-            map.insert(key, f.clone());
-        }
-        f
+        self.fragment(key, || body)
     }
 
     /// What the public sees: this snapshot with confirmed actuals only, so
@@ -369,6 +606,26 @@ pub struct Cache {
     check_every: Duration,
 }
 
+/// At most this many audit rows are looked at after a write; more (a large
+/// write, or many at once) reload everything.
+const AUDIT_WINDOW: i64 = 64;
+
+/// The audit rows after `mark`, newest first; `None` when there are more
+/// than [`AUDIT_WINDOW`] or the mark is gone (the log was cleared).
+async fn audit_since(
+    store: &Store,
+    mark: Option<&(i64, String)>,
+) -> WebResult<Option<Vec<AuditEntry>>> {
+    let rows = store.audit_entries(AUDIT_WINDOW, 0).await?;
+    let Some((id, _)) = mark else {
+        return Ok((rows.len() < AUDIT_WINDOW as usize).then_some(rows));
+    };
+    match rows.iter().position(|e| e.id <= *id) {
+        Some(n) if rows[n].id == *id => Ok(Some(rows[..n].to_vec())),
+        _ => Ok(None),
+    }
+}
+
 async fn audit_mark(store: &Store) -> WebResult<Option<(i64, String)>> {
     Ok(store
         .audit_entries(1, 0)
@@ -391,6 +648,35 @@ impl Cache {
 
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Updates the read model for a write through the web that changed
+    /// `change` alone; it is seen by every request that starts after this
+    /// returns. Readers keep the snapshot before it meanwhile. When the
+    /// audit log shows another write since the snapshot (another process,
+    /// or another write of this server at the same time), or the update
+    /// fails, everything is read again at the next request instead.
+    pub async fn apply(&self, store: &Store, change: &Change) {
+        let _guard = self.reload.lock().await;
+        // No snapshot, or one already outdated: the next request reloads.
+        let Some(snap) = self.current() else {
+            return;
+        };
+        let mark = match audit_since(store, snap.audit_mark.as_ref()).await {
+            Ok(Some(new)) if new.iter().all(|e| change.explains(e)) => new
+                .first()
+                .map(|e| (e.id, e.at.clone()))
+                .or(snap.audit_mark.clone()),
+            _ => return self.invalidate(),
+        };
+        match snap.updated(store, change, mark).await {
+            Ok(next) => {
+                if let Ok(mut cur) = self.current.write() {
+                    *cur = Some(next);
+                }
+            }
+            Err(_) => self.invalidate(),
+        }
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {

@@ -211,6 +211,12 @@ impl AppState {
     pub(crate) fn data_changed(&self) {
         self.inner.cache.invalidate();
     }
+    /// Called after a write through the web that changed `change` alone: the
+    /// read model is updated for it (see `cache::Cache::apply`) before the
+    /// answer goes out, so the next read sees it.
+    pub(crate) async fn data_changed_by(&self, change: cache::Change) {
+        self.inner.cache.apply(&self.inner.store, &change).await;
+    }
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
     }

@@ -1389,7 +1389,10 @@ pub async fn save_sheet(
     }
     match result {
         Ok(_) => {
-            state.data_changed();
+            let program = code.clone();
+            state
+                .data_changed_by(crate::cache::Change::Sheet { program, fy })
+                .await;
             Ok(
                 Redirect::to(&format!("/cycle/{}/sheets/{code}?saved=1", fy.year()))
                     .into_response(),
@@ -2066,7 +2069,10 @@ pub async fn api_save_sheet(
     }
     match result {
         Ok(saved) => {
-            state.data_changed();
+            let program = code.clone();
+            state
+                .data_changed_by(crate::cache::Change::Sheet { program, fy })
+                .await;
             Ok(Json(json!({ "version": saved.version, "change": format!("{:?}", saved.change).to_lowercase() })).into_response())
         }
         Err(e) => api_error(ctx.lang, e),

@@ -317,7 +317,9 @@ pub async fn save_actual(
                 .await
             {
                 Ok(_) => {
-                    state.data_changed();
+                    state
+                        .data_changed_by(crate::cache::Change::Observations(vec![code.clone()]))
+                        .await;
                     return Ok(Redirect::to(&format!("/kpis/{code}?saved=1")).into_response());
                 }
                 Err(e @ AppError::Store(StoreError::Conflict { .. })) => {
@@ -408,7 +410,9 @@ pub async fn save_bulk(
         .await
         {
             Ok(_) => {
-                state.data_changed();
+                state
+                    .data_changed_by(crate::cache::Change::Observations(vec![code.clone()]))
+                    .await;
                 return Ok(
                     Redirect::to(&format!("/kpis/{code}/actuals?saved={}", rows.len()))
                         .into_response(),
@@ -902,7 +906,10 @@ pub async fn save_money(
         Ok(m) => match save_money_service(state.store(), &m, revision, &actor).await {
             Ok(change) => {
                 if change != Change::Unchanged {
-                    state.data_changed();
+                    let (program, fy) = (code.clone(), m.fy);
+                    state
+                        .data_changed_by(crate::cache::Change::Money { program, fy })
+                        .await;
                 }
                 return Ok(
                     Redirect::to(&format!("/programs/{code}/money?fy={}&saved=1", m.fy))

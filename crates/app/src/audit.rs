@@ -19,7 +19,8 @@ use crate::AppError;
 pub const PAGE: i64 = 50;
 
 /// Kinds of record only administrators read in the log.
-pub const ADMIN_ONLY_ENTITIES: &[&str] = &["user", "smtp_settings", "api_token", "session", "backup"];
+pub const ADMIN_ONLY_ENTITIES: &[&str] =
+    &["user", "smtp_settings", "api_token", "session", "backup"];
 
 /// Who may read the log, and how much of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -301,10 +301,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/backups",
             get(crate::pages::backups::page).post(crate::pages::backups::take),
         )
-        .route(
-            "/admin/backups/verify",
-            post(crate::pages::backups::verify),
-        )
+        .route("/admin/backups/verify", post(crate::pages::backups::verify))
         .route("/admin/sign-in", get(signin_settings::page))
         .route("/public", get(public::index))
         .route("/public/plans/{code}", get(public::plan))

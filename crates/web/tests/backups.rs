@@ -50,7 +50,11 @@ async fn taken_checked_and_kept(backend: Backend) {
 
     let page = admin.get("/admin/backups").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("定期バックアップの設定"), "{}", page.body);
+    assert!(
+        page.body.contains("定期バックアップの設定"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(&dir.display().to_string()));
     assert!(page.body.contains("まだありません"));
     assert!(
@@ -74,11 +78,17 @@ async fn taken_checked_and_kept(backend: Backend) {
     assert!(shown.body.contains("バックアップを作成しました"));
     assert!(shown.body.contains(&files[0]));
     assert!(
-        shown.body.contains(&format!("{} 行", manifest.total_rows())),
+        shown
+            .body
+            .contains(&format!("{} 行", manifest.total_rows())),
         "the row count of its manifest"
     );
     // Listed in Japan time: the manifest's UTC instant plus nine hours.
-    assert!(shown.body.contains(&citykpi_domain::jst::display(&manifest.created_at)));
+    assert!(
+        shown
+            .body
+            .contains(&citykpi_domain::jst::display(&manifest.created_at))
+    );
 
     // Audited, for the administrators only.
     let audit: Value =
@@ -117,7 +127,11 @@ async fn taken_checked_and_kept(backend: Backend) {
         .post_form("/admin/backups/verify", &[("name", &kept[1])])
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("チェックサムが一致しません"), "{}", bad.body);
+    assert!(
+        bad.body.contains("チェックサムが一致しません"),
+        "{}",
+        bad.body
+    );
     assert!(bad.body.contains(&kept[1]));
 
     // A cut file: its row says why it cannot be read.
@@ -139,7 +153,10 @@ async fn taken_checked_and_kept(backend: Backend) {
             .post_form("/admin/backups/verify", &[("name", name)])
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
-        assert!(r.body.contains("バックアップのファイル名ではありません"), "{name}");
+        assert!(
+            r.body.contains("バックアップのファイル名ではありません"),
+            "{name}"
+        );
     }
     let missing = admin
         .post_form(
@@ -152,7 +169,11 @@ async fn taken_checked_and_kept(backend: Backend) {
     // Nobody else.
     for login in ["strategy-kikaku", "finance-zaisei", "viewer", "mayor"] {
         let c = app.login(login).await;
-        assert_eq!(c.get("/admin/backups").await.status, StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(
+            c.get("/admin/backups").await.status,
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
         assert_eq!(
             c.post_form("/admin/backups", &[]).await.status,
             StatusCode::FORBIDDEN,

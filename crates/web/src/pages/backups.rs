@@ -245,13 +245,27 @@ pub async fn verify(
         .await
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
     match checked {
-        Ok(m) => view(&state, &ctx, Some(Outcome::Verified(form.name, m)), StatusCode::OK).await,
+        Ok(m) => {
+            view(
+                &state,
+                &ctx,
+                Some(Outcome::Verified(form.name, m)),
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(citykpi_app::AppError::NotFound(n)) => {
             let reason = format!(
                 "{}: {n}",
                 tr(ctx.lang, "そのファイルはありません", "No such file")
             );
-            view(&state, &ctx, Some(Outcome::Refused(reason)), StatusCode::NOT_FOUND).await
+            view(
+                &state,
+                &ctx,
+                Some(Outcome::Refused(reason)),
+                StatusCode::NOT_FOUND,
+            )
+            .await
         }
         Err(e) => {
             view(
@@ -265,4 +279,3 @@ pub async fn verify(
     }
     .map(IntoResponse::into_response)
 }
-

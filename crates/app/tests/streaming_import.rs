@@ -21,7 +21,7 @@ const ROWS: usize = 200_000;
 
 /// Row `i` (0-based; file row i + 2): two KPIs, 240 months, areas.
 fn row(i: usize) -> (String, String, String) {
-    let kpi = if i % 2 == 0 { "K-A" } else { "K-B" };
+    let kpi = if i.is_multiple_of(2) { "K-A" } else { "K-B" };
     let month = (i / 2) % 240;
     let period = format!("{}-{:02}", 2005 + month / 12, month % 12 + 1);
     let area = format!("{:06}", 100_000 + i / 480);

@@ -41,7 +41,7 @@ fn write_file(path: &Path, rows: usize, edit: impl Fn(usize) -> String) {
 
 async fn with_kpis(pg: bool) -> Db {
     let db = Db::open(pg).await;
-    let kpis = "KPIコード,指標名,方向\nK-A,人口,higher\nK-B,出生数,higher\n";
+    let kpis = "KPIコード,指標名,単位,方向\nK-A,人口,人,higher\nK-B,出生数,人,higher\n";
     import_bytes(
         &db.store,
         "kpis.csv",

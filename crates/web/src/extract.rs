@@ -233,7 +233,7 @@ mod tests {
         assert!(m.starts_with("body: JSONとして読めません（2行"), "{m}");
         let e = parse_json::<Actual>(b"{\"period\":\"1\"} x").unwrap_err();
         assert!(message(e).starts_with("body: JSONとして読めません"));
-        let e = parse_json::<Actual>(b"[null, null]").unwrap_err();
+        let e = parse_json::<Actual>(b"\"text\"").unwrap_err();
         assert!(message(e).starts_with("body: JSONの形が違います"));
         let ok = parse_json::<Actual>(br#"{"period":"2024","value":3}"#).unwrap();
         assert_eq!(ok.value, Some(3.0));

@@ -106,11 +106,11 @@ async fn workbench(backend: Backend) {
         .parse()
         .unwrap();
     assert_eq!(shown, service.report.estimate());
-    assert!(ran.body.contains("id=\"evidence-path\""));
+    assert!(ran.body.contains("id=\"evidence-path-title\""));
     assert!(ran.body.contains("data-series=\"treatment\""));
-    assert!(ran.body.contains("id=\"evidence-placebo\""));
+    assert!(ran.body.contains("id=\"evidence-placebo-title\""));
     assert!(ran.body.contains("data-highlight=\"true\""));
-    assert!(ran.body.contains("id=\"evidence-weights\""));
+    assert!(ran.body.contains("id=\"evidence-weights-title\""));
     assert!(
         ran.body.contains(&service.summary_ja),
         "plain sentence shown"

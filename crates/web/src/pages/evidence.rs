@@ -8,11 +8,12 @@
 //! logged-in user opens the page. The computation is
 //! `citykpi_app::evidence::stored`, the same the CLI and the API call.
 
+use crate::extract::{Form, Json};
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
 use citykpi_app::evidence::engine::EvidenceError;
 use citykpi_app::evidence::stored::{self, Choices};
 use citykpi_app::evidence::{EvidenceReport, Method, StoredRequest, StoredRun};

@@ -81,7 +81,12 @@ for k in kpis:
     obs = obs.get("observations", obs)
     if obs:
         o = obs[-1]
-        targets_obs.append((k["code"], o["period"], float(o["value"])))
+        v = o["value"]
+        # The API gives a value as {"value": n, …} (or {"missing": …}).
+        if isinstance(v, dict):
+            v = v.get("value")
+        if isinstance(v, (int, float)):
+            targets_obs.append((k["code"], o["period"], float(v)))
     if len(targets_obs) >= 5:
         break
 _, body = call("GET", "/api/v1/programs")

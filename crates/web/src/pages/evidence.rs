@@ -562,6 +562,26 @@ async fn checked(state: &AppState, ctx: &Ctx, req: &StoredRequest) -> WebResult<
     Ok(())
 }
 
+/// The workbench again with the form as typed and why its design was
+/// refused (422): one answer for the run and the save.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    kpi: &str,
+    fields: &Fields,
+    e: &EvidenceError,
+) -> WebResult<Response> {
+    render_page(
+        state,
+        ctx,
+        kpi,
+        Some(fields),
+        Some(Err(e)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 pub async fn run_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -571,17 +591,7 @@ pub async fn run_form(
     let kpi = fields.get("kpi").unwrap_or_default().to_string();
     let req = match fields.request() {
         Ok(r) => r,
-        Err(e) => {
-            return render_page(
-                &state,
-                &ctx,
-                &kpi,
-                Some(&fields),
-                Some(Err(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+        Err(e) => return refused(&state, &ctx, &kpi, &fields, &e).await,
     };
     checked(&state, &ctx, &req).await?;
     match stored::run(state.store(), &req).await {
@@ -596,17 +606,7 @@ pub async fn run_form(
             )
             .await
         }
-        Err(e) if e.is_design() => {
-            render_page(
-                &state,
-                &ctx,
-                &kpi,
-                Some(&fields),
-                Some(Err(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) if e.is_design() => refused(&state, &ctx, &kpi, &fields, &e).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -620,17 +620,7 @@ pub async fn save_form(
     let kpi = fields.get("kpi").unwrap_or_default().to_string();
     let req = match fields.request() {
         Ok(r) => r,
-        Err(e) => {
-            return render_page(
-                &state,
-                &ctx,
-                &kpi,
-                Some(&fields),
-                Some(Err(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+        Err(e) => return refused(&state, &ctx, &kpi, &fields, &e).await,
     };
     checked(&state, &ctx, &req).await?;
     let grade = fields.get("grade").and_then(EvidenceGrade::parse);
@@ -641,17 +631,7 @@ pub async fn save_form(
             state.data_changed();
             Ok(Redirect::to(&format!("/kpis/{}", req.kpi)).into_response())
         }
-        Err(e) if e.is_design() => {
-            render_page(
-                &state,
-                &ctx,
-                &kpi,
-                Some(&fields),
-                Some(Err(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) if e.is_design() => refused(&state, &ctx, &kpi, &fields, &e).await,
         Err(e) => Err(e.into()),
     }
 }
